@@ -1,0 +1,85 @@
+// CLI entry: global options, then dispatch to one command (see ARCHITECTURE §4).
+
+import { COMMANDS } from "./commands/index";
+import { describeError, EXIT_FAILED, EXIT_USAGE, FlintError, UsageError } from "./errors";
+import { configureLog, isLogLevel, log } from "./log";
+
+declare const FLINT_VERSION: string; // injected by build.mjs
+const VERSION = typeof FLINT_VERSION === "string" ? FLINT_VERSION : "dev";
+
+const USAGE = `Usage: flint COMMAND [OPTIONS]
+
+  validate [--json] FILE|-        check a config; exit 0 valid, 1 invalid, 2 unreadable
+  translate FILE|-                print the config in the newest 3.x spec
+  cmdline [--cmdline-file F]      print the parsed boot parameters as JSON
+  fetch-offline|fetch [--platform ID] [--cmdline-file F] [--cache PATH]
+  disks|mount|files|umount --root DIR [--cache PATH]
+  apply --config FILE|- --root DIR [--stages LIST]
+  plan --config FILE|- --root DIR print what apply would do; change nothing
+  randomize-guid [--guid G] [--cmdline-file F]
+  quench [--esp DIR]              delete flatcar/first_boot and coreos/first_boot
+  sshkeys --user NAME [--platform ID] [--root DIR]
+  report [--root DIR]             show the last run's result
+
+Global options: --log-level error|warn|info|debug, --log-format text|json,
+                --help, --version
+`;
+
+/** Removes the global options from argv and applies them. */
+function takeGlobalOptions(argv: string[]): { rest: string[]; help: boolean; version: boolean } {
+  const rest: string[] = [];
+  let help = false;
+  let version = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.startsWith("--") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    if (name === "--help" || name === "-h") help = true;
+    else if (name === "--version") version = true;
+    else if (name === "--log-level" || name === "--log-format") {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      if (name === "--log-level") {
+        if (!isLogLevel(value)) throw new UsageError(`--log-level must be error, warn, info or debug (got ${JSON.stringify(value)})`);
+        configureLog({ level: value });
+      } else {
+        if (value !== "text" && value !== "json") throw new UsageError(`--log-format must be text or json (got ${JSON.stringify(value)})`);
+        configureLog({ format: value });
+      }
+    } else rest.push(arg);
+  }
+  return { rest, help, version };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { rest, help, version } = takeGlobalOptions(argv);
+  if (version) {
+    process.stdout.write(`flint ${VERSION}\n`);
+    return 0;
+  }
+  const [command, ...commandArgs] = rest;
+  if (help || command === undefined || command === "help") {
+    process.stdout.write(USAGE);
+    return command === undefined && !help ? EXIT_USAGE : 0;
+  }
+  const load = COMMANDS[command];
+  if (!load) throw new UsageError(`unknown command ${JSON.stringify(command)}; see flint --help`);
+  const module = await load();
+  // Commands that share a module (fetch/fetch-offline, the stages) get their name first.
+  return module.run([command, ...commandArgs]);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`flint: ${err.message}\n`);
+      process.exitCode = EXIT_USAGE;
+    } else {
+      log.error(describeError(err));
+      if (!(err instanceof FlintError) && err instanceof Error && err.stack) log.debug(err.stack);
+      process.exitCode = EXIT_FAILED;
+    }
+  },
+);

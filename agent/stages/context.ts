@@ -1,0 +1,30 @@
+// What every stage receives besides the config: where the root is, where the
+// cache lives, and the record of what the run did (for the result report).
+
+import type { Config } from "../config/types";
+
+export const DEFAULT_CACHE = "/run/flint/config.json";
+export const DEFAULT_ROOT = "/sysroot";
+export const REPORT_PATH_IN_ROOT = "/etc/.flint-result.json";
+
+export type StageName = "fetch-offline" | "fetch" | "disks" | "mount" | "files" | "umount";
+
+/** One thing a stage did or would do, shown by `flint plan` and kept in the report. */
+export interface Action {
+  /** create, replace, chmod, chown, link, enable, mask, useradd, mkfs, partition, mount… */
+  kind: string;
+  /** The path, device, unit or user it concerns. Never contents. */
+  target: string;
+  detail?: string;
+}
+
+export interface StageContext {
+  /** The future root: `/sysroot` at boot, any directory with `--root`. */
+  root: string;
+  /** When true the stage only records actions and changes nothing (`flint plan`). */
+  dryRun: boolean;
+  /** Appended to as the stage works. */
+  actions: Action[];
+}
+
+export type Stage = (config: Config, context: StageContext) => Promise<void>;
