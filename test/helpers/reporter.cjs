@@ -1,6 +1,6 @@
 // Mocha's spec reporter plus one plain closing line ("N passed, N failed, N skipped")
 // that CI systems read without knowing mocha.
-const Spec = require("mocha/lib/reporters/spec");
+const { Spec } = require("mocha").reporters;
 
 class SpecWithSummary extends Spec {
   constructor(runner, options) {
