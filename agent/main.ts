@@ -2,7 +2,8 @@
 
 import { COMMANDS } from "./commands/index";
 import { describeError, EXIT_FAILED, EXIT_USAGE, FlintError, UsageError } from "./errors";
-import { configureLog, isLogLevel, log } from "./log";
+import { writeFailureSummary } from "./failure-summary";
+import { configureLog, isLogLevel, log, logLevelEnabled } from "./log";
 
 declare const FLINT_VERSION: string; // injected by build.mjs
 const VERSION = typeof FLINT_VERSION === "string" ? FLINT_VERSION : "dev";
@@ -68,18 +69,28 @@ async function main(argv: string[]): Promise<number> {
   return module.run([command, ...commandArgs]);
 }
 
-main(process.argv.slice(2)).then(
+/** Logs a failure; inside the initramfs also boxes it on the console, with a machine dump at debug level. */
+async function reportFailure(argv: string[], err: unknown): Promise<void> {
+  log.error(describeError(err));
+  if (!(err instanceof FlintError) && err instanceof Error && err.stack) log.debug(err.stack);
+  const command = argv.find((a) => !a.startsWith("-")) ?? "flint";
+  const dump: string[] = [];
+  if (logLevelEnabled("debug")) await (await import("./diagnostics")).dumpMachine((line) => dump.push(line));
+  writeFailureSummary(command, err, dump);
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
+  async (err: unknown) => {
     if (err instanceof UsageError) {
       process.stderr.write(`flint: ${err.message}\n`);
       process.exitCode = EXIT_USAGE;
-    } else {
-      log.error(describeError(err));
-      if (!(err instanceof FlintError) && err instanceof Error && err.stack) log.debug(err.stack);
-      process.exitCode = EXIT_FAILED;
+      return;
     }
+    process.exitCode = EXIT_FAILED;
+    await reportFailure(argv, err);
   },
 );
