@@ -1,0 +1,77 @@
+import { strict as assert } from "node:assert";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describeError } from "../../../agent/errors";
+import { inspectInRoot, resolveInRoot } from "../../../agent/root/resolve";
+import { makeTempRoot, type TempRoot } from "../../helpers/root";
+
+async function failure(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return describeError(e);
+  }
+  return "no error";
+}
+
+describe("resolving a path inside the root", () => {
+  let t: TempRoot;
+  beforeEach(() => {
+    t = makeTempRoot();
+  });
+  afterEach(() => t.cleanup());
+
+  it("maps a plain path under the root", async () => {
+    assert.equal(await resolveInRoot(t.root, "/etc/motd"), join(t.root, "etc/motd"));
+    assert.equal(await resolveInRoot(t.root, "/"), t.root);
+  });
+
+  it("takes an absolute symlink target relative to the root, as in a chroot", async () => {
+    symlinkSync("/", join(t.root, "etc/escape"));
+    assert.equal(await resolveInRoot(t.root, "/etc/escape/etc/motd"), join(t.root, "etc/motd"));
+    symlinkSync("/var/lib", join(t.root, "lib-link"));
+    assert.equal(await resolveInRoot(t.root, "/lib-link/x"), join(t.root, "var/lib/x"));
+  });
+
+  it("clamps relative symlinks full of .. at the root", async () => {
+    symlinkSync("../../../../../..", join(t.root, "etc/up"));
+    assert.equal(await resolveInRoot(t.root, "/etc/up/motd"), join(t.root, "motd"));
+    assert.equal(await resolveInRoot(t.root, "/../../etc"), join(t.root, "etc"));
+  });
+
+  it("does not follow the last component unless asked", async () => {
+    symlinkSync("/etc/passwd", join(t.root, "pw"));
+    const own = await inspectInRoot(t.root, "/pw");
+    assert.equal(own.hostPath, join(t.root, "pw"));
+    assert.ok(own.stat?.isSymbolicLink());
+    const followed = await inspectInRoot(t.root, "/pw", { followLast: true });
+    assert.equal(followed.hostPath, join(t.root, "etc/passwd"));
+    assert.equal(followed.rootPath, "/etc/passwd");
+    assert.ok(followed.stat?.isFile());
+  });
+
+  it("follows chains of links and stops a loop with a clear error", async () => {
+    symlinkSync("b", join(t.root, "a"));
+    symlinkSync("/c", join(t.root, "b"));
+    mkdirSync(join(t.root, "c"));
+    assert.equal(await resolveInRoot(t.root, "/a/file"), join(t.root, "c/file"));
+    symlinkSync("loop2", join(t.root, "loop1"));
+    symlinkSync("loop1", join(t.root, "loop2"));
+    assert.match(await failure(resolveInRoot(t.root, "/loop1/x")), /too many levels of symbolic links/);
+  });
+
+  it("reports missing components as not existing and keeps their names", async () => {
+    const r = await inspectInRoot(t.root, "/new/dir/file");
+    assert.equal(r.hostPath, join(t.root, "new/dir/file"));
+    assert.equal(r.stat, undefined);
+  });
+
+  it("refuses a path that goes through a regular file", async () => {
+    writeFileSync(join(t.root, "etc/plain"), "x");
+    assert.match(await failure(resolveInRoot(t.root, "/etc/plain/child")), /\/etc\/plain exists and is not a directory/);
+  });
+
+  it("refuses a relative path", async () => {
+    assert.match(await failure(resolveInRoot(t.root, "etc/motd")), /must be absolute/);
+  });
+});
