@@ -1,7 +1,27 @@
-// Placeholder until its issue lands: fails loudly rather than pretending.
+// `flint fetch-offline` and `flint fetch`: find the platform, assemble the
+// config, cache it (see agent/stages/fetch).
 
-import { FlintError } from "../errors";
+import { loadBootParams } from "../boot/cmdline";
+import { parseCommandArgs } from "../cli";
+import { DEFAULT_CACHE } from "../stages/context";
 
-export async function run([command]: string[]): Promise<number> {
-  throw new FlintError("not implemented yet", `flint ${command}`);
+export async function run([command, ...argv]: string[]): Promise<number> {
+  const { values } = parseCommandArgs(command!, argv, {
+    platform: { type: "string" },
+    "cmdline-file": { type: "string" },
+    cache: { type: "string" },
+  });
+  const params = loadBootParams(values["cmdline-file"]);
+  const { canonicalPlatformId, detectPlatform } = await import("../platforms/index");
+  const { platformPaths } = await import("../platforms/paths");
+  const requested = values.platform ?? params.platformId;
+  const platformId = requested ? canonicalPlatformId(requested) : await detectPlatform(platformPaths().sysfs);
+  const { runFetchStage } = await import("../stages/fetch/index");
+  await runFetchStage({
+    command: command === "fetch" ? "fetch" : "fetch-offline",
+    platformId,
+    configUrl: params.configUrl,
+    cachePath: values.cache ?? DEFAULT_CACHE,
+  });
+  return 0;
 }

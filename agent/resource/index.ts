@@ -1,12 +1,28 @@
-// The one door through which the agent reads a config's resources (file
-// contents, config references, CAs, key files), whatever the URL scheme.
-// Callers use only the exported API here; schemes live in their own modules.
+// The one door through which the agent reads resources (file contents, config
+// references, CAs, metadata), whatever the URL scheme. Everything streams:
+// bytes are decompressed (with a size cap) and hashed as they arrive, and a
+// file is written under a temporary name and renamed only when verified.
+// Only this folder opens sockets; callers use only the exports here.
 
-import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { gunzipSync } from "node:zlib";
-import { FlintError } from "../errors";
+import { createHash, randomBytes } from "node:crypto";
+import { open, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { Readable, Transform, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
 import type { Proxy, Resource, Timeouts } from "../config/types";
+import { FlintError } from "../errors";
+import { log } from "../log";
+import { RetryableError, withRetries, type RetryInfo } from "./backoff";
+import { decodeDataUrl } from "./data";
+import { HttpStatusError, httpTry } from "./http";
+import { describeSource, needsNetwork, schemeOf } from "./source";
+
+export { decodeDataUrl } from "./data";
+export { describeSource, needsNetwork } from "./source";
+export { backoffDelay, type RetryInfo } from "./backoff";
+export { HttpStatusError } from "./http";
+export { settingsFromConfig } from "./settings";
 
 /** Network settings that come from the config's `ignition` section. */
 export interface FetchSettings {
@@ -19,71 +35,183 @@ export interface FetchSettings {
 export interface FetchOptions extends FetchSettings {
   /** Cap on the bytes produced after decompression; exceeding it is an error. */
   maxBytes?: number;
-  /** Used in errors instead of the URL when the URL may carry secrets. */
+  /** Used in errors and logs instead of the URL (which may carry secrets). */
   label?: string;
+  /** fetch-offline: a network scheme raises NeedsNetworkError instead of fetching. */
+  offline?: boolean;
+  /** Replaceable wait between tries (tests); real waiting by default. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Told about every failed try and the wait before the next. */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export interface UrlOptions extends FetchOptions {
+  method?: "GET" | "PUT";
+  headers?: Record<string, string>;
 }
 
 export const DEFAULT_FILE_CAP = 1024 ** 3; // 1 GiB
 export const DEFAULT_CONFIG_CAP = 10 * 1024 ** 2; // 10 MiB
 
+/** fetch-offline met something only the network can give; fetch will finish the job. */
+export class NeedsNetworkError extends FlintError {
+  override name = "NeedsNetworkError";
+  constructor(what: string) {
+    super(`${what} needs the network`);
+  }
+}
+
 /** Reads a whole resource into memory (configs, CAs, key files, small files). */
 export async function fetchToBuffer(resource: Resource, options: FetchOptions = {}): Promise<Buffer> {
-  const source = resource.source ?? "data:,";
-  const label = options.label ?? source;
-  const raw = await readSource(source, label);
-  const data = resource.compression === "gzip" ? gunzipCapped(raw, options.maxBytes ?? DEFAULT_FILE_CAP, label) : raw;
-  if (data.length > (options.maxBytes ?? DEFAULT_FILE_CAP)) throw new FlintError(`larger than the ${options.maxBytes ?? DEFAULT_FILE_CAP}-byte limit`, label);
-  verifyHash(data, resource.verification?.hash, label);
-  return data;
-}
-
-/** Streams a resource into `path` (created or truncated), never holding it all in memory. */
-export async function fetchToFile(resource: Resource, path: string, options: FetchOptions = {}): Promise<{ bytes: number }> {
-  const data = await fetchToBuffer(resource, options);
-  await new Promise<void>((resolve, reject) => {
-    const out = createWriteStream(path);
-    out.on("error", reject);
-    out.end(data, () => resolve());
+  return fetchInto(resource, options, async () => {
+    const chunks: Buffer[] = [];
+    return {
+      stream: new Writable({ write: (chunk: Buffer, _enc, done) => (chunks.push(chunk), done()) }),
+      finish: async () => Buffer.concat(chunks),
+      abandon: async () => undefined,
+    };
   });
-  return { bytes: data.length };
 }
 
-async function readSource(source: string, label: string): Promise<Buffer> {
-  const scheme = source.slice(0, source.indexOf(":")).toLowerCase();
-  if (scheme === "data") return decodeDataUrl(source, label);
-  throw new FlintError(`the ${scheme} scheme is not supported yet`, label);
-}
-
-/** RFC 2397: `data:[<mediatype>][;base64],<data>` */
-export function decodeDataUrl(url: string, label = "data URL"): Buffer {
-  const comma = url.indexOf(",");
-  if (!url.toLowerCase().startsWith("data:") || comma === -1) throw new FlintError("invalid data URL: missing ','", label);
-  const meta = url.slice(5, comma);
-  const payload = url.slice(comma + 1);
-  if (/;base64$/i.test(meta)) return Buffer.from(decodeURIComponent(payload), "base64");
+/**
+ * Streams a resource into `path`: written to a temporary name beside it,
+ * synced, and renamed over `path` only once the hash matched. On failure
+ * nothing is left at `path` (an existing file there stays as it was).
+ */
+export async function fetchToFile(resource: Resource, path: string, options: FetchOptions & { mode?: number } = {}): Promise<{ bytes: number }> {
+  const temp = join(dirname(path), `.${basename(path)}.flint-${randomBytes(6).toString("hex")}`);
   try {
-    return Buffer.from(decodeURIComponent(payload), "utf8");
-  } catch {
-    throw new FlintError("invalid data URL: bad percent-encoding", label);
-  }
-}
-
-function gunzipCapped(data: Buffer, cap: number, label: string): Buffer {
-  try {
-    return gunzipSync(data, { maxOutputLength: cap });
+    const bytes = await fetchInto(resource, options, async () => {
+      // Each try starts the temporary file afresh.
+      const handle = await open(temp, "w", options.mode ?? 0o600);
+      let count = 0;
+      return {
+        stream: new Writable({
+          write: (chunk: Buffer, _enc, done) => {
+            count += chunk.length;
+            handle.write(chunk).then(() => done(), done);
+          },
+        }),
+        finish: async () => {
+          await handle.sync();
+          await handle.close();
+          return count;
+        },
+        abandon: () => handle.close(),
+      };
+    });
+    await rename(temp, path);
+    return { bytes };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ERR_BUFFER_TOO_LARGE") throw new FlintError(`decompressed size exceeds the ${cap}-byte limit`, label);
-    throw new FlintError(`gzip decompression failed: ${(e as Error).message}`, label);
+    await rm(temp, { force: true });
+    throw e;
   }
 }
 
-export function verifyHash(data: Buffer, expected: string | undefined, label: string): void {
-  if (!expected) return;
+/** A metadata URL: GET (or PUT) with the shared retries; `undefined` on 404. */
+export async function fetchUrl(url: string, options: UrlOptions = {}): Promise<Buffer | undefined> {
+  try {
+    return await fetchToBuffer({ source: url }, { maxBytes: DEFAULT_CONFIG_CAP, ...options });
+  } catch (e) {
+    if (e instanceof HttpStatusError && e.status === 404) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Opens the source (with retries for network schemes) and pipes it through
+ * gunzip and a size meter into a fresh sink per try. The hash is computed on
+ * the bytes after decompression, as Ignition specifies.
+ */
+interface Sink<T> {
+  stream: Writable;
+  finish(): Promise<T>;
+  abandon(): Promise<void>;
+}
+
+async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: () => Promise<Sink<T>>): Promise<T> {
+  const source = resource.source ?? "data:,";
+  const label = options.label ?? describeSource(source);
+  const scheme = schemeOf(source, label);
+  if (options.offline && needsNetwork(source)) throw new NeedsNetworkError(label);
+  const cap = options.maxBytes ?? DEFAULT_FILE_CAP;
+  const check = parseHash(resource.verification?.hash, label);
+
+  const once = async (raw: Readable): Promise<T> => {
+    const hash = check ? createHash(check.fn) : undefined;
+    let produced = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        produced += chunk.length;
+        if (produced > cap) return done(new FlintError(`larger than the ${cap}-byte limit${resource.compression === "gzip" ? " after decompression" : ""}`, label));
+        hash?.update(chunk);
+        done(null, chunk);
+      },
+    });
+    let rawError: Error | undefined;
+    raw.on("error", (e) => (rawError ??= e));
+    const sink = await makeSink();
+    try {
+      const gunzip = resource.compression === "gzip" ? [createGunzip()] : [];
+      await pipeline([raw, ...gunzip, meter, sink.stream]);
+    } catch (e) {
+      await sink.abandon();
+      if (e instanceof FlintError || e instanceof RetryableError) throw e;
+      // A transfer cut mid-body is worth another try, like a failed connection.
+      if (e === rawError) throw new RetryableError(`transfer interrupted: ${(e as Error).message}`);
+      throw new FlintError(`${resource.compression === "gzip" ? "gzip decompression failed: " : ""}${(e as Error).message}`, label);
+    }
+    if (hash && check) {
+      const got = hash.digest("hex");
+      if (got !== check.hex) {
+        await sink.abandon();
+        throw new FlintError(`verification failed: expected ${check.fn}-${check.hex}, got ${check.fn}-${got}`, label);
+      }
+    }
+    return sink.finish();
+  };
+
+  switch (scheme) {
+    case "data":
+      return once(Readable.from([decodeDataUrl(source, label)]));
+    case "tftp": {
+      const { tftpStream } = await import("./tftp");
+      log.debug("fetching over TFTP", { source: label });
+      return once(tftpStream(source, { label }));
+    }
+    default: {
+      const headers = { ...options.headers };
+      for (const header of resource.httpHeaders ?? []) if (header.value !== undefined) headers[header.name] = header.value;
+      log.debug("fetching over HTTP", { source: label, method: options.method ?? "GET", headers: Object.keys(headers).length });
+      const totalS = options.timeouts?.httpTotal ?? 0;
+      return withRetries(async (signal) => {
+        const response = await httpTry(source, {
+          method: options.method,
+          headers,
+          headerTimeoutS: options.timeouts?.httpResponseHeaders,
+          proxy: options.proxy,
+          certificateAuthorities: options.certificateAuthorities,
+          signal,
+          label,
+        });
+        return once(response);
+      }, { totalMs: totalS * 1000, sleep: options.sleep, onRetry: options.onRetry, label });
+    }
+  }
+}
+
+function parseHash(expected: string | undefined, label: string): { fn: "sha256" | "sha512"; hex: string } | undefined {
+  if (!expected) return undefined;
   const dash = expected.indexOf("-");
   const fn = expected.slice(0, dash);
-  const want = expected.slice(dash + 1).toLowerCase();
-  if (fn !== "sha256" && fn !== "sha512") throw new FlintError(`unsupported hash function ${JSON.stringify(fn)}`, label);
-  const got = createHash(fn).update(data).digest("hex");
-  if (got !== want) throw new FlintError(`verification failed: expected ${fn}-${want}, got ${fn}-${got}`, label);
+  if (fn !== "sha256" && fn !== "sha512") throw new FlintError(`unsupported hash function ${JSON.stringify(fn)} (use sha256 or sha512)`, label);
+  return { fn, hex: expected.slice(dash + 1).toLowerCase() };
+}
+
+/** Checks a whole buffer against a `sha256-…`/`sha512-…` hash (for callers that already hold the bytes). */
+export function verifyHash(data: Buffer, expected: string | undefined, label: string): void {
+  const check = parseHash(expected, label);
+  if (!check) return;
+  const got = createHash(check.fn).update(data).digest("hex");
+  if (got !== check.hex) throw new FlintError(`verification failed: expected ${check.fn}-${check.hex}, got ${check.fn}-${got}`, label);
 }

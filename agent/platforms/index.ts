@@ -1,0 +1,99 @@
+// The platform table: ids and their aliases, each loaded only when used, and
+// detection from DMI data when the command line names no platform.
+
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { FlintError } from "../errors";
+import { log } from "../log";
+import type { Platform } from "./types";
+
+type Loader = () => Promise<Platform>;
+
+const LOADERS: Record<string, Loader> = {
+  qemu: async () => (await import("./qemu")).platform,
+  file: async () => (await import("./file")).platform,
+  metal: async () => (await import("./metal")).platform,
+  aws: async () => (await import("./aws")).platform,
+  gcp: async () => (await import("./gcp")).platform,
+  digitalocean: async () => (await import("./digitalocean")).platform,
+  openstack: async () => (await import("./openstack")).platform,
+  packet: async () => (await import("./packet")).platform,
+  hetzner: async () => (await import("./hetzner")).platform,
+  vultr: async () => (await import("./vultr")).platform,
+  azure: async () => (await import("./azure")).platform,
+  vmware: async () => (await import("./vmware")).platform,
+};
+
+/** Other spellings in use (Flatcar's oem ids, Ignition's platform ids). */
+const ALIASES: Record<string, string> = {
+  ec2: "aws",
+  ami: "aws",
+  gce: "gcp",
+  pxe: "metal",
+  equinix: "packet",
+  equinixmetal: "packet",
+};
+
+export const PLATFORM_IDS = Object.keys(LOADERS);
+
+/** The canonical id for `id`, or a clear error listing the known ones. */
+export function canonicalPlatformId(id: string): string {
+  const lower = id.toLowerCase();
+  const canonical = ALIASES[lower] ?? lower;
+  if (!(canonical in LOADERS)) {
+    const known = [...PLATFORM_IDS, ...Object.keys(ALIASES).map((a) => `${a} (= ${ALIASES[a]})`)].join(", ");
+    throw new FlintError(`unknown platform ${JSON.stringify(id)}; known platforms: ${known}`, "platform");
+  }
+  return canonical;
+}
+
+export async function loadPlatform(id: string): Promise<Platform> {
+  return LOADERS[canonicalPlatformId(id)]!();
+}
+
+/** DMI fields that identify a platform, each a regular expression on one field. */
+const DMI_RULES: { platform: string; field: DmiField; pattern: RegExp }[] = [
+  { platform: "qemu", field: "sys_vendor", pattern: /^QEMU/i },
+  { platform: "qemu", field: "product_name", pattern: /KVM|QEMU|Standard PC/i },
+  { platform: "aws", field: "sys_vendor", pattern: /Amazon EC2/i },
+  { platform: "aws", field: "bios_vendor", pattern: /^Amazon/i },
+  { platform: "aws", field: "product_name", pattern: /^HVM domU$/i },
+  { platform: "gcp", field: "sys_vendor", pattern: /^Google/i },
+  { platform: "gcp", field: "product_name", pattern: /Google Compute Engine/i },
+  { platform: "azure", field: "chassis_asset_tag", pattern: /^7783-7084-3265-9085-8269-3286-77$/ },
+  { platform: "azure", field: "sys_vendor", pattern: /^Microsoft Corporation/i },
+  { platform: "digitalocean", field: "sys_vendor", pattern: /^DigitalOcean/i },
+  { platform: "openstack", field: "product_name", pattern: /OpenStack/i },
+  { platform: "openstack", field: "sys_vendor", pattern: /OpenStack/i },
+  { platform: "hetzner", field: "sys_vendor", pattern: /^Hetzner/i },
+  { platform: "vultr", field: "sys_vendor", pattern: /^Vultr/i },
+  { platform: "vmware", field: "sys_vendor", pattern: /^VMware/i },
+  { platform: "packet", field: "sys_vendor", pattern: /^(Packet|Equinix)/i },
+];
+
+type DmiField = "sys_vendor" | "product_name" | "bios_vendor" | "chassis_asset_tag";
+
+/**
+ * Guesses the platform from `<sysfs>/class/dmi/id`. Rules are tried in
+ * order; the cloud vendors come before QEMU's because clouds run on KVM.
+ */
+export async function detectPlatform(sysfs: string): Promise<string> {
+  const dmi: Partial<Record<DmiField, string>> = {};
+  for (const field of ["sys_vendor", "product_name", "bios_vendor", "chassis_asset_tag"] as DmiField[]) {
+    try {
+      dmi[field] = (await readFile(join(sysfs, "class/dmi/id", field), "utf8")).trim();
+    } catch {
+      // A field the firmware does not provide.
+    }
+  }
+  const ordered = [...DMI_RULES.filter((r) => r.platform !== "qemu"), ...DMI_RULES.filter((r) => r.platform === "qemu")];
+  for (const rule of ordered) {
+    const value = dmi[rule.field];
+    if (value !== undefined && rule.pattern.test(value)) {
+      log.info(`detected platform ${rule.platform}`, { because: `${rule.field}=${value}` });
+      return rule.platform;
+    }
+  }
+  log.info("detected platform metal", { because: `no DMI rule matched (sys_vendor=${dmi.sys_vendor ?? "unknown"}, product_name=${dmi.product_name ?? "unknown"})` });
+  return "metal";
+}

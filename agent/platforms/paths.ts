@@ -1,0 +1,14 @@
+// Where platforms look on the local machine; each place can be moved by an
+// environment variable so tests can build a fake machine in a temp directory.
+
+import type { PlatformPaths } from "./types";
+
+export function platformPaths(env: NodeJS.ProcessEnv = process.env): PlatformPaths {
+  return {
+    sysfs: env.FLINT_SYSFS_ROOT || "/sys",
+    lib: env.FLINT_LIB_DIR || "/usr/lib/flint",
+    oem: env.FLINT_OEM_DIR || "/usr/share/oem",
+    configDrive: env.FLINT_CONFIG_DRIVE_DIR || "/media/configdrive",
+    azureOvf: env.FLINT_AZURE_OVF_DIR || "/media/azure-ovf",
+  };
+}

@@ -1,0 +1,153 @@
+// One HTTP(S) try on Node's own client: redirects, the response-header
+// timeout, custom CAs, and proxies (absolute-URI requests for http, CONNECT
+// tunnels for https). Retrying is the caller's job (backoff.ts).
+
+import http, { type IncomingMessage } from "node:http";
+import https from "node:https";
+import type { Socket } from "node:net";
+import tls from "node:tls";
+import type { Proxy } from "../config/types";
+import { FlintError } from "../errors";
+import { RetryableError } from "./backoff";
+import { proxyFor } from "./proxy";
+import { describeSource } from "./source";
+
+export const DEFAULT_HEADER_TIMEOUT_S = 10;
+export const MAX_REDIRECTS = 10;
+
+export interface HttpTry {
+  method?: string;
+  /** Sent to the first host only; dropped when a redirect leads elsewhere. */
+  headers?: Record<string, string>;
+  /** Seconds to wait for response headers; 0 = forever. */
+  headerTimeoutS?: number;
+  proxy?: Proxy;
+  /** Extra trusted CAs (PEM), on top of Node's bundled roots. */
+  certificateAuthorities?: Buffer[];
+  signal: AbortSignal;
+  label: string;
+}
+
+/** A final (non-retryable) HTTP status. */
+export class HttpStatusError extends FlintError {
+  constructor(
+    readonly status: number,
+    label: string,
+  ) {
+    super(`HTTP status ${status} ${http.STATUS_CODES[status] ?? ""}`.trim(), label);
+  }
+}
+
+const USER_AGENT = "flint";
+
+/** Resolves the 2xx response (body unread); throws RetryableError or a final error. */
+export async function httpTry(source: string, options: HttpTry): Promise<IncomingMessage> {
+  const first = new URL(source);
+  let url = first;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const sameHost = url.host === first.host && url.protocol === first.protocol;
+    const response = await request(url, { ...options, headers: sameHost ? options.headers : undefined });
+    const status = response.statusCode ?? 0;
+    if (status >= 300 && status < 400 && response.headers.location) {
+      response.resume();
+      const next = new URL(response.headers.location, url);
+      if (next.protocol !== "http:" && next.protocol !== "https:") throw new FlintError(`redirected to an unsupported scheme ${next.protocol}`, options.label);
+      url = next;
+      continue;
+    }
+    if (status >= 200 && status < 300) return response;
+    response.resume();
+    if (status >= 500) throw new RetryableError(`HTTP status ${status}`);
+    throw new HttpStatusError(status, options.label);
+  }
+  throw new FlintError(`more than ${MAX_REDIRECTS} redirects (a redirect loop?), last to ${describeSource(url.toString())}`, options.label);
+}
+
+async function request(url: URL, options: HttpTry): Promise<IncomingMessage> {
+  const secure = url.protocol === "https:";
+  const proxy = proxyFor(url, options.proxy);
+  const ca = options.certificateAuthorities?.length ? [...tls.rootCertificates, ...options.certificateAuthorities.map((c) => c.toString("utf8"))] : undefined;
+  const headers: Record<string, string> = { "User-Agent": USER_AGENT, "Accept-Encoding": "identity", ...options.headers };
+  const timeoutMs = (options.headerTimeoutS ?? DEFAULT_HEADER_TIMEOUT_S) * 1000;
+  const method = options.method ?? "GET";
+  // The header timeout covers the tunnel set-up too.
+  const started = Date.now();
+  const tunnelSocket = proxy && secure ? await openTunnel(url, proxy, timeoutMs, options) : undefined;
+
+  return new Promise((resolve, reject) => {
+    let req: http.ClientRequest;
+    if (proxy && !secure) {
+      // Plain HTTP through a proxy: the request line carries the absolute URL.
+      req = http.request({ host: proxy.hostname, port: proxy.port || 80, method, path: url.toString(), headers: { ...headers, Host: url.host, ...proxyAuth(proxy) }, agent: false });
+    } else if (tunnelSocket) {
+      const secured = tls.connect({ socket: tunnelSocket, servername: url.hostname, ca });
+      req = https.request(url, { method, headers, agent: false, createConnection: () => secured });
+    } else {
+      req = (secure ? https : http).request(url, { method, headers, agent: false, ca });
+    }
+    const left = timeoutMs - (Date.now() - started);
+    const timer = timeoutMs > 0 ? setTimeout(() => req.destroy(new RetryableError(`no response headers within ${timeoutMs / 1000} s`)), Math.max(1, left)) : undefined;
+    const onAbort = () => req.destroy(new FlintError("aborted: the total time limit passed", options.label));
+    if (options.signal.aborted) onAbort();
+    options.signal.addEventListener("abort", onAbort, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      options.signal.removeEventListener("abort", onAbort);
+    };
+    req.on("response", (response) => {
+      done();
+      // The total limit still applies while the body streams.
+      const abortBody = () => response.destroy(new FlintError("aborted: the total time limit passed", options.label));
+      options.signal.addEventListener("abort", abortBody, { once: true });
+      response.on("close", () => options.signal.removeEventListener("abort", abortBody));
+      resolve(response);
+    });
+    req.on("error", (e) => {
+      done();
+      tunnelSocket?.destroy();
+      reject(classify(e));
+    });
+    req.end();
+  });
+}
+
+/** A raw socket to `url`'s host through an HTTP proxy's CONNECT tunnel. */
+function openTunnel(url: URL, proxy: URL, timeoutMs: number, options: HttpTry): Promise<Socket> {
+  const target = `${url.hostname}:${url.port || "443"}`;
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: proxy.hostname, port: proxy.port || 80, method: "CONNECT", path: target, headers: { Host: target, ...proxyAuth(proxy) }, agent: false });
+    const timer = timeoutMs > 0 ? setTimeout(() => req.destroy(new RetryableError(`the proxy did not open a tunnel within ${timeoutMs / 1000} s`)), timeoutMs) : undefined;
+    const onAbort = () => req.destroy(new FlintError("aborted: the total time limit passed", options.label));
+    options.signal.addEventListener("abort", onAbort, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      options.signal.removeEventListener("abort", onAbort);
+    };
+    req.on("connect", (response, socket) => {
+      done();
+      const status = response.statusCode ?? 0;
+      if (status === 200) return resolve(socket);
+      socket.destroy();
+      reject(status >= 500 ? new RetryableError(`the proxy refused the tunnel: HTTP status ${status}`) : new FlintError(`the proxy refused the tunnel: HTTP status ${status}`, options.label));
+    });
+    req.on("error", (e) => {
+      done();
+      reject(classify(e));
+    });
+    req.end();
+  });
+}
+
+function proxyAuth(proxy: URL): Record<string, string> {
+  if (!proxy.username) return {};
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return { "Proxy-Authorization": `Basic ${Buffer.from(credentials).toString("base64")}` };
+}
+
+function classify(e: Error): Error {
+  if (e instanceof RetryableError || e instanceof FlintError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  // Certificate problems will not fix themselves; connection problems may.
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return new FlintError(`TLS: ${e.message}`);
+  return new RetryableError(code ? `${code} (${e.message})` : e.message);
+}

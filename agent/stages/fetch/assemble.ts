@@ -1,0 +1,121 @@
+// Config assembly: base configs from the image, the platform's hostname, the
+// platform's (or the command line's) user config — each validated and its
+// references resolved — merged in that order, later over earlier.
+
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { mergeConfigs, parseConfig } from "../../config/index";
+import { NEWEST_SPEC, type Config } from "../../config/types";
+import { FlintError } from "../../errors";
+import { log } from "../../log";
+import { createPlatformContext } from "../../platforms/context";
+import { loadPlatform } from "../../platforms/index";
+import type { Platform, PlatformPaths } from "../../platforms/types";
+import { DEFAULT_CONFIG_CAP, describeSource, fetchToBuffer, NeedsNetworkError, settingsFromConfig } from "../../resource/index";
+import type { SourceRecord, SourceRole } from "./record";
+import { resolveConfigReferences } from "./references";
+
+export interface AssembleOptions {
+  platformId: string;
+  /** `ignition.config.url` from the kernel command line: wins over the platform's config. */
+  configUrl?: string;
+  /** fetch-offline: stop with NeedsNetworkError at the first thing that needs the network. */
+  offline: boolean;
+  paths: PlatformPaths;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Assembled {
+  config: Config;
+  sources: SourceRecord[];
+}
+
+export async function assembleConfig(options: AssembleOptions): Promise<Assembled> {
+  const sources: SourceRecord[] = [];
+  const platform = await loadPlatform(options.platformId);
+  const layers: Config[] = [];
+
+  // Base configs first: their ignition settings (timeouts, proxy, CAs) are
+  // also what the user config is fetched with.
+  for (const path of await baseConfigPaths(options.paths)) {
+    const data = await readFile(path);
+    sources.push({ role: "base", source: path, bytes: data.length });
+    layers.push(await parsed(data, path, "base", {}, options, sources));
+  }
+  const base = layers.reduce(mergeConfigs, emptyConfig());
+  const settings = await settingsFromConfig(base, {}, { offline: options.offline });
+  const context = createPlatformContext(platform.id, { settings, offline: options.offline, paths: options.paths, env: options.env });
+
+  let user: Config | undefined;
+  if (options.configUrl) {
+    const label = describeSource(options.configUrl);
+    log.info("fetching the user config named on the kernel command line", { source: label });
+    const data = await fetchToBuffer({ source: options.configUrl }, { ...settings, offline: options.offline, maxBytes: DEFAULT_CONFIG_CAP, label });
+    sources.push({ role: "user", source: label, bytes: data.length });
+    user = await parsed(data, label, "user", settings, options, sources);
+  } else {
+    if (platform.needsNetwork && options.offline) throw new NeedsNetworkError(`the ${platform.id} platform's config`);
+    const data = await platform.fetchConfig(context);
+    if (data !== undefined && data.length > DEFAULT_CONFIG_CAP) throw new FlintError(`config larger than ${DEFAULT_CONFIG_CAP} bytes`, `${platform.id} platform`);
+    if (data !== undefined && data.toString("utf8").trim() !== "") {
+      const label = `${platform.id} platform`;
+      sources.push({ role: "platform", source: label, bytes: data.length });
+      user = await parsed(data, label, "platform", settings, options, sources);
+    } else {
+      log.info("no user config for this machine", { platform: platform.id });
+    }
+  }
+
+  const hostname = options.offline ? undefined : await platformHostname(platform, context);
+  if (hostname) sources.push({ role: "hostname", source: `${platform.id} platform` });
+
+  // The platform's hostname goes under everything, so any config that sets one wins.
+  let config = hostname ? hostnameConfig(hostname) : emptyConfig();
+  for (const layer of user ? [...layers, user] : layers) config = mergeConfigs(config, layer);
+  return { config, sources };
+}
+
+/** `<lib>/base.d/*.ign` in name order, then `base/base.ign` on the OEM partition. */
+async function baseConfigPaths(paths: PlatformPaths): Promise<string[]> {
+  const found: string[] = [];
+  const dir = join(paths.lib, "base.d");
+  try {
+    for (const name of (await readdir(dir)).filter((n) => n.endsWith(".ign")).sort()) found.push(join(dir, name));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  const oemBase = join(paths.oem, "base/base.ign");
+  if (await readFile(oemBase).then(() => true, () => false)) found.push(oemBase);
+  return found;
+}
+
+async function parsed(data: Buffer, label: string, role: SourceRole, settings: Parameters<typeof resolveConfigReferences>[1], options: AssembleOptions, record: SourceRecord[]): Promise<Config> {
+  const { config, warnings } = parseConfig(data, { source: label });
+  for (const warning of warnings) log.warn(`${label}: ${warning.path.join(".")}: ${warning.message}`);
+  log.debug("parsed a config", { role, source: label });
+  return resolveConfigReferences(config, settings, { offline: options.offline, record, chain: [label] });
+}
+
+async function platformHostname(platform: Platform, context: ReturnType<typeof createPlatformContext>): Promise<string | undefined> {
+  if (!platform.hostname) return undefined;
+  try {
+    const name = (await platform.hostname(context))?.trim();
+    if (name) log.info("hostname from the platform's metadata", { hostname: name });
+    return name || undefined;
+  } catch (e) {
+    log.warn(`cannot get the hostname from the ${platform.id} metadata service: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+function emptyConfig(): Config {
+  return { ignition: { version: NEWEST_SPEC } };
+}
+
+/** A small config writing `/etc/hostname`; merged first so that configs override it. */
+export function hostnameConfig(hostname: string): Config {
+  return {
+    ignition: { version: NEWEST_SPEC },
+    storage: { files: [{ path: "/etc/hostname", mode: 0o644, overwrite: true, contents: { source: `data:,${encodeURIComponent(hostname + "\n")}` } }] },
+  };
+}

@@ -1,0 +1,80 @@
+// The fetch-offline and fetch stages: assemble the config and cache it for the
+// later stages. fetch-offline defers to fetch (via the `neednet` marker) when
+// anything needs the network; fetch does nothing if a cache already exists.
+
+import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { log } from "../../log";
+import { platformPaths } from "../../platforms/paths";
+import { NeedsNetworkError } from "../../resource/index";
+import { assembleConfig } from "./assemble";
+import type { FetchRecord } from "./record";
+
+export interface FetchStageOptions {
+  command: "fetch-offline" | "fetch";
+  platformId: string;
+  configUrl?: string;
+  /** The config cache; the `neednet` marker and `fetch-record.json` go next to it. */
+  cachePath: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export type FetchOutcome = "cached" | "already-cached" | "needs-network";
+
+export const NEEDNET_MARKER = "neednet";
+export const RECORD_FILE = "fetch-record.json";
+
+export async function runFetchStage(options: FetchStageOptions): Promise<FetchOutcome> {
+  const runDir = dirname(options.cachePath);
+  if (await exists(options.cachePath)) {
+    log.info("the config is already cached; nothing to fetch", { cache: options.cachePath });
+    return "already-cached";
+  }
+  const offline = options.command === "fetch-offline";
+  let assembled;
+  try {
+    assembled = await assembleConfig({
+      platformId: options.platformId,
+      configUrl: options.configUrl,
+      offline,
+      paths: platformPaths(options.env),
+      env: options.env,
+    });
+  } catch (e) {
+    if (offline && e instanceof NeedsNetworkError) {
+      await mkdir(runDir, { recursive: true });
+      await writeFile(join(runDir, NEEDNET_MARKER), "");
+      log.info(`the network is needed (${e.message}); leaving the rest to flint fetch`, { marker: join(runDir, NEEDNET_MARKER) });
+      return "needs-network";
+    }
+    throw e;
+  }
+  await mkdir(runDir, { recursive: true, mode: 0o700 });
+  const record: FetchRecord = { command: options.command, platform: options.platformId, sources: assembled.sources };
+  await writeAtomically(join(runDir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n", 0o644);
+  await writeAtomically(options.cachePath, JSON.stringify(assembled.config) + "\n", 0o600);
+  log.info("config cached", { cache: options.cachePath, sources: assembled.sources.length });
+  return "cached";
+}
+
+/** Writes a temp file in the same directory with `mode`, syncs it, then renames it into place. */
+async function writeAtomically(path: string, text: string, mode: number): Promise<void> {
+  const temp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  const handle = await open(temp, "wx", mode);
+  try {
+    await handle.writeFile(text);
+    await handle.chmod(mode);
+    await handle.sync();
+  } catch (e) {
+    await handle.close();
+    await rm(temp, { force: true });
+    throw e;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  await rename(temp, path);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}

@@ -1,0 +1,70 @@
+// Resolves a config's `ignition.config.replace` / `merge` references: fetch
+// (with verification), parse, resolve the child's own references, then merge.
+// Depth is limited and a reference back to a config on the current chain is a cycle.
+
+import { mergeConfigs, parseConfig } from "../../config/index";
+import type { Config, ConfigReference } from "../../config/types";
+import { FlintError } from "../../errors";
+import { log } from "../../log";
+import { DEFAULT_CONFIG_CAP, describeSource, fetchToBuffer, settingsFromConfig, type FetchSettings } from "../../resource/index";
+import type { SourceRecord } from "./record";
+
+export const MAX_REFERENCE_DEPTH = 10;
+
+export interface ResolveOptions {
+  /** Refuse network fetches (fetch-offline): they raise NeedsNetworkError. */
+  offline?: boolean;
+  /** Appended with each referenced config fetched. */
+  record?: SourceRecord[];
+  /** Sources of the configs that led here, outermost first (for cycle detection). */
+  chain?: string[];
+}
+
+/**
+ * Returns `config` with all its references applied and `ignition.config`
+ * removed. Each level fetches its children with its own `ignition` settings
+ * (timeouts, proxy, CAs) layered over the inherited ones, as Ignition does.
+ */
+export async function resolveConfigReferences(config: Config, settings: FetchSettings = {}, options: ResolveOptions = {}): Promise<Config> {
+  return resolve(config, settings, options.chain ?? [], options);
+}
+
+async function resolve(config: Config, inherited: FetchSettings, chain: string[], options: ResolveOptions): Promise<Config> {
+  const references = config.ignition?.config;
+  const own = stripReferences(config);
+  if (!references || (!references.replace?.source && !references.merge?.length)) return own;
+  if (chain.length >= MAX_REFERENCE_DEPTH) {
+    throw new FlintError(`config references nest deeper than ${MAX_REFERENCE_DEPTH} levels`, describeSource(chain[chain.length - 1] ?? "config"));
+  }
+  const settings = await settingsFromConfig(config, inherited, { offline: options.offline });
+
+  if (references.replace?.source) {
+    log.info("replacing the config with a referenced one", { source: describeSource(references.replace.source) });
+    return fetchChild(references.replace, "replace", settings, chain, options);
+  }
+  let result = own;
+  for (const [index, reference] of (references.merge ?? []).entries()) {
+    log.info("merging a referenced config", { index, source: describeSource(reference.source) });
+    const child = await fetchChild(reference, "merge", settings, chain, options);
+    result = mergeConfigs(result, child);
+  }
+  return result;
+}
+
+async function fetchChild(reference: ConfigReference, role: "merge" | "replace", settings: FetchSettings, chain: string[], options: ResolveOptions): Promise<Config> {
+  const label = describeSource(reference.source);
+  if (chain.includes(reference.source)) {
+    throw new FlintError(`config reference cycle: ${[...chain, reference.source].map(describeSource).join(" → ")}`, label);
+  }
+  const data = await fetchToBuffer(reference, { ...settings, offline: options.offline, maxBytes: DEFAULT_CONFIG_CAP, label });
+  options.record?.push({ role, source: label, bytes: data.length });
+  const { config, warnings } = parseConfig(data, { source: label });
+  for (const warning of warnings) log.warn(`${label}: ${warning.path.join(".")}: ${warning.message}`);
+  return resolve(config, settings, [...chain, reference.source], options);
+}
+
+function stripReferences(config: Config): Config {
+  if (!config.ignition?.config) return config;
+  const { config: _references, ...ignition } = config.ignition;
+  return { ...config, ignition };
+}
