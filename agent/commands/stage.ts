@@ -1,7 +1,67 @@
-// Placeholder until its issue lands: fails loudly rather than pretending.
+// `flint disks|mount|files|umount --root DIR [--cache PATH]`: one stage, at
+// boot, on the config that fetch cached. Each run folds its stage into the
+// root's result report, so after the boot `flint report` shows them all.
 
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { parseCommandArgs } from "../cli";
+import type { Config } from "../config/types";
 import { FlintError } from "../errors";
+import { log } from "../log";
+import { mergeReports, readReport, runStages, writeReport, type FlintReport } from "../report";
+import { DEFAULT_CACHE, DEFAULT_ROOT } from "../stages/context";
+import type { RootStageName } from "../stages/index";
 
-export async function run([command]: string[]): Promise<number> {
-  throw new FlintError("not implemented yet", `flint ${command}`);
+async function readCachedConfig(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new FlintError(`no cached config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run flint fetch first`, path);
+  }
+  try {
+    // Written by fetch: already validated, translated and merged.
+    return JSON.parse(text) as Config;
+  } catch (e) {
+    throw new FlintError(`the cached config is not valid JSON: ${(e as Error).message}`, path);
+  }
+}
+
+export async function run([command, ...argv]: string[]): Promise<number> {
+  const name = command as RootStageName;
+  const { values } = parseCommandArgs(name, argv, { root: { type: "string" }, cache: { type: "string" } });
+  const root = values.root ?? DEFAULT_ROOT;
+  const cache = values.cache ?? DEFAULT_CACHE;
+  const config = await readCachedConfig(cache);
+  const { report, error } = await runStages(config, [name], { root, dryRun: false });
+  try {
+    await recordStage(name, root, join(dirname(cache), "report.json"), report);
+  } catch (e) {
+    if (!error) throw e;
+    log.warn(`could not write the result report: ${(e as Error).message}`);
+  }
+  if (error) throw error;
+  return 0;
+}
+
+/**
+ * The boot's report is kept beside the cache (the root is not mounted yet
+ * when disks runs) and copied into the root by every later stage.
+ */
+async function recordStage(name: RootStageName, root: string, runReport: string, report: FlintReport): Promise<void> {
+  const previous = await readJson(runReport);
+  const merged = mergeReports(previous, report);
+  await mkdir(dirname(runReport), { recursive: true, mode: 0o700 });
+  const temp = `${runReport}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify(merged, null, 2) + "\n", { mode: 0o600 });
+  await rename(temp, runReport);
+  if (name !== "disks") await writeReport(root, mergeReports(await readReport(root).catch(() => undefined), merged));
+}
+
+async function readJson(path: string): Promise<FlintReport | undefined> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as FlintReport;
+  } catch {
+    return undefined;
+  }
 }

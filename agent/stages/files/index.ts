@@ -1,8 +1,46 @@
-// Placeholder until its issue lands: fails loudly rather than pretending.
+// The files stage: everything the config puts into the future root, in
+// Ignition's order — kernel arguments checked, groups and users, then
+// directories, files and links, then systemd units. Every path is checked
+// before anything is written.
 
+import type { Config, PasswdUser, Resource } from "../../config/types";
 import { FlintError } from "../../errors";
-import type { Stage } from "../context";
+import { DEFAULT_FILE_CAP, fetchToFile, settingsFromConfig } from "../../resource/index";
+import { canonicalRoot } from "../../root/resolve";
+import type { Stage, StageContext } from "../context";
+import { applyKernelArguments } from "./kargs";
+import { applyEntry, checkPaths, orderEntries, storageEntries, type NodeWriter } from "./nodes";
+import { applyGroups, applyUsers, type KeyInstaller } from "./passwd";
+import { applyUnits } from "./units";
 
-export const filesStage: Stage = async () => {
-  throw new FlintError("not implemented yet", "stage files");
+const installKeys: KeyInstaller = async (_user: PasswdUser, where: string) => {
+  // The shared authorized-keys writer (agent/users) has not landed yet; failing
+  // is better than a second, diverging copy of it.
+  throw new FlintError("sshAuthorizedKeys cannot be written yet: the authorized-keys writer is missing from this build", `${where}.sshAuthorizedKeys`);
+};
+
+export const filesStage: Stage = async (config: Config, context: StageContext) => {
+  const ctx: StageContext = { ...context, root: await canonicalRoot(context.root) };
+  // Keep appending to the caller's list, whatever the copy.
+  ctx.actions = context.actions;
+  const entries = storageEntries(config.storage);
+  checkPaths(entries);
+
+  await applyKernelArguments(ctx, config.kernelArguments);
+
+  // Users first: owners by name below are looked up in what this creates.
+  await applyGroups(ctx, config.passwd?.groups ?? []);
+  await applyUsers(ctx, config.passwd?.users ?? [], installKeys);
+
+  // Timeouts, proxy and extra CAs from the config's ignition section.
+  const settings = ctx.dryRun ? {} : await settingsFromConfig(config);
+  const writer: NodeWriter = {
+    ctx,
+    swept: new Set(),
+    fetch: async (resource: Resource, hostPath: string, label: string) => {
+      await fetchToFile(resource, hostPath, { ...settings, maxBytes: DEFAULT_FILE_CAP, label });
+    },
+  };
+  for (const entry of orderEntries(entries)) await applyEntry(writer, entry);
+  await applyUnits(writer, config.systemd?.units ?? []);
 };

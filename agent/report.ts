@@ -1,0 +1,161 @@
+// The result report, `<root>/etc/.flint-result.json`: which stages ran, how
+// long they took, whether they worked, and every action they took (paths,
+// units, users — never contents). Also the runner that produces it, shared
+// by `apply`, `plan` and the per-stage commands.
+
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { posix } from "node:path";
+import type { Config } from "./config/types";
+import { describeError, FlintError } from "./errors";
+import { log } from "./log";
+import { inspectInRoot } from "./root/resolve";
+import { commitTempFile, createTempFile, ensureDirectory } from "./root/write";
+import { REPORT_PATH_IN_ROOT, type Action, type StageContext } from "./stages/context";
+import { ROOT_STAGE_ORDER, STAGES, type RootStageName } from "./stages/index";
+
+declare const FLINT_VERSION: string; // injected by build.mjs
+const VERSION = typeof FLINT_VERSION === "string" ? FLINT_VERSION : "dev";
+
+export const REPORT_FORMAT = 1;
+
+export interface StageRecord {
+  name: RootStageName;
+  startedAt: string;
+  durationMs: number;
+  ok: boolean;
+  error?: string;
+  actions: Action[];
+}
+
+export interface FlintReport {
+  format: number;
+  flintVersion: string;
+  /** The kernel's boot id: stages run separately in one boot share one report. */
+  bootId?: string;
+  /** The spec version the config declared, when known. */
+  specVersion?: string;
+  startedAt: string;
+  finishedAt: string;
+  ok: boolean;
+  stages: StageRecord[];
+}
+
+async function bootId(): Promise<string | undefined> {
+  try {
+    return (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RunOutcome {
+  report: FlintReport;
+  /** The first failure, rethrown by callers after the report is written. */
+  error?: unknown;
+}
+
+/**
+ * Runs the named stages in the fixed order disks → mount → files → umount.
+ * Stops at the first failure; if filesystems were mounted by then, still
+ * unmounts them so nothing is left mounted under the root.
+ */
+export async function runStages(config: Config, names: RootStageName[], options: { root: string; dryRun: boolean; specVersion?: string }): Promise<RunOutcome> {
+  const report: FlintReport = {
+    format: REPORT_FORMAT,
+    flintVersion: VERSION,
+    bootId: await bootId(),
+    specVersion: options.specVersion,
+    startedAt: new Date().toISOString(),
+    finishedAt: "",
+    ok: true,
+    stages: [],
+  };
+  const ordered = ROOT_STAGE_ORDER.filter((n) => names.includes(n));
+  let error: unknown;
+  for (const name of ordered) {
+    error = await runOne(config, name, options, report);
+    if (error) break;
+  }
+  const mounted = report.stages.some((s) => s.name === "mount");
+  if (error && mounted && !report.stages.some((s) => s.name === "umount") && ordered.includes("umount")) {
+    log.warn("unmounting after the failure");
+    await runOne(config, "umount", options, report);
+  }
+  report.finishedAt = new Date().toISOString();
+  report.ok = report.stages.every((s) => s.ok);
+  return { report, error };
+}
+
+async function runOne(config: Config, name: RootStageName, options: { root: string; dryRun: boolean }, report: FlintReport): Promise<unknown> {
+  const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions: [] };
+  const startedAt = new Date();
+  const started = process.hrtime.bigint();
+  let error: unknown;
+  try {
+    log.info(`stage ${name}${options.dryRun ? " (plan)" : ""}`, { root: options.root });
+    const stage = await STAGES[name]();
+    await stage(config, ctx);
+  } catch (e) {
+    error = e;
+  }
+  report.stages.push({
+    name,
+    startedAt: startedAt.toISOString(),
+    durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+    ok: error === undefined,
+    ...(error === undefined ? {} : { error: describeError(error) }),
+    actions: ctx.actions,
+  });
+  return error;
+}
+
+/** A later run in the same boot replaces the stages it ran and keeps the others. */
+export function mergeReports(previous: FlintReport | undefined, next: FlintReport): FlintReport {
+  if (!previous || previous.format !== REPORT_FORMAT || !previous.bootId || previous.bootId !== next.bootId) return next;
+  const byName = new Map(previous.stages.map((s) => [s.name, s] as const));
+  for (const s of next.stages) byName.set(s.name, s);
+  const stages = ROOT_STAGE_ORDER.flatMap((n) => (byName.has(n) ? [byName.get(n)!] : []));
+  return { ...next, startedAt: previous.startedAt, specVersion: next.specVersion ?? previous.specVersion, stages, ok: stages.every((s) => s.ok) };
+}
+
+export async function readReport(root: string): Promise<FlintReport | undefined> {
+  const where = await inspectInRoot(root, REPORT_PATH_IN_ROOT, { followLast: true });
+  if (!where.stat) return undefined;
+  try {
+    return JSON.parse(await readFile(where.hostPath, "utf8")) as FlintReport;
+  } catch (e) {
+    throw new FlintError(`cannot read the report: ${(e as Error).message}`, REPORT_PATH_IN_ROOT);
+  }
+}
+
+/** Writes the report into the root atomically (temp name, fsync, rename). */
+export async function writeReport(root: string, report: FlintReport): Promise<void> {
+  const dir = await ensureDirectory(root, posix.dirname(REPORT_PATH_IN_ROOT));
+  const temp = await createTempFile(dir);
+  try {
+    await temp.handle.close();
+    await writeFile(temp.path, JSON.stringify(report, null, 2) + "\n");
+    await commitTempFile(temp.path, posix.join(dir, posix.basename(REPORT_PATH_IN_ROOT)), 0o644, { uid: 0, gid: 0 });
+  } catch (e) {
+    await rm(temp.path, { force: true });
+    throw e;
+  }
+}
+
+/** One line per action: `create /etc/motd mode=0644 owner=0:0`. */
+export function formatAction(a: Action): string {
+  return `${a.kind} ${a.target}${a.detail ? ` ${a.detail}` : ""}`;
+}
+
+/** The report for people. */
+export function formatReport(report: FlintReport): string {
+  const lines = [
+    `Flint ${report.flintVersion}: ${report.ok ? "succeeded" : "FAILED"} (${report.startedAt} → ${report.finishedAt})${report.specVersion ? `, config spec ${report.specVersion}` : ""}`,
+  ];
+  for (const s of report.stages) {
+    lines.push(`stage ${s.name}: ${s.ok ? "ok" : "failed"} in ${s.durationMs.toFixed(1)} ms, ${s.actions.length} action(s)`);
+    if (s.error) lines.push(`  error: ${s.error}`);
+    for (const a of s.actions) lines.push(`  ${formatAction(a)}`);
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,191 @@
+// Changes to the future root that cannot escape it and cannot be seen half
+// done: directories are created one component at a time through the
+// resolver, files and links are made under a temporary name in their final
+// directory, synced, given their mode and owner, then renamed into place.
+
+import { constants, type Stats } from "node:fs";
+import { lchown, link, lstat, mkdir, open, readdir, rename, rm, symlink, unlink, type FileHandle } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { posix } from "node:path";
+import { FlintError } from "../errors";
+import { canonicalRoot, inspectInRoot } from "./resolve";
+
+export const TEMP_PREFIX = ".flint-tmp-";
+
+export interface Ownership {
+  uid: number;
+  gid: number;
+}
+
+const ROOT_OWNER: Ownership = { uid: 0, gid: 0 };
+
+/** What a directory walk created, as paths inside the root, for the action record. */
+export type Created = (rootPath: string) => void;
+
+/**
+ * Makes sure the directory `dir` (a path inside the root) exists, creating
+ * each missing component as root:root 0755, and returns its host path.
+ * Symlinks on the way are followed as if chrooted. With `dryRun` nothing is
+ * created; the would-be path is returned and `created` still hears of each.
+ */
+export async function ensureDirectory(root: string, dir: string, options: { dryRun?: boolean; created?: Created } = {}): Promise<string> {
+  // Each pass creates one missing component; a path has finitely many.
+  for (let pass = 0; pass < 4096; pass++) {
+    const here = await inspectInRoot(root, dir, { followLast: true });
+    if (here.stat?.isDirectory()) return here.hostPath;
+    if (here.stat) throw new FlintError(`${here.rootPath} exists and is not a directory`, dir);
+    // Find the first missing component of the resolved path and make it.
+    const base = await canonicalRoot(root);
+    const parts = here.rootPath.split("/").filter(Boolean);
+    let prefix = "";
+    for (const part of parts) {
+      prefix += "/" + part;
+      const st = await lstatOrUndefined(base + prefix);
+      if (st) continue;
+      options.created?.(prefix);
+      if (options.dryRun) {
+        // Nothing below exists either; report the rest and stop.
+        let rest = prefix;
+        for (const more of parts.slice(prefix.split("/").length - 1)) {
+          rest += "/" + more;
+          options.created?.(rest);
+        }
+        return here.hostPath;
+      }
+      await makeOneDirectory(base + prefix, 0o755, ROOT_OWNER);
+      break;
+    }
+  }
+  throw new FlintError("could not create the directory", dir);
+}
+
+/** mkdir of one component, owned and moded as asked whatever the umask. */
+export async function makeOneDirectory(hostPath: string, mode: number, owner: Ownership): Promise<void> {
+  try {
+    await mkdir(hostPath, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    const st = await lstat(hostPath);
+    if (!st.isDirectory()) throw new FlintError("exists and is not a directory", hostPath);
+    return;
+  }
+  await lchown(hostPath, owner.uid, owner.gid);
+  await chmodNoFollow(hostPath, mode);
+}
+
+export async function lstatOrUndefined(hostPath: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(hostPath);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/** chmod that refuses to act through a symlink swapped in after the check. */
+export async function chmodNoFollow(hostPath: string, mode: number): Promise<void> {
+  const handle = await open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Sets owner (and for non-links mode) on an existing node without following a final symlink. */
+export async function setOwnerAndMode(hostPath: string, owner: Ownership, mode?: number): Promise<void> {
+  await lchown(hostPath, owner.uid, owner.gid);
+  if (mode !== undefined) await chmodNoFollow(hostPath, mode);
+}
+
+function tempName(dirHost: string): string {
+  return posix.join(dirHost, TEMP_PREFIX + randomBytes(6).toString("hex"));
+}
+
+/** A new, empty, private temporary file in `dirHost` (never follows or reuses a name). */
+export async function createTempFile(dirHost: string): Promise<{ path: string; handle: FileHandle }> {
+  const path = tempName(dirHost);
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  return { path, handle };
+}
+
+/**
+ * Gives the finished temp file its mode and owner, syncs it, and renames it
+ * over `finalHost` (which, if it is a symlink, is replaced, not followed).
+ */
+export async function commitTempFile(tempPath: string, finalHost: string, mode: number, owner: Ownership): Promise<void> {
+  const handle = await open(tempPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    await handle.chown(owner.uid, owner.gid);
+    await handle.chmod(mode); // after chown: chown clears setuid/setgid bits
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tempPath, finalHost);
+  await syncDirectory(posix.dirname(finalHost));
+}
+
+/** Creates a symlink at `finalHost` atomically, replacing whatever is there. */
+export async function replaceWithSymlink(finalHost: string, target: string, owner: Ownership): Promise<void> {
+  const temp = tempName(posix.dirname(finalHost));
+  await symlink(target, temp);
+  try {
+    await lchown(temp, owner.uid, owner.gid);
+    await rename(temp, finalHost);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
+  await syncDirectory(posix.dirname(finalHost));
+}
+
+/** Creates a hard link to `targetHost` at `finalHost` atomically, replacing whatever is there. */
+export async function replaceWithHardLink(finalHost: string, targetHost: string, owner: Ownership): Promise<void> {
+  const temp = tempName(posix.dirname(finalHost));
+  await link(targetHost, temp);
+  try {
+    await lchown(temp, owner.uid, owner.gid);
+    await rename(temp, finalHost);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
+  await syncDirectory(posix.dirname(finalHost));
+}
+
+/** Deletes a node (a directory with everything in it; symlinks are not followed). */
+export async function removeNode(hostPath: string): Promise<void> {
+  const st = await lstatOrUndefined(hostPath);
+  if (!st) return;
+  if (st.isDirectory()) await rm(hostPath, { recursive: true, force: true });
+  else await unlink(hostPath);
+}
+
+/**
+ * Removes temp files a killed earlier run left in `dirHost`: ours, and the
+ * resource layer's own temp names made beside them (`.<ours>.flint-…`).
+ */
+export async function sweepTempFiles(dirHost: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dirHost);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(TEMP_PREFIX) || name.startsWith("." + TEMP_PREFIX)) await rm(posix.join(dirHost, name), { force: true, recursive: true });
+  }
+}
+
+export async function syncDirectory(dirHost: string): Promise<void> {
+  const handle = await open(dirHost, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } catch (e) {
+    // Some filesystems cannot fsync a directory; the rename is still atomic.
+    if ((e as NodeJS.ErrnoException).code !== "EINVAL") throw e;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,287 @@
+// storage.directories, storage.files and storage.links, written into the
+// root with Ignition's semantics: parents before children, hard links after
+// their targets, default modes 0755/0644, overwrite rules, owners by id or
+// by name from the root's own passwd and group files.
+
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, type Stats } from "node:fs";
+import { readlink, rm } from "node:fs/promises";
+import { posix } from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { Directory, File, Link, NodeGroup, NodeUser, Resource } from "../../config/types";
+import { FlintError } from "../../errors";
+import { gidOf, uidOf } from "../../root/accounts";
+import { inspectInRoot } from "../../root/resolve";
+import {
+  commitTempFile,
+  createTempFile,
+  ensureDirectory,
+  lstatOrUndefined,
+  makeOneDirectory,
+  removeNode,
+  replaceWithHardLink,
+  replaceWithSymlink,
+  setOwnerAndMode,
+  sweepTempFiles,
+  type Ownership,
+} from "../../root/write";
+import type { StageContext } from "../context";
+import { octal, record } from "./record";
+
+export type Entry =
+  | { kind: "directory"; node: Directory; where: string }
+  | { kind: "file"; node: File; where: string }
+  | { kind: "link"; node: Link; where: string };
+
+/** What fetching needs besides the resource (network settings from the config). */
+export type FetchContents = (resource: Resource, hostPath: string, label: string) => Promise<void>;
+
+export interface NodeWriter {
+  ctx: StageContext;
+  fetch: FetchContents;
+  /** Directories already swept of a killed run's temp files. */
+  swept: Set<string>;
+}
+
+/** Every directory, file and link of the config, with its JSON path for messages. */
+export function storageEntries(storage: { directories?: Directory[]; files?: File[]; links?: Link[] } | undefined): Entry[] {
+  return [
+    ...(storage?.directories ?? []).map((node, i): Entry => ({ kind: "directory", node, where: `storage.directories.${i}` })),
+    ...(storage?.files ?? []).map((node, i): Entry => ({ kind: "file", node, where: `storage.files.${i}` })),
+    ...(storage?.links ?? []).map((node, i): Entry => ({ kind: "link", node, where: `storage.links.${i}` })),
+  ];
+}
+
+/** Checks every path before anything is written, so a bad one leaves nothing half done. */
+export function checkPaths(entries: Entry[]): void {
+  for (const { node, where } of entries) {
+    const path = node.path;
+    if (typeof path !== "string" || !path.startsWith("/")) throw new FlintError(`path must be absolute (got ${JSON.stringify(path)})`, `${where}.path`);
+    if (path.split("/").includes("..")) throw new FlintError(`path must not contain ".." (got ${JSON.stringify(path)})`, `${where}.path`);
+    if (path.includes("\0")) throw new FlintError("path must not contain a NUL byte", `${where}.path`);
+  }
+}
+
+function depth(path: string): number {
+  return path.split("/").filter(Boolean).length;
+}
+
+/**
+ * The order entries are applied in: shallower paths first (a directory, or a
+ * symlink standing for one, before what goes under it), and hard links last
+ * so that their targets, which may be other entries, exist.
+ */
+export function orderEntries(entries: Entry[]): Entry[] {
+  const isHard = (e: Entry): boolean => e.kind === "link" && e.node.hard === true;
+  const byDepth = (a: Entry, b: Entry): number => depth(a.node.path) - depth(b.node.path);
+  return [...entries.filter((e) => !isHard(e)).sort(byDepth), ...entries.filter(isHard).sort(byDepth)];
+}
+
+export async function applyEntry(w: NodeWriter, entry: Entry): Promise<void> {
+  if (entry.kind === "directory") return applyDirectory(w, entry.node, entry.where);
+  if (entry.kind === "file") return applyFile(w, entry.node, entry.where);
+  return applyLink(w, entry.node, entry.where);
+}
+
+interface Placed {
+  /** Host path of the node itself (the last component is never followed). */
+  host: string;
+  /** lstat of what is there now. */
+  existing?: Stats;
+}
+
+/** Creates the parents (root:root 0755) and says what is at the path now. */
+async function place(w: NodeWriter, path: string): Promise<Placed> {
+  const { ctx } = w;
+  const parent = await ensureDirectory(ctx.root, posix.dirname(path), {
+    dryRun: ctx.dryRun,
+    created: (p) => record(ctx, "mkdir", p, "mode=0755 owner=0:0"),
+  });
+  if (!ctx.dryRun && !w.swept.has(parent)) {
+    w.swept.add(parent);
+    await sweepTempFiles(parent);
+  }
+  const host = posix.join(parent, posix.basename(path));
+  return { host, existing: await lstatOrUndefined(host).catch(() => undefined) };
+}
+
+/** Owner from the config (ids, or names looked up in the root), else `fallback`. */
+async function ownership(w: NodeWriter, user: NodeUser | undefined, group: NodeGroup | undefined, where: string, fallback: Ownership): Promise<{ owner: Ownership; shown: string }> {
+  const { ctx } = w;
+  const uidPart = async (): Promise<[number, string]> => {
+    if (user?.id !== undefined && user.id !== null) return [user.id, String(user.id)];
+    if (user?.name) {
+      try {
+        const uid = await uidOf(ctx.root, user.name, `${where}.user.name`);
+        return [uid, String(uid)];
+      } catch (e) {
+        // In a plan, the user may be one that this very config creates.
+        if (ctx.dryRun) return [-1, user.name];
+        throw e;
+      }
+    }
+    return [fallback.uid, String(fallback.uid)];
+  };
+  const gidPart = async (): Promise<[number, string]> => {
+    if (group?.id !== undefined && group.id !== null) return [group.id, String(group.id)];
+    if (group?.name) {
+      try {
+        const gid = await gidOf(ctx.root, group.name, `${where}.group.name`);
+        return [gid, String(gid)];
+      } catch (e) {
+        if (ctx.dryRun) return [-1, group.name];
+        throw e;
+      }
+    }
+    return [fallback.gid, String(fallback.gid)];
+  };
+  const [uid, uidShown] = await uidPart();
+  const [gid, gidShown] = await gidPart();
+  return { owner: { uid, gid }, shown: `${uidShown}:${gidShown}` };
+}
+
+const ROOT: Ownership = { uid: 0, gid: 0 };
+
+function ownedBy(st: Stats): Ownership {
+  return { uid: st.uid, gid: st.gid };
+}
+
+/** Brings mode and owner of an existing node in line, noting only real changes. */
+async function fixMetadata(w: NodeWriter, path: string, host: string, st: Stats, owner: Ownership, shownOwner: string, mode?: number): Promise<void> {
+  const { ctx } = w;
+  const chownNeeded = owner.uid !== -1 && owner.gid !== -1 && (st.uid !== owner.uid || st.gid !== owner.gid);
+  const chmodNeeded = mode !== undefined && (st.mode & 0o7777) !== (mode & 0o7777);
+  if (chownNeeded) record(ctx, "chown", path, `owner=${shownOwner}`);
+  if (chmodNeeded) record(ctx, "chmod", path, `mode=${octal(mode!)}`);
+  if (ctx.dryRun || (!chownNeeded && !chmodNeeded)) return;
+  // chown clears setuid bits, so the mode (when the node has one) is set after it.
+  await setOwnerAndMode(host, chownNeeded ? owner : ownedBy(st), mode);
+}
+
+async function applyDirectory(w: NodeWriter, dir: Directory, where: string): Promise<void> {
+  const { ctx } = w;
+  const { host, existing } = await place(w, dir.path);
+  if (existing?.isDirectory()) {
+    // An existing directory keeps its contents; only its mode and owner are set.
+    const { owner, shown } = await ownership(w, dir.user, dir.group, where, ownedBy(existing));
+    return fixMetadata(w, dir.path, host, existing, owner, shown, dir.mode ?? existing.mode & 0o7777);
+  }
+  if (existing && !dir.overwrite) {
+    throw new FlintError(`${dir.path} exists and is not a directory (set overwrite: true to replace it)`, where);
+  }
+  const mode = dir.mode ?? 0o755;
+  const { owner, shown } = await ownership(w, dir.user, dir.group, where, ROOT);
+  record(ctx, existing ? "replace" : "mkdir", dir.path, `mode=${octal(mode)} owner=${shown}`);
+  if (ctx.dryRun) return;
+  if (existing) await removeNode(host);
+  await makeOneDirectory(host, mode, owner);
+}
+
+async function applyFile(w: NodeWriter, file: File, where: string): Promise<void> {
+  const { ctx } = w;
+  const { host, existing } = await place(w, file.path);
+  const hasSource = Boolean(file.contents?.source);
+  const appends = (file.append ?? []).filter((a) => a.source);
+
+  if (existing && !existing.isFile() && !file.overwrite) {
+    throw new FlintError(`${file.path} exists and is not a regular file (set overwrite: true to replace it)`, where);
+  }
+  // No source and a regular file already there: Ignition keeps it (and appends to it).
+  const keepExisting = existing?.isFile() === true && !hasSource && !file.overwrite;
+  if (keepExisting && appends.length === 0) {
+    const { owner, shown } = await ownership(w, file.user, file.group, where, ownedBy(existing!));
+    return fixMetadata(w, file.path, host, existing!, owner, shown, file.mode ?? existing!.mode & 0o7777);
+  }
+
+  const mode = file.mode ?? (keepExisting ? existing!.mode & 0o7777 : 0o644);
+  const { owner, shown } = await ownership(w, file.user, file.group, where, keepExisting ? ownedBy(existing!) : ROOT);
+  const detail = `mode=${octal(mode)} owner=${shown}`;
+  if (ctx.dryRun) {
+    if (!existing) record(ctx, "create", file.path, detail);
+    else if (keepExisting) record(ctx, "append", file.path, detail);
+    else if (file.overwrite) record(ctx, "replace", file.path, detail);
+    // Without overwrite the existing contents must match what apply would write.
+    else record(ctx, "verify", file.path, "must already hold these contents");
+    return;
+  }
+
+  const dir = posix.dirname(host);
+  const temp = await createTempFile(dir);
+  await temp.handle.close();
+  try {
+    if (keepExisting) await pipeline(createReadStream(host), createWriteStream(temp.path));
+    else if (hasSource) await w.fetch(file.contents!, temp.path, `${where}.contents`);
+    for (const [i, fragment] of appends.entries()) await appendResource(w, fragment, temp.path, dir, `${where}.append.${i}`);
+
+    if (existing?.isFile() && !keepExisting && (await sameContents(host, temp.path))) {
+      // Already written (an earlier run): nothing to replace.
+      await rm(temp.path, { force: true });
+      return fixMetadata(w, file.path, host, existing, owner, shown, mode);
+    }
+    if (existing && !keepExisting && !file.overwrite) {
+      throw new FlintError(`${file.path} already exists with other contents (set overwrite: true to replace it)`, where);
+    }
+    record(ctx, existing ? (keepExisting ? "append" : "replace") : "create", file.path, detail);
+    if (existing?.isDirectory()) await removeNode(host);
+    await commitTempFile(temp.path, host, mode, owner);
+  } catch (e) {
+    await rm(temp.path, { force: true });
+    throw e;
+  }
+}
+
+async function appendResource(w: NodeWriter, fragment: Resource, target: string, dir: string, label: string): Promise<void> {
+  const part = await createTempFile(dir);
+  await part.handle.close();
+  try {
+    await w.fetch(fragment, part.path, label);
+    await pipeline(createReadStream(part.path), createWriteStream(target, { flags: "a" }));
+  } finally {
+    await rm(part.path, { force: true });
+  }
+}
+
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  await pipeline(createReadStream(path), hash);
+  return hash.digest("hex");
+}
+
+async function sameContents(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([lstatOrUndefined(a), lstatOrUndefined(b)]);
+  if (!sa || !sb || sa.size !== sb.size) return false;
+  return (await fileDigest(a)) === (await fileDigest(b));
+}
+
+async function applyLink(w: NodeWriter, link: Link, where: string): Promise<void> {
+  const { ctx } = w;
+  const target = link.target;
+  if (typeof target !== "string" || target === "") throw new FlintError("a link needs a target", `${where}.target`);
+  const { host, existing } = await place(w, link.path);
+  const fallback = existing?.isSymbolicLink() || (existing && link.hard) ? ownedBy(existing) : ROOT;
+  const { owner, shown } = await ownership(w, link.user, link.group, where, fallback);
+
+  if (link.hard) {
+    const targetPath = target.startsWith("/") ? target : posix.join(posix.dirname(link.path), target);
+    const resolved = await inspectInRoot(ctx.root, targetPath, { followLast: false });
+    if (!resolved.stat && !ctx.dryRun) throw new FlintError(`hard link target ${targetPath} does not exist in the root`, `${where}.target`);
+    if (resolved.stat?.isDirectory()) throw new FlintError(`hard link target ${targetPath} is a directory`, `${where}.target`);
+    if (existing && resolved.stat && existing.ino === resolved.stat.ino && existing.dev === resolved.stat.dev) {
+      return fixMetadata(w, link.path, host, existing, owner, shown);
+    }
+    if (existing && !link.overwrite) throw new FlintError(`${link.path} already exists (set overwrite: true to replace it)`, where);
+    record(ctx, existing ? "replace" : "link", link.path, `hard -> ${resolved.rootPath}`);
+    if (ctx.dryRun) return;
+    if (existing?.isDirectory()) await removeNode(host);
+    return replaceWithHardLink(host, resolved.hostPath, owner);
+  }
+
+  if (existing?.isSymbolicLink() && (await readlink(host)) === target) {
+    return fixMetadata(w, link.path, host, existing, owner, shown);
+  }
+  if (existing && !link.overwrite) throw new FlintError(`${link.path} already exists (set overwrite: true to replace it)`, where);
+  record(ctx, existing ? "replace" : "link", link.path, `-> ${target}`);
+  if (ctx.dryRun) return;
+  if (existing?.isDirectory()) await removeNode(host);
+  await replaceWithSymlink(host, target, owner);
+}

@@ -1,0 +1,114 @@
+// passwd.groups and passwd.users, created, modified or deleted with the
+// shadow tools against the root. An existing account is only touched for
+// the fields that differ, so a second run changes nothing (not even the
+// tools' `/etc/passwd-` backups).
+
+import type { PasswdGroup, PasswdUser } from "../../config/types";
+import { findGroup, groupPasswordHash, readGroups, userDetails } from "../../root/accounts";
+import type { StageContext } from "../context";
+import { record } from "./record";
+
+/** Puts a user's keys in place; supplied by the files stage (see index.ts). */
+export type KeyInstaller = (user: PasswdUser, where: string) => Promise<void>;
+
+export async function applyGroups(ctx: StageContext, groups: PasswdGroup[]): Promise<void> {
+  const shadow = await import("../../system/shadow");
+  for (const group of groups) {
+    const existing = await findGroup(ctx.root, group.name);
+    if (group.shouldExist === false) {
+      if (!existing) continue;
+      record(ctx, "groupdel", group.name);
+      if (!ctx.dryRun) await shadow.groupdel(ctx.root, group.name);
+      continue;
+    }
+    if (!existing) {
+      record(ctx, "groupadd", group.name, group.gid !== undefined ? `gid=${group.gid}` : undefined);
+      if (!ctx.dryRun) await shadow.groupadd(ctx.root, group);
+      continue;
+    }
+    const change: PasswdGroup = { name: group.name };
+    const changed: string[] = [];
+    if (group.gid !== undefined && group.gid !== existing.gid) {
+      change.gid = group.gid;
+      changed.push(`gid=${group.gid}`);
+    }
+    if (group.passwordHash !== undefined && (group.passwordHash || "*") !== (await groupPasswordHash(ctx.root, group.name))) {
+      change.passwordHash = group.passwordHash;
+      changed.push("password");
+    }
+    if (changed.length === 0) continue;
+    record(ctx, "groupmod", group.name, changed.join(" "));
+    if (!ctx.dryRun) await shadow.groupmod(ctx.root, change);
+  }
+}
+
+export async function applyUsers(ctx: StageContext, users: PasswdUser[], installKeys: KeyInstaller): Promise<void> {
+  const shadow = await import("../../system/shadow");
+  for (const [i, user] of users.entries()) {
+    const where = `passwd.users.${i}`;
+    const existing = await userDetails(ctx.root, user.name);
+    if (user.shouldExist === false) {
+      if (!existing) continue;
+      record(ctx, "userdel", user.name);
+      if (!ctx.dryRun) await shadow.userdel(ctx.root, user.name);
+      continue;
+    }
+    if (!existing) {
+      record(ctx, "useradd", user.name, user.uid !== undefined ? `uid=${user.uid}` : undefined);
+      if (!ctx.dryRun) await shadow.useradd(ctx.root, user);
+    } else {
+      const change = await userChanges(ctx.root, user, existing);
+      if (change.changed.length > 0) {
+        record(ctx, "usermod", user.name, change.changed.join(" "));
+        if (!ctx.dryRun) await shadow.usermod(ctx.root, change.spec);
+      }
+    }
+    if (user.sshAuthorizedKeys?.length) {
+      record(ctx, "ssh-keys", user.name, `${user.sshAuthorizedKeys.length} key(s)`);
+      if (!ctx.dryRun) await installKeys(user, where);
+    }
+  }
+}
+
+/** The fields Ignition's usermod sets, kept only where the root differs. */
+async function userChanges(root: string, user: PasswdUser, now: NonNullable<Awaited<ReturnType<typeof userDetails>>>): Promise<{ spec: PasswdUser; changed: string[] }> {
+  const spec: PasswdUser = { name: user.name };
+  const changed: string[] = [];
+  if (user.homeDir && user.homeDir !== now.home) {
+    spec.homeDir = user.homeDir;
+    changed.push(`home=${user.homeDir}`);
+  }
+  if (user.passwordHash !== undefined && (user.passwordHash || "*") !== now.passwordHash) {
+    spec.passwordHash = user.passwordHash;
+    changed.push("password");
+  }
+  if (user.uid !== undefined && user.uid !== now.uid) {
+    spec.uid = user.uid;
+    changed.push(`uid=${user.uid}`);
+  }
+  if (user.gecos && user.gecos !== now.gecos) {
+    spec.gecos = user.gecos;
+    changed.push("gecos");
+  }
+  const groups = await readGroups(root);
+  if (user.primaryGroup) {
+    const wanted = /^\d+$/.test(user.primaryGroup) ? Number(user.primaryGroup) : groups.find((g) => g.name === user.primaryGroup)?.gid;
+    if (wanted !== now.gid) {
+      spec.primaryGroup = user.primaryGroup;
+      changed.push(`primaryGroup=${user.primaryGroup}`);
+    }
+  }
+  if (user.groups?.length) {
+    const current = groups.filter((g) => g.members.includes(user.name)).map((g) => g.name).sort();
+    const wanted = [...new Set(user.groups)].sort();
+    if (current.join(",") !== wanted.join(",")) {
+      spec.groups = user.groups;
+      changed.push(`groups=${wanted.join(",")}`);
+    }
+  }
+  if (user.shell && user.shell !== now.shell) {
+    spec.shell = user.shell;
+    changed.push(`shell=${user.shell}`);
+  }
+  return { spec, changed };
+}

@@ -1,0 +1,62 @@
+// The filesystems a config mounts under the root, in mount order, and the
+// record of what the mount stage actually mounted, kept in /run so that the
+// umount stage (a separate process at boot) undoes exactly that.
+
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { posix } from "node:path";
+import type { Config, Filesystem } from "../../config/types";
+import { FlintError } from "../../errors";
+
+export const MOUNT_RECORD_DIR = "/run/flint/mounts";
+
+export interface MountEntry {
+  fs: Filesystem & { path: string };
+  where: string;
+}
+
+export interface MountRecord {
+  device: string;
+  /** Path inside the root, as in the config. */
+  path: string;
+  /** Where it was mounted on the host. */
+  hostPath: string;
+}
+
+/** Filesystems with a `path` (swap and `none` are never mounted), parents before children. */
+export function mountEntries(config: Config): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const [i, fs] of (config.storage?.filesystems ?? []).entries()) {
+    if (!fs.path || fs.format === "swap" || fs.format === "none") continue;
+    const where = `storage.filesystems.${i}.path`;
+    if (!fs.path.startsWith("/")) throw new FlintError(`path must be absolute (got ${JSON.stringify(fs.path)})`, where);
+    if (fs.path.split("/").includes("..")) throw new FlintError(`path must not contain ".." (got ${JSON.stringify(fs.path)})`, where);
+    entries.push({ fs: fs as MountEntry["fs"], where });
+  }
+  const depth = (p: string): number => p.split("/").filter(Boolean).length;
+  return entries.sort((a, b) => depth(a.fs.path) - depth(b.fs.path));
+}
+
+/** One record file per root, so runs on different roots never share one. */
+export function recordPath(canonicalRoot: string): string {
+  return posix.join(MOUNT_RECORD_DIR, createHash("sha256").update(canonicalRoot).digest("hex").slice(0, 16) + ".json");
+}
+
+export async function readMountRecord(canonicalRoot: string): Promise<MountRecord[] | undefined> {
+  try {
+    return JSON.parse(await readFile(recordPath(canonicalRoot), "utf8")) as MountRecord[];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeMountRecord(canonicalRoot: string, records: MountRecord[]): Promise<void> {
+  const path = recordPath(canonicalRoot);
+  await mkdir(posix.dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path + ".tmp", JSON.stringify(records, null, 2) + "\n", { mode: 0o600 });
+  await rename(path + ".tmp", path);
+}
+
+export async function forgetMountRecord(canonicalRoot: string): Promise<void> {
+  await rm(recordPath(canonicalRoot), { force: true });
+}

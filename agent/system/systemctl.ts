@@ -1,0 +1,35 @@
+// systemctl used offline on the future root (`--root`): it creates and
+// removes the [Install] symlinks exactly as the booted system's systemctl
+// would, including Alias=, Also= and template DefaultInstance=.
+
+import { run } from "./exec";
+
+export interface InstallChange {
+  kind: "link" | "unlink";
+  /** Path inside the root. */
+  path: string;
+  target?: string;
+}
+
+/** systemctl prints `Created symlink A → B.` and `Removed "A".`; these become changes. */
+function parseChanges(output: string, root: string): InstallChange[] {
+  const inRoot = (p: string): string => (p.startsWith(root + "/") ? p.slice(root.length) : p);
+  const changes: InstallChange[] = [];
+  for (const line of output.split("\n")) {
+    const created = /^Created symlink (.+?) → (.+?)\.?$/.exec(line.trim());
+    if (created) changes.push({ kind: "link", path: inRoot(created[1]!), target: created[2]! });
+    const removed = /^Removed "?(.+?)"?\.?$/.exec(line.trim());
+    if (removed) changes.push({ kind: "unlink", path: inRoot(removed[1]!) });
+  }
+  return changes;
+}
+
+export async function enableUnit(root: string, unit: string): Promise<InstallChange[]> {
+  const result = await run("systemctl", ["--root", root, "--no-reload", "enable", unit]);
+  return parseChanges(result.stdout + "\n" + result.stderr, root);
+}
+
+export async function disableUnit(root: string, unit: string): Promise<InstallChange[]> {
+  const result = await run("systemctl", ["--root", root, "--no-reload", "disable", unit]);
+  return parseChanges(result.stdout + "\n" + result.stderr, root);
+}
