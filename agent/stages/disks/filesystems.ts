@@ -1,0 +1,78 @@
+// Filesystems: make each configured filesystem, or keep the one already there
+// when Ignition's reuse rules allow (right format, and label/uuid when given).
+
+import type { Filesystem, FilesystemFormat } from "../../config/types";
+import { waitForDevice } from "../../devices/resolve";
+import { FlintError } from "../../errors";
+import { log } from "../../log";
+import type { StageContext } from "../context";
+
+export const FORMATS: readonly FilesystemFormat[] = ["ext4", "btrfs", "xfs", "vfat", "swap", "none"];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Checks that need no device: run for every filesystem before any disk changes. */
+export function checkFilesystem(fs: Filesystem, where: string): void {
+  if (fs.format === undefined) return;
+  if (!FORMATS.includes(fs.format)) throw new FlintError(`unknown filesystem format ${JSON.stringify(fs.format)} (known: ${FORMATS.join(", ")})`, `${where}.format`);
+  if (fs.uuid !== undefined && fs.format !== "none") {
+    const ok = fs.format === "vfat" ? /^[0-9a-f]{4}-?[0-9a-f]{4}$/i.test(fs.uuid) : UUID.test(fs.uuid);
+    if (!ok) throw new FlintError(`not a valid ${fs.format} uuid (got ${JSON.stringify(fs.uuid)})`, `${where}.uuid`);
+  }
+  if (fs.format === "vfat" && fs.label !== undefined && fs.label.length > 11) throw new FlintError(`a vfat label has at most 11 characters (got ${fs.label.length})`, `${where}.label`);
+}
+
+/** blkid's name for the format. */
+function blkidType(format: FilesystemFormat): string {
+  return format;
+}
+
+function sameUuid(format: FilesystemFormat, wanted: string, found: string | undefined): boolean {
+  if (found === undefined) return false;
+  const norm = (s: string) => (format === "vfat" ? s.replace("-", "") : s).toLowerCase();
+  return norm(wanted) === norm(found);
+}
+
+/** Why the existing filesystem cannot be reused, or undefined when it can. */
+function reuseMismatch(fs: Filesystem, found: Record<string, string>): string | undefined {
+  const format = fs.format!;
+  if (found.TYPE !== blkidType(format)) return `it holds ${found.TYPE ?? found.PTTYPE ?? "something"}, not ${format}`;
+  if (fs.label !== undefined && fs.label !== (found.LABEL ?? "")) return `its label is ${JSON.stringify(found.LABEL ?? "")}, not ${JSON.stringify(fs.label)}`;
+  if (fs.uuid !== undefined && !sameUuid(format, fs.uuid, found.UUID)) return `its uuid is ${found.UUID ?? "unset"}, not ${fs.uuid}`;
+  return undefined;
+}
+
+export async function makeFilesystems(filesystems: Filesystem[], context: StageContext): Promise<void> {
+  const { probe } = await import("../../system/blkid");
+  for (const [index, fs] of filesystems.entries()) {
+    if (fs.format === undefined) continue; // only mounted or written to, never made
+    const where = `storage.filesystems[${index}]`;
+    const device = await waitForDevice(fs.device).catch((e) => {
+      throw Object.assign(e, { where: `${where}.device (${fs.device})` });
+    });
+    const found = await probe(device);
+    const occupied = found.TYPE !== undefined || found.PTTYPE !== undefined;
+    const wipe = fs.wipeFilesystem === true;
+
+    if (occupied && !wipe) {
+      if (fs.format === "none") throw new FlintError(`${device} already holds ${found.TYPE ?? `a ${found.PTTYPE} partition table`} and the format is none; set wipeFilesystem to erase it`, where);
+      const why = reuseMismatch(fs, found);
+      if (why) throw new FlintError(`cannot reuse the filesystem on ${device}: ${why}; set wipeFilesystem to replace it`, where);
+      log.info(`keeping the existing ${fs.format} filesystem`, { device, label: found.LABEL, uuid: found.UUID });
+      context.actions.push({ kind: "mkfs", target: device, detail: `reuse existing ${fs.format}` });
+      continue;
+    }
+
+    context.actions.push({ kind: "mkfs", target: device, detail: fs.format === "none" ? "wipe" : `${occupied ? "wipe and " : ""}create ${fs.format}` });
+    if (context.dryRun) continue;
+    if (occupied) {
+      const { wipeAllSignatures } = await import("../../system/wipefs");
+      await wipeAllSignatures(device);
+    }
+    if (fs.format === "none") continue;
+    const { makeFilesystem } = await import("../../system/mkfs");
+    log.info(`making ${fs.format} on ${device}`, { label: fs.label, uuid: fs.uuid });
+    await makeFilesystem(fs.format, device, { label: fs.label, uuid: fs.uuid, options: fs.options });
+  }
+  const { settle } = await import("../../system/udevadm");
+  if (!context.dryRun) await settle();
+}

@@ -1,0 +1,125 @@
+// LUKS2 volumes: format each one with its key file (from the config, or a new
+// random key kept in /run and copied into the root), then open it as
+// /dev/mapper/<name> so later filesystems can be made on it.
+
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Luks } from "../../config/types";
+import { waitForDevice } from "../../devices/resolve";
+import { FlintError } from "../../errors";
+import { log } from "../../log";
+import type { StageContext } from "../context";
+
+/** Where keys live in the initramfs while the stages run. */
+export const RUN_KEY_DIR = "/run/flint/luks";
+/** Where Ignition (and so Flint) keeps keys on the installed system. */
+export const ROOT_KEY_DIR = "/etc/luks";
+const KEY_BYTES = 256;
+
+/** Checks that need no device: run before any disk changes. */
+export function checkLuks(luks: Luks, where: string): void {
+  if (!luks.name || luks.name.includes("/")) throw new FlintError(`must be a name without "/" (got ${JSON.stringify(luks.name)})`, `${where}.name`);
+  if (!luks.device) throw new FlintError("a device is required", `${where}.device`);
+  const clevis = luks.clevis;
+  if (clevis && ((clevis.tang?.length ?? 0) > 0 || clevis.tpm2 || clevis.custom?.pin)) {
+    throw new FlintError("clevis (tang, tpm2, custom pins) is not supported yet by Flint; use a keyFile", `${where}.clevis`);
+  }
+  if (luks.cex?.enabled) throw new FlintError("cex is not supported by Flint", `${where}.cex`);
+}
+
+export function mapperPath(name: string): string {
+  return `/dev/mapper/${name}`;
+}
+
+export interface LuksOptions {
+  /** Directory for key files (the initramfs's /run by default; tests use their own). */
+  keyDir?: string;
+}
+
+async function writeKey(path: string, key: Buffer): Promise<void> {
+  await mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
+  await writeFile(path, key, { mode: 0o600 });
+  await chmod(path, 0o600);
+}
+
+export async function createLuksVolumes(volumes: Luks[], context: StageContext, options: LuksOptions = {}): Promise<void> {
+  const keyDir = options.keyDir ?? RUN_KEY_DIR;
+  for (const [index, luks] of volumes.entries()) {
+    const where = `storage.luks[${index}]`;
+    const device = await waitForDevice(luks.device!).catch((e) => {
+      throw Object.assign(e, { where: `${where}.device (${luks.device})` });
+    });
+    const keyPath = join(keyDir, luks.name);
+    const cryptsetup = await import("../../system/cryptsetup");
+    const { probe } = await import("../../system/blkid");
+    const found = await probe(device);
+    const isLuks = found.TYPE === "crypto_LUKS";
+    const wipe = luks.wipeVolume === true;
+
+    let key: Buffer;
+    if (luks.keyFile?.source) {
+      const { fetchToBuffer } = await import("../../resource/index");
+      key = await fetchToBuffer(luks.keyFile, { label: `${where}.keyFile`, maxBytes: 8 * 1024 * 1024 });
+    } else key = randomBytes(KEY_BYTES);
+
+    const reuse = isLuks && !wipe;
+    if (!reuse && (found.TYPE !== undefined || found.PTTYPE !== undefined) && !wipe) {
+      throw new FlintError(`${device} already holds ${found.TYPE ?? `a ${found.PTTYPE} partition table`}; set wipeVolume to erase it`, where);
+    }
+    context.actions.push({ kind: "luks", target: mapperPath(luks.name), detail: reuse ? `reuse LUKS volume on ${device}` : `format ${device}` });
+    context.actions.push({ kind: "luks-key", target: join(ROOT_KEY_DIR, luks.name) });
+    if (context.dryRun) continue;
+
+    if (reuse) {
+      if (!luks.keyFile?.source) throw new FlintError(`${device} is already a LUKS volume and the config gives no keyFile to open it; set wipeVolume to format it again`, where);
+      if (luks.uuid !== undefined && found.UUID?.toLowerCase() !== luks.uuid.toLowerCase()) {
+        throw new FlintError(`the LUKS volume on ${device} has uuid ${found.UUID}, not ${luks.uuid}; set wipeVolume to format it again`, where);
+      }
+      await writeKey(keyPath, key);
+      if (!(await cryptsetup.keyUnlocks(device, keyPath))) throw new FlintError(`the keyFile does not unlock the existing LUKS volume on ${device}; set wipeVolume to format it again`, where);
+      log.info("keeping the existing LUKS volume", { device });
+    } else {
+      await writeKey(keyPath, key);
+      if (found.TYPE !== undefined || found.PTTYPE !== undefined) {
+        const { wipeAllSignatures } = await import("../../system/wipefs");
+        await wipeAllSignatures(device);
+      }
+      log.info(`formatting LUKS volume ${luks.name}`, { device, label: luks.label, uuid: luks.uuid });
+      await cryptsetup.luksFormat({ device, keyFile: keyPath, label: luks.label, uuid: luks.uuid, options: luks.options ?? [] });
+    }
+    await copyKeyIntoRoot(context.root, luks.name, key);
+
+    const mapper = mapperPath(luks.name);
+    if (await stat(mapper).then(() => true, () => false)) {
+      log.info("LUKS volume already open", { mapper });
+      continue;
+    }
+    const openOptions = [...(luks.openOptions ?? []), ...(luks.discard ? ["--allow-discards"] : [])];
+    await cryptsetup.open(device, luks.name, keyPath, openOptions);
+    const { settle } = await import("../../system/udevadm");
+    await settle();
+    await waitForDevice(mapper);
+  }
+}
+
+/**
+ * The installed system needs the key to unlock the volume at every boot. In
+ * the initramfs the root is not mounted yet during the disks stage; the key
+ * stays in /run and the files stage copies it. When the root is already there
+ * (`flint apply --root DIR`), it is written now.
+ */
+async function copyKeyIntoRoot(root: string, name: string, key: Buffer): Promise<void> {
+  if (!(await stat(join(root, "etc")).then((s) => s.isDirectory(), () => false))) return;
+  const { ensureDirectory, createTempFile, commitTempFile } = await import("../../root/write");
+  const dir = await ensureDirectory(root, ROOT_KEY_DIR);
+  await chmod(dir, 0o700);
+  const temp = await createTempFile(dir);
+  try {
+    await temp.handle.writeFile(key);
+    await temp.handle.sync();
+  } finally {
+    await temp.handle.close();
+  }
+  await commitTempFile(temp.path, join(dir, name), 0o600, { uid: 0, gid: 0 });
+}

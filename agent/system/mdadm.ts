@@ -1,0 +1,42 @@
+// mdadm: creating and inspecting software RAID arrays. The only caller of mdadm.
+
+import { run } from "./exec";
+
+export interface RaidCreate {
+  /** `/dev/md/<name>` */
+  path: string;
+  level: string;
+  devices: string[];
+  spares: number;
+  options: string[];
+}
+
+export async function createArray(raid: RaidCreate): Promise<void> {
+  const active = raid.devices.length - raid.spares;
+  await run("mdadm", [
+    "--create",
+    raid.path,
+    "--run",
+    `--level=${raid.level}`,
+    `--raid-devices=${active}`,
+    ...(raid.spares > 0 ? [`--spare-devices=${raid.spares}`] : []),
+    ...raid.options,
+    ...raid.devices,
+  ]);
+}
+
+/** `mdadm --detail --export` of a running array, or undefined when it is not assembled. */
+export async function detail(path: string): Promise<Record<string, string> | undefined> {
+  const result = await run("mdadm", ["--detail", "--export", path], { okCodes: [1, 2] });
+  if (result.code !== 0) return undefined;
+  return Object.fromEntries(result.stdout.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+}
+
+/** Assembles an existing array from its member devices. */
+export async function assemble(path: string, devices: string[]): Promise<void> {
+  await run("mdadm", ["--assemble", "--run", path, ...devices]);
+}
+
+export async function stop(path: string): Promise<void> {
+  await run("mdadm", ["--stop", path]);
+}

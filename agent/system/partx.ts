@@ -1,0 +1,25 @@
+// partx: telling the kernel about changed partitions one by one (BLKPG), which
+// works where a whole-table re-read does not (loop devices, disks in use).
+// The only caller of partx.
+
+import { run } from "./exec";
+
+export async function removePartition(device: string, number: number): Promise<void> {
+  // Exit 1 when the kernel did not know the partition: nothing to remove.
+  await run("partx", ["--delete", "--nr", String(number), device], { okCodes: [1] });
+}
+
+export async function addPartition(device: string, number: number): Promise<void> {
+  await run("partx", ["--add", "--nr", String(number), device]);
+}
+
+/** Updates the kernel's view of partition `number`, adding it when the kernel does not have it yet. */
+export async function refreshPartition(device: string, number: number, exists: boolean): Promise<void> {
+  if (exists) await run("partx", ["--update", "--nr", String(number), device]);
+  else await addPartition(device, number);
+}
+
+/** Updates every partition the kernel knows of (after a disk GUID change, for instance). */
+export async function updateAll(device: string): Promise<void> {
+  await run("partx", ["--update", device], { okCodes: [1] });
+}
