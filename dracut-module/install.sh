@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Flint dracut module, with a freshly built bundle, as
+# $DESTDIR/usr/lib/dracut/modules.d/30flint/. Afterwards
+#     dracut --add flint ...
+# puts Flint into an initramfs.
+#
+# usage: dracut-module/install.sh [--no-build] [DESTDIR]
+#   FLINT_BUNDLE=FILE installs that bundle instead of building dist/flint.js.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=1
+if [[ ${1:-} == --no-build ]]; then
+    build=0
+    shift
+fi
+destdir=${1:-}
+target=$destdir/usr/lib/dracut/modules.d/30flint
+
+bundle=${FLINT_BUNDLE:-$repo/dist/flint.js}
+if [[ $build == 1 && -z ${FLINT_BUNDLE:-} ]]; then
+    (cd "$repo" && node build.mjs >/dev/null)
+fi
+[[ -s $bundle ]] || { echo "install.sh: $bundle missing; run npm run build" >&2; exit 1; }
+
+# Replace the module as a whole, so that no stale file survives an upgrade.
+staging=$(mktemp -d "${target%/*}/.30flint.XXXXXX" 2>/dev/null || { mkdir -p "${target%/*}"; mktemp -d "${target%/*}/.30flint.XXXXXX"; })
+trap 'rm -rf "$staging"' EXIT
+install -m 0755 "$repo/dracut-module/module-setup.sh" "$staging/module-setup.sh"
+install -m 0755 "$repo/dracut-module/flint-wrapper.sh" "$staging/flint-wrapper.sh"
+install -m 0755 "$repo/units/flint-generator" "$staging/flint-generator"
+install -m 0644 "$repo"/units/flint-*.service "$repo"/units/flint-*.target "$repo"/units/*.network "$staging/"
+rm -f "$staging/flint-sshkeys@.service" # for the real root, not the initramfs
+install -m 0644 "$bundle" "$staging/flint.js"
+chmod 0755 "$staging"
+rm -rf "$target"
+mv "$staging" "$target"
+trap - EXIT
+echo "installed $target"

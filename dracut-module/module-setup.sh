@@ -1,0 +1,79 @@
+#!/bin/bash
+# dracut module "flint": Node, the Flint bundle, its generator and units, and
+# the tools the stages call. Installed by dracut-module/install.sh as
+# /usr/lib/dracut/modules.d/30flint/ next to a copy of dist/flint.js.
+
+flint_node() {
+    local node
+    node=${FLINT_NODE:-$(command -v node)} || return 1
+    readlink -f "$node"
+}
+
+# called by dracut
+check() {
+    flint_node >/dev/null || {
+        derror "flint: no node binary (set FLINT_NODE or put node on PATH)"
+        return 1
+    }
+    [[ -r $moddir/flint.js ]] || {
+        derror "flint: $moddir/flint.js is missing; run dracut-module/install.sh"
+        return 1
+    }
+    # Only when asked for (dracut --add flint), never by host-only detection.
+    return 255
+}
+
+# called by dracut
+depends() {
+    # qemu: fw_cfg and virtio drivers; systemd-networkd: DHCP on first boot;
+    # dracut-systemd: emergency.service with rd.emergency= and rd.shell=.
+    echo systemd systemd-udevd dracut-systemd systemd-networkd qemu qemu-net fs-lib
+    return 0
+}
+
+# called by dracut
+installkernel() {
+    hostonly='' instmods qemu_fw_cfg virtio_blk virtio_pci virtio_net \
+        failover net_failover vfat nls_cp437 nls_iso8859_1 nls_utf8 \
+        ext4 xfs btrfs raid0 raid1 raid10 raid456 dm_crypt dm_mod loop
+}
+
+# called by dracut
+install() {
+    local node
+    node=$(flint_node)
+    inst_binary "$node" /usr/bin/node
+    inst_simple "$moddir/flint.js" /usr/lib/flint/flint.js
+    inst_script "$moddir/flint-wrapper.sh" /usr/bin/flint
+
+    # The generator is a shell script: it runs on every boot, Node only on first boots.
+    inst_multiple cat mkdir ln tr
+    inst_script "$moddir/flint-generator" "$systemdutildir/system-generators/flint-generator"
+
+    local unit
+    for unit in flint-complete.target flint-fetch-offline.service flint-fetch.service \
+        flint-disks.service flint-mount.service flint-files.service flint-umount.service \
+        flint-quench.service flint-randomize-guid.service; do
+        inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
+    done
+    inst_simple "$moddir/10-flint-dhcp.network" "$systemdnetwork/10-flint-dhcp.network"
+
+    # The network is for first boots only: the generator starts systemd-networkd
+    # then, so undo the systemd-networkd module's unconditional enablement.
+    $SYSTEMCTL -q --root "$initdir" disable systemd-networkd.service \
+        systemd-networkd.socket systemd-networkd-wait-online.service 2>/dev/null || :
+
+    # What the stages call. The basics are required; the rest only if present.
+    inst_multiple mount umount blkid lsblk sgdisk partx wipefs udevadm modprobe \
+        mkfs.ext4 mkfs.vfat mkswap useradd usermod groupadd
+    inst_multiple -o partprobe mkfs.fat mkfs.xfs mkfs.btrfs mke2fs mkfs.ext3 mkfs.ext2 \
+        mdadm cryptsetup groupmod chpasswd getent chroot sync \
+        e2label xfs_admin btrfs tune2fs fatlabel
+    # useradd and friends read these on the host side of --root.
+    inst_multiple -o /etc/login.defs /etc/default/useradd
+
+    # TLS for https:// configs: the system's CA bundle.
+    inst_multiple -o /etc/ssl/certs/ca-certificates.crt
+    [[ -r $moddir/base.d ]] && inst_dir /usr/lib/flint/base.d
+    return 0
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Boots the Debian kernel with a Flint initramfs and a disk image in QEMU, the
+# serial console on stdout (and in --log FILE). Used by vm.sh and the boot tests.
+#
+# usage: qemu-boot.sh --disk IMG --initrd IMG [--config FILE] [--append ARGS]
+#          [--extra-disk IMG]... [--timeout SECONDS] [--log FILE] [--interactive]
+#   Without --interactive the guest has no keyboard, never reboots, and is
+#   killed after --timeout seconds (exit status 124).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+disk= initrd= config= append= timeout=600 logfile= interactive=0
+extra=()
+while (($#)); do
+    case $1 in
+    --disk) disk=$2; shift ;;
+    --initrd) initrd=$2; shift ;;
+    --config) config=$2; shift ;;
+    --append) append=$2; shift ;;
+    --extra-disk) extra+=(-drive "file=$2,if=virtio,format=raw"); shift ;;
+    --timeout) timeout=$2; shift ;;
+    --log) logfile=$2; shift ;;
+    --interactive) interactive=1 ;;
+    *) echo "qemu-boot.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+[[ -n $disk && -n $initrd ]] || { echo "qemu-boot.sh: --disk and --initrd are required" >&2; exit 2; }
+kver=$(flint_kver)
+
+accel=(-accel tcg)
+# KVM when it really initialises; FLINT_ACCEL=tcg forces the emulator.
+if [[ ${FLINT_ACCEL:-auto} != tcg && -w /dev/kvm ]] &&
+    echo quit | timeout 10 qemu-system-x86_64 -accel kvm -machine none -display none -monitor stdio >/dev/null 2>&1; then
+    accel=(-accel kvm -cpu host)
+fi
+
+args=("${accel[@]}" -m 1536 -smp 2 -nographic -no-reboot
+    -kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
+    -drive "file=$disk,if=virtio,format=raw" "${extra[@]}"
+    -nic user,model=virtio-net-pci
+    -append "console=ttyS0 root=LABEL=ROOT rw panic=-1 systemd.show_status=1 printk.time=1 $append")
+if [[ -n $config ]]; then
+    args+=(-fw_cfg "name=opt/org.flatcar-linux/config,file=$config")
+fi
+
+if [[ $interactive == 1 ]]; then
+    exec qemu-system-x86_64 "${args[@]}"
+fi
+if [[ -n $logfile ]]; then
+    mkdir -p "$(dirname "$logfile")"
+    timeout --kill-after=10 "$timeout" qemu-system-x86_64 "${args[@]}" </dev/null | tee "$logfile"
+    exit "${PIPESTATUS[0]}"
+fi
+exec timeout --kill-after=10 "$timeout" qemu-system-x86_64 "${args[@]}" </dev/null
