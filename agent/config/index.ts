@@ -1,12 +1,25 @@
 // The config engine's public API: text in, a validated 3.x Config out.
 // Other modules import only from here.
-// TEMPORARY minimal version (skeleton): JSON.parse and a version check only.
-// The config issue replaces the internals; the exported API stays.
+//
+// Flow: bytes → UTF-8 text → JSON (JSON.parse, fast) → spec version →
+// typed model (3.x read directly; 2.x read, then translated) → validation.
+// Line and column are computed only for the issues that get reported.
 
 import { FlintError } from "../errors";
-import type { Config } from "./types";
+import { IssueList, type JsonPath, type RawIssue } from "./issues";
+import { locatePaths } from "./locate";
+import { decodeText, parseJsonText } from "./text";
+import { NEWEST_SPEC, type Config } from "./types";
+import { readConfigV2, type V2Config } from "./v2/read";
+import { originKey, translateV2 } from "./v2/translate";
+import { readConfigV3 } from "./v3/read";
+import { validateConfig } from "./validate/index";
+import { parseSpecVersion } from "./version";
 
-export type JsonPath = (string | number)[];
+export { mergeConfigs } from "./merge";
+export { NEWEST_SPEC } from "./types";
+export { SUPPORTED_V2, SUPPORTED_V3, EXPERIMENTAL } from "./version";
+export type { JsonPath } from "./issues";
 
 export interface ConfigIssue {
   severity: "error" | "warning";
@@ -31,13 +44,19 @@ export interface ParsedConfig {
   warnings: ConfigIssue[];
 }
 
-/** A config that Ignition would reject; carries every error found. */
+/** A config that Ignition would reject; carries every error found (and the warnings, in `issues`). */
 export class ConfigInvalidError extends FlintError {
+  readonly errors: ConfigIssue[];
+  readonly warnings: ConfigIssue[];
+
   constructor(
     readonly issues: ConfigIssue[],
     source?: string,
   ) {
-    super(`invalid config:\n${issues.map((i) => "  " + formatIssue(i)).join("\n")}`, source);
+    const errors = issues.filter((i) => i.severity === "error");
+    super(`invalid config:\n${errors.map((i) => "  " + formatIssue(i)).join("\n")}`, source);
+    this.errors = errors;
+    this.warnings = issues.filter((i) => i.severity === "warning");
   }
 }
 
@@ -48,21 +67,96 @@ export function formatIssue(issue: ConfigIssue): string {
   return `${where}${issue.message}${pos}`;
 }
 
-export function parseConfig(text: string | Buffer, options: ParseOptions = {}): ParsedConfig {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text.toString());
-  } catch (e) {
-    throw new ConfigInvalidError([{ severity: "error", path: [], message: (e as Error).message }], options.source);
+/** Parses, translates (2.x) and validates a config; throws ConfigInvalidError listing every error. */
+export function parseConfig(input: string | Uint8Array, options: ParseOptions = {}): ParsedConfig {
+  const fail = (issues: ConfigIssue[]): never => {
+    throw new ConfigInvalidError(issues, options.source);
+  };
+  const decoded = decodeText(input);
+  if (!decoded.ok) return fail([{ severity: "error", path: [], message: decoded.message }]);
+  const text = decoded.text.charCodeAt(0) === 0xfeff ? decoded.text.slice(1) : decoded.text;
+  const json = parseJsonText(text);
+  if (!json.ok) return fail([json.issue]);
+  const doc = json.value;
+
+  const issues = new IssueList();
+  const versionText = findVersion(doc, issues);
+  if (versionText === undefined) return fail(positioned(text, issues.items));
+  const version = parseSpecVersion(versionText, options.allowExperimental ?? false);
+  if (typeof version === "string") {
+    issues.error(["ignition", "version"], version);
+    return fail(positioned(text, issues.items));
   }
-  const version = (doc as { ignition?: { version?: unknown } })?.ignition?.version;
-  if (typeof version !== "string" || !version.startsWith("3.")) {
-    throw new ConfigInvalidError([{ severity: "error", path: ["ignition", "version"], message: "unsupported config version" }], options.source);
+
+  let config: Config | undefined;
+  let origins: Map<string, JsonPath> | undefined;
+  if (version.major === 3) {
+    config = readConfigV3(doc, [], { issues, major: 3, minor: version.minor });
+    if (config) validateConfig(normalize(config), version.minor, issues);
+  } else {
+    const v2 = readConfigV2(doc, [], { issues, major: 2, minor: version.minor }) as V2Config | undefined;
+    if (v2 && !issues.hasErrors) {
+      const translation = translateV2(v2, issues);
+      config = translation.config;
+      origins = translation.origins;
+      if (!issues.hasErrors) {
+        // Translated paths point back into the 2.x document the user wrote.
+        const checked = validateConfig(config, 0);
+        for (const issue of checked.items) issues.items.push({ ...issue, path: toSourcePath(issue.path, origins) });
+      }
+    }
   }
-  return { config: doc as Config, specVersion: version, warnings: [] };
+  const located = positioned(text, issues.items);
+  if (!config || issues.hasErrors) return fail(located);
+  config.ignition.version = version.experimental ? version.text : NEWEST_SPEC;
+  return { config, specVersion: version.text, warnings: located.filter((i) => i.severity === "warning") };
 }
 
-/** Ignition's merge: `child` over `parent`, lists keyed by path/name/device/number. */
-export function mergeConfigs(parent: Config, child: Config): Config {
-  return { ...parent, ...child };
+function findVersion(doc: unknown, issues: IssueList): string | undefined {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+    issues.error([], "a config must be a JSON object");
+    return undefined;
+  }
+  const ignition = (doc as Record<string, unknown>).ignition;
+  if (typeof ignition !== "object" || ignition === null || Array.isArray(ignition)) {
+    issues.error(["ignition"], ignition === undefined ? 'the "ignition" section (with its version) is required' : '"ignition" must be an object');
+    return undefined;
+  }
+  const version = (ignition as Record<string, unknown>).version;
+  if (typeof version !== "string") {
+    issues.error(["ignition", "version"], version === undefined ? "ignition.version is required" : "ignition.version must be a string");
+    return undefined;
+  }
+  return version;
+}
+
+/** An empty source means empty contents; give the stages a URL they can fetch. */
+function normalize(config: Config): Config {
+  for (const f of config.storage?.files ?? []) {
+    if (f.contents?.source === "") f.contents.source = "data:,";
+    for (const a of f.append ?? []) if (a.source === "") a.source = "data:,";
+  }
+  return config;
+}
+
+function toSourcePath(path: JsonPath, origins: Map<string, JsonPath>): JsonPath {
+  for (let n = path.length; n > 0; n--) {
+    const from = origins.get(originKey(path.slice(0, n)));
+    if (from) return [...from, ...path.slice(n)];
+  }
+  return path;
+}
+
+/** Adds line and column to each issue (one pass over the text for all of them). */
+function positioned(text: string, raw: RawIssue[]): ConfigIssue[] {
+  if (raw.length === 0) return [];
+  const positions = locatePaths(text, raw);
+  const issues = raw.map((r, i) => {
+    const issue: ConfigIssue = { severity: r.severity, path: r.path, message: r.message };
+    const at = positions[i];
+    if (at) Object.assign(issue, at);
+    return issue;
+  });
+  // In document order, as a person reads the file.
+  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }

@@ -1,0 +1,103 @@
+// Turns the raw bytes of a config into a JSON value, with every failure
+// (bad UTF-8, empty input, runaway nesting, invalid JSON) reported as an issue
+// that carries a line and column, never as a stack trace.
+
+import { parse, type ParseError } from "jsonc-parser";
+import type { RawIssue } from "./issues";
+import { lineColumnAt } from "./locate";
+
+/** Ignition's configs nest about eight levels; anything near this limit is hostile or broken. */
+export const MAX_NESTING = 100;
+
+export type ParsedJson = { ok: true; text: string; value: unknown } | { ok: false; issue: RawIssue & { line?: number; column?: number } };
+
+export function decodeText(input: string | Uint8Array): { ok: true; text: string } | { ok: false; message: string; offset?: number } {
+  if (typeof input === "string") return { ok: true, text: input };
+  try {
+    return { ok: true, text: new TextDecoder("utf-8", { fatal: true }).decode(input) };
+  } catch {
+    return { ok: false, message: `the config is not valid UTF-8 text (first bad byte at offset ${firstInvalidUtf8(input)})` };
+  }
+}
+
+/** Byte offset of the first invalid UTF-8 sequence (only computed when decoding failed). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let lo = 0;
+  let hi = bytes.length;
+  // The longest decodable prefix ends within 3 bytes of the bad sequence; bisect on it.
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    try {
+      decoder.decode(bytes.subarray(0, mid), { stream: true });
+      decoder.decode(); // reset
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+/** Parses JSON text, reporting the first problem with its position. */
+export function parseJsonText(text: string): ParsedJson {
+  if (text.trim() === "") return { ok: false, issue: { severity: "error", path: [], message: "the config is empty" } };
+  const tooDeep = findExcessiveNesting(text);
+  if (tooDeep !== undefined) {
+    return { ok: false, issue: { severity: "error", path: [], message: `JSON nesting is deeper than ${MAX_NESTING} levels`, ...lineColumnAt(text, tooDeep) } };
+  }
+  try {
+    return { ok: true, text, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, issue: describeSyntaxError(text, (e as Error).message) };
+  }
+}
+
+/** Offset of the first bracket that opens level MAX_NESTING + 1, scanning iteratively (no recursion). */
+function findExcessiveNesting(text: string): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_NESTING) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
+}
+
+const SYNTAX_MESSAGES: Record<number, string> = {
+  1: "invalid symbol",
+  2: "invalid number",
+  3: "expected a property name",
+  4: "expected a value",
+  5: "expected ':'",
+  6: "expected ',' or '}'",
+  7: "expected ',' or ']'",
+  8: "unexpected end of input",
+  9: "unexpected end of comment",
+  10: "unexpected end of string",
+  11: "unexpected end of number",
+  12: "invalid unicode escape",
+  13: "invalid escape character",
+  14: "invalid character",
+  15: "trailing comma",
+  16: "comments are not allowed in JSON",
+};
+
+function describeSyntaxError(text: string, fallback: string): RawIssue & { line?: number; column?: number } {
+  // JSON.parse's messages rarely carry a position; jsonc-parser finds it.
+  const errors: ParseError[] = [];
+  parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (!first) {
+    const at = /at position (\d+)/.exec(fallback);
+    const where = at ? lineColumnAt(text, Number(at[1])) : {};
+    return { severity: "error", path: [], message: `invalid JSON: ${fallback.replace(/ in JSON at position \d+.*$/s, "")}`, ...where };
+  }
+  return { severity: "error", path: [], message: `invalid JSON: ${SYNTAX_MESSAGES[first.error] ?? "syntax error"}`, ...lineColumnAt(text, first.offset) };
+}

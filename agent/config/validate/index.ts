@@ -1,0 +1,78 @@
+// Validation of a whole 3.x config: each section's own rules, then the rules
+// that span sections (paths that collide with systemd units, kernel arguments).
+
+import { IssueList, type JsonPath } from "../issues";
+import type { Config, Ignition } from "../types";
+import { checkUnique, type ValidateContext } from "./common";
+import { validateNodes } from "./nodes";
+import { validatePasswd } from "./passwd";
+import { validateResource, validateUrl } from "./resource";
+import { validateBlockStorage } from "./storage";
+import { validateSystemd } from "./systemd";
+
+export type { ValidateContext } from "./common";
+
+/** Checks a typed config against the rules of spec 3.`minor`; appends to `issues`. */
+export function validateConfig(config: Config, minor: number, issues = new IssueList()): IssueList {
+  const cx: ValidateContext = { issues, minor };
+  validateIgnition(cx, config.ignition, ["ignition"]);
+  if (config.storage) {
+    validateBlockStorage(cx, config.storage, ["storage"]);
+    validateNodes(cx, config.storage, ["storage"]);
+  }
+  if (config.systemd) validateSystemd(cx, config.systemd, ["systemd"]);
+  if (config.passwd) validatePasswd(cx, config.passwd, ["passwd"]);
+  checkSystemdPathConflicts(cx, config);
+  checkKernelArguments(cx, config);
+  return issues;
+}
+
+function validateIgnition(cx: ValidateContext, ig: Ignition, path: JsonPath): void {
+  const merge = ig.config?.merge;
+  merge?.forEach((r, i) => validateResource(cx, r, [...path, "config", "merge", i], { sourceRequired: true }));
+  const replace = ig.config?.replace;
+  if (replace && Object.keys(replace).length > 0) validateResource(cx, replace, [...path, "config", "replace"], { sourceRequired: true });
+  const cas = ig.security?.tls?.certificateAuthorities;
+  cas?.forEach((r, i) => validateResource(cx, r, [...path, "security", "tls", "certificateAuthorities", i], { sourceRequired: true }));
+  checkUnique(cx, cas, [...path, "security", "tls", "certificateAuthorities"], (r) => r.source, "source", "certificate authority source");
+  const proxy = ig.proxy;
+  for (const key of ["httpProxy", "httpsProxy"] as const) {
+    const url = proxy?.[key];
+    if (url === undefined || url === "") continue;
+    const issuesBefore = cx.issues.items.length;
+    const scheme = validateUrl({ ...cx, minor: 6 }, url, [...path, "proxy", key]);
+    if (cx.issues.items.length === issuesBefore && scheme !== "http" && scheme !== "https") cx.issues.error([...path, "proxy", key], `a proxy URL must be http or https, not ${scheme}`);
+  }
+  for (const key of ["httpResponseHeaders", "httpTotal"] as const) {
+    const t = ig.timeouts?.[key];
+    if (t !== undefined && t < 0) cx.issues.error([...path, "timeouts", key], `${key} must not be negative`);
+  }
+}
+
+/** A file, link or directory written where a unit or drop-in with contents goes collides with it. */
+function checkSystemdPathConflicts(cx: ValidateContext, config: Config): void {
+  const owned = new Map<string, JsonPath>();
+  config.systemd?.units?.forEach((u, i) => {
+    if (!u.name) return;
+    if (u.contents !== undefined) owned.set(`/etc/systemd/system/${u.name}`, ["systemd", "units", i]);
+    u.dropins?.forEach((d, j) => {
+      if (d.contents !== undefined && d.name) owned.set(`/etc/systemd/system/${u.name}.d/${d.name}`, ["systemd", "units", i, "dropins", j]);
+    });
+  });
+  if (owned.size === 0 || !config.storage) return;
+  for (const kind of ["files", "directories", "links"] as const) {
+    config.storage[kind]?.forEach((n, i) => {
+      const unit = owned.get(n.path);
+      if (unit) cx.issues.error(["storage", kind, i, "path"], `path ${n.path} is also written by ${unit.join(".")}`);
+    });
+  }
+}
+
+function checkKernelArguments(cx: ValidateContext, config: Config): void {
+  const k = config.kernelArguments;
+  if (!k?.shouldExist || !k.shouldNotExist) return;
+  const wanted = new Set(k.shouldExist);
+  k.shouldNotExist.forEach((arg, i) => {
+    if (wanted.has(arg)) cx.issues.error(["kernelArguments", "shouldNotExist", i], `kernel argument ${JSON.stringify(arg)} is in both shouldExist and shouldNotExist`);
+  });
+}

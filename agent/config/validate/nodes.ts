@@ -1,0 +1,100 @@
+// Validation of files, directories and links, alone and against each other:
+// one entry per path, parents that are directories, modes, link targets.
+
+import type { JsonPath } from "../issues";
+import type { Directory, File, Link, NodeGroup, NodeUser, Storage } from "../types";
+import { checkPath, isCleanAbsolute, type ValidateContext } from "./common";
+import { validateResource } from "./resource";
+
+type Kind = "files" | "directories" | "links";
+const NOUN: Record<Kind, string> = { files: "file", directories: "directory", links: "link" };
+
+export function validateNodes(cx: ValidateContext, s: Storage, path: JsonPath): void {
+  s.files?.forEach((f, i) => validateFile(cx, f, [...path, "files", i]));
+  s.directories?.forEach((d, i) => validateDirectory(cx, d, [...path, "directories", i]));
+  s.links?.forEach((l, i) => validateLink(cx, l, [...path, "links", i]));
+  checkPathConflicts(cx, s, path);
+}
+
+export function validateFile(cx: ValidateContext, f: File, path: JsonPath): void {
+  checkPath(cx, f.path, [...path, "path"]);
+  checkMode(cx, f.mode, [...path, "mode"]);
+  checkOwner(cx, f.user, [...path, "user"]);
+  checkOwner(cx, f.group, [...path, "group"]);
+  if (f.contents) validateResource(cx, f.contents, [...path, "contents"]);
+  f.append?.forEach((r, i) => validateResource(cx, r, [...path, "append", i]));
+  if (f.overwrite === true && f.contents?.source === undefined) {
+    cx.issues.error([...path, "overwrite"], "overwrite is true but contents.source is not set: there is nothing to write");
+  }
+  if (f.mode === undefined && f.contents?.source !== undefined) cx.issues.warn([...path, "mode"], "mode is not set; the file gets 0644");
+}
+
+export function validateDirectory(cx: ValidateContext, d: Directory, path: JsonPath): void {
+  checkPath(cx, d.path, [...path, "path"]);
+  checkMode(cx, d.mode, [...path, "mode"]);
+  checkOwner(cx, d.user, [...path, "user"]);
+  checkOwner(cx, d.group, [...path, "group"]);
+}
+
+export function validateLink(cx: ValidateContext, l: Link, path: JsonPath): void {
+  checkPath(cx, l.path, [...path, "path"]);
+  checkOwner(cx, l.user, [...path, "user"]);
+  checkOwner(cx, l.group, [...path, "group"]);
+  if (l.target === undefined || l.target === "") cx.issues.error([...path, "target"], "target is required");
+  else if (l.hard && !isCleanAbsolute(l.target)) cx.issues.error([...path, "target"], `a hard link's target must be an absolute, clean path (got ${JSON.stringify(l.target)})`);
+}
+
+function checkMode(cx: ValidateContext, mode: number | undefined, path: JsonPath): void {
+  if (mode === undefined) return;
+  if (mode < 0 || mode > 0o7777) cx.issues.error(path, `mode must be between 0 and 4095 (07777 octal), got ${mode}; write modes in decimal, e.g. 420 for 0644`);
+  else if (mode & 0o7000 && cx.minor < 4) cx.issues.error(path, `setuid, setgid and sticky bits need spec 3.4.0 or later (mode ${mode} is 0${mode.toString(8)})`);
+}
+
+function checkOwner(cx: ValidateContext, owner: NodeUser | NodeGroup | undefined, path: JsonPath): void {
+  if (!owner) return;
+  if (owner.id !== undefined && owner.name !== undefined && owner.name !== "") cx.issues.error(path, "set either id or name, not both");
+  if (owner.id !== undefined && owner.id < 0) cx.issues.error([...path, "id"], "id must not be negative");
+}
+
+interface Entry {
+  kind: Kind;
+  index: number;
+  hard?: boolean;
+  target?: string;
+}
+
+/** One entry per path across the three lists; parents must not be files or links; hard links not to directories. */
+function checkPathConflicts(cx: ValidateContext, s: Storage, path: JsonPath): void {
+  const byPath = new Map<string, Entry>();
+  const add = (kind: Kind, items: { path: string; hard?: boolean; target?: string }[] | undefined) => {
+    items?.forEach((item, index) => {
+      if (!item.path) return;
+      const prior = byPath.get(item.path);
+      if (prior) {
+        const where = [...path, prior.kind, prior.index].join(".");
+        const message = prior.kind === kind ? `duplicate path ${JSON.stringify(item.path)} (already used by ${where})` : `path ${JSON.stringify(item.path)} is both a ${NOUN[prior.kind]} (${where}) and a ${NOUN[kind]}`;
+        cx.issues.error([...path, kind, index, "path"], message);
+      } else byPath.set(item.path, { kind, index, hard: item.hard, target: item.target });
+    });
+  };
+  add("files", s.files);
+  add("directories", s.directories);
+  add("links", s.links);
+  if (byPath.size === 0) return;
+
+  for (const [p, entry] of byPath) {
+    // Walk up the parents; configs are shallow, so this stays linear in practice.
+    for (let parent = p.slice(0, p.lastIndexOf("/")); parent.length > 0; parent = parent.slice(0, parent.lastIndexOf("/"))) {
+      const owner = byPath.get(parent);
+      if (owner && owner.kind !== "directories") {
+        const where = [...path, owner.kind, owner.index].join(".");
+        const why = owner.kind === "files" ? "a file" : "a link (writing through links defined in the same config is not allowed)";
+        cx.issues.error([...path, entry.kind, entry.index, "path"], `parent ${JSON.stringify(parent)} is ${why} at ${where}, not a directory`);
+        break;
+      }
+    }
+    if (entry.kind === "links" && entry.hard && entry.target && byPath.get(entry.target)?.kind === "directories") {
+      cx.issues.error([...path, "links", entry.index, "target"], `a hard link cannot point to a directory (${entry.target})`);
+    }
+  }
+}

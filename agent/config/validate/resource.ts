@@ -1,0 +1,109 @@
+// Validation of resources (file contents, config references, CAs, key files):
+// URL schemes per spec version, data URL syntax, hashes, compression, headers.
+
+import type { JsonPath } from "../issues";
+import type { Resource } from "../types";
+import { allowedHashes, allowedSchemes } from "../version";
+import { checkUnique, type ValidateContext } from "./common";
+
+const HASH_HEX_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
+
+export function validateResource(cx: ValidateContext, r: Resource, path: JsonPath, opts: { sourceRequired?: boolean } = {}): void {
+  const hasSource = r.source !== undefined;
+  if (opts.sourceRequired && !hasSource) cx.issues.error([...path, "source"], "source is required");
+  let scheme: string | undefined;
+  if (r.source !== undefined) scheme = validateUrl(cx, r.source, [...path, "source"]);
+  if (r.compression !== undefined && r.compression !== "" && r.compression !== "gzip") {
+    cx.issues.error([...path, "compression"], `compression must be "gzip" or empty (got ${JSON.stringify(r.compression)})`);
+  }
+  const hash = r.verification?.hash;
+  if (hash !== undefined) {
+    validateHash(cx, hash, [...path, "verification", "hash"]);
+    if (!hasSource) cx.issues.error([...path, "verification", "hash"], "verification.hash is set but there is no source to verify");
+  }
+  if (r.httpHeaders && r.httpHeaders.length > 0) {
+    r.httpHeaders.forEach((h, i) => {
+      if (h.name === "") cx.issues.error([...path, "httpHeaders", i, "name"], "header name must not be empty");
+    });
+    checkUnique(cx, r.httpHeaders, [...path, "httpHeaders"], (h) => h.name.toLowerCase(), "name", "HTTP header");
+    if (scheme !== undefined && scheme !== "http" && scheme !== "https") {
+      cx.issues.error([...path, "httpHeaders"], `httpHeaders can only be used with http and https sources, not ${scheme}`);
+    }
+  }
+}
+
+export function validateHash(cx: ValidateContext, hash: string, path: JsonPath): void {
+  const dash = hash.indexOf("-");
+  const fn = dash === -1 ? "" : hash.slice(0, dash);
+  const hex = hash.slice(dash + 1);
+  if (dash === -1) {
+    cx.issues.error(path, `hash must look like sha512-<hex digits> (got ${JSON.stringify(hash)})`);
+  } else if (!allowedHashes(cx.minor).includes(fn)) {
+    cx.issues.error(path, `unsupported hash function ${JSON.stringify(fn)} (spec 3.${cx.minor}.0 supports ${allowedHashes(cx.minor).join(", ")})`);
+  } else if (!/^[0-9a-fA-F]*$/.test(hex)) {
+    cx.issues.error(path, `hash value must be hexadecimal`);
+  } else if (hex.length !== HASH_HEX_LENGTH[fn]) {
+    cx.issues.error(path, `a ${fn} hash has ${HASH_HEX_LENGTH[fn]} hex digits, not ${hex.length}`);
+  }
+}
+
+/** Checks a resource URL; returns its scheme when it is usable. */
+export function validateUrl(cx: ValidateContext, url: string, path: JsonPath): string | undefined {
+  if (url === "") return "data"; // an empty source means empty contents
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url);
+  if (!m) {
+    cx.issues.error(path, `invalid URL ${JSON.stringify(truncate(url))}: no scheme`);
+    return undefined;
+  }
+  const scheme = m[1]!.toLowerCase();
+  const allowed = allowedSchemes(cx.minor);
+  if (!allowed.includes(scheme)) {
+    cx.issues.error(path, `unsupported URL scheme "${scheme}" (spec 3.${cx.minor}.0 allows ${allowed.join(", ")})`);
+    return undefined;
+  }
+  if (scheme === "data") {
+    const problem = dataUrlProblem(url);
+    if (problem) cx.issues.error(path, `invalid data URL: ${problem}`);
+    return scheme;
+  }
+  if (scheme === "arn") {
+    if (!/^arn:[^:]+:s3:[^:]*:[^:]*:[^/]+\/.+$/.test(url)) cx.issues.error(path, `invalid S3 ARN ${JSON.stringify(truncate(url))}: expected arn:<partition>:s3:::<bucket>/<key> or an access point ARN`);
+    return scheme;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    cx.issues.error(path, `invalid URL ${JSON.stringify(truncate(url))}`);
+    return undefined;
+  }
+  if (parsed.hostname === "") cx.issues.error(path, `invalid URL ${JSON.stringify(truncate(url))}: no host`);
+  return scheme;
+}
+
+/** RFC 2397 syntax: `data:[<mediatype>][;base64],<data>`; returns what is wrong, if anything. */
+export function dataUrlProblem(url: string): string | undefined {
+  const comma = url.indexOf(",");
+  if (comma === -1) return `missing "," after the media type`;
+  const meta = url.slice(5, comma);
+  const payload = url.slice(comma + 1);
+  if (meta !== "" && !/^([a-zA-Z0-9!#$&^_.+-]+\/[a-zA-Z0-9!#$&^_.+-]+)?(;[a-zA-Z0-9!#$&^_.+-]+=("[^"]*"|[^;,]*))*(;base64)?$/i.test(meta)) {
+    return `malformed media type ${JSON.stringify(truncate(meta))}`;
+  }
+  if (/%(?![0-9a-fA-F]{2})/.test(payload)) return "bad percent-encoding";
+  if (/;base64$/i.test(meta)) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(payload);
+    } catch {
+      decoded = payload;
+    }
+    const compact = decoded.replace(/\s+/g, "");
+    if (!/^[A-Za-z0-9+/\-_]*={0,2}$/.test(compact) || compact.replace(/=+$/, "").length % 4 === 1) return "invalid base64 data";
+  }
+  return undefined;
+}
+
+function truncate(s: string): string {
+  return s.length > 80 ? s.slice(0, 77) + "..." : s;
+}

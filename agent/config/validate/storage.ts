@@ -1,0 +1,136 @@
+// Validation of block-device configuration: disks and partitions, RAID,
+// filesystems and LUKS volumes.
+
+import type { JsonPath } from "../issues";
+import type { Disk, Filesystem, Luks, Partition, Raid, Storage } from "../types";
+import { allowedFormats } from "../version";
+import { checkGuid, checkPath, checkUnique, type ValidateContext } from "./common";
+import { validateResource, validateUrl } from "./resource";
+
+export function validateBlockStorage(cx: ValidateContext, s: Storage, path: JsonPath): void {
+  s.disks?.forEach((d, i) => validateDisk(cx, d, [...path, "disks", i]));
+  checkUnique(cx, s.disks, [...path, "disks"], (d) => d.device, "device", "disk");
+  s.raid?.forEach((r, i) => validateRaid(cx, r, [...path, "raid", i]));
+  checkUnique(cx, s.raid, [...path, "raid"], (r) => r.name, "name", "RAID array");
+  s.filesystems?.forEach((fs, i) => validateFilesystem(cx, fs, [...path, "filesystems", i]));
+  checkUnique(cx, s.filesystems, [...path, "filesystems"], (fs) => fs.device, "device", "filesystem device");
+  checkUnique(cx, s.filesystems, [...path, "filesystems"], (fs) => fs.path, "path", "filesystem mount path");
+  s.luks?.forEach((l, i) => validateLuks(cx, l, [...path, "luks", i]));
+  checkUnique(cx, s.luks, [...path, "luks"], (l) => l.name, "name", "LUKS volume");
+}
+
+export function validateDisk(cx: ValidateContext, d: Disk, path: JsonPath): void {
+  checkPath(cx, d.device, [...path, "device"], "device");
+  const parts = d.partitions ?? [];
+  parts.forEach((p, i) => validatePartition(cx, p, [...path, "partitions", i]));
+  checkUnique(cx, parts, [...path, "partitions"], (p) => (p.number ? String(p.number) : undefined), "number", "partition number");
+  checkUnique(cx, parts, [...path, "partitions"], (p) => p.label, "label", "partition label");
+  checkOverlaps(cx, parts, [...path, "partitions"]);
+}
+
+const NOT_WITH_SHOULD_NOT_EXIST = ["label", "sizeMiB", "startMiB", "typeGuid", "guid"] as const;
+
+export function validatePartition(cx: ValidateContext, p: Partition, path: JsonPath): void {
+  if (p.number !== undefined && p.number < 0) cx.issues.error([...path, "number"], `partition number must not be negative (got ${p.number})`);
+  if (p.sizeMiB !== undefined && p.sizeMiB < 0) cx.issues.error([...path, "sizeMiB"], `sizeMiB must not be negative (got ${p.sizeMiB})`);
+  if (p.startMiB !== undefined && p.startMiB < 0) cx.issues.error([...path, "startMiB"], `startMiB must not be negative (got ${p.startMiB})`);
+  if (p.label !== undefined) {
+    if (p.label.length > 36) cx.issues.error([...path, "label"], `partition label is ${p.label.length} characters long; GPT allows at most 36`);
+    if (p.label.includes(":")) cx.issues.error([...path, "label"], `partition label must not contain ":" (got ${JSON.stringify(p.label)})`);
+  }
+  checkGuid(cx, p.typeGuid, [...path, "typeGuid"], "typeGuid");
+  checkGuid(cx, p.guid, [...path, "guid"], "guid");
+  if (p.shouldExist === false) {
+    if (!p.number) cx.issues.error([...path, "number"], "a partition with shouldExist false needs a non-zero number");
+    for (const key of NOT_WITH_SHOULD_NOT_EXIST) {
+      if (p[key] !== undefined) cx.issues.error([...path, key], `${key} must not be set when shouldExist is false`);
+    }
+  }
+}
+
+/** Partitions whose start and size are both given must not overlap. */
+function checkOverlaps(cx: ValidateContext, parts: Partition[], path: JsonPath): void {
+  const placed = parts
+    .map((p, i) => ({ i, start: p.startMiB ?? 0, end: (p.startMiB ?? 0) + (p.sizeMiB ?? 0) }))
+    .filter((r, k) => r.start > 0 && (parts[k]!.sizeMiB ?? 0) > 0 && parts[k]!.shouldExist !== false)
+    .sort((a, b) => a.start - b.start);
+  for (let k = 1; k < placed.length; k++) {
+    const prev = placed[k - 1]!;
+    const cur = placed[k]!;
+    if (cur.start < prev.end) cx.issues.error([...path, cur.i], `partition overlaps ${[...path, prev.i].join(".")} (MiB ${cur.start}–${cur.end} and ${prev.start}–${prev.end})`);
+  }
+}
+
+const LEVELS_WITHOUT_SPARES = ["linear", "raid0", "0", "stripe"];
+const LEVELS_WITH_SPARES = ["raid1", "1", "mirror", "raid4", "4", "raid5", "5", "raid6", "6", "raid10", "10"];
+
+export function validateRaid(cx: ValidateContext, r: Raid, path: JsonPath): void {
+  if (r.name === "") cx.issues.error([...path, "name"], "name must not be empty");
+  else if (r.name?.includes("/")) cx.issues.error([...path, "name"], `RAID name must not contain "/" (got ${JSON.stringify(r.name)})`);
+  if (r.level === undefined || r.level === "") cx.issues.error([...path, "level"], "level is required (linear, raid0, raid1, raid4, raid5, raid6 or raid10)");
+  else if (LEVELS_WITHOUT_SPARES.includes(r.level)) {
+    if (r.spares) cx.issues.error([...path, "spares"], `RAID level ${r.level} cannot have spares`);
+  } else if (!LEVELS_WITH_SPARES.includes(r.level)) cx.issues.error([...path, "level"], `unknown RAID level ${JSON.stringify(r.level)}`);
+  if (r.spares !== undefined && r.spares < 0) cx.issues.error([...path, "spares"], "spares must not be negative");
+  r.devices?.forEach((d, i) => checkPath(cx, d, [...path, "devices", i], "device"));
+}
+
+/** mkfs label limits per format. */
+const LABEL_LIMITS: Record<string, number> = { ext4: 16, xfs: 12, swap: 15, vfat: 11, btrfs: 256 };
+
+export function validateFilesystem(cx: ValidateContext, fs: Filesystem, path: JsonPath): void {
+  checkPath(cx, fs.device, [...path, "device"], "device");
+  checkPath(cx, fs.path, [...path, "path"]);
+  const format = fs.format as string | undefined;
+  if (format === undefined || format === "") {
+    const others = (["path", "label", "uuid", "wipeFilesystem", "options", "mountOptions"] as const).filter((k) => fs[k] !== undefined);
+    if (others.length) cx.issues.error([...path, "format"], `format is required when ${others.join(", ")} ${others.length > 1 ? "are" : "is"} set`);
+  } else if (!allowedFormats(cx.minor).includes(format)) {
+    cx.issues.error([...path, "format"], `unknown filesystem format ${JSON.stringify(format)} (spec 3.${cx.minor}.0 allows ${allowedFormats(cx.minor).join(", ")})`);
+  } else if (fs.label !== undefined && LABEL_LIMITS[format] !== undefined && fs.label.length > LABEL_LIMITS[format]!) {
+    cx.issues.error([...path, "label"], `a ${format} label is at most ${LABEL_LIMITS[format]} characters (got ${fs.label.length})`);
+  }
+  if (fs.mountOptions?.length && !fs.path) cx.issues.error([...path, "mountOptions"], "mountOptions need a path to mount the filesystem at");
+  if ((format === "swap" || format === "none") && fs.path !== undefined) cx.issues.error([...path, "path"], `a ${format} filesystem cannot be mounted, so it cannot have a path`);
+}
+
+const CLEVIS_PINS = ["tpm2", "tang", "sss"];
+
+export function validateLuks(cx: ValidateContext, l: Luks, path: JsonPath): void {
+  if (l.name === "") cx.issues.error([...path, "name"], "name must not be empty");
+  else if (l.name?.includes("/")) cx.issues.error([...path, "name"], `LUKS name must not contain "/" (got ${JSON.stringify(l.name)})`);
+  if (l.device === undefined || l.device === "") cx.issues.error([...path, "device"], "device is required");
+  else checkPath(cx, l.device, [...path, "device"], "device");
+  if (l.keyFile) validateResource(cx, l.keyFile, [...path, "keyFile"]);
+  const c = l.clevis;
+  if (c) {
+    const cp = [...path, "clevis"];
+    c.tang?.forEach((t, i) => {
+      const tp = [...cp, "tang", i];
+      if (t.url !== undefined) {
+        const scheme = validateUrl(cx, t.url, [...tp, "url"]);
+        if (scheme !== undefined && scheme !== "http" && scheme !== "https") cx.issues.error([...tp, "url"], `a tang URL must be http or https, not ${scheme}`);
+      }
+      if (!t.thumbprint) cx.issues.error([...tp, "thumbprint"], "thumbprint is required");
+      if (t.advertisement !== undefined) {
+        try {
+          JSON.parse(t.advertisement);
+        } catch {
+          cx.issues.error([...tp, "advertisement"], "advertisement must be valid JSON");
+        }
+      }
+    });
+    checkUnique(cx, c.tang, [...cp, "tang"], (t) => t.url, "url", "tang server");
+    if (c.threshold !== undefined && c.threshold < 1) cx.issues.error([...cp, "threshold"], "threshold must be at least 1");
+    const custom = c.custom;
+    if (custom && (custom.pin !== undefined || custom.config !== undefined || custom.needsNetwork !== undefined)) {
+      if (!custom.pin || !CLEVIS_PINS.includes(custom.pin)) cx.issues.error([...cp, "custom", "pin"], `custom pin must be one of ${CLEVIS_PINS.join(", ")}`);
+      if (!custom.config) cx.issues.error([...cp, "custom", "config"], "custom config is required with a custom pin");
+      if (c.tang?.length || c.tpm2 || c.threshold !== undefined) cx.issues.error([...cp, "custom"], "custom clevis configuration cannot be combined with tang, tpm2 or threshold");
+    }
+  }
+  if (l.cex?.enabled) {
+    if (c && (c.tang?.length || c.tpm2 || c.custom?.pin)) cx.issues.error([...path, "cex"], "cex cannot be combined with clevis");
+    if (l.keyFile?.source !== undefined) cx.issues.error([...path, "cex"], "cex cannot be combined with a keyFile");
+  }
+}
