@@ -1,7 +1,23 @@
-// Placeholder until its issue lands: fails loudly rather than pretending.
+// `flint translate [--experimental] FILE|-`: prints the config in the newest 3.x spec.
+// Warnings go to stderr; an invalid config prints its errors and exits 1.
 
-import { FlintError } from "../errors";
+import { parseCommandArgs } from "../cli";
+import { ConfigInvalidError, parseConfig } from "../config/index";
+import { EXIT_FAILED, EXIT_OK } from "../errors";
+import { printIssues, readConfigInput } from "./config-input";
 
-export async function run([command]: string[]): Promise<number> {
-  throw new FlintError("not implemented yet", `flint ${command}`);
+export async function run([command, ...argv]: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(command!, argv, { experimental: { type: "boolean" } }, { min: 1, max: 1 });
+  const file = positionals[0]!;
+  const bytes = readConfigInput(command!, file);
+  try {
+    const parsed = parseConfig(bytes, { source: file, allowExperimental: values.experimental ?? false });
+    printIssues(parsed.warnings);
+    process.stdout.write(JSON.stringify(parsed.config, null, 2) + "\n");
+    return EXIT_OK;
+  } catch (e) {
+    if (!(e instanceof ConfigInvalidError)) throw e;
+    printIssues([...e.errors, ...e.warnings]);
+    return EXIT_FAILED;
+  }
 }
