@@ -8,6 +8,7 @@
 // Settings (environment):
 //   BENCH_RUNS=7                 timed runs per measurement (after one warm-up)
 //   BENCH_STARTUP_RUNS=3×RUNS    timed runs for the start-up figure (cheap, noisy)
+//   BENCH_CALLGRIND_RUNS=3       start-up instruction counts under valgrind (0: skip)
 //   BENCH_BIG_RUNS=3             runs at 100,000 files in the files stage
 //   BENCH_ONLY=startup,fetch     run only these figures
 //                                (startup, bundle, validate, files, fetch, boot)
@@ -51,6 +52,7 @@ const ctx = {
   runs,
   startupRuns: int("BENCH_STARTUP_RUNS", 3 * runs),
   bigRuns: int("BENCH_BIG_RUNS", 3),
+  callgrindRuns: env.BENCH_CALLGRIND_RUNS === "0" ? 0 : int("BENCH_CALLGRIND_RUNS", 3),
   validateSizes: list("BENCH_VALIDATE_SIZES", ["100", "1000", "10000", "100000"]).map(Number),
   filesSizes: list("BENCH_FILES_SIZES", ["1000", "10000", "100000"]).map(Number),
   fetchMiB: int("BENCH_FETCH_MIB", 100),
@@ -64,7 +66,7 @@ process.stderr.write(
 );
 if (!HAVE_GNU_TIME) process.stderr.write("note: /usr/bin/time (Debian package time) is missing: no peak RSS figures\n");
 
-const results = { machine, settings: { runs, startupRuns: ctx.startupRuns, bigRuns: ctx.bigRuns, validateSizes: ctx.validateSizes, filesSizes: ctx.filesSizes, fetchMiB: ctx.fetchMiB, tmpFilesystem: filesystemOf(tmp) }, figures: {} };
+const results = { machine, settings: { runs, startupRuns: ctx.startupRuns, callgrindRuns: ctx.callgrindRuns, bigRuns: ctx.bigRuns, validateSizes: ctx.validateSizes, filesSizes: ctx.filesSizes, fetchMiB: ctx.fetchMiB, tmpFilesystem: filesystemOf(tmp) }, figures: {} };
 const rows = [];
 for (const name of only) {
   const figure = await import(`./figures/${name}.mjs`);

@@ -2,12 +2,14 @@
 // the floor no Node program can beat. Wall time is taken from runs without
 // GNU time in between (a few ms matter here); peak RSS from separate runs
 // under it, all four kinds of run alternating in one loop.
+// The same pair is also counted in instructions under callgrind (when
+// valgrind is installed): a figure that a busy machine hardly moves.
 // A second pair puts a real command (`flint cmdline --cmdline-file F`, which
 // loads a command module and parses) beside the same floor.
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { alternate, NotAvailable, runOnce } from "../lib/measure.mjs";
+import { alternate, countInstructions, HAVE_VALGRIND, NotAvailable, runOnce } from "../lib/measure.mjs";
 import { ratio, row } from "../lib/report.mjs";
 
 export const title = "start-up";
@@ -41,6 +43,21 @@ export async function measure(ctx) {
     row("1", "start-up wall: --version vs node -e 0", { ms: m.flint.ms }, { ms: m.floor.ms }, { max: 1.3 }),
     row("1", "start-up peak RSS: --version vs node -e 0", { kib: m["flint-rss"].rssKiB }, { kib: m["floor-rss"].rssKiB }),
   ];
+
+  if (ctx.callgrindRuns > 0 && HAVE_VALGRIND) {
+    const c = alternate(
+      [
+        { name: "flint", run: () => countInstructions(node, flintArgs) },
+        { name: "floor", run: () => countInstructions(node, floorArgs) },
+      ],
+      ctx.callgrindRuns,
+    );
+    data.instructions = { flint: c.flint.instructions, floor: c.floor.instructions, ratio: ratio(c.flint.instructions, c.floor.instructions), runs: ctx.callgrindRuns };
+    const mega = (n) => ({ text: `${(n / 1e6).toFixed(1)} M instr.` });
+    rows.push(row("1", "start-up instructions (callgrind)", mega(c.flint.instructions), mega(c.floor.instructions), { max: 1.3 }, data.instructions.ratio));
+  } else {
+    data.instructions = { na: HAVE_VALGRIND ? "BENCH_CALLGRIND_RUNS=0" : "valgrind is not installed" };
+  }
 
   try {
     const c = alternate(

@@ -96,6 +96,7 @@ export function alternate(contenders, runs) {
       {
         ms: median(list.map((r) => r.ms)),
         rssKiB: median(list.map((r) => r.rssKiB)),
+        instructions: median(list.map((r) => r.instructions)),
         runs: list.length,
         msAll: list.map((r) => round2(r.ms)),
       },
@@ -105,4 +106,20 @@ export function alternate(contenders, runs) {
 
 export function round2(x) {
   return x === null || x === undefined ? null : Math.round(x * 100) / 100;
+}
+
+export const HAVE_VALGRIND = ["/usr/bin/valgrind", "/usr/local/bin/valgrind"].some((p) => existsSync(p));
+
+/**
+ * Counts the instructions a command executes, under valgrind's callgrind:
+ * unlike wall time it barely moves when other work shares the machine
+ * (about 1 % run to run for Node, from hash seeds and address layout).
+ * Returns a runOnce-style result (its `ms` is valgrind's) with `instructions`.
+ */
+export function countInstructions(cmd, args, options = {}) {
+  const out = join(scratch, "callgrind.out");
+  const result = runOnce("valgrind", ["--tool=callgrind", `--callgrind-out-file=${out}`, cmd, ...args], { ...options, rss: false });
+  rmSync(out, { force: true });
+  const match = /Collected\s*:\s*(\d+)/.exec(result.stderr);
+  return { ...result, instructions: match ? Number(match[1]) : null };
 }
