@@ -33,3 +33,9 @@ export async function disableUnit(root: string, unit: string): Promise<InstallCh
   const result = await run("systemctl", ["--root", root, "--no-reload", "disable", unit]);
   return parseChanges(result.stdout + "\n" + result.stderr, root);
 }
+
+/** `enabled`, `disabled`, `static`, `masked`…, or `not-found` when the root has no such unit. */
+export async function unitFileState(root: string, unit: string): Promise<string> {
+  const result = await run("systemctl", ["--root", root, "is-enabled", unit], { okCodes: [1, 4] });
+  return result.stdout.trim().split("\n")[0] || "not-found";
+}

@@ -23,6 +23,8 @@ const PASSWD = "root:x:0:0:root:/root:/bin/bash\nbin:x:1:1:bin:/bin:/usr/sbin/no
 const GROUP = "root:x:0:\nbin:x:1:\nwheel:x:10:\nnogroup:x:65534:\n";
 const SHADOW = "root:*:19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n";
 const GSHADOW = "root:*::\nbin:*::\nwheel:*::\nnogroup:*::\n";
+// What the shadow tools read inside the root: user private groups, as on Flatcar.
+const LOGIN_DEFS = "USERGROUPS_ENAB yes\nUID_MIN 1000\nUID_MAX 60000\nGID_MIN 1000\nGID_MAX 60000\nSYS_UID_MIN 201\nSYS_UID_MAX 999\nSYS_GID_MIN 201\nSYS_GID_MAX 999\nCREATE_HOME yes\n";
 
 export function makeTempRoot(prefix = "flint-root-"): TempRoot {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -33,6 +35,7 @@ export function makeTempRoot(prefix = "flint-root-"): TempRoot {
   writeFileSync(join(root, "etc/group"), GROUP, { mode: 0o644 });
   writeFileSync(join(root, "etc/shadow"), SHADOW, { mode: 0o640 });
   writeFileSync(join(root, "etc/gshadow"), GSHADOW, { mode: 0o640 });
+  writeFileSync(join(root, "etc/login.defs"), LOGIN_DEFS, { mode: 0o644 });
   mkdirSync(join(root, "home"), { mode: 0o755 });
   mkdirSync(join(canary, "etc"), { recursive: true });
   writeFileSync(join(canary, "etc/motd"), "canary\n");

@@ -6,6 +6,7 @@
 import type { Config, PasswdUser, Resource } from "../../config/types";
 import { FlintError } from "../../errors";
 import { DEFAULT_FILE_CAP, fetchToFile, settingsFromConfig } from "../../resource/index";
+import { findUser } from "../../root/accounts";
 import { canonicalRoot } from "../../root/resolve";
 import type { Stage, StageContext } from "../context";
 import { applyKernelArguments } from "./kargs";
@@ -13,11 +14,15 @@ import { applyEntry, checkPaths, orderEntries, storageEntries, type NodeWriter }
 import { applyGroups, applyUsers, type KeyInstaller } from "./passwd";
 import { applyUnits } from "./units";
 
-const installKeys: KeyInstaller = async (_user: PasswdUser, where: string) => {
-  // The shared authorized-keys writer (agent/users) has not landed yet; failing
-  // is better than a second, diverging copy of it.
-  throw new FlintError("sshAuthorizedKeys cannot be written yet: the authorized-keys writer is missing from this build", `${where}.sshAuthorizedKeys`);
-};
+/** Keys go to `~/.ssh/authorized_keys.d/flint`, merged into authorized_keys (as Ignition's `ignition` fragment). */
+function keyInstaller(root: string): KeyInstaller {
+  return async (user: PasswdUser, where: string) => {
+    const account = await findUser(root, user.name);
+    if (!account) throw new FlintError(`user ${JSON.stringify(user.name)} is not in the root's /etc/passwd`, where);
+    const { installKeyFragment } = await import("../../users/authorized-keys");
+    await installKeyFragment({ root, home: account.home, uid: account.uid, gid: account.gid, fragment: "flint", keys: user.sshAuthorizedKeys ?? [] });
+  };
+}
 
 export const filesStage: Stage = async (config: Config, context: StageContext) => {
   const ctx: StageContext = { ...context, root: await canonicalRoot(context.root) };
@@ -30,13 +35,14 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
 
   // Users first: owners by name below are looked up in what this creates.
   await applyGroups(ctx, config.passwd?.groups ?? []);
-  await applyUsers(ctx, config.passwd?.users ?? [], installKeys);
+  await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(ctx.root));
 
   // Timeouts, proxy and extra CAs from the config's ignition section.
   const settings = ctx.dryRun ? {} : await settingsFromConfig(config);
   const writer: NodeWriter = {
     ctx,
     swept: new Set(),
+    planned: new Set(),
     fetch: async (resource: Resource, hostPath: string, label: string) => {
       await fetchToFile(resource, hostPath, { ...settings, maxBytes: DEFAULT_FILE_CAP, label });
     },

@@ -41,6 +41,8 @@ export interface NodeWriter {
   fetch: FetchContents;
   /** Directories already swept of a killed run's temp files. */
   swept: Set<string>;
+  /** In a plan: directories already announced as created. */
+  planned: Set<string>;
 }
 
 /** Every directory, file and link of the config, with its JSON path for messages. */
@@ -95,7 +97,11 @@ async function place(w: NodeWriter, path: string): Promise<Placed> {
   const { ctx } = w;
   const parent = await ensureDirectory(ctx.root, posix.dirname(path), {
     dryRun: ctx.dryRun,
-    created: (p) => record(ctx, "mkdir", p, "mode=0755 owner=0:0"),
+    created: (p) => {
+      if (w.planned.has(p)) return;
+      w.planned.add(p);
+      record(ctx, "mkdir", p, "mode=0755 owner=0:0");
+    },
   });
   if (!ctx.dryRun && !w.swept.has(parent)) {
     w.swept.add(parent);
@@ -172,7 +178,10 @@ async function applyDirectory(w: NodeWriter, dir: Directory, where: string): Pro
   const mode = dir.mode ?? 0o755;
   const { owner, shown } = await ownership(w, dir.user, dir.group, where, ROOT);
   record(ctx, existing ? "replace" : "mkdir", dir.path, `mode=${octal(mode)} owner=${shown}`);
-  if (ctx.dryRun) return;
+  if (ctx.dryRun) {
+    w.planned.add(dir.path);
+    return;
+  }
   if (existing) await removeNode(host);
   await makeOneDirectory(host, mode, owner);
 }

@@ -53,9 +53,15 @@ export async function applyUnits(w: NodeWriter, units: Unit[]): Promise<void> {
   if (toggled.length === 0) return;
   const systemctl = await import("../../system/systemctl");
   for (const unit of toggled) {
-    record(ctx, unit.enabled ? "enable" : "disable", unit.name);
-    if (ctx.dryRun) continue;
+    const verb = unit.enabled ? "enable" : "disable";
+    if (ctx.dryRun) {
+      // A plan asks systemctl how things stand and announces only a change.
+      const state = await systemctl.unitFileState(ctx.root, unit.name);
+      if (unit.enabled ? state !== "enabled" : state === "enabled") record(ctx, verb, unit.name);
+      continue;
+    }
     const changes = unit.enabled ? await systemctl.enableUnit(ctx.root, unit.name) : await systemctl.disableUnit(ctx.root, unit.name);
+    if (changes.length) record(ctx, verb, unit.name);
     for (const c of changes) record(ctx, c.kind, c.path, c.target ? `-> ${c.target}` : undefined);
   }
   const preset = ["# Written by Flint from the provisioning config.", ...toggled.map((u) => `${u.enabled ? "enable" : "disable"} ${u.name}`), ""].join("\n");
