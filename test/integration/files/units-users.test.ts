@@ -1,0 +1,187 @@
+import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+import { applyConfig, logLines, V } from "./run";
+
+/** Whether anything, even a dangling symlink, is at `p` (existsSync follows links). */
+function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const UNIT = "[Unit]\nDescription=Hello\n[Service]\nExecStart=/bin/echo hello\n[Install]\nWantedBy=multi-user.target\n";
+
+function passwdLine(root: string, name: string): string[] | undefined {
+  return readFileSync(join(root, "etc/passwd"), "utf8").split("\n").find((l) => l.startsWith(name + ":"))?.split(":");
+}
+function groupLine(root: string, name: string): string[] | undefined {
+  return readFileSync(join(root, "etc/group"), "utf8").split("\n").find((l) => l.startsWith(name + ":"))?.split(":");
+}
+function shadowHash(root: string, name: string): string | undefined {
+  return readFileSync(join(root, "etc/shadow"), "utf8").split("\n").find((l) => l.startsWith(name + ":"))?.split(":")[1];
+}
+
+describe("files stage: systemd units", () => {
+  let t: TempRoot;
+  beforeEach(() => {
+    t = makeTempRoot();
+  });
+  afterEach(() => {
+    assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, "the canary beside the root changed");
+    t.cleanup();
+  });
+
+  it("writes a unit and its drop-ins, enables it where [Install] WantedBy says, and records a preset", async () => {
+    await applyConfig(t.root, {
+      ignition: { version: V },
+      systemd: { units: [{ name: "hello.service", enabled: true, contents: UNIT, dropins: [{ name: "10-env.conf", contents: "[Service]\nEnvironment=A=1\n" }] }] },
+    });
+    const dir = join(t.root, "etc/systemd/system");
+    assert.equal(readFileSync(join(dir, "hello.service"), "utf8"), UNIT);
+    assert.equal(lstatSync(join(dir, "hello.service")).mode & 0o7777, 0o644);
+    assert.equal(readFileSync(join(dir, "hello.service.d/10-env.conf"), "utf8"), "[Service]\nEnvironment=A=1\n");
+    assert.equal(readlinkSync(join(dir, "multi-user.target.wants/hello.service")), "/etc/systemd/system/hello.service");
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^enable hello\.service$/m);
+  });
+
+  it("enables the same way systemctl --root does, for aliases and template instances too", async () => {
+    const template = "[Service]\nExecStart=/bin/true %i\n[Install]\nWantedBy=multi-user.target\nDefaultInstance=one\nAlias=greet@.service\n";
+    await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "hi@.service", enabled: true, contents: template }, { name: "hi@two.service", enabled: true }] } });
+    const ours = snapshotTree(join(t.root, "etc/systemd/system"));
+    // The reference: a fresh root where systemctl itself enables the same files.
+    const ref = makeTempRoot();
+    try {
+      mkdirSync(join(ref.root, "etc/systemd/system"), { recursive: true });
+      writeFileSync(join(ref.root, "etc/systemd/system/hi@.service"), template, { mode: 0o644 });
+      execFileSync("systemctl", ["--root", ref.root, "enable", "hi@.service", "hi@two.service"], { stdio: "ignore" });
+      assert.deepEqual(ours, snapshotTree(join(ref.root, "etc/systemd/system")));
+    } finally {
+      ref.cleanup();
+    }
+    assert.ok(lexists(join(t.root, "etc/systemd/system/multi-user.target.wants/hi@one.service")));
+  });
+
+  it("enables a unit that only the root's /usr/lib/systemd/system provides", async () => {
+    mkdirSync(join(t.root, "usr/lib/systemd/system"), { recursive: true });
+    writeFileSync(join(t.root, "usr/lib/systemd/system/vendor.service"), UNIT);
+    await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "vendor.service", enabled: true }] } });
+    assert.equal(readlinkSync(join(t.root, "etc/systemd/system/multi-user.target.wants/vendor.service")), "/usr/lib/systemd/system/vendor.service");
+  });
+
+  it("disables: removes the [Install] links and writes a disable preset", async () => {
+    await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "hello.service", enabled: true, contents: UNIT }] } });
+    await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "hello.service", enabled: false }] } });
+    assert.equal(lexists(join(t.root, "etc/systemd/system/multi-user.target.wants/hello.service")), false);
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^disable hello\.service$/m);
+  });
+
+  it("masks a unit with a link to /dev/null, and mask: false removes it", async () => {
+    await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "noisy.service", mask: true }] } });
+    assert.equal(readlinkSync(join(t.root, "etc/systemd/system/noisy.service")), "/dev/null");
+    await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "noisy.service", mask: false }] } });
+    assert.equal(lexists(join(t.root, "etc/systemd/system/noisy.service")), false);
+  });
+
+  it("does not see an explicit storage.links entry for the same [Install] link as a conflict", async () => {
+    await applyConfig(t.root, {
+      ignition: { version: V },
+      storage: { links: [{ path: "/etc/systemd/system/multi-user.target.wants/hello.service", target: "/etc/systemd/system/hello.service" }] },
+      systemd: { units: [{ name: "hello.service", enabled: true, contents: UNIT }] },
+    });
+    assert.equal(readlinkSync(join(t.root, "etc/systemd/system/multi-user.target.wants/hello.service")), "/etc/systemd/system/hello.service");
+  });
+
+  it("fails clearly when asked to enable a unit that does not exist anywhere in the root", async () => {
+    const { applyFailure } = await import("./run");
+    assert.match(await applyFailure(t.root, { ignition: { version: V }, systemd: { units: [{ name: "ghost.service", enabled: true }] } }), /systemctl failed.*ghost\.service/);
+  });
+});
+
+describe("files stage: users, groups and SSH keys", () => {
+  let t: TempRoot;
+  beforeEach(() => {
+    t = makeTempRoot();
+    logLines.length = 0;
+  });
+  afterEach(() => {
+    assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, "the canary beside the root changed");
+    t.cleanup();
+  });
+
+  const HASH = "$6$rounds=4096$saltsalt$notarealhashbutlookslikeone";
+
+  it("creates a user with every field, in the root's passwd, shadow and group files", async () => {
+    await applyConfig(t.root, {
+      ignition: { version: V },
+      passwd: {
+        groups: [{ name: "docker", gid: 233 }],
+        users: [{ name: "core", uid: 500, gecos: "CoreOS Admin", homeDir: "/home/core", passwordHash: HASH, groups: ["wheel", "docker"], shell: "/bin/bash", noLogInit: true }],
+      },
+    });
+    assert.deepEqual(passwdLine(t.root, "core"), ["core", "x", "500", passwdLine(t.root, "core")![3], "CoreOS Admin", "/home/core", "/bin/bash"]);
+    assert.equal(shadowHash(t.root, "core"), HASH);
+    assert.deepEqual(groupLine(t.root, "docker"), ["docker", "x", "233", "core"]);
+    assert.deepEqual(groupLine(t.root, "wheel"), ["wheel", "x", "10", "core"]);
+    // A user private group (the root's login.defs says so), as its primary group.
+    assert.equal(groupLine(t.root, "core")![2], passwdLine(t.root, "core")![3]);
+    assert.ok(statSync(join(t.root, "home/core")).isDirectory());
+    assert.equal(statSync(join(t.root, "home/core")).uid, 500);
+    assert.ok(!logLines.join("\n").includes(HASH), "the password hash reached the log");
+  });
+
+  it("honours noCreateHome, noUserGroup, primaryGroup and system", async () => {
+    await applyConfig(t.root, {
+      ignition: { version: V },
+      passwd: {
+        users: [
+          { name: "svc", system: true, noCreateHome: true, noUserGroup: true, primaryGroup: "nogroup", homeDir: "/var/lib/svc" },
+          { name: "lone", noCreateHome: true, noUserGroup: true, primaryGroup: "wheel" },
+        ],
+      },
+    });
+    const svc = passwdLine(t.root, "svc")!;
+    assert.ok(Number(svc[2]) < 1000, `system uid expected, got ${svc[2]}`);
+    assert.equal(svc[3], "65534");
+    assert.equal(groupLine(t.root, "svc"), undefined);
+    assert.equal(existsSync(join(t.root, "var/lib/svc")), false);
+    assert.equal(passwdLine(t.root, "lone")![3], "10");
+    assert.equal(shadowHash(t.root, "lone"), "*", "no password login unless a hash is given");
+  });
+
+  it("modifies an existing user only where it differs, and deletes users and groups that should not exist", async () => {
+    await applyConfig(t.root, { ignition: { version: V }, passwd: { users: [{ name: "core" }, { name: "old", noCreateHome: true }], groups: [{ name: "gone" }] } });
+    await applyConfig(t.root, {
+      ignition: { version: V },
+      passwd: {
+        users: [{ name: "core", passwordHash: HASH, shell: "/bin/zsh", groups: ["wheel"], gecos: "Core" }, { name: "old", shouldExist: false }],
+        groups: [{ name: "gone", shouldExist: false }, { name: "wheel", gid: 11 }],
+      },
+    });
+    const core = passwdLine(t.root, "core")!;
+    assert.equal(core[6], "/bin/zsh");
+    assert.equal(core[4], "Core");
+    assert.equal(shadowHash(t.root, "core"), HASH);
+    assert.deepEqual(groupLine(t.root, "wheel"), ["wheel", "x", "11", "core"]);
+    assert.equal(passwdLine(t.root, "old"), undefined);
+    assert.equal(groupLine(t.root, "gone"), undefined);
+    assert.ok(!logLines.join("\n").includes(HASH), "the password hash reached the log");
+  });
+
+  it("installs SSH keys as the flint fragment and rebuilds authorized_keys", async () => {
+    const keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOne one@example", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITwo two@example"];
+    await applyConfig(t.root, { ignition: { version: V }, passwd: { users: [{ name: "core", sshAuthorizedKeys: keys }] } });
+    const ssh = join(t.root, "home/core/.ssh");
+    assert.equal(readFileSync(join(ssh, "authorized_keys.d/flint"), "utf8"), keys.join("\n") + "\n");
+    const merged = readFileSync(join(ssh, "authorized_keys"), "utf8");
+    for (const k of keys) assert.ok(merged.includes(k));
+    const uid = Number(passwdLine(t.root, "core")![2]);
+    assert.equal(statSync(ssh).uid, uid);
+    assert.equal(statSync(ssh).mode & 0o777, 0o700);
+  });
+});
