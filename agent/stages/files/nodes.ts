@@ -5,7 +5,8 @@
 
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, type Stats } from "node:fs";
-import { readlink, rm } from "node:fs/promises";
+import { readFile, readlink, rm } from "node:fs/promises";
+import { fetchToBuffer } from "../../resource/index";
 import { posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Directory, File, Link, NodeGroup, NodeUser, Resource } from "../../config/types";
@@ -148,6 +149,9 @@ async function ownership(w: NodeWriter, user: NodeUser | undefined, group: NodeG
 
 const ROOT: Ownership = { uid: 0, gid: 0 };
 
+/** Inline contents a plan decodes in memory to compare; larger ones are left to apply. */
+const PLAN_INLINE_CAP = 16 * 1024 * 1024;
+
 function ownedBy(st: Stats): Ownership {
   return { uid: st.uid, gid: st.gid };
 }
@@ -206,12 +210,15 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
   const { owner, shown } = await ownership(w, file.user, file.group, where, keepExisting ? ownedBy(existing!) : ROOT);
   const detail = `mode=${octal(mode)} owner=${shown}`;
   if (ctx.dryRun) {
-    if (!existing) record(ctx, "create", file.path, detail);
-    else if (keepExisting) record(ctx, "append", file.path, detail);
-    else if (file.overwrite) record(ctx, "replace", file.path, detail);
-    // Without overwrite the existing contents must match what apply would write.
-    else record(ctx, "verify", file.path, "must already hold these contents");
-    return;
+    if (!existing) return record(ctx, "create", file.path, detail);
+    if (keepExisting) return record(ctx, "append", file.path, detail);
+    // Inline (data:) contents are known without fetching: compare them now.
+    const same = existing.isFile() && appends.length === 0 ? await holdsInlineContents(host, existing, file.contents) : undefined;
+    if (same === true) return fixMetadata(w, file.path, host, existing, owner, shown, mode);
+    if (file.overwrite) return record(ctx, "replace", file.path, detail);
+    if (same === false) return record(ctx, "conflict", file.path, "exists with other contents and overwrite is false");
+    // Remote contents: apply fetches them and fails unless they match.
+    return record(ctx, "verify", file.path, "must already hold these contents");
   }
 
   const dir = posix.dirname(host);
@@ -237,6 +244,19 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
     await rm(temp.path, { force: true });
     throw e;
   }
+}
+
+/** For a plan: whether the file holds the inline contents; undefined when they are not inline. */
+async function holdsInlineContents(host: string, st: Stats, contents: Resource | undefined): Promise<boolean | undefined> {
+  if (!contents?.source?.toLowerCase().startsWith("data:")) return undefined;
+  let wanted: Buffer;
+  try {
+    wanted = await fetchToBuffer(contents, { maxBytes: PLAN_INLINE_CAP, label: "inline contents" });
+  } catch {
+    return undefined;
+  }
+  if (wanted.length !== st.size) return false;
+  return wanted.equals(await readFile(host));
 }
 
 async function appendResource(w: NodeWriter, fragment: Resource, target: string, dir: string, label: string): Promise<void> {

@@ -4,7 +4,10 @@
 // tools' `/etc/passwd-` backups).
 
 import type { PasswdGroup, PasswdUser } from "../../config/types";
-import { findGroup, groupPasswordHash, readGroups, userDetails } from "../../root/accounts";
+import { readFile } from "node:fs/promises";
+import { posix } from "node:path";
+import { findGroup, findUser, groupPasswordHash, readGroups, userDetails } from "../../root/accounts";
+import { inspectInRoot } from "../../root/resolve";
 import type { StageContext } from "../context";
 import { record } from "./record";
 
@@ -63,7 +66,7 @@ export async function applyUsers(ctx: StageContext, users: PasswdUser[], install
         if (!ctx.dryRun) await shadow.usermod(ctx.root, change.spec);
       }
     }
-    if (user.sshAuthorizedKeys?.length) {
+    if (user.sshAuthorizedKeys?.length && !(await keysInPlace(ctx.root, user))) {
       record(ctx, "ssh-keys", user.name, `${user.sshAuthorizedKeys.length} key(s)`);
       if (!ctx.dryRun) await installKeys(user, where);
     }
@@ -111,4 +114,15 @@ async function userChanges(root: string, user: PasswdUser, now: NonNullable<Awai
     changed.push(`shell=${user.shell}`);
   }
   return { spec, changed };
+}
+
+/** Whether the user's `flint` key fragment already holds exactly these keys (and authorized_keys exists). */
+async function keysInPlace(root: string, user: PasswdUser): Promise<boolean> {
+  const account = await findUser(root, user.name);
+  if (!account) return false;
+  const fragment = await inspectInRoot(root, posix.join(account.home, ".ssh/authorized_keys.d/flint"));
+  const merged = await inspectInRoot(root, posix.join(account.home, ".ssh/authorized_keys"));
+  if (!fragment.stat?.isFile() || !merged.stat?.isFile()) return false;
+  const wanted = (user.sshAuthorizedKeys ?? []).map((k) => k.trim()).filter(Boolean).map((k) => k + "\n").join("");
+  return (await readFile(fragment.hostPath, "utf8")) === wanted;
 }
