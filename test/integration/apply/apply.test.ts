@@ -185,16 +185,19 @@ describe("flint apply, plan and report", function () {
       const ignore = { ignore: (p: string) => p === REPORT };
       const expected = snapshotTree(clean.root, ignore);
 
-      // Kill as soon as the first few files exist, then apply again.
+      // Kill once a quarter of the files exist, then apply again.
       const child = spawn(process.execPath, [FLINT, "apply", "--config", config, "--root", t.root, "--stages", "files"], { stdio: "ignore" });
+      const exists = (p: string): boolean => {
+        try {
+          lstatSync(join(t.root, p));
+          return true;
+        } catch {
+          return false;
+        }
+      };
       await new Promise<void>((resolve) => {
         const poll = setInterval(() => {
-          let started = false;
-          try {
-            started = lstatSync(join(t.root, "srv/data")).isDirectory();
-          } catch {
-            started = false;
-          }
+          const started = exists("srv/data/d0/f100");
           if (started || child.exitCode !== null) {
             clearInterval(poll);
             child.kill("SIGKILL");
@@ -202,7 +205,8 @@ describe("flint apply, plan and report", function () {
           }
         }, 2);
       });
-      await new Promise((resolve) => child.once("exit", resolve));
+      if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve));
+      assert.equal(exists("srv/data/d19/f399"), false, "the first run was not interrupted in the middle");
       const rerun = flint(["apply", "--config", config, "--root", t.root, "--stages", "files"]);
       assert.equal(rerun.code, 0, rerun.stderr);
       assert.deepEqual(snapshotTree(t.root, ignore), expected);

@@ -1,0 +1,124 @@
+// The mount and umount stages on real ext4 filesystems on loop devices.
+
+import { strict as assert } from "node:assert";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+
+const FLINT = join(__dirname, "../../../dist/flint.js");
+
+function flint(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [FLINT, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function mountedUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((p) => p === dir || p.startsWith(dir + "/"));
+}
+
+describe("mount and umount stages", function () {
+  this.timeout(180_000);
+  let t: TempRoot;
+  const loops: string[] = [];
+
+  before(() => {
+    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
+    assert.equal(built.status, 0, built.stderr);
+  });
+
+  beforeEach(() => {
+    t = makeTempRoot();
+    for (const name of ["var", "data"]) {
+      const image = join(t.dir, `${name}.img`);
+      execFileSync("truncate", ["-s", "48M", image]);
+      execFileSync("mkfs.ext4", ["-q", "-F", "-L", name, image]);
+      loops.push(execFileSync("losetup", ["-f", "--show", image], { encoding: "utf8" }).trim());
+    }
+  });
+
+  afterEach(() => {
+    // Unmount anything a failed test left under this root (deepest first), then detach our loops.
+    for (const point of mountedUnder(t.dir).sort((a, b) => b.length - a.length)) spawnSync("umount", [point]);
+    while (loops.length) spawnSync("losetup", ["-d", loops.pop()!]);
+    assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, "something was written outside the root");
+    t.cleanup();
+  });
+
+  function config(): object {
+    return {
+      ignition: { version: "3.4.0" },
+      storage: {
+        // Listed child first: the stage must still mount the parent first.
+        filesystems: [
+          { device: loops[1], format: "ext4", path: "/var/lib/data", mountOptions: ["noatime"] },
+          { device: loops[0], format: "ext4", path: "/var" },
+        ],
+        files: [
+          { path: "/var/on-var", contents: { source: "data:,var%0A" } },
+          { path: "/var/lib/data/on-data", contents: { source: "data:,data%0A" } },
+        ],
+      },
+    };
+  }
+
+  /** Mounts a loop device read-only in a scratch dir while `look` runs. */
+  function onDevice<T>(device: string, look: (dir: string) => T): T {
+    const scratch = join(t.dir, "scratch");
+    mkdirSync(scratch, { recursive: true });
+    execFileSync("mount", ["-o", "ro", device, scratch]);
+    try {
+      return look(scratch);
+    } finally {
+      execFileSync("umount", [scratch]);
+    }
+  }
+  const readFromDevice = (device: string, file: string): string => onDevice(device, (dir) => readFileSync(join(dir, file), "utf8"));
+
+  it("apply mounts parents before children with mountOptions, writes onto them, and unmounts everything", () => {
+    const path = join(t.dir, "config.ign");
+    writeFileSync(path, JSON.stringify(config()));
+    const r = flint(["apply", "--config", path, "--root", t.root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(mountedUnder(t.root), [], "something is still mounted under the root");
+    assert.equal(readFromDevice(loops[0]!, "on-var"), "var\n");
+    assert.equal(readFromDevice(loops[1]!, "on-data"), "data\n");
+    // The data filesystem's mount point was made on the var filesystem, not in the bare root.
+    assert.ok(onDevice(loops[0]!, (dir) => statSync(join(dir, "lib/data")).isDirectory()));
+    const report = JSON.parse(readFileSync(join(t.root, "etc/.flint-result.json"), "utf8"));
+    const mounts = report.stages[0].actions.filter((a: { kind: string }) => a.kind === "mount");
+    assert.deepEqual(mounts.map((a: { target: string }) => a.target), ["/var", "/var/lib/data"]);
+    assert.match(mounts[1].detail, /options=noatime/);
+    const umounts = report.stages[2].actions.map((a: { target: string }) => a.target);
+    assert.deepEqual(umounts, ["/var/lib/data", "/var"]);
+  });
+
+  it("runs as separate per-stage commands on the cached config, and the report gathers every stage", () => {
+    const cacheDir = join(t.dir, "run");
+    mkdirSync(cacheDir);
+    const cache = join(cacheDir, "config.json");
+    writeFileSync(cache, JSON.stringify(config()), { mode: 0o600 });
+    const mount = flint(["mount", "--root", t.root, "--cache", cache]);
+    assert.equal(mount.code, 0, mount.stderr);
+    assert.equal(mountedUnder(t.root).length, 2);
+    assert.equal(flint(["files", "--root", t.root, "--cache", cache]).code, 0);
+    const umount = flint(["umount", "--root", t.root, "--cache", cache]);
+    assert.equal(umount.code, 0, umount.stderr);
+    assert.deepEqual(mountedUnder(t.root), []);
+    const shown = flint(["report", "--root", t.root]);
+    assert.match(shown.stdout, /stage mount: ok[\s\S]*stage files: ok[\s\S]*stage umount: ok/);
+    assert.equal(readFromDevice(loops[1]!, "on-data"), "data\n");
+  });
+
+  it("fails clearly on a device that does not exist and leaves nothing mounted", () => {
+    const path = join(t.dir, "config.ign");
+    writeFileSync(path, JSON.stringify({ ignition: { version: "3.4.0" }, storage: { filesystems: [{ device: loops[0], format: "ext4", path: "/var" }, { device: "/dev/flint-no-such-device", format: "ext4", path: "/srv" }] } }));
+    const r = flint(["apply", "--config", path, "--root", t.root]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /storage\.filesystems\.1\.path: cannot mount \/dev\/flint-no-such-device at \/srv/);
+    assert.deepEqual(mountedUnder(t.root), [], "the mount that worked was not undone");
+  });
+});
