@@ -5,6 +5,7 @@ import { strict as assert } from "node:assert";
 import { spawn, spawnSync } from "node:child_process";
 import { lstatSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
 
 const FLINT = join(__dirname, "../../../dist/flint.js");
@@ -169,6 +170,20 @@ describe("flint apply, plan and report", function () {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readlinkSync(join(t.root, "etc/systemd/system/multi-user.target.wants/seed.service")), "/etc/systemd/system/seed.service");
     assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^enable seed\.service$/m);
+  });
+
+  it("streams a 1 GiB file to disk without holding it in memory", function () {
+    this.timeout(600_000);
+    // 1 GiB of zeros as a gzip data URL (~1.4 MB of config), decompressed on the way to disk.
+    const block = gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 });
+    const gz = Buffer.concat(Array.from({ length: 16 }, () => block));
+    const config = writeConfig({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/var/big", contents: { source: `data:;base64,${gz.toString("base64")}`, compression: "gzip" } }] } });
+    // GNU time reports the peak resident set size of the agent in KiB.
+    const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, FLINT, "apply", "--config", config, "--root", t.root, "--stages", "files"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(lstatSync(join(t.root, "var/big")).size, 1024 ** 3);
+    const peakKiB = Number(r.stderr.trim().split("\n").pop());
+    assert.ok(peakKiB < 256 * 1024, `peak RSS ${peakKiB} KiB: the file was held in memory`);
   });
 
   it("survives SIGKILL in the middle of writing many files: a re-run gives the tree of a clean run", async () => {
