@@ -1,0 +1,91 @@
+import { strict as assert } from "node:assert";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { findGroup, findUser, userDetails } from "../../../agent/root/accounts";
+import { commitTempFile, createTempFile, ensureDirectory, replaceWithSymlink, sweepTempFiles, TEMP_PREFIX } from "../../../agent/root/write";
+import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+
+describe("writing inside the root", () => {
+  let t: TempRoot;
+  beforeEach(() => {
+    t = makeTempRoot();
+  });
+  afterEach(() => {
+    assert.deepEqual(snapshotTree(t.canary), t.canaryBefore);
+    t.cleanup();
+  });
+
+  it("creates missing directories one at a time as root:root 0755, whatever the umask", async () => {
+    const old = process.umask(0o077);
+    try {
+      assert.equal(await ensureDirectory(t.root, "/a/b/c"), join(t.root, "a/b/c"));
+    } finally {
+      process.umask(old);
+    }
+    for (const d of ["a", "a/b", "a/b/c"]) assert.equal(lstatSync(join(t.root, d)).mode & 0o7777, 0o755, d);
+  });
+
+  it("creates directories through a symlink to / inside the root, never beside it", async () => {
+    symlinkSync("/", join(t.root, "up"));
+    assert.equal(await ensureDirectory(t.root, "/up/up/canary/new"), join(t.root, "canary/new"));
+  });
+
+  it("in a dry run creates nothing and names every directory it would create", async () => {
+    const seen: string[] = [];
+    await ensureDirectory(t.root, "/x/y/z", { dryRun: true, created: (p) => seen.push(p) });
+    assert.deepEqual(seen, ["/x", "/x/y", "/x/y/z"]);
+    assert.throws(() => lstatSync(join(t.root, "x")));
+  });
+
+  it("commits a temp file by rename: mode and owner set, no temp name left", async () => {
+    const dir = join(t.root, "etc");
+    const temp = await createTempFile(dir);
+    await temp.handle.close();
+    await writeFile(temp.path, "content");
+    await commitTempFile(temp.path, join(dir, "final"), 0o640, { uid: 12, gid: 34 });
+    const st = lstatSync(join(dir, "final"));
+    assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o640, 12, 34]);
+    assert.equal(readFileSync(join(dir, "final"), "utf8"), "content");
+    assert.deepEqual(readdirSync(dir).filter((n) => n.includes(TEMP_PREFIX)), []);
+  });
+
+  it("replaces a symlink atomically instead of following it", async () => {
+    symlinkSync(join(t.canary, "untouched"), join(t.root, "etc/l"));
+    await replaceWithSymlink(join(t.root, "etc/l"), "/new/target", { uid: 0, gid: 0 });
+    assert.equal(readlinkSync(join(t.root, "etc/l")), "/new/target");
+  });
+
+  it("sweeps the temp files a killed run left, and nothing else", async () => {
+    writeFileSync(join(t.root, "etc", `${TEMP_PREFIX}abc`), "half");
+    writeFileSync(join(t.root, "etc", `.${TEMP_PREFIX}abc.flint-123`), "half");
+    await sweepTempFiles(join(t.root, "etc"));
+    assert.deepEqual(readdirSync(join(t.root, "etc")).sort(), ["group", "gshadow", "login.defs", "passwd", "shadow"]);
+  });
+});
+
+describe("the root's accounts", () => {
+  let t: TempRoot;
+  beforeEach(() => {
+    t = makeTempRoot();
+  });
+  afterEach(() => t.cleanup());
+
+  it("reads users and groups from the root's files, not the host's", async () => {
+    writeFileSync(join(t.root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\ncore:x:500:501:Core:/home/core:/bin/bash\n");
+    writeFileSync(join(t.root, "etc/shadow"), "core:$6$h:1::::::\n");
+    writeFileSync(join(t.root, "etc/group"), "core:x:501:\nwheel:x:10:core,other\n");
+    assert.deepEqual(await findUser(t.root, "core"), { name: "core", uid: 500, gid: 501, home: "/home/core", shell: "/bin/bash" });
+    assert.equal((await userDetails(t.root, "core"))?.passwordHash, "$6$h");
+    assert.deepEqual(await findGroup(t.root, "wheel"), { name: "wheel", gid: 10, members: ["core", "other"] });
+    assert.equal(await findUser(t.root, "nobody-here"), undefined);
+  });
+
+  it("follows a symlinked /etc/passwd inside the root only", async () => {
+    writeFileSync(join(t.root, "etc/passwd.real"), "alt:x:7:7::/:/bin/sh\n");
+    const { rmSync } = await import("node:fs");
+    rmSync(join(t.root, "etc/passwd"));
+    symlinkSync("/etc/passwd.real", join(t.root, "etc/passwd"));
+    assert.equal((await findUser(t.root, "alt"))?.uid, 7);
+  });
+});
