@@ -2,11 +2,12 @@ import { strict as assert } from "node:assert";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
-import { applyConfig, applyFailure, dataUrl, V } from "./run";
+import { applyConfig, applyFailure, dataUrl, V, useCapturedLog } from "./run";
 
 const mode = (p: string): number => lstatSync(p).mode & 0o7777;
 
 describe("files stage: directories, files and links", () => {
+  useCapturedLog();
   let t: TempRoot;
   beforeEach(() => {
     t = makeTempRoot();

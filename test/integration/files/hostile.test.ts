@@ -8,9 +8,10 @@ import { constants, gzipSync } from "node:zlib";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
 import { describeError } from "../../../agent/errors";
 import { runStages } from "../../../agent/report";
-import { applyConfig, applyFailure, dataUrl, V } from "./run";
+import { applyConfig, applyFailure, dataUrl, V, useCapturedLog } from "./run";
 
 describe("files stage: hostile configs and roots", () => {
+  useCapturedLog();
   let t: TempRoot;
   beforeEach(() => {
     t = makeTempRoot();

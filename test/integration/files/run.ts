@@ -7,7 +7,12 @@ import { runStages, type FlintReport } from "../../../agent/report";
 import type { RootStageName } from "../../../agent/stages/index";
 
 export const logLines: string[] = [];
-configureLog({ level: "debug", write: (line) => logLines.push(line) });
+
+/** Inside a describe: the agent's log goes to `logLines` (at debug level) and back to stderr after. */
+export function useCapturedLog(): void {
+  before(() => configureLog({ level: "debug", write: (line) => logLines.push(line) }));
+  after(() => configureLog({ level: "info", write: (line) => process.stderr.write(line + "\n") }));
+}
 
 /** Applies `config` (an object or JSON text) to `root`; throws the stage's error. */
 export async function applyConfig(root: string, config: object | string, stages: RootStageName[] = ["files"], dryRun = false): Promise<FlintReport> {

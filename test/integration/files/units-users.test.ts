@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
-import { applyConfig, logLines, V } from "./run";
+import { applyConfig, logLines, V, useCapturedLog } from "./run";
 
 /** Whether anything, even a dangling symlink, is at `p` (existsSync follows links). */
 function lexists(p: string): boolean {
@@ -28,6 +28,7 @@ function shadowHash(root: string, name: string): string | undefined {
 }
 
 describe("files stage: systemd units", () => {
+  useCapturedLog();
   let t: TempRoot;
   beforeEach(() => {
     t = makeTempRoot();
@@ -104,6 +105,7 @@ describe("files stage: systemd units", () => {
 });
 
 describe("files stage: users, groups and SSH keys", () => {
+  useCapturedLog();
   let t: TempRoot;
   beforeEach(() => {
     t = makeTempRoot();
@@ -132,6 +134,7 @@ describe("files stage: users, groups and SSH keys", () => {
     assert.equal(groupLine(t.root, "core")![2], passwdLine(t.root, "core")![3]);
     assert.ok(statSync(join(t.root, "home/core")).isDirectory());
     assert.equal(statSync(join(t.root, "home/core")).uid, 500);
+    assert.ok(logLines.some((l) => l.includes("running useradd") && l.includes("<redacted>")), "the useradd command line was not logged");
     assert.ok(!logLines.join("\n").includes(HASH), "the password hash reached the log");
   });
 
