@@ -104,6 +104,22 @@ describe("files stage: directories, files and links", () => {
     assert.equal(readFileSync(join(t.root, "etc/existing"), "utf8"), "line1\nline2\n");
   });
 
+  it("keeps 2.x semantics through translation: files are overwritten, append: true appends", async () => {
+    writeFileSync(join(t.root, "etc/hostname"), "old\n");
+    writeFileSync(join(t.root, "etc/log"), "one\n");
+    await applyConfig(t.root, {
+      ignition: { version: "2.2.0" },
+      storage: {
+        files: [
+          { filesystem: "root", path: "/etc/hostname", contents: { source: "data:,new%0A" }, mode: 420 },
+          { filesystem: "root", path: "/etc/log", contents: { source: "data:,two%0A" }, append: true, mode: 420 },
+        ],
+      },
+    });
+    assert.equal(readFileSync(join(t.root, "etc/hostname"), "utf8"), "new\n");
+    assert.equal(readFileSync(join(t.root, "etc/log"), "utf8"), "one\ntwo\n");
+  });
+
   it("checks verification hashes and decompresses gzip contents", async () => {
     const { gzipSync } = await import("node:zlib");
     const { createHash } = await import("node:crypto");
