@@ -6,10 +6,11 @@
 // fails the run because a target is missed.
 //
 // Settings (environment):
-//   BENCH_RUNS=7                 timed runs per measurement (after one warm-up)
+//   BENCH_RUNS=5                 timed runs per measurement (after one warm-up)
 //   BENCH_STARTUP_RUNS=3×RUNS    timed runs for the start-up figure (cheap, noisy)
 //   BENCH_CALLGRIND_RUNS=3       start-up instruction counts under valgrind (0: skip)
-//   BENCH_BIG_RUNS=3             runs at 100,000 files in the files stage
+//   BENCH_BIG_RUNS=1             runs at 100,000 files in the files stage (1: the
+//                                first run is the measured one, no warm-up)
 //   BENCH_ONLY=startup,fetch     run only these figures
 //                                (startup, bundle, validate, files, fetch, boot)
 //   BENCH_VALIDATE_SIZES=100,1000,10000,100000
@@ -36,7 +37,7 @@ const int = (name, fallback) => {
 };
 const list = (name, fallback) => (env[name] ? env[name].split(",").map((s) => s.trim()).filter(Boolean) : fallback);
 
-const runs = int("BENCH_RUNS", 7);
+const runs = int("BENCH_RUNS", 5);
 const only = list("BENCH_ONLY", FIGURES);
 for (const f of only) if (!FIGURES.includes(f)) throw new Error(`BENCH_ONLY: unknown figure ${JSON.stringify(f)} (known: ${FIGURES.join(", ")})`);
 
@@ -51,7 +52,7 @@ const ctx = {
   tmp,
   runs,
   startupRuns: int("BENCH_STARTUP_RUNS", 3 * runs),
-  bigRuns: int("BENCH_BIG_RUNS", 3),
+  bigRuns: int("BENCH_BIG_RUNS", 1),
   callgrindRuns: env.BENCH_CALLGRIND_RUNS === "0" ? 0 : int("BENCH_CALLGRIND_RUNS", 3),
   validateSizes: list("BENCH_VALIDATE_SIZES", ["100", "1000", "10000", "100000"]).map(Number),
   filesSizes: list("BENCH_FILES_SIZES", ["1000", "10000", "100000"]).map(Number),

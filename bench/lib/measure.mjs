@@ -69,12 +69,13 @@ export class NotAvailable extends Error {}
  * Measures several contenders in one invocation, alternating A, B, A, B… so a
  * slow patch of a noisy machine falls on all of them alike. Each contender is
  * { name, run: (i) => result, prepare?: (i) => void, cleanup?: (i) => void };
- * `prepare`/`cleanup` are not timed. One untimed warm-up round comes first.
+ * `prepare`/`cleanup` are not timed. One untimed warm-up round comes first
+ * (unless `warmup: false`).
  * A contender whose warm-up fails throws NotAvailable with its reason.
  */
-export function alternate(contenders, runs) {
+export function alternate(contenders, runs, { warmup = true } = {}) {
   const samples = Object.fromEntries(contenders.map((c) => [c.name, []]));
-  for (let round = -1; round < runs; round++) {
+  for (let round = warmup ? -1 : 0; round < runs; round++) {
     for (const c of contenders) {
       c.prepare?.(round);
       let result;
