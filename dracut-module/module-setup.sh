@@ -64,11 +64,11 @@ install() {
         systemd-networkd.socket systemd-networkd-wait-online.service 2>/dev/null || :
 
     # What the stages call. The basics are required; the rest only if present.
-    inst_multiple mount umount blkid lsblk sgdisk partx wipefs udevadm modprobe \
-        mkfs.ext4 mkfs.vfat mkswap useradd usermod groupadd
+    inst_multiple mount umount blkid lsblk sgdisk sfdisk partx wipefs udevadm modprobe \
+        mkfs.ext4 mkfs.vfat mkswap useradd usermod userdel groupadd groupmod groupdel
     inst_multiple -o partprobe mkfs.fat mkfs.xfs mkfs.btrfs mke2fs mkfs.ext3 mkfs.ext2 \
-        mdadm cryptsetup groupmod chpasswd getent chroot sync \
-        e2label xfs_admin btrfs tune2fs fatlabel
+        mdadm cryptsetup chpasswd getent chroot sync e2label xfs_admin btrfs tune2fs \
+        fatlabel mtools mdir mdel mcopy mmd vmware-rpctool
     # useradd and friends read these on the host side of --root.
     inst_multiple -o /etc/login.defs /etc/default/useradd
 

@@ -23,6 +23,11 @@ kver=${kver:-$(flint_kver)}
 
 modules="systemd systemd-initrd systemd-udevd systemd-journald qemu base rootfs-block kernel-modules udev-rules fs-lib shutdown"
 args=(--force --no-hostonly --quiet --kver "$kver" -m "$modules")
+# zstd: several times faster than dracut's default gzip -9 to build, and to
+# unpack at boot, for about the same size.
+if command -v zstd >/dev/null; then
+    args+=(--compress "zstd -10 -T0")
+fi
 if [[ $with_flint == 1 ]]; then
     "$FLINT_REPO/dracut-module/install.sh" >&2
     args+=(--add flint)

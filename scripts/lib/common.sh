@@ -37,7 +37,7 @@ flint_ensure_boot_tools() {
         dracut:dracut-core sgdisk:gdisk mkfs.vfat:dosfstools mcopy:mtools \
         mkfs.ext4:e2fsprogs mmdebstrap:mmdebstrap partx:util-linux \
         mkfs.xfs:xfsprogs mkfs.btrfs:btrfs-progs mdadm:mdadm cryptsetup:cryptsetup \
-        useradd:passwd
+        useradd:passwd zstd:zstd
     [[ -d /usr/lib/dracut/modules.d/01systemd-networkd ]] || flint_ensure_tools __none__:dracut-network
     ls /boot/vmlinuz-* >/dev/null 2>&1 || flint_ensure_tools __none__:linux-image-amd64
 }

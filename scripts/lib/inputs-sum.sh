@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Prints one checksum over the files an initramfs is built from, so that a
+# cached initramfs is rebuilt exactly when one of them changed.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+bundle=${1:?usage: inputs-sum.sh BUNDLE}
+{
+    sha256sum "$bundle"
+    (cd "$FLINT_REPO" && sha256sum dracut-module/* units/flint-generator units/*.service units/*.target units/*.network)
+    flint_kver
+    readlink -f "$(command -v node)"
+} | sed 's#  .*/#  #' | sha256sum | cut -d' ' -f1

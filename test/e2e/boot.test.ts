@@ -1,0 +1,202 @@
+// End-to-end boots: the Debian kernel with the real dracut initramfs (Flint
+// module included) in QEMU under TCG, a Flatcar-like disk image, the config in
+// fw_cfg or on an HTTP server, and the serial console read back. Every console
+// log is kept under test-output/e2e/.
+
+import assert from "node:assert/strict";
+import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { artefacts, blankDisk, boot, freshDisk, inspectDisk, inspectPartition, keepForLater, PLACEHOLDER_GUID, scratch, writeConfig, type BootResult } from "./harness";
+
+const FIRST_BOOT = `flatcar.first_boot=detected flatcar.randomize_guid=${PLACEHOLDER_GUID} flatcar.oem.id=qemu`;
+const SWITCHED_ROOT = "flint-test: multi-user.target reached";
+
+/** Asserts the boot ended by itself, and shows where its console log is when it did not. */
+function assertFinished(result: BootResult): void {
+  assert.equal(result.timedOut, false, `the boot hit its time limit; console: ${result.logFile}`);
+}
+
+function assertConsole(result: BootResult, text: string | RegExp, present = true): void {
+  const found = typeof text === "string" ? result.console.includes(text) : text.test(result.console);
+  assert.equal(found, present, `${present ? "expected" : "did not expect"} ${String(text)} on the console; see ${result.logFile}`);
+}
+
+const dataUrl = (text: string) => `data:,${encodeURIComponent(text)}`;
+
+function firstConfig(greetingFile: string) {
+  return {
+    ignition: { version: "3.3.0" },
+    storage: {
+      directories: [{ path: "/var/lib/flint-e2e", mode: 0o750 }],
+      files: [
+        { path: "/etc/flint-e2e/greeting", mode: 0o644, contents: { source: dataUrl(greetingFile) } },
+        { path: "/etc/flint-e2e/secret", mode: 0o600, user: { name: "core" }, contents: { source: dataUrl("s3cr3t\n") } },
+      ],
+      links: [{ path: "/etc/flint-e2e/link", target: "/etc/flint-e2e/greeting" }],
+    },
+    passwd: { users: [{ name: "core", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2eTestKeyForFlintBootTestsOnly0000000000000 e2e@flint"] }] },
+    systemd: {
+      units: [
+        {
+          // The seed example's unit: it prints "Hello World" in the real root.
+          name: "my.service",
+          enabled: true,
+          contents: "[Service]\nType=oneshot\nExecStart=/usr/bin/echo Hello World\n\n[Install]\nWantedBy=multi-user.target",
+        },
+      ],
+    },
+  };
+}
+
+describe("booting a Flatcar-like image in QEMU", function () {
+  this.timeout(1_800_000);
+  let dir: string;
+
+  before(function () {
+    this.timeout(3_600_000);
+    artefacts();
+    dir = scratch("boot");
+  });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("one machine through three boots", () => {
+    let disk: string;
+    before(() => {
+      disk = freshDisk(dir, "machine.img");
+    });
+
+    it("provisions on first boot: random disk GUID, flag quenched, files, user and unit in ROOT, unit runs after switch-root", async () => {
+      const config = writeConfig(dir, "first.ign", firstConfig("first boot\n"));
+      const result = await boot({ name: "1-first-boot", disk, config, append: FIRST_BOOT });
+      assertFinished(result);
+      assertConsole(result, "Flint failed", false);
+      assertConsole(result, /Finished flint-files\.service|Finished .*Flint \(files\)/);
+      assertConsole(result, SWITCHED_ROOT);
+      assertConsole(result, /echo\[\d+\]: Hello World|Hello World/);
+      await inspectDisk(disk, ({ diskGuid, espFlatcar, root }) => {
+        assert.notEqual(diskGuid, PLACEHOLDER_GUID, "the disk GUID is still the placeholder");
+        assert.match(diskGuid, /^[0-9a-f-]{36}$/);
+        assert.equal(espFlatcar.includes("first_boot"), false, `flatcar/first_boot is still on the ESP: ${espFlatcar.join(", ")}`);
+        assert.equal(readFileSync(join(root, "etc/flint-e2e/greeting"), "utf8"), "first boot\n");
+        assert.equal(statSync(join(root, "etc/flint-e2e/secret")).mode & 0o777, 0o600);
+        assert.equal(statSync(join(root, "var/lib/flint-e2e")).isDirectory(), true);
+        assert.equal(readlinkSync(join(root, "etc/flint-e2e/link")), "/etc/flint-e2e/greeting");
+        assert.match(readFileSync(join(root, "etc/passwd"), "utf8"), /^core:/m);
+        assert.match(readFileSync(join(root, "home/core/.ssh/authorized_keys"), "utf8"), /e2e@flint/);
+        assert.equal(existsSync(join(root, "etc/systemd/system/my.service")), true);
+        assert.equal(lstatSync(join(root, "etc/systemd/system/multi-user.target.wants/my.service")).isSymbolicLink(), true);
+      });
+    });
+
+    it("runs no Flint stage on the next boot, which has no first-boot flag", async () => {
+      const result = await boot({ name: "2-second-boot", disk, append: "flatcar.oem.id=qemu" });
+      assertFinished(result);
+      assertConsole(result, SWITCHED_ROOT);
+      assertConsole(result, /Flint \(|flint-generator: first boot/, false);
+      assertConsole(result, "Hello World"); // the enabled unit still runs
+    });
+
+    it("reprovisions with flatcar.first_boot=1 and applies the changed config", async () => {
+      const changed = firstConfig("reprovisioned\n");
+      changed.storage.files.push({ path: "/etc/flint-e2e/added", mode: 0o644, contents: { source: dataUrl("added\n") } } as never);
+      changed.storage.files[0] = { ...changed.storage.files[0]!, overwrite: true } as never;
+      const config = writeConfig(dir, "changed.ign", changed);
+      const result = await boot({ name: "3-reprovision", disk, config, append: "flatcar.first_boot=1 flatcar.oem.id=qemu" });
+      assertFinished(result);
+      assertConsole(result, "Flint failed", false);
+      assertConsole(result, SWITCHED_ROOT);
+      await inspectDisk(disk, ({ root }) => {
+        assert.equal(readFileSync(join(root, "etc/flint-e2e/greeting"), "utf8"), "reprovisioned\n");
+        assert.equal(readFileSync(join(root, "etc/flint-e2e/added"), "utf8"), "added\n");
+      });
+    });
+  });
+
+  it("stops in emergency mode on a config error: summary with the JSON path, flag kept, ROOT untouched", async () => {
+    const disk = freshDisk(dir, "bad.img");
+    const config = writeConfig(dir, "bad.ign", {
+      ignition: { version: "3.3.0" },
+      storage: {
+        files: [
+          { path: "/etc/flint-e2e/should-not-exist", contents: { source: dataUrl("no\n") } },
+          { path: "relative/path", contents: { source: dataUrl("no\n") } },
+        ],
+      },
+    });
+    const result = await boot({ name: "4-bad-config", disk, config, append: FIRST_BOOT });
+    assertFinished(result);
+    assertConsole(result, "Flint failed in stage");
+    assertConsole(result, /storage\.files(\[1\]|\.1)\.path/);
+    assertConsole(result, SWITCHED_ROOT, false);
+    await inspectDisk(disk, ({ espFlatcar, root }) => {
+      assert.equal(espFlatcar.includes("first_boot"), true, "the first-boot flag was removed after a failure");
+      assert.equal(existsSync(join(root, "etc/flint-e2e")), false, "something was written to ROOT");
+      assert.equal(existsSync(join(root, "etc/.flint-result.json")) && /should-not-exist/.test(readFileSync(join(root, "etc/.flint-result.json"), "utf8")), false);
+    });
+  });
+
+  describe("a config over the network", () => {
+    let server: Server;
+    const requests: string[] = [];
+    before(async () => {
+      const body = JSON.stringify({
+        ignition: { version: "3.3.0" },
+        storage: { files: [{ path: "/etc/flint-e2e/from-http", contents: { source: dataUrl("fetched over http\n") } }] },
+      });
+      server = createServer((req, res) => {
+        requests.push(req.url ?? "");
+        if (req.url === "/machine.ign") {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(body);
+        } else {
+          res.writeHead(404).end();
+        }
+      });
+      // Loopback only: QEMU's user network makes it 10.0.2.2 for the guest.
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    });
+    after(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+    it("fetches ignition.config.url from the host through DHCP in the initramfs", async () => {
+      const disk = freshDisk(dir, "net.img");
+      const port = (server.address() as AddressInfo).port;
+      const result = await boot({ name: "5-network", disk, append: `${FIRST_BOOT} ignition.config.url=http://10.0.2.2:${port}/machine.ign` });
+      assertFinished(result);
+      assertConsole(result, "Flint failed", false);
+      assert.deepEqual(requests.filter((r) => r === "/machine.ign").length > 0, true, `the server saw no request for the config: ${requests.join(", ")}`);
+      assertConsole(result, SWITCHED_ROOT);
+      await inspectDisk(disk, ({ root }) => {
+        assert.equal(readFileSync(join(root, "etc/flint-e2e/from-http"), "utf8"), "fetched over http\n");
+      });
+    });
+  });
+
+  it("partitions and formats a blank second disk and writes into it through a filesystem path", async () => {
+    const disk = freshDisk(dir, "disks.img");
+    const data = blankDisk(dir, "data.img", "256M");
+    const config = writeConfig(dir, "disks.ign", {
+      ignition: { version: "3.3.0" },
+      storage: {
+        disks: [{ device: "/dev/vdb", wipeTable: true, partitions: [{ number: 1, label: "FLINT-DATA" }] }],
+        filesystems: [{ device: "/dev/disk/by-partlabel/FLINT-DATA", format: "ext4", label: "flint-data", path: "/var/flint-data", wipeFilesystem: true }],
+        files: [{ path: "/var/flint-data/hello", contents: { source: dataUrl("on the second disk\n") } }],
+      },
+    });
+    const result = await boot({ name: "6-disks", disk, config, extraDisks: [data], append: FIRST_BOOT });
+    assertFinished(result);
+    assertConsole(result, "Flint failed", false);
+    assertConsole(result, SWITCHED_ROOT);
+    try {
+      await inspectPartition(data, 1, (mnt) => {
+        assert.equal(readFileSync(join(mnt, "hello"), "utf8"), "on the second disk\n");
+      });
+    } catch (e) {
+      keepForLater(data, "6-disks-data.img");
+      throw e;
+    }
+  });
+});

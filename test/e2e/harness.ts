@@ -1,0 +1,202 @@
+// Shared by the boot tests: builds the artefacts once (bundle from the last
+// commit, initramfs with the Flint module, a pristine Flatcar-like disk image,
+// all cached under .cache/boot/e2e), boots QEMU (TCG) with a hard time limit,
+// keeps every console log under test-output/e2e/, and inspects a disk image
+// from the host afterwards.
+
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const REPO = join(__dirname, "..", "..");
+const CACHE = join(REPO, ".cache", "boot", "e2e");
+const OUTPUT = join(REPO, "test-output", "e2e");
+const SCRIPTS = join(REPO, "scripts");
+
+/** The placeholder GUID of a pristine Flatcar image. */
+export const PLACEHOLDER_GUID = "00000000-0000-0000-0000-000000000001";
+
+export interface Artefacts {
+  initramfs: string;
+  pristineDisk: string;
+}
+
+function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+  return execFileSync(cmd, args, { encoding: "utf8", env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 });
+}
+
+let built: Artefacts | undefined;
+
+/** Builds (or reuses, when their inputs did not change) the initramfs and the pristine disk. */
+export function artefacts(): Artefacts {
+  if (built) return built;
+  mkdirSync(CACHE, { recursive: true });
+  const bundle = join(CACHE, "flint.js");
+  sh(join(SCRIPTS, "lib", "build-bundle-at-head.sh"), [bundle]);
+  const sum = sh(join(SCRIPTS, "lib", "inputs-sum.sh"), [bundle]).trim();
+  const initramfs = join(CACHE, "initramfs-flint.img");
+  const sumFile = `${initramfs}.sum`;
+  if (!existsSync(initramfs) || !existsSync(sumFile) || readFileSync(sumFile, "utf8").trim() !== sum) {
+    sh(join(SCRIPTS, "build-initramfs.sh"), [initramfs], { FLINT_BUNDLE: bundle });
+    writeFileSync(sumFile, sum + "\n");
+  }
+  const pristineDisk = join(CACHE, "disk-pristine.img");
+  if (!existsSync(pristineDisk)) sh(join(SCRIPTS, "build-image.sh"), [pristineDisk]);
+  built = { initramfs, pristineDisk };
+  return built;
+}
+
+/** A scratch directory for one test's disks and configs. */
+export function scratch(name: string): string {
+  return mkdtempSync(join(tmpdir(), `flint-e2e-${name}-`));
+}
+
+/** A first-boot copy of the pristine image (sparse, so it is quick). */
+export function freshDisk(dir: string, name = "disk.img"): string {
+  const disk = join(dir, name);
+  execFileSync("cp", ["--sparse=always", artefacts().pristineDisk, disk]);
+  return disk;
+}
+
+export function blankDisk(dir: string, name: string, size: string): string {
+  const disk = join(dir, name);
+  execFileSync("truncate", ["-s", size, disk]);
+  return disk;
+}
+
+export function writeConfig(dir: string, name: string, config: unknown): string {
+  const file = join(dir, name);
+  writeFileSync(file, typeof config === "string" ? config : JSON.stringify(config, null, 2));
+  return file;
+}
+
+export interface BootOptions {
+  /** Names the console log under test-output/e2e/. */
+  name: string;
+  disk: string;
+  config?: string;
+  /** Kernel arguments besides console, root and the test defaults. */
+  append: string;
+  extraDisks?: string[];
+  /** Hard limit for the whole boot; QEMU is killed after it. */
+  timeoutSeconds?: number;
+}
+
+export interface BootResult {
+  /** The serial console, without colour codes. */
+  console: string;
+  /** QEMU's exit status; 124 when it hit the time limit. */
+  status: number;
+  logFile: string;
+  timedOut: boolean;
+}
+
+/** Boots once under TCG; the guest powers itself off (or is killed at the limit). */
+export function boot(options: BootOptions): Promise<BootResult> {
+  const { initramfs } = artefacts();
+  mkdirSync(OUTPUT, { recursive: true });
+  const logFile = join(OUTPUT, `${options.name}.log`);
+  const args = ["--disk", options.disk, "--initrd", initramfs, "--timeout", String(options.timeoutSeconds ?? 600), "--log", logFile];
+  if (options.config) args.push("--config", options.config);
+  for (const extra of options.extraDisks ?? []) args.push("--extra-disk", extra);
+  args.push("--append", `${options.append} flint.test.poweroff rd.shell=0 rd.emergency=poweroff`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(SCRIPTS, "lib", "qemu-boot.sh"), args, {
+      env: { ...process.env, FLINT_ACCEL: "tcg" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const raw = existsSync(logFile) ? readFileSync(logFile, "utf8") : "";
+      if (stderr) writeFileSync(`${logFile}.stderr`, stderr);
+      const status = code ?? 1;
+      resolve({ console: stripColours(raw), status, logFile, timedOut: status === 124 || status === 137 });
+    });
+  });
+}
+
+export function stripColours(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, "");
+}
+
+/** What the host sees on a disk image after a boot. */
+export interface DiskView {
+  /** The GPT disk GUID, lowercase. */
+  diskGuid: string;
+  /** Files under the ESP's flatcar/ directory. */
+  espFlatcar: string[];
+  /** ROOT (partition 9), mounted read-only for the callback. */
+  root: string;
+}
+
+/** Attaches the image read-only, mounts ROOT, runs fn, and always detaches. */
+export async function inspectDisk<T>(image: string, fn: (view: DiskView) => T | Promise<T>): Promise<T> {
+  const guidLine = sh("sgdisk", ["-p", image]).split("\n").find((l) => l.startsWith("Disk identifier (GUID):"));
+  const diskGuid = (guidLine ?? "").split(":")[1]?.trim().toLowerCase() ?? "";
+  const loop = sh("losetup", ["-f", "--show", "-r", image]).trim();
+  const mnt = mkdtempSync(join(tmpdir(), "flint-e2e-root-"));
+  let mounted = false;
+  try {
+    sh("partx", ["-a", loop]);
+    await waitFor(() => existsSync(`${loop}p9`));
+    let espFlatcar: string[] = [];
+    try {
+      espFlatcar = sh("mdir", ["-b", "-i", `${loop}p1`, "::/flatcar/"], { MTOOLS_SKIP_CHECK: "1" })
+        .split("\n")
+        .map((l) => l.trim().replace(/^::\/flatcar\//, ""))
+        .filter((l) => l !== "");
+    } catch {
+      espFlatcar = []; // no flatcar/ directory at all
+    }
+    sh("mount", ["-o", "ro,noload", `${loop}p9`, mnt]);
+    mounted = true;
+    return await fn({ diskGuid, espFlatcar, root: mnt });
+  } finally {
+    if (mounted) sh("umount", [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+    try {
+      sh("partx", ["-d", loop]);
+    } catch {
+      // partitions already gone
+    }
+    sh("losetup", ["-d", loop]);
+  }
+}
+
+/** Mounts one partition (by number) of an image read-only for fn; always detaches. */
+export async function inspectPartition<T>(image: string, partition: number, fn: (dir: string) => T | Promise<T>): Promise<T> {
+  const loop = sh("losetup", ["-f", "--show", "-r", image]).trim();
+  const mnt = mkdtempSync(join(tmpdir(), "flint-e2e-part-"));
+  let mounted = false;
+  try {
+    sh("partx", ["-a", loop]);
+    await waitFor(() => existsSync(`${loop}p${partition}`));
+    sh("mount", ["-o", "ro", `${loop}p${partition}`, mnt]);
+    mounted = true;
+    return await fn(mnt);
+  } finally {
+    if (mounted) sh("umount", [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+    try {
+      sh("partx", ["-d", loop]);
+    } catch {
+      // partitions already gone
+    }
+    sh("losetup", ["-d", loop]);
+  }
+}
+
+async function waitFor(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 50 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!check()) throw new Error("partition device nodes did not appear");
+}
+
+/** Copies a file aside for a later look (e.g. a disk after a failed boot). */
+export function keepForLater(file: string, name: string): void {
+  mkdirSync(OUTPUT, { recursive: true });
+  copyFileSync(file, join(OUTPUT, name));
+}

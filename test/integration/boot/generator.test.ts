@@ -1,0 +1,137 @@
+// The initramfs generator is a shell script (it runs on every boot; Node's
+// start-up would cost seconds under emulation). It must read the kernel
+// command line exactly as agent/boot/cmdline.ts does, and pull in the Flint
+// units only on the boots that need them.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseCmdline } from "../../../agent/boot/cmdline";
+
+const GENERATOR = join(__dirname, "..", "..", "..", "units", "flint-generator");
+
+interface Generated {
+  printed: Record<string, string>;
+  unitDir: string;
+  runDir: string;
+}
+
+describe("the initramfs generator (units/flint-generator)", () => {
+  let work: string;
+  beforeEach(() => {
+    work = mkdtempSync(join(tmpdir(), "flint-generator-"));
+  });
+  afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+  function generate(cmdline: string): Generated {
+    const file = join(work, "cmdline");
+    writeFileSync(file, cmdline + "\n");
+    const env = { ...process.env, FLINT_CMDLINE_FILE: file, FLINT_RUN_DIR: join(work, "run") };
+    const printed = Object.fromEntries(
+      execFileSync("sh", [GENERATOR, "--print"], { env, encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .map((line) => line.split(/=(.*)/s, 2) as [string, string]),
+    );
+    const unitDir = join(work, "units");
+    execFileSync("sh", [GENERATOR, unitDir, join(work, "early"), join(work, "late")], { env });
+    return { printed, unitDir, runDir: join(work, "run") };
+  }
+
+  const lines = [
+    "",
+    "root=LABEL=ROOT rw",
+    "flatcar.first_boot=detected",
+    "flatcar.first_boot=1",
+    "flatcar.first_boot=0",
+    "flatcar.first_boot=",
+    "flatcar.first_boot=no",
+    "flatcar.first_boot=OFF",
+    "flatcar.first_boot=False",
+    "flatcar.first_boot=n",
+    "flatcar.first_boot=yes",
+    "flatcar.first_boot=DETECTED",
+    "ignition.firstboot",
+    "coreos.first_boot=detected flatcar.first_boot=0",
+    "flatcar.first_boot=0 coreos.first_boot=1",
+    "ignition.firstboot flatcar.first_boot=0 ignition.firstboot",
+    "flatcar.first_boot=detected -- flatcar.first_boot=0",
+    '"flatcar.first_boot=detected"',
+    'quiet "foo=a b" flatcar.first_boot=1',
+    "flatcar.first_boot=1\tflatcar.oem.id=QEMU",
+    "flatcar.randomize_guid=00000000-0000-0000-0000-000000000001",
+    "flatcar.randomize_disk_guid=ABCDEF00-0000-0000-0000-000000000001 flatcar.first_boot=detected",
+    "coreos.randomize_disk_guid=00000000-0000-0000-0000-000000000002 flatcar.randomize_guid=00000000-0000-0000-0000-000000000001",
+    "flatcar.randomize_guid",
+    "flatcar.oem.id=qemu coreos.oem.id=ec2",
+    "ignition.platform.id=Metal",
+    "flint.log=debug flatcar.first_boot=1",
+    "flint.log=warn flint.log=info",
+  ];
+
+  for (const line of lines) {
+    it(`reads ${JSON.stringify(line)} as flint cmdline does`, () => {
+      const expected = parseCmdline(line);
+      const { printed } = generate(line);
+      assert.deepEqual(
+        {
+          firstBoot: printed.first_boot === "1",
+          firstBootDetected: printed.detected === "1",
+          randomizeGuid: printed.randomize_guid || undefined,
+          platformId: printed.platform_id || undefined,
+          logLevel: printed.log_level || undefined,
+        },
+        {
+          firstBoot: expected.firstBoot,
+          firstBootDetected: expected.firstBootDetected,
+          randomizeGuid: expected.randomizeGuid,
+          platformId: expected.platformId,
+          logLevel: expected.logLevel,
+        },
+      );
+    });
+  }
+
+  const requires = (g: Generated) => (existsSync(join(g.unitDir, "initrd.target.requires")) ? readdirSync(join(g.unitDir, "initrd.target.requires")).sort() : []);
+
+  it("pulls in nothing on an ordinary boot", () => {
+    const g = generate("root=LABEL=ROOT rw flatcar.oem.id=qemu");
+    assert.deepEqual(existsSync(g.unitDir) ? readdirSync(g.unitDir) : [], []);
+    assert.equal(existsSync(g.runDir), false);
+  });
+
+  it("makes initrd.target require flint-complete.target on a forced first boot, without quench", () => {
+    const g = generate("flatcar.first_boot=1");
+    assert.deepEqual(requires(g), ["flint-complete.target"]);
+    assert.equal(readlinkSync(join(g.unitDir, "initrd.target.requires", "flint-complete.target")), "/usr/lib/systemd/system/flint-complete.target");
+  });
+
+  it("adds quench when GRUB detected the flag, and randomize-guid when asked", () => {
+    const g = generate("flatcar.first_boot=detected flatcar.randomize_guid=00000000-0000-0000-0000-000000000001");
+    assert.deepEqual(requires(g), ["flint-complete.target", "flint-quench.service", "flint-randomize-guid.service"]);
+  });
+
+  it("keeps switch-root (initrd-cleanup.service) from running unless the Flint units succeeded", () => {
+    const g = generate("flatcar.first_boot=detected");
+    const dropin = readFileSync(join(g.unitDir, "initrd-cleanup.service.d", "10-flint.conf"), "utf8");
+    assert.match(dropin, /^Requires=flint-complete\.target flint-quench\.service$/m);
+    assert.match(dropin, /^After=flint-complete\.target flint-quench\.service$/m);
+  });
+
+  it("randomizes the GUID on a boot that is not a first boot", () => {
+    const g = generate("flatcar.randomize_guid=00000000-0000-0000-0000-000000000001");
+    assert.deepEqual(requires(g), ["flint-randomize-guid.service"]);
+  });
+
+  it("passes flint.log=debug to the stages through /run/flint/flint.env", () => {
+    const g = generate("flint.log=debug flatcar.first_boot=1");
+    assert.equal(readFileSync(join(g.runDir, "flint.env"), "utf8"), "FLINT_LOG_LEVEL=debug\n");
+  });
+
+  it("ignores a flint.log value that is not a level (the stages report it)", () => {
+    const g = generate("flint.log=loud flatcar.first_boot=1");
+    assert.equal(existsSync(join(g.runDir, "flint.env")), false);
+  });
+});
