@@ -1,6 +1,241 @@
-// Placeholder: the boot issue fills this with a dump of the machine (block
-// devices, partition tables, network, DMI) for a serial-console-only debug.
+// The machine dump printed under the failure box when flint.log=debug: block
+// devices with their labels and partition tables, network interfaces and
+// addresses, and the platform (DMI), so that a serial console alone is enough
+// to see why a stage failed. Read straight from /sys, /proc and /dev (no
+// tools to spawn, no dependency to load) and never allowed to throw.
 
-export async function dumpMachine(write: (line: string) => void): Promise<void> {
-  write("(machine dump not implemented yet)");
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { basename, join } from "node:path";
+
+export interface DiagnosticsPaths {
+  sys: string;
+  proc: string;
+  dev: string;
+}
+
+const DEFAULT_PATHS: DiagnosticsPaths = { sys: "/sys", proc: "/proc", dev: "/dev" };
+
+export async function dumpMachine(write: (line: string) => void, paths: DiagnosticsPaths = DEFAULT_PATHS): Promise<void> {
+  const sections: [string, () => string[]][] = [
+    ["platform", () => platformLines(paths)],
+    ["block devices", () => blockDeviceLines(paths)],
+    ["mounts", () => mountLines(paths)],
+    ["network", () => networkLines(paths)],
+  ];
+  write("---- machine dump (flint.log=debug) ----");
+  for (const [title, lines] of sections) {
+    write(`[${title}]`);
+    try {
+      for (const line of lines()) write(`  ${line}`);
+    } catch (e) {
+      write(`  (unavailable: ${(e as Error).message})`);
+    }
+  }
+  write("---- end of machine dump ----");
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+// The serial number and UUID are left out: they identify a machine and help no diagnosis.
+const DMI_FIELDS = ["sys_vendor", "product_name", "product_version", "board_vendor", "board_name", "bios_vendor", "bios_version", "chassis_vendor"];
+
+export function platformLines(paths: DiagnosticsPaths): string[] {
+  const dmi = join(paths.sys, "class", "dmi", "id");
+  const fields = DMI_FIELDS.map((f) => [f, readText(join(dmi, f))] as const).filter(([, v]) => v);
+  const lines = fields.length > 0 ? fields.map(([f, v]) => `${f}: ${v}`) : ["no DMI information"];
+  const kernel = readText(join(paths.proc, "sys", "kernel", "osrelease"));
+  if (kernel) lines.push(`kernel: ${kernel}`);
+  const fwcfg = list(join(paths.sys, "firmware", "qemu_fw_cfg", "by_name", "opt"));
+  if (fwcfg.length > 0) lines.push(`qemu fw_cfg entries: ${fwcfg.map((e) => `opt/${e}`).join(", ")}`);
+  return lines;
+}
+
+/** Every /dev/disk/by-* name pointing at each device, e.g. vda1 → ["label=EFI-SYSTEM", …]. */
+function deviceNames(paths: DiagnosticsPaths): Map<string, string[]> {
+  const names = new Map<string, string[]>();
+  for (const kind of ["label", "partlabel", "uuid", "partuuid"]) {
+    const dir = join(paths.dev, "disk", `by-${kind}`);
+    for (const entry of list(dir)) {
+      try {
+        const device = basename(readlinkSync(join(dir, entry)));
+        // udev escapes odd characters (\x20); show them as they are.
+        const name = entry.replace(/\\x([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+        names.set(device, [...(names.get(device) ?? []), `${kind}=${name}`]);
+      } catch {
+        // a dangling link tells nothing
+      }
+    }
+  }
+  return names;
+}
+
+function humanSize(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function blockDeviceLines(paths: DiagnosticsPaths): string[] {
+  const classDir = join(paths.sys, "class", "block");
+  const names = deviceNames(paths);
+  const devices = list(classDir).filter((d) => !/^(loop|ram|zram)\d/.test(d) || readText(join(classDir, d, "size")) !== "0");
+  const lines: string[] = [];
+  for (const device of devices.filter((d) => readText(join(classDir, d, "partition")) === undefined)) {
+    const sectors = Number(readText(join(classDir, device, "size")) ?? "0");
+    if (sectors === 0) continue;
+    const model = readText(join(classDir, device, "device", "model"));
+    const ro = readText(join(classDir, device, "ro")) === "1" ? " read-only" : "";
+    lines.push(`${device}: ${humanSize(sectors * 512)}${model ? ` ${model}` : ""}${ro}${describeNames(names.get(device))}`);
+    const table = readPartitionTable(join(paths.dev, device));
+    if (table) lines.push(`  ${table.summary}`);
+    for (const part of list(join(classDir, device)).filter((p) => p.startsWith(device) && readText(join(classDir, device, p, "partition")))) {
+      const size = Number(readText(join(classDir, device, part, "size")) ?? "0") * 512;
+      const number = Number(readText(join(classDir, device, part, "partition")));
+      const entry = table?.partitions.get(number);
+      lines.push(`  ${part}: #${number} ${humanSize(size)}${entry ? ` ${entry}` : ""}${describeNames(names.get(part))}`);
+    }
+  }
+  // Devices with no partitions of their own parent (md, dm) still matter.
+  for (const device of devices.filter((d) => /^(md|dm-)/.test(d))) {
+    const holders = list(join(classDir, device, "slaves"));
+    if (holders.length > 0) lines.push(`${device} on ${holders.join(", ")}`);
+  }
+  return lines.length > 0 ? lines : ["no block devices"];
+}
+
+function describeNames(names: string[] | undefined): string {
+  return names && names.length > 0 ? ` [${names.join(" ")}]` : "";
+}
+
+interface PartitionTable {
+  summary: string;
+  /** Partition number → "type … name …". */
+  partitions: Map<number, string>;
+}
+
+function guidAt(buf: Buffer, offset: number): string {
+  const hex = (start: number, end: number, reverse: boolean) => {
+    const bytes = [...buf.subarray(offset + start, offset + end)];
+    return (reverse ? bytes.reverse() : bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
+  };
+  return `${hex(0, 4, true)}-${hex(4, 6, true)}-${hex(6, 8, true)}-${hex(8, 10, false)}-${hex(10, 16, false)}`;
+}
+
+function readAt(fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.alloc(length);
+  const got = readSync(fd, buf, 0, length, position);
+  return buf.subarray(0, got);
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  "c12a7328-f81f-11d2-ba4b-00a0c93ec93b": "EFI system",
+  "0fc63daf-8483-4772-8e79-3d69d8477de4": "Linux data",
+  "21686148-6449-6e6f-744e-656564454649": "BIOS boot",
+  "0657fd6d-a4ab-43c4-84e5-0933c84b4f4f": "Linux swap",
+  "a19d880f-05fc-4d3b-a006-743f0f84911e": "Linux RAID",
+  "ca7d7ccb-63ed-4c53-861c-1742536059cc": "Linux LUKS",
+  "4f68bce3-e8cd-4db1-96e7-fbcaf984b709": "Linux root (x86-64)",
+  "5dfbf5f4-2848-4bac-aa5e-0d9a20b745a6": "Flatcar /usr",
+  "be9067b9-ea49-4f15-b4f6-f36f8c9e1818": "Flatcar root",
+};
+
+/** The GPT (or a note about an MBR) of a whole disk, read from its first sectors. */
+export function readPartitionTable(device: string): PartitionTable | undefined {
+  let fd: number;
+  try {
+    fd = openSync(device, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const header = readAt(fd, 512, 512);
+    if (header.length < 92 || header.toString("latin1", 0, 8) !== "EFI PART") {
+      const mbr = readAt(fd, 0, 512);
+      if (mbr.length === 512 && mbr[510] === 0x55 && mbr[511] === 0xaa) {
+        const types = [0, 1, 2, 3].map((i) => mbr[446 + i * 16 + 4]!).filter((t) => t !== 0);
+        return { summary: `MBR partition table, types ${types.map((t) => `0x${t.toString(16)}`).join(" ") || "none"}`, partitions: new Map() };
+      }
+      return { summary: "no partition table", partitions: new Map() };
+    }
+    const entriesLba = Number(header.readBigUInt64LE(72));
+    const count = Math.min(header.readUInt32LE(80), 256);
+    const size = header.readUInt32LE(84);
+    const partitions = new Map<number, string>();
+    if (size >= 128 && size <= 4096) {
+      const entries = readAt(fd, entriesLba * 512, count * size);
+      for (let i = 0; i < count && (i + 1) * size <= entries.length; i++) {
+        const at = i * size;
+        const type = guidAt(entries, at);
+        if (type === "00000000-0000-0000-0000-000000000000") continue;
+        const first = entries.readBigUInt64LE(at + 32);
+        const last = entries.readBigUInt64LE(at + 40);
+        const name = entries.toString("utf16le", at + 56, at + 128).replace(/\0.*$/s, "");
+        partitions.set(i + 1, `type=${TYPE_NAMES[type] ?? type} name=${JSON.stringify(name)} sectors=${first}-${last} guid=${guidAt(entries, at + 16)}`);
+      }
+    }
+    return { summary: `GPT disk GUID ${guidAt(header, 56)}, ${partitions.size} partition(s)`, partitions };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function mountLines(paths: DiagnosticsPaths): string[] {
+  const mounts = readText(join(paths.proc, "self", "mounts")) ?? "";
+  const virtual = new Set(["proc", "sysfs", "devtmpfs", "devpts", "securityfs", "cgroup2", "cgroup", "pstore", "bpf", "debugfs", "tracefs", "configfs", "mqueue", "hugetlbfs", "efivarfs", "autofs", "fusectl", "binfmt_misc"]);
+  const lines = mounts
+    .split("\n")
+    .map((l) => l.split(" "))
+    .filter((f) => f.length >= 4 && !virtual.has(f[2]!))
+    .map(([source, target, type, options]) => `${target} ${type} from ${source} (${options!.split(",").slice(0, 2).join(",")})`);
+  return lines.length > 0 ? lines : ["nothing mounted"];
+}
+
+export function networkLines(paths: DiagnosticsPaths): string[] {
+  const addresses = networkInterfaces();
+  const lines: string[] = [];
+  for (const name of list(join(paths.sys, "class", "net"))) {
+    const dir = join(paths.sys, "class", "net", name);
+    const state = readText(join(dir, "operstate")) ?? "?";
+    const mac = readText(join(dir, "address"));
+    const driver = (() => {
+      try {
+        return basename(readlinkSync(join(dir, "device", "driver")));
+      } catch {
+        return undefined;
+      }
+    })();
+    const ips = (addresses[name] ?? []).map((a) => a.cidr ?? a.address);
+    lines.push(`${name}: ${state}${mac ? ` ${mac}` : ""}${driver ? ` driver=${driver}` : ""} ${ips.length > 0 ? ips.join(" ") : "no address"}`);
+  }
+  const route = (readText(join(paths.proc, "net", "route")) ?? "").split("\n").slice(1).map((l) => l.split("\t")).find((f) => f[1] === "00000000");
+  if (route) {
+    const gw = Buffer.from(route[2]!, "hex").reverse().join(".");
+    lines.push(`default route via ${gw} dev ${route[0]}`);
+  }
+  const resolv = readText("/etc/resolv.conf");
+  const servers = (resolv ?? "").split("\n").filter((l) => l.startsWith("nameserver")).map((l) => l.split(/\s+/)[1]);
+  if (servers.length > 0) lines.push(`nameservers: ${servers.join(" ")}`);
+  return lines.length > 0 ? lines : ["no network interfaces"];
 }
