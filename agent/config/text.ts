@@ -2,7 +2,7 @@
 // (bad UTF-8, empty input, runaway nesting, invalid JSON) reported as an issue
 // that carries a line and column, never as a stack trace.
 
-import { parse, type ParseError } from "jsonc-parser";
+import { parse, type ParseError } from "jsonc-parser/lib/esm/main.js";
 import type { RawIssue } from "./issues";
 import { lineColumnAt } from "./locate";
 
@@ -73,20 +73,20 @@ function findExcessiveNesting(text: string): number | undefined {
 const SYNTAX_MESSAGES: Record<number, string> = {
   1: "invalid symbol",
   2: "invalid number",
-  3: "expected a property name",
+  3: "expected a property name in double quotes",
   4: "expected a value",
   5: "expected ':'",
-  6: "expected ',' or '}'",
-  7: "expected ',' or ']'",
-  8: "unexpected end of input",
-  9: "unexpected end of comment",
-  10: "unexpected end of string",
-  11: "unexpected end of number",
-  12: "invalid unicode escape",
-  13: "invalid escape character",
-  14: "invalid character",
-  15: "trailing comma",
-  16: "comments are not allowed in JSON",
+  6: "expected ','",
+  7: "expected ',' or '}'",
+  8: "expected ',' or ']'",
+  9: "unexpected text after the end of the document",
+  10: "comments are not allowed in JSON",
+  11: "unexpected end of comment",
+  12: "unterminated string",
+  13: "unexpected end of number",
+  14: "invalid unicode escape",
+  15: "invalid escape character",
+  16: "invalid character in string",
 };
 
 function describeSyntaxError(text: string, fallback: string): RawIssue & { line?: number; column?: number } {
