@@ -176,6 +176,15 @@ describe("files stage: users, groups and SSH keys", () => {
     assert.ok(!logLines.join("\n").includes(HASH), "the password hash reached the log");
   });
 
+  it("creates groups with a gid, a password hash and as system groups", async () => {
+    await applyConfig(t.root, { ignition: { version: V }, passwd: { groups: [{ name: "build", gid: 4242, passwordHash: HASH }, { name: "daemonic", system: true }] } });
+    assert.deepEqual(groupLine(t.root, "build"), ["build", "x", "4242", ""]);
+    const gshadow = readFileSync(join(t.root, "etc/gshadow"), "utf8");
+    assert.match(gshadow, new RegExp(`^build:${HASH.replace(/\$/g, "\\$")}:`, "m"));
+    assert.ok(Number(groupLine(t.root, "daemonic")![2]) < 1000, "a system group gets a system gid");
+    assert.ok(!logLines.join("\n").includes(HASH), "the password hash reached the log");
+  });
+
   it("installs SSH keys as the flint fragment and rebuilds authorized_keys", async () => {
     const keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOne one@example", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITwo two@example"];
     await applyConfig(t.root, { ignition: { version: V }, passwd: { users: [{ name: "core", sshAuthorizedKeys: keys }] } });
