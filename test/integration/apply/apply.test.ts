@@ -83,6 +83,18 @@ describe("flint apply, plan and report", function () {
     assert.equal(readFileSync(join(t.root, "etc/from-stdin"), "utf8"), "x");
   });
 
+  it("resolves the config's merge references before applying", () => {
+    const child = { ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-merge", contents: { source: "data:,merged" } }] } };
+    const parent = {
+      ignition: { version: "3.4.0", config: { merge: [{ source: `data:;base64,${Buffer.from(JSON.stringify(child)).toString("base64")}` }] } },
+      storage: { files: [{ path: "/etc/from-parent", contents: { source: "data:,parent" } }] },
+    };
+    const r = flint(["apply", "--config", writeConfig(parent), "--root", t.root, "--stages", "files"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(t.root, "etc/from-merge"), "utf8"), "merged");
+    assert.equal(readFileSync(join(t.root, "etc/from-parent"), "utf8"), "parent");
+  });
+
   it("keeps contents and password hashes out of the log and the report", () => {
     const r = flint(["--log-level", "debug", "apply", "--config", writeConfig(FULL), "--root", t.root]);
     assert.equal(r.code, 0, r.stderr);
