@@ -39,9 +39,9 @@ function validateIgnition(cx: ValidateContext, ig: Ignition, path: JsonPath): vo
   for (const key of ["httpProxy", "httpsProxy"] as const) {
     const url = proxy?.[key];
     if (url === undefined || url === "") continue;
-    const issuesBefore = cx.issues.items.length;
-    const scheme = validateUrl({ ...cx, minor: 6 }, url, [...path, "proxy", key]);
-    if (cx.issues.items.length === issuesBefore && scheme !== "http" && scheme !== "https") cx.issues.error([...path, "proxy", key], `a proxy URL must be http or https, not ${scheme}`);
+    const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+    if (scheme !== "http" && scheme !== "https") cx.issues.error([...path, "proxy", key], `a proxy URL must be http or https, not ${scheme ?? "a URL without a scheme"}`);
+    else validateUrl(cx, url, [...path, "proxy", key]);
   }
   for (const key of ["httpResponseHeaders", "httpTotal"] as const) {
     const t = ig.timeouts?.[key];

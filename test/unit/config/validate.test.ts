@@ -1,0 +1,245 @@
+// Each validation rule with a config that passes it and one that breaks it.
+
+import assert from "node:assert/strict";
+import { doc, errorLines, parse, type Doc } from "./helpers";
+
+interface Rule {
+  rule: string;
+  version?: string;
+  good: Doc;
+  bad: Doc;
+  /** The expected error, as `path: message` (without the position). */
+  error: RegExp;
+}
+
+const file = (f: Doc) => ({ storage: { files: [f] } });
+const unit = (u: Doc) => ({ systemd: { units: [u] } });
+const disk = (partitions: Doc[]) => ({ storage: { disks: [{ device: "/dev/sdb", partitions }] } });
+const fs = (f: Doc) => ({ storage: { filesystems: [{ device: "/dev/sdb1", ...f }] } });
+const source = (s: string, extra: Doc = {}) => file({ path: "/etc/x", mode: 420, contents: { source: s, ...extra } });
+const luks = (l: Doc) => ({ storage: { luks: [{ name: "data", device: "/dev/sdb", ...l }] } });
+const SHA256 = "sha256-" + "a".repeat(64);
+const SHA512 = "sha512-" + "b".repeat(128);
+
+const RULES: Rule[] = [
+  // paths
+  { rule: "paths are absolute", good: file({ path: "/etc/motd" }), bad: file({ path: "etc/motd" }), error: /^storage\.files\.0\.path: path must be absolute \(got "etc\/motd"\)$/ },
+  { rule: "paths have no '..'", good: file({ path: "/etc/a/b" }), bad: file({ path: "/etc/../b" }), error: /^storage\.files\.0\.path: path must be clean/ },
+  { rule: "paths have no trailing '/'", good: { storage: { directories: [{ path: "/etc/d" }] } }, bad: { storage: { directories: [{ path: "/etc/d/" }] } }, error: /^storage\.directories\.0\.path: path must be clean/ },
+  { rule: "paths have no '//'", good: { storage: { links: [{ path: "/a/b", target: "/c" }] } }, bad: { storage: { links: [{ path: "/a//b", target: "/c" }] } }, error: /^storage\.links\.0\.path: path must be clean/ },
+  { rule: "paths are not empty", good: file({ path: "/x" }), bad: file({ path: "" }), error: /^storage\.files\.0\.path: path must not be empty/ },
+  // duplicates and conflicts
+  {
+    rule: "a path appears once among files",
+    good: { storage: { files: [{ path: "/a" }, { path: "/b" }] } },
+    bad: { storage: { files: [{ path: "/a" }, { path: "/a" }] } },
+    error: /^storage\.files\.1\.path: duplicate path "\/a" \(already used by storage\.files\.0\)$/,
+  },
+  {
+    rule: "a path is not both a file and a directory",
+    good: { storage: { files: [{ path: "/a/f" }], directories: [{ path: "/a" }] } },
+    bad: { storage: { files: [{ path: "/a" }], directories: [{ path: "/a" }] } },
+    error: /^storage\.directories\.0\.path: path "\/a" is both a file \(storage\.files\.0\) and a directory$/,
+  },
+  {
+    rule: "a path is not both a link and a file",
+    good: { storage: { files: [{ path: "/b" }], links: [{ path: "/a", target: "/b" }] } },
+    bad: { storage: { files: [{ path: "/a" }], links: [{ path: "/a", target: "/b" }] } },
+    error: /^storage\.links\.0\.path: path "\/a" is both a file \(storage\.files\.0\) and a link$/,
+  },
+  {
+    rule: "a node's parent is not a file of the same config",
+    good: { storage: { directories: [{ path: "/a" }], files: [{ path: "/a/b" }] } },
+    bad: { storage: { files: [{ path: "/a" }, { path: "/a/b" }] } },
+    error: /^storage\.files\.1\.path: parent "\/a" is a file at storage\.files\.0, not a directory$/,
+  },
+  {
+    rule: "a node's parent is not a link of the same config",
+    good: { storage: { links: [{ path: "/opt/l", target: "/srv" }], files: [{ path: "/srv/f" }] } },
+    bad: { storage: { links: [{ path: "/opt/l", target: "/srv" }], files: [{ path: "/opt/l/f" }] } },
+    error: /^storage\.files\.0\.path: parent "\/opt\/l" is a link/,
+  },
+  {
+    rule: "a file does not collide with a systemd unit that has contents",
+    good: { ...file({ path: "/etc/systemd/system/b.service" }), ...unit({ name: "a.service", contents: "[Unit]\n" }) },
+    bad: { ...file({ path: "/etc/systemd/system/a.service" }), ...unit({ name: "a.service", contents: "[Unit]\n" }) },
+    error: /^storage\.files\.0\.path: path \/etc\/systemd\/system\/a\.service is also written by systemd\.units\.0$/,
+  },
+  { rule: "unit names are unique", good: { systemd: { units: [{ name: "a.service" }, { name: "b.service" }] } }, bad: { systemd: { units: [{ name: "a.service" }, { name: "a.service" }] } }, error: /^systemd\.units\.1\.name: duplicate unit "a\.service"/ },
+  {
+    rule: "drop-in names are unique within a unit",
+    good: unit({ name: "a.service", dropins: [{ name: "10.conf" }, { name: "20.conf" }] }),
+    bad: unit({ name: "a.service", dropins: [{ name: "10.conf" }, { name: "10.conf" }] }),
+    error: /^systemd\.units\.0\.dropins\.1\.name: duplicate drop-in "10\.conf"/,
+  },
+  { rule: "user names are unique", good: { passwd: { users: [{ name: "a" }, { name: "b" }] } }, bad: { passwd: { users: [{ name: "a" }, { name: "a" }] } }, error: /^passwd\.users\.1\.name: duplicate user "a"/ },
+  { rule: "group names are unique", good: { passwd: { groups: [{ name: "a" }, { name: "b" }] } }, bad: { passwd: { groups: [{ name: "a" }, { name: "a" }] } }, error: /^passwd\.groups\.1\.name: duplicate group "a"/ },
+  {
+    rule: "a user's SSH keys are unique",
+    good: { passwd: { users: [{ name: "core", sshAuthorizedKeys: ["ssh-ed25519 AAAA1", "ssh-ed25519 AAAA2"] }] } },
+    bad: { passwd: { users: [{ name: "core", sshAuthorizedKeys: ["ssh-ed25519 AAAA1", "ssh-ed25519 AAAA1"] }] } },
+    error: /^passwd\.users\.0\.sshAuthorizedKeys\.1: duplicate SSH key \(same as sshAuthorizedKeys\.0\)$/,
+  },
+  { rule: "disk devices are unique", good: { storage: { disks: [{ device: "/dev/sda" }, { device: "/dev/sdb" }] } }, bad: { storage: { disks: [{ device: "/dev/sda" }, { device: "/dev/sda" }] } }, error: /^storage\.disks\.1\.device: duplicate disk "\/dev\/sda"/ },
+  { rule: "partition numbers are unique on a disk", good: disk([{ number: 1 }, { number: 2 }]), bad: disk([{ number: 1 }, { number: 1 }]), error: /^storage\.disks\.0\.partitions\.1\.number: duplicate partition number "1"/ },
+  { rule: "partition labels are unique on a disk", good: disk([{ label: "A" }, { label: "B" }]), bad: disk([{ label: "A" }, { label: "A" }]), error: /^storage\.disks\.0\.partitions\.1\.label: duplicate partition label "A"/ },
+  {
+    rule: "filesystem devices are unique",
+    good: { storage: { filesystems: [{ device: "/dev/sda1", format: "ext4" }, { device: "/dev/sdb1", format: "ext4" }] } },
+    bad: { storage: { filesystems: [{ device: "/dev/sda1", format: "ext4" }, { device: "/dev/sda1", format: "xfs" }] } },
+    error: /^storage\.filesystems\.1\.device: duplicate filesystem device "\/dev\/sda1"/,
+  },
+  {
+    rule: "RAID names are unique",
+    good: { storage: { raid: [{ name: "a", level: "raid1", devices: ["/dev/sda"] }, { name: "b", level: "raid1", devices: ["/dev/sdb"] }] } },
+    bad: { storage: { raid: [{ name: "a", level: "raid1", devices: ["/dev/sda"] }, { name: "a", level: "raid1", devices: ["/dev/sdb"] }] } },
+    error: /^storage\.raid\.1\.name: duplicate RAID array "a"/,
+  },
+  {
+    rule: "LUKS names are unique",
+    version: "3.2.0",
+    good: { storage: { luks: [{ name: "a", device: "/dev/sda" }, { name: "b", device: "/dev/sdb" }] } },
+    bad: { storage: { luks: [{ name: "a", device: "/dev/sda" }, { name: "a", device: "/dev/sdb" }] } },
+    error: /^storage\.luks\.1\.name: duplicate LUKS volume "a"/,
+  },
+  // systemd
+  { rule: "unit names end in a unit type", good: unit({ name: "a.timer" }), bad: unit({ name: "a.txt" }), error: /^systemd\.units\.0\.name: unit name must end in a unit type/ },
+  { rule: "unit names have no '/'", good: unit({ name: "a.service" }), bad: unit({ name: "x/a.service" }), error: /^systemd\.units\.0\.name: unit name must not contain "\/"/ },
+  { rule: "drop-in names end in .conf", good: unit({ name: "a.service", dropins: [{ name: "10-x.conf" }] }), bad: unit({ name: "a.service", dropins: [{ name: "10-x" }] }), error: /^systemd\.units\.0\.dropins\.0\.name: drop-in name must end in "\.conf"/ },
+  {
+    rule: "unit contents are unit-file syntax",
+    good: unit({ name: "a.service", contents: "# comment\n[Service]\nExecStart=/bin/true \\\n  --flag\n" }),
+    bad: unit({ name: "a.service", contents: "[Service]\nthis is not a setting\n" }),
+    error: /^systemd\.units\.0\.contents: unit line 2: expected Key=value/,
+  },
+  { rule: "unit settings follow a section header", good: unit({ name: "a.service", contents: "[Unit]\nA=b" }), bad: unit({ name: "a.service", contents: "A=b\n[Unit]" }), error: /^systemd\.units\.0\.contents: unit line 1: a setting comes before any \[Section\] header/ },
+  // resources
+  { rule: "sha512 hashes have 128 hex digits", good: source("data:,x", { verification: { hash: SHA512 } }), bad: source("data:,x", { verification: { hash: "sha512-abc" } }), error: /verification\.hash: a sha512 hash has 128 hex digits, not 3$/ },
+  { rule: "hash values are hexadecimal", good: source("data:,x", { verification: { hash: SHA512 } }), bad: source("data:,x", { verification: { hash: "sha512-" + "z".repeat(128) } }), error: /verification\.hash: hash value must be hexadecimal/ },
+  { rule: "hashes name their function", good: source("data:,x", { verification: { hash: SHA512 } }), bad: source("data:,x", { verification: { hash: "b".repeat(128) } }), error: /verification\.hash: hash must look like sha512-<hex digits>/ },
+  { rule: "hash functions are sha512 or sha256", version: "3.1.0", good: source("data:,x", { verification: { hash: SHA256 } }), bad: source("data:,x", { verification: { hash: "md5-" + "a".repeat(32) } }), error: /unsupported hash function "md5"/ },
+  { rule: "a hash needs a source to verify", good: source("data:,x", { verification: { hash: SHA512 } }), bad: file({ path: "/x", contents: { verification: { hash: SHA512 } } }), error: /contents\.verification\.hash: verification\.hash is set but there is no source/ },
+  { rule: "compression is gzip or empty", good: source("data:,x", { compression: "gzip" }), bad: source("data:,x", { compression: "bzip2" }), error: /contents\.compression: compression must be "gzip" or empty \(got "bzip2"\)$/ },
+  { rule: "URL schemes are known", good: source("https://example.com/x"), bad: source("ftp://example.com/x"), error: /contents\.source: unsupported URL scheme "ftp"/ },
+  { rule: "URLs have a scheme", good: source("http://example.com/x"), bad: source("example.com/x"), error: /contents\.source: invalid URL "example\.com\/x": no scheme/ },
+  { rule: "http URLs have a host", good: source("http://example.com/x"), bad: source("http://"), error: /contents\.source: invalid URL "http:\/\/"$/ },
+  { rule: "data URLs have a comma", good: source("data:text/plain,hi"), bad: source("data:text/plain;hi"), error: /contents\.source: invalid data URL: missing ","/ },
+  { rule: "data URLs have valid percent-encoding", good: source("data:,100%25"), bad: source("data:,100%"), error: /contents\.source: invalid data URL: bad percent-encoding/ },
+  { rule: "base64 data URLs hold base64", good: source("data:;base64,aGVsbG8="), bad: source("data:;base64,a$b!"), error: /contents\.source: invalid data URL: invalid base64 data/ },
+  { rule: "data URL media types are well formed", good: source("data:text/plain;charset=utf-8,hi"), bad: source("data:text plain,hi"), error: /contents\.source: invalid data URL: malformed media type/ },
+  {
+    rule: "HTTP headers are only for http(s) sources",
+    version: "3.1.0",
+    good: source("https://example.com/x", { httpHeaders: [{ name: "Authorization", value: "secret" }] }),
+    bad: source("tftp://example.com/x", { httpHeaders: [{ name: "Authorization", value: "secret" }] }),
+    error: /contents\.httpHeaders: httpHeaders can only be used with http and https sources, not tftp$/,
+  },
+  {
+    rule: "HTTP header names are unique",
+    version: "3.1.0",
+    good: source("https://example.com/x", { httpHeaders: [{ name: "A", value: "1" }, { name: "B", value: "2" }] }),
+    bad: source("https://example.com/x", { httpHeaders: [{ name: "A", value: "1" }, { name: "a", value: "2" }] }),
+    error: /contents\.httpHeaders\.1\.name: duplicate HTTP header "a"/,
+  },
+  { rule: "config references have a source", good: { ignition: { config: { merge: [{ source: "data:,{}" }] } } }, bad: { ignition: { config: { merge: [{ verification: {} }] } } }, error: /^ignition\.config\.merge\.0\.source: source is required$/ },
+  {
+    rule: "certificate authorities have unique sources",
+    good: { ignition: { security: { tls: { certificateAuthorities: [{ source: "data:,a" }, { source: "data:,b" }] } } } },
+    bad: { ignition: { security: { tls: { certificateAuthorities: [{ source: "data:,a" }, { source: "data:,a" }] } } } },
+    error: /^ignition\.security\.tls\.certificateAuthorities\.1\.source: duplicate certificate authority source/,
+  },
+  { rule: "proxies are http(s) URLs", version: "3.1.0", good: { ignition: { proxy: { httpProxy: "http://proxy:3128" } } }, bad: { ignition: { proxy: { httpsProxy: "socks5://proxy:1080" } } }, error: /^ignition\.proxy\.httpsProxy: a proxy URL must be http or https, not socks5$/ },
+  { rule: "timeouts are not negative", good: { ignition: { timeouts: { httpTotal: 0 } } }, bad: { ignition: { timeouts: { httpTotal: -1 } } }, error: /^ignition\.timeouts\.httpTotal: httpTotal must not be negative$/ },
+  // files, directories, links
+  { rule: "modes are within 07777", good: file({ path: "/x", mode: 0o755 }), bad: file({ path: "/x", mode: 0o10000 }), error: /^storage\.files\.0\.mode: mode must be between 0 and 4095/ },
+  { rule: "modes are not negative", good: { storage: { directories: [{ path: "/d", mode: 0 }] } }, bad: { storage: { directories: [{ path: "/d", mode: -1 }] } }, error: /^storage\.directories\.0\.mode: mode must be between 0 and 4095/ },
+  { rule: "overwrite needs contents.source (3.x)", good: file({ path: "/x", overwrite: true, contents: { source: "data:,x" } }), bad: file({ path: "/x", overwrite: true }), error: /^storage\.files\.0\.overwrite: overwrite is true but contents\.source is not set/ },
+  { rule: "links have a target", good: { storage: { links: [{ path: "/l", target: "/t" }] } }, bad: { storage: { links: [{ path: "/l" }] } }, error: /^storage\.links\.0\.target: target is required$/ },
+  { rule: "hard link targets are absolute", good: { storage: { links: [{ path: "/l", target: "/t", hard: true }] } }, bad: { storage: { links: [{ path: "/l", target: "t", hard: true }] } }, error: /^storage\.links\.0\.target: a hard link's target must be an absolute, clean path/ },
+  {
+    rule: "hard links do not point to directories",
+    good: { storage: { directories: [{ path: "/d" }], links: [{ path: "/l", target: "/d" }] } },
+    bad: { storage: { directories: [{ path: "/d" }], links: [{ path: "/l", target: "/d", hard: true }] } },
+    error: /^storage\.links\.0\.target: a hard link cannot point to a directory/,
+  },
+  { rule: "owners are given by id or by name, not both", good: file({ path: "/x", user: { id: 500 } }), bad: file({ path: "/x", user: { id: 500, name: "core" } }), error: /^storage\.files\.0\.user: set either id or name, not both$/ },
+  // partitions
+  { rule: "partition labels are at most 36 characters", good: disk([{ label: "x".repeat(36) }]), bad: disk([{ label: "x".repeat(37) }]), error: /partitions\.0\.label: partition label is 37 characters long; GPT allows at most 36$/ },
+  { rule: "partition labels have no colon", good: disk([{ label: "a-b" }]), bad: disk([{ label: "a:b" }]), error: /partitions\.0\.label: partition label must not contain ":"/ },
+  { rule: "typeGuid is a GUID", good: disk([{ typeGuid: "0FC63DAF-8483-4772-8E79-3D69D8477DE4" }]), bad: disk([{ typeGuid: "linux" }]), error: /partitions\.0\.typeGuid: typeGuid must be a GUID/ },
+  { rule: "guid is a GUID", good: disk([{ guid: "5f4e6c8a-1b2c-4d3e-8f90-a1b2c3d4e5f6" }]), bad: disk([{ guid: "5f4e6c8a-1b2c-4d3e-8f90" }]), error: /partitions\.0\.guid: guid must be a GUID/ },
+  { rule: "partition numbers are not negative", good: disk([{ number: 0 }]), bad: disk([{ number: -1 }]), error: /partitions\.0\.number: partition number must not be negative/ },
+  { rule: "shouldExist false needs a number", good: disk([{ number: 3, shouldExist: false }]), bad: disk([{ label: "x", shouldExist: false }]), error: /partitions\.0\.number: a partition with shouldExist false needs a non-zero number/ },
+  { rule: "shouldExist false forbids other fields", good: disk([{ number: 3, shouldExist: false, wipePartitionEntry: true }]), bad: disk([{ number: 3, shouldExist: false, sizeMiB: 10 }]), error: /partitions\.0\.sizeMiB: sizeMiB must not be set when shouldExist is false/ },
+  { rule: "placed partitions do not overlap", good: disk([{ number: 1, startMiB: 1, sizeMiB: 10 }, { number: 2, startMiB: 11, sizeMiB: 10 }]), bad: disk([{ number: 1, startMiB: 1, sizeMiB: 10 }, { number: 2, startMiB: 5, sizeMiB: 10 }]), error: /partitions\.1: partition overlaps storage\.disks\.0\.partitions\.0/ },
+  { rule: "disk devices are absolute paths", good: { storage: { disks: [{ device: "/dev/sda" }] } }, bad: { storage: { disks: [{ device: "sda" }] } }, error: /^storage\.disks\.0\.device: device must be absolute/ },
+  // RAID
+  { rule: "RAID level is required", good: { storage: { raid: [{ name: "md", level: "raid1", devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", devices: ["/dev/sda"] }] } }, error: /^storage\.raid\.0\.level: level is required/ },
+  { rule: "RAID level is known", good: { storage: { raid: [{ name: "md", level: "raid10", devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid7", devices: ["/dev/sda"] }] } }, error: /^storage\.raid\.0\.level: unknown RAID level "raid7"/ },
+  { rule: "RAID 0 has no spares", good: { storage: { raid: [{ name: "md", level: "raid1", spares: 1, devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid0", spares: 1, devices: ["/dev/sda"] }] } }, error: /^storage\.raid\.0\.spares: RAID level raid0 cannot have spares/ },
+  { rule: "RAID devices are absolute paths", good: { storage: { raid: [{ name: "md", level: "raid1", devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid1", devices: ["sda"] }] } }, error: /^storage\.raid\.0\.devices\.0: device must be absolute/ },
+  // filesystems
+  { rule: "filesystem formats are known", good: fs({ format: "btrfs" }), bad: fs({ format: "ntfs" }), error: /^storage\.filesystems\.0\.format: unknown filesystem format "ntfs"/ },
+  { rule: "format is required with other fields", good: fs({ format: "ext4", path: "/srv" }), bad: fs({ path: "/srv" }), error: /^storage\.filesystems\.0\.format: format is required when path is set$/ },
+  { rule: "filesystem labels fit the format", good: fs({ format: "xfs", label: "x".repeat(12) }), bad: fs({ format: "xfs", label: "x".repeat(13) }), error: /^storage\.filesystems\.0\.label: a xfs label is at most 12 characters \(got 13\)$/ },
+  { rule: "filesystem paths are absolute", good: fs({ format: "ext4", path: "/srv" }), bad: fs({ format: "ext4", path: "srv" }), error: /^storage\.filesystems\.0\.path: path must be absolute/ },
+  { rule: "mountOptions need a path", version: "3.1.0", good: fs({ format: "ext4", path: "/srv", mountOptions: ["noatime"] }), bad: fs({ format: "ext4", mountOptions: ["noatime"] }), error: /^storage\.filesystems\.0\.mountOptions: mountOptions need a path/ },
+  { rule: "swap is not mounted", good: fs({ format: "swap" }), bad: fs({ format: "swap", path: "/swap" }), error: /^storage\.filesystems\.0\.path: a swap filesystem cannot be mounted/ },
+  // LUKS
+  { rule: "LUKS needs a device", version: "3.2.0", good: luks({}), bad: { storage: { luks: [{ name: "data" }] } }, error: /^storage\.luks\.0\.device: device is required$/ },
+  { rule: "tang servers need a thumbprint", version: "3.2.0", good: luks({ clevis: { tang: [{ url: "http://tang.example", thumbprint: "abc" }] } }), bad: luks({ clevis: { tang: [{ url: "http://tang.example" }] } }), error: /clevis\.tang\.0\.thumbprint: thumbprint is required$/ },
+  { rule: "tang URLs are http(s)", version: "3.2.0", good: luks({ clevis: { tang: [{ url: "https://tang.example", thumbprint: "abc" }] } }), bad: luks({ clevis: { tang: [{ url: "tftp://tang.example", thumbprint: "abc" }] } }), error: /clevis\.tang\.0\.url: a tang URL must be http or https, not tftp$/ },
+  { rule: "custom clevis pins are known", version: "3.2.0", good: luks({ clevis: { custom: { pin: "sss", config: "{}" } } }), bad: luks({ clevis: { custom: { pin: "yubikey", config: "{}" } } }), error: /clevis\.custom\.pin: custom pin must be one of tpm2, tang, sss$/ },
+  { rule: "custom clevis stands alone", version: "3.2.0", good: luks({ clevis: { custom: { pin: "tpm2", config: "{}" } } }), bad: luks({ clevis: { tpm2: true, custom: { pin: "tpm2", config: "{}" } } }), error: /clevis\.custom: custom clevis configuration cannot be combined/ },
+  { rule: "tang advertisements are JSON", version: "3.4.0", good: luks({ clevis: { tang: [{ url: "http://t", thumbprint: "x", advertisement: '{"payload":"x"}' }] } }), bad: luks({ clevis: { tang: [{ url: "http://t", thumbprint: "x", advertisement: "{" }] } }), error: /advertisement: advertisement must be valid JSON$/ },
+  { rule: "cex excludes clevis", version: "3.5.0", good: luks({ cex: { enabled: true } }), bad: luks({ cex: { enabled: true }, clevis: { tpm2: true } }), error: /^storage\.luks\.0\.cex: cex cannot be combined with clevis$/ },
+  // kernel arguments
+  {
+    rule: "a kernel argument is not both wanted and unwanted",
+    version: "3.3.0",
+    good: { kernelArguments: { shouldExist: ["quiet"], shouldNotExist: ["splash"] } },
+    bad: { kernelArguments: { shouldExist: ["quiet"], shouldNotExist: ["quiet"] } },
+    error: /^kernelArguments\.shouldNotExist\.0: kernel argument "quiet" is in both shouldExist and shouldNotExist$/,
+  },
+];
+
+describe("config validation rules", () => {
+  for (const r of RULES) {
+    describe(r.rule, () => {
+      const version = r.version ?? "3.0.0";
+      it("accepts a config that follows it", () => {
+        parse(doc(version, r.good));
+      });
+      it("rejects a config that breaks it, naming the path, line and column", () => {
+        const lines = errorLines(doc(version, r.bad));
+        const match = lines.find((l) => r.error.test(l.replace(/ \(line \d+, column \d+\)$/, "")));
+        assert.ok(match, `expected an error matching ${r.error}, got:\n${lines.join("\n")}`);
+        assert.match(match, /\(line \d+, column \d+\)$/);
+      });
+    });
+  }
+
+  it("warns (but accepts) when a file with contents has no mode", () => {
+    const parsed = parse(doc("3.0.0", { storage: { files: [{ path: "/x", contents: { source: "data:,x" } }] } }));
+    assert.deepEqual(
+      parsed.warnings.map((w) => `${w.path.join(".")}: ${w.message}`),
+      ["storage.files.0.mode: mode is not set; the file gets 0644"],
+    );
+  });
+
+  it("treats an empty contents source as empty contents", () => {
+    const parsed = parse(doc("3.0.0", { storage: { files: [{ path: "/x", mode: 420, contents: { source: "" } }] } }));
+    assert.equal(parsed.config.storage!.files![0]!.contents!.source, "data:,");
+  });
+
+  it("never quotes unit contents or SSH keys back in messages", () => {
+    const lines = errorLines(
+      doc("3.0.0", {
+        systemd: { units: [{ name: "a.service", contents: "[Service]\nPassword hunter2\n" }] },
+        passwd: { users: [{ name: "core", sshAuthorizedKeys: ["ssh-ed25519 SECRETKEY", "ssh-ed25519 SECRETKEY"] }] },
+      }),
+    );
+    assert.equal(lines.length, 2);
+    for (const line of lines) assert.doesNotMatch(line, /hunter2|SECRETKEY/);
+  });
+});
