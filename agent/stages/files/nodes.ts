@@ -114,37 +114,22 @@ async function place(w: NodeWriter, path: string): Promise<Placed> {
 
 /** Owner from the config (ids, or names looked up in the root), else `fallback`. */
 async function ownership(w: NodeWriter, user: NodeUser | undefined, group: NodeGroup | undefined, where: string, fallback: Ownership): Promise<{ owner: Ownership; shown: string }> {
-  const { ctx } = w;
-  const uidPart = async (): Promise<[number, string]> => {
-    if (user?.id !== undefined && user.id !== null) return [user.id, String(user.id)];
-    if (user?.name) {
-      try {
-        const uid = await uidOf(ctx.root, user.name, `${where}.user.name`);
-        return [uid, String(uid)];
-      } catch (e) {
-        // In a plan, the user may be one that this very config creates.
-        if (ctx.dryRun) return [-1, user.name];
-        throw e;
-      }
-    }
-    return [fallback.uid, String(fallback.uid)];
-  };
-  const gidPart = async (): Promise<[number, string]> => {
-    if (group?.id !== undefined && group.id !== null) return [group.id, String(group.id)];
-    if (group?.name) {
-      try {
-        const gid = await gidOf(ctx.root, group.name, `${where}.group.name`);
-        return [gid, String(gid)];
-      } catch (e) {
-        if (ctx.dryRun) return [-1, group.name];
-        throw e;
-      }
-    }
-    return [fallback.gid, String(fallback.gid)];
-  };
-  const [uid, uidShown] = await uidPart();
-  const [gid, gidShown] = await gidPart();
+  const [uid, uidShown] = await ownerId(w, user, fallback.uid, (name) => uidOf(w.ctx.root, name, `${where}.user.name`));
+  const [gid, gidShown] = await ownerId(w, group, fallback.gid, (name) => gidOf(w.ctx.root, name, `${where}.group.name`));
   return { owner: { uid, gid }, shown: `${uidShown}:${gidShown}` };
+}
+
+/** One id and how to show it; -1 (unknown) only in a plan, for a name this config creates. */
+async function ownerId(w: NodeWriter, spec: NodeUser | NodeGroup | undefined, fallback: number, lookup: (name: string) => Promise<number>): Promise<[number, string]> {
+  if (spec?.id !== undefined && spec.id !== null) return [spec.id, String(spec.id)];
+  if (!spec?.name) return [fallback, String(fallback)];
+  try {
+    const id = await lookup(spec.name);
+    return [id, String(id)];
+  } catch (e) {
+    if (w.ctx.dryRun) return [-1, spec.name];
+    throw e;
+  }
 }
 
 const ROOT: Ownership = { uid: 0, gid: 0 };
