@@ -38,6 +38,7 @@ export function backoffDelay(attempt: number): number {
 export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T>, options: RetryOptions): Promise<T> {
   const deadline = options.totalMs ? Date.now() + options.totalMs : Infinity;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let lastReason: string | undefined;
   for (let n = 1; ; n++) {
     const controller = new AbortController();
     const remaining = deadline - Date.now();
@@ -46,9 +47,10 @@ export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T
       return await attempt(controller.signal);
     } catch (e) {
       if (controller.signal.aborted || Date.now() >= deadline) {
-        throw new FlintError(`gave up after ${n} tries: the total time limit of ${options.totalMs} ms passed (last error: ${(e as Error).message})`, options.label);
+        throw new FlintError(`gave up after ${n} tries: the total time limit of ${options.totalMs} ms passed (last error: ${lastReason ?? (e as Error).message})`, options.label);
       }
       if (!(e instanceof RetryableError)) throw e;
+      lastReason = e.message;
       const delayMs = Math.min(backoffDelay(n), Math.max(0, deadline - Date.now()));
       log.warn(`fetch try ${n} failed: ${e.message}; retrying in ${delayMs} ms`, { source: options.label });
       options.onRetry?.({ attempt: n, delayMs, reason: e.message });

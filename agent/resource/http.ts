@@ -81,7 +81,8 @@ async function request(url: URL, options: HttpTry): Promise<IncomingMessage> {
       req = http.request({ host: proxy.hostname, port: proxy.port || 80, method, path: url.toString(), headers: { ...headers, Host: url.host, ...proxyAuth(proxy) }, agent: false });
     } else if (tunnelSocket) {
       const secured = tls.connect({ socket: tunnelSocket, servername: url.hostname, ca });
-      req = https.request(url, { method, headers, agent: false, createConnection: () => secured });
+      // No agent: only then does the client use createConnection.
+      req = https.request(url, { method, headers: { ...headers, Host: url.host }, createConnection: () => secured });
     } else {
       req = (secure ? https : http).request(url, { method, headers, agent: false, ca });
     }
