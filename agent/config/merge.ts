@@ -90,7 +90,10 @@ function mergeList(parent: unknown[], child: unknown[], field: string): unknown[
     } else out[at] = mergeValue(out[at], item, "") as Plain;
   }
   // A child header with a name and no value deletes the parent's header.
-  if (field === "httpHeaders") return (out as unknown as HttpHeader[]).filter((h) => h.value !== undefined);
+  if (field === "httpHeaders") {
+    const removed = new Set((child as unknown as HttpHeader[]).filter((h) => h.value === undefined).map((h) => h.name));
+    return (out as unknown as HttpHeader[]).filter((h) => !removed.has(h.name));
+  }
   return out;
 }
 
