@@ -76,7 +76,7 @@ const SYNTAX_MESSAGES: Record<number, string> = {
   3: "expected a property name in double quotes",
   4: "expected a value",
   5: "expected ':'",
-  6: "expected ','",
+  6: "expected ',' or a closing bracket",
   7: "expected ',' or '}'",
   8: "expected ',' or ']'",
   9: "unexpected text after the end of the document",

@@ -1,0 +1,135 @@
+// `flint validate` and `flint translate` as a user runs them: the built bundle, real files, exit codes.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const FIXTURES = "test/fixtures/configs";
+
+function flint(args: string[], input?: string | Buffer) {
+  const r = spawnSync(process.execPath, ["dist/flint.js", ...args], { input, encoding: "utf8", timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("flint validate / translate (built CLI)", function () {
+  this.timeout(120_000);
+  let tmp: string;
+
+  before(() => {
+    const build = spawnSync(process.execPath, ["build.mjs"], { encoding: "utf8" });
+    assert.equal(build.status, 0, build.stderr);
+    tmp = mkdtempSync(join(tmpdir(), "flint-config-cli-"));
+  });
+
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("validates every example config (exit 0, nothing printed)", () => {
+    const r = flint(["validate", "examples/demo.ign", "examples/seed-2.2.ign", "examples/storage.ign", "examples/merge.ign"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, "");
+  });
+
+  it("prints warnings on stderr and still exits 0", () => {
+    const r = flint(["validate", `${FIXTURES}/warnings.ign`]);
+    assert.equal(r.status, 0);
+    assert.equal(
+      r.stderr,
+      [
+        'warning: storage.files.0.colour: unknown key "colour" ignored (line 4, column 55)',
+        'warning: storage.luks: unknown key "luks" ignored: it needs spec 3.2.0 or later, and this config is 3.0.0 (line 5, column 5)',
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("lists every error with path, line and column, and exits 1", () => {
+    const r = flint(["validate", `${FIXTURES}/invalid.ign`]);
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.stderr.trim().split("\n"), [
+      'error: storage.files.1.path: path must be absolute (got "etc/relative") (line 6, column 17)',
+      'error: storage.files.2.path: duplicate path "/etc/ok" (already used by storage.files.0) (line 7, column 17)',
+      'error: systemd.units.0.name: unit name must end in a unit type such as .service, .socket, .mount, .timer or .target (got "hello.txt") (line 11, column 25)',
+    ]);
+  });
+
+  it("reports JSON with --json on stdout", () => {
+    const r = flint(["validate", "--json", `${FIXTURES}/invalid.ign`]);
+    assert.equal(r.status, 1);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.valid, false);
+    assert.equal(report.errors.length, 3);
+    assert.deepEqual(report.errors[0], { path: "storage.files.1.path", message: 'path must be absolute (got "etc/relative")', line: 6, column: 17 });
+    assert.deepEqual(report.warnings, []);
+    const ok = JSON.parse(flint(["validate", "--json", "examples/seed-2.2.ign"]).stdout);
+    assert.deepEqual(ok, { file: "examples/seed-2.2.ign", valid: true, specVersion: "2.2.0", errors: [], warnings: [] });
+  });
+
+  it("reads the config from standard input with -", () => {
+    assert.equal(flint(["validate", "-"], '{"ignition":{"version":"3.3.0"}}').status, 0);
+    const r = flint(["validate", "-"], '{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"x"}]}}');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^error: storage\.files\.0\.path: path must be absolute \(got "x"\) \(line 1, column 61\)\n$/);
+  });
+
+  it("rejects malformed input with one clear line and no stack trace", () => {
+    const notUtf8 = join(tmp, "latin1.ign");
+    writeFileSync(notUtf8, Buffer.from('{"ignition":{"version":"3.0.0"},"x":"caf\xe9"}', "latin1"));
+    const cases: [string, RegExp][] = [
+      [`${FIXTURES}/bad-json.ign`, /^error: invalid JSON: expected ',' or a closing bracket \(line 3, column 44\)\n$/],
+      [`${FIXTURES}/empty.ign`, /^error: the config is empty\n$/],
+      [notUtf8, /^error: the config is not valid UTF-8 text \(first bad byte at offset 40\)\n$/],
+    ];
+    for (const [file, expected] of cases) {
+      const r = flint(["validate", file]);
+      assert.equal(r.status, 1, file);
+      assert.match(r.stderr, expected);
+      assert.doesNotMatch(r.stderr, /\bat .*\.js:\d+/);
+    }
+  });
+
+  it("exits 2 for an unreadable file and for usage errors", () => {
+    const missing = flint(["validate", join(tmp, "missing.ign")]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /^flint validate: cannot read .*missing\.ign: no such file\n$/);
+    assert.equal(flint(["validate"]).status, 2);
+    assert.equal(flint(["validate", "--bogus", "x"]).status, 2);
+    assert.equal(flint(["translate", "a", "b"]).status, 2);
+  });
+
+  it("checks all files given and exits with the worst status", () => {
+    const r = flint(["validate", "examples/demo.ign", `${FIXTURES}/invalid.ign`, join(tmp, "missing.ign")]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^test\/fixtures\/configs\/invalid\.ign: error: storage\.files\.1\.path/m);
+    assert.equal(flint(["validate", "examples/demo.ign", `${FIXTURES}/invalid.ign`]).status, 1);
+  });
+
+  it("accepts 3.7.0-experimental only with --experimental", () => {
+    assert.equal(flint(["validate", `${FIXTURES}/experimental.ign`]).status, 1);
+    assert.equal(flint(["validate", "--experimental", `${FIXTURES}/experimental.ign`]).status, 0);
+  });
+
+  it("translates the seed example to the equivalent 3.6.0 config", () => {
+    const r = flint(["translate", "examples/seed-2.2.ign"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      ignition: { version: "3.6.0" },
+      storage: { links: [{ path: "/etc/systemd/system/multi-user.target.wants/my.service", target: "/etc/systemd/system/my.service" }] },
+      systemd: { units: [{ name: "my.service", enabled: true, contents: "[Service]\nType=oneshot\nExecStart=/usr/bin/echo Hello World\n\n[Install]\nWantedBy=multi-user.target" }] },
+    });
+    assert.ok(r.stdout.startsWith('{\n  "ignition": {\n    "version": "3.6.0"'), "2-space indentation");
+    const again = join(tmp, "translated.ign");
+    writeFileSync(again, r.stdout);
+    assert.equal(flint(["validate", again]).status, 0);
+  });
+
+  it("does not translate an invalid config", () => {
+    const r = flint(["translate", `${FIXTURES}/invalid.ign`]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^error: storage\.files\.1\.path/);
+  });
+});
