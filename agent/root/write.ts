@@ -128,22 +128,18 @@ export async function commitTempFile(tempPath: string, finalHost: string, mode: 
 
 /** Creates a symlink at `finalHost` atomically, replacing whatever is there. */
 export async function replaceWithSymlink(finalHost: string, target: string, owner: Ownership): Promise<void> {
-  const temp = tempName(posix.dirname(finalHost));
-  await symlink(target, temp);
-  try {
-    await lchown(temp, owner.uid, owner.gid);
-    await rename(temp, finalHost);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
-  await syncDirectory(posix.dirname(finalHost));
+  await replaceWithLink(finalHost, (temp) => symlink(target, temp), owner);
 }
 
 /** Creates a hard link to `targetHost` at `finalHost` atomically, replacing whatever is there. */
 export async function replaceWithHardLink(finalHost: string, targetHost: string, owner: Ownership): Promise<void> {
+  await replaceWithLink(finalHost, (temp) => link(targetHost, temp), owner);
+}
+
+/** Makes the link under a temporary name beside `finalHost`, then renames it into place. */
+async function replaceWithLink(finalHost: string, make: (temp: string) => Promise<void>, owner: Ownership): Promise<void> {
   const temp = tempName(posix.dirname(finalHost));
-  await link(targetHost, temp);
+  await make(temp);
   try {
     await lchown(temp, owner.uid, owner.gid);
     await rename(temp, finalHost);

@@ -3,29 +3,12 @@
 // root's own passwd, group, shadow and gshadow files and its login.defs.
 // Password hashes are arguments here: they are always marked secret.
 
+import type { PasswdGroup, PasswdUser } from "../config/types";
 import { run } from "./exec";
 
-export interface UserSpec {
-  name: string;
-  passwordHash?: string;
-  uid?: number;
-  gecos?: string;
-  homeDir?: string;
-  noCreateHome?: boolean;
-  primaryGroup?: string;
-  groups?: string[];
-  noUserGroup?: boolean;
-  noLogInit?: boolean;
-  shell?: string;
-  system?: boolean;
-}
-
-export interface GroupSpec {
-  name: string;
-  gid?: number;
-  passwordHash?: string;
-  system?: boolean;
-}
+/** The config's own user and group shapes: the tools take exactly those fields. */
+export type UserSpec = Omit<PasswdUser, "sshAuthorizedKeys" | "shouldExist">;
+export type GroupSpec = Omit<PasswdGroup, "shouldExist">;
 
 /** Arguments with the positions of the secret ones, built together so they cannot drift. */
 class Args {

@@ -2,6 +2,7 @@
 // gshadow) in a fresh temp dir, with a canary directory beside it that no
 // test may ever see changed, and a way to snapshot a tree for comparisons.
 
+import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -72,4 +73,39 @@ export function snapshotTree(dir: string, options: { ignore?: (rel: string) => b
   };
   walk("");
   return lines;
+}
+
+/**
+ * Inside a describe: a fresh temp root for each test, removed afterwards,
+ * after checking that the canary beside it was not touched.
+ */
+export function useTempRoot(): Readonly<Pick<TempRoot, "dir" | "root" | "canary">> {
+  let current: TempRoot | undefined;
+  beforeEach(() => {
+    current = makeTempRoot();
+  });
+  afterEach(() => {
+    const t = current!;
+    current = undefined;
+    try {
+      assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, "something was written outside the root");
+    } finally {
+      t.cleanup();
+    }
+  });
+  const now = (): TempRoot => {
+    if (!current) throw new Error("the temp root exists only inside a test");
+    return current;
+  };
+  return {
+    get dir() {
+      return now().dir;
+    },
+    get root() {
+      return now().root;
+    },
+    get canary() {
+      return now().canary;
+    },
+  };
 }

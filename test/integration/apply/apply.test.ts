@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { lstatSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+import { makeTempRoot, snapshotTree, useTempRoot } from "../../helpers/root";
 
 const FLINT = join(__dirname, "../../../dist/flint.js");
 const REPORT = "etc/.flint-result.json";
@@ -42,18 +42,11 @@ const FULL = {
 
 describe("flint apply, plan and report", function () {
   this.timeout(180_000);
-  let t: TempRoot;
   before(() => {
     const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
     assert.equal(built.status, 0, built.stderr);
   });
-  beforeEach(() => {
-    t = makeTempRoot();
-  });
-  afterEach(() => {
-    assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, "something was written outside the root");
-    t.cleanup();
-  });
+  const t = useTempRoot();
 
   function writeConfig(config: object | string): string {
     const path = join(t.dir, "config.ign");

@@ -1,21 +1,14 @@
 import { strict as assert } from "node:assert";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+import { snapshotTree, useTempRoot } from "../../helpers/root";
 import { applyConfig, applyFailure, dataUrl, V, useCapturedLog } from "./run";
 
 const mode = (p: string): number => lstatSync(p).mode & 0o7777;
 
 describe("files stage: directories, files and links", () => {
   useCapturedLog();
-  let t: TempRoot;
-  beforeEach(() => {
-    t = makeTempRoot();
-  });
-  afterEach(() => {
-    assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, "the canary beside the root changed");
-    t.cleanup();
-  });
+  const t = useTempRoot();
 
   it("writes a file with the default mode 0644, owned by root, parents created root:root 0755", async () => {
     await applyConfig(t.root, { ignition: { version: V }, storage: { files: [{ path: "/opt/app/conf/motd", contents: { source: "data:,hello%0A" } }] } });

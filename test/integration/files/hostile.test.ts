@@ -5,21 +5,14 @@ import { strict as assert } from "node:assert";
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { constants, gzipSync } from "node:zlib";
-import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+import { useTempRoot } from "../../helpers/root";
 import { describeError } from "../../../agent/errors";
 import { runStages } from "../../../agent/report";
 import { applyConfig, applyFailure, dataUrl, V, useCapturedLog } from "./run";
 
 describe("files stage: hostile configs and roots", () => {
   useCapturedLog();
-  let t: TempRoot;
-  beforeEach(() => {
-    t = makeTempRoot();
-  });
-  afterEach(() => {
-    assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, "something was written outside the root");
-    t.cleanup();
-  });
+  const t = useTempRoot();
 
   it("follows a symlink to / on the write path as if chrooted: the file lands inside the root", async () => {
     symlinkSync("/", join(t.root, "etc/escape"));

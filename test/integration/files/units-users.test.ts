@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+import { makeTempRoot, snapshotTree, useTempRoot } from "../../helpers/root";
 import { applyConfig, logLines, V, useCapturedLog } from "./run";
 
 /** Whether anything, even a dangling symlink, is at `p` (existsSync follows links). */
@@ -29,14 +29,7 @@ function shadowHash(root: string, name: string): string | undefined {
 
 describe("files stage: systemd units", () => {
   useCapturedLog();
-  let t: TempRoot;
-  beforeEach(() => {
-    t = makeTempRoot();
-  });
-  afterEach(() => {
-    assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, "the canary beside the root changed");
-    t.cleanup();
-  });
+  const t = useTempRoot();
 
   it("writes a unit and its drop-ins, enables it where [Install] WantedBy says, and records a preset", async () => {
     await applyConfig(t.root, {
@@ -106,14 +99,9 @@ describe("files stage: systemd units", () => {
 
 describe("files stage: users, groups and SSH keys", () => {
   useCapturedLog();
-  let t: TempRoot;
+  const t = useTempRoot();
   beforeEach(() => {
-    t = makeTempRoot();
     logLines.length = 0;
-  });
-  afterEach(() => {
-    assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, "the canary beside the root changed");
-    t.cleanup();
   });
 
   const HASH = "$6$rounds=4096$saltsalt$notarealhashbutlookslikeone";
