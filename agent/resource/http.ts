@@ -42,7 +42,12 @@ const USER_AGENT = "flint";
 
 /** Resolves the 2xx response (body unread); throws RetryableError or a final error. */
 export async function httpTry(source: string, options: HttpTry): Promise<IncomingMessage> {
-  const first = new URL(source);
+  let first: URL;
+  try {
+    first = new URL(source);
+  } catch {
+    throw new FlintError("not a valid URL", options.label);
+  }
   let url = first;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const sameHost = url.host === first.host && url.protocol === first.protocol;
