@@ -100,7 +100,9 @@ export function boot(options: BootOptions): Promise<BootResult> {
   const args = ["--disk", options.disk, "--initrd", initramfs, "--timeout", String(options.timeoutSeconds ?? 600), "--log", logFile];
   if (options.config) args.push("--config", options.config);
   for (const extra of options.extraDisks ?? []) args.push("--extra-disk", extra);
-  args.push("--append", `${options.append} flint.test.poweroff rd.shell=0 rd.emergency=poweroff`);
+  // forward_to_console: the initramfs journal (unit starts and stops, with
+  // timestamps) reaches the console log too, for diagnosis and timing.
+  args.push("--append", `${options.append} flint.test.poweroff rd.shell=0 rd.emergency=poweroff systemd.journald.forward_to_console=1`);
   return new Promise((resolve, reject) => {
     const child = spawn(join(SCRIPTS, "lib", "qemu-boot.sh"), args, {
       env: { ...process.env, FLINT_ACCEL: "tcg" },
