@@ -14,19 +14,23 @@ import { record } from "./record";
 /** Puts a user's keys in place; supplied by the files stage (see index.ts). */
 export type KeyInstaller = (user: PasswdUser, where: string) => Promise<void>;
 
+/** Notes the action and, unless this is a plan, does it. */
+async function act(ctx: StageContext, kind: string, target: string, detail: string | undefined, work: () => Promise<void>): Promise<void> {
+  record(ctx, kind, target, detail);
+  if (!ctx.dryRun) await work();
+}
+
 export async function applyGroups(ctx: StageContext, groups: PasswdGroup[]): Promise<void> {
   const shadow = await import("../../system/shadow");
   for (const group of groups) {
     const existing = await findGroup(ctx.root, group.name);
     if (group.shouldExist === false) {
       if (!existing) continue;
-      record(ctx, "groupdel", group.name);
-      if (!ctx.dryRun) await shadow.groupdel(ctx.root, group.name);
+      await act(ctx, "groupdel", group.name, undefined, () => shadow.groupdel(ctx.root, group.name));
       continue;
     }
     if (!existing) {
-      record(ctx, "groupadd", group.name, group.gid !== undefined ? `gid=${group.gid}` : undefined);
-      if (!ctx.dryRun) await shadow.groupadd(ctx.root, group);
+      await act(ctx, "groupadd", group.name, group.gid !== undefined ? `gid=${group.gid}` : undefined, () => shadow.groupadd(ctx.root, group));
       continue;
     }
     const change: PasswdGroup = { name: group.name };
@@ -40,8 +44,7 @@ export async function applyGroups(ctx: StageContext, groups: PasswdGroup[]): Pro
       changed.push("password");
     }
     if (changed.length === 0) continue;
-    record(ctx, "groupmod", group.name, changed.join(" "));
-    if (!ctx.dryRun) await shadow.groupmod(ctx.root, change);
+    await act(ctx, "groupmod", group.name, changed.join(" "), () => shadow.groupmod(ctx.root, change));
   }
 }
 
@@ -52,23 +55,19 @@ export async function applyUsers(ctx: StageContext, users: PasswdUser[], install
     const existing = await userDetails(ctx.root, user.name);
     if (user.shouldExist === false) {
       if (!existing) continue;
-      record(ctx, "userdel", user.name);
-      if (!ctx.dryRun) await shadow.userdel(ctx.root, user.name);
+      await act(ctx, "userdel", user.name, undefined, () => shadow.userdel(ctx.root, user.name));
       continue;
     }
     if (!existing) {
-      record(ctx, "useradd", user.name, user.uid !== undefined ? `uid=${user.uid}` : undefined);
-      if (!ctx.dryRun) await shadow.useradd(ctx.root, user);
+      await act(ctx, "useradd", user.name, user.uid !== undefined ? `uid=${user.uid}` : undefined, () => shadow.useradd(ctx.root, user));
     } else {
       const change = await userChanges(ctx.root, user, existing);
       if (change.changed.length > 0) {
-        record(ctx, "usermod", user.name, change.changed.join(" "));
-        if (!ctx.dryRun) await shadow.usermod(ctx.root, change.spec);
+        await act(ctx, "usermod", user.name, change.changed.join(" "), () => shadow.usermod(ctx.root, change.spec));
       }
     }
     if (user.sshAuthorizedKeys?.length && !(await keysInPlace(ctx.root, user))) {
-      record(ctx, "ssh-keys", user.name, `${user.sshAuthorizedKeys.length} key(s)`);
-      if (!ctx.dryRun) await installKeys(user, where);
+      await act(ctx, "ssh-keys", user.name, `${user.sshAuthorizedKeys.length} key(s)`, () => installKeys(user, where));
     }
   }
 }
