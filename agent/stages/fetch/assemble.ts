@@ -69,8 +69,8 @@ export async function assembleConfig(options: AssembleOptions): Promise<Assemble
   const hostname = options.offline ? undefined : await platformHostname(platform, context);
   if (hostname) sources.push({ role: "hostname", source: `${platform.id} platform` });
 
-  // The platform's hostname goes under everything, so any config that sets one wins.
-  let config = hostname ? hostnameConfig(hostname) : emptyConfig();
+  // The platform's defaults go under everything, so any config that says otherwise wins.
+  let config = platformDefaults(platform, hostname);
   for (const layer of user ? [...layers, user] : layers) config = mergeConfigs(config, layer);
   return { config, sources };
 }
@@ -112,10 +112,19 @@ function emptyConfig(): Config {
   return { ignition: { version: NEWEST_SPEC } };
 }
 
-/** A small config writing `/etc/hostname`; merged first so that configs override it. */
-export function hostnameConfig(hostname: string): Config {
-  return {
-    ignition: { version: NEWEST_SPEC },
-    storage: { files: [{ path: "/etc/hostname", mode: 0o644, overwrite: true, contents: { source: `data:,${encodeURIComponent(hostname + "\n")}` } }] },
-  };
+/** The user whose SSH keys come from the platform's metadata, as on Flatcar. */
+export const SSH_KEYS_USER = "core";
+
+/**
+ * What the platform adds on its own: `/etc/hostname` from the metadata, and
+ * the unit that fetches SSH keys after boot on platforms that have keys.
+ * Merged first, so that configs override both.
+ */
+export function platformDefaults(platform: Platform, hostname: string | undefined): Config {
+  const config: Config = emptyConfig();
+  if (hostname) {
+    config.storage = { files: [{ path: "/etc/hostname", mode: 0o644, overwrite: true, contents: { source: `data:,${encodeURIComponent(hostname + "\n")}` } }] };
+  }
+  if (platform.sshKeys) config.systemd = { units: [{ name: `flint-sshkeys@${SSH_KEYS_USER}.service`, enabled: true }] };
+  return config;
 }

@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { run as fetchCommand } from "../../../agent/commands/fetch";
+import { configureLog } from "../../../agent/log";
+import { resolveConfigReferences } from "../../../agent/stages/fetch/references";
+import { routes, startHttpServer, type TestServer } from "../../helpers/servers/http";
+
+const sha512 = (text: string) => "sha512-" + createHash("sha512").update(text).digest("hex");
+const FW_CFG = "sys/firmware/qemu_fw_cfg/by_name/opt/org.flatcar-linux/config/raw";
+
+describe("flint fetch-offline / fetch", () => {
+  let dir: string;
+  let savedEnv: NodeJS.ProcessEnv;
+  const servers: TestServer[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "flint-fetch-"));
+    savedEnv = { ...process.env };
+    process.env.FLINT_SYSFS_ROOT = join(dir, "sys");
+    process.env.FLINT_LIB_DIR = join(dir, "lib");
+    process.env.FLINT_OEM_DIR = join(dir, "oem");
+    mkdirSync(join(dir, "sys/firmware/qemu_fw_cfg/by_name"), { recursive: true });
+  });
+  afterEach(async () => {
+    process.env = savedEnv;
+    configureLog({ level: "info", write: (line) => process.stderr.write(line + "\n") });
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const put = (path: string, text: string) => {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  };
+  const cmdline = (text: string) => {
+    put("cmdline", text);
+    return join(dir, "cmdline");
+  };
+  const cache = () => join(dir, "run/config.json");
+  const fetch = (command: "fetch-offline" | "fetch", ...extra: string[]) => fetchCommand([command, "--cmdline-file", join(dir, "cmdline"), "--cache", cache(), ...extra]);
+  const cached = () => JSON.parse(readFileSync(cache(), "utf8"));
+
+  it("caches the QEMU fw_cfg config offline, mode 0600, with a record of its source", async () => {
+    cmdline("flatcar.first_boot=detected flatcar.oem.id=qemu");
+    put(FW_CFG, JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/motd", contents: { source: "data:,hi" } }] } }));
+    assert.equal(await fetch("fetch-offline"), 0);
+    assert.equal(statSync(cache()).mode & 0o777, 0o600);
+    assert.equal(cached().storage.files[0].path, "/etc/motd");
+    assert.equal(existsSync(join(dir, "run/neednet")), false);
+    const record = JSON.parse(readFileSync(join(dir, "run/fetch-record.json"), "utf8"));
+    assert.deepEqual(record.sources, [{ role: "platform", source: "qemu platform", bytes: readFileSync(join(dir, FW_CFG)).length }]);
+  });
+
+  it("merges base.d, the OEM base, the platform config and an HTTP merge reference verified by hash", async () => {
+    const extra = JSON.stringify({ ignition: { version: "3.4.0" }, systemd: { units: [{ name: "extra.service", enabled: true, contents: "[Service]\nExecStart=/bin/true\n" }] } });
+    const server = await startHttpServer(routes({ "/extra.ign": extra }));
+    servers.push(server);
+    cmdline("flatcar.first_boot=1 flatcar.oem.id=qemu");
+    put("lib/base.d/10-base.ign", JSON.stringify({ ignition: { version: "3.0.0" }, storage: { files: [{ path: "/etc/base", contents: { source: "data:,base" } }, { path: "/etc/overridden", contents: { source: "data:,base" } }] } }));
+    put("lib/base.d/20-more.ign", JSON.stringify({ ignition: { version: "3.4.0" }, passwd: { users: [{ name: "core", groups: ["wheel"] }] } }));
+    put("oem/base/base.ign", JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/oem-base", contents: { source: "data:,oem" } }] } }));
+    put(FW_CFG, JSON.stringify({
+      ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/extra.ign`, verification: { hash: sha512(extra) } }] } },
+      storage: { files: [{ path: "/etc/overridden", contents: { source: "data:,user" } }] },
+    }));
+
+    assert.equal(await fetch("fetch-offline"), 0);
+    assert.equal(existsSync(cache()), false, "the merge reference needs the network");
+    assert.equal(existsSync(join(dir, "run/neednet")), true);
+    assert.equal(server.requests.length, 0);
+
+    assert.equal(await fetch("fetch"), 0);
+    const config = cached();
+    const files = Object.fromEntries(config.storage.files.map((f: { path: string; contents: { source: string } }) => [f.path, f.contents.source]));
+    assert.deepEqual(files, { "/etc/base": "data:,base", "/etc/overridden": "data:,user", "/etc/oem-base": "data:,oem" });
+    assert.deepEqual(config.passwd.users, [{ name: "core", groups: ["wheel"] }]);
+    assert.equal(config.systemd.units[0].name, "extra.service");
+    assert.equal(config.ignition.config, undefined);
+    const record = JSON.parse(readFileSync(join(dir, "run/fetch-record.json"), "utf8"));
+    assert.deepEqual(record.sources.map((s: { role: string }) => s.role), ["base", "base", "base", "platform", "merge"]);
+    assert.equal(record.sources[4].source, `${server.url}/extra.ign`);
+
+    // A second run finds the cache and fetches nothing.
+    assert.equal(await fetch("fetch"), 0);
+    assert.equal(server.requests.length, 1);
+  });
+
+  it("fails when a merge reference's hash does not match, writing no cache", async () => {
+    const server = await startHttpServer(routes({ "/extra.ign": JSON.stringify({ ignition: { version: "3.4.0" } }) }));
+    servers.push(server);
+    cmdline("flatcar.oem.id=qemu");
+    put(FW_CFG, JSON.stringify({ ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/extra.ign`, verification: { hash: sha512("other") } }] } } }));
+    await assert.rejects(fetch("fetch"), /verification failed: expected sha512-/);
+    assert.equal(existsSync(cache()), false);
+  });
+
+  it("takes the user config from ignition.config.url over the platform's", async () => {
+    const server = await startHttpServer(routes({ "/user.ign": JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-url" }] } }) }));
+    servers.push(server);
+    cmdline(`flatcar.oem.id=qemu ignition.config.url=${server.url}/user.ign`);
+    put(FW_CFG, JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-fw-cfg" }] } }));
+    assert.equal(await fetch("fetch-offline"), 0);
+    assert.equal(existsSync(join(dir, "run/neednet")), true);
+    assert.equal(await fetch("fetch"), 0);
+    assert.deepEqual(cached().storage.files.map((f: { path: string }) => f.path), ["/etc/from-url"]);
+  });
+
+  it("adds the platform's hostname and SSH key unit under the user config, which wins", async () => {
+    const server = await startHttpServer(routes({
+      "/metadata/v1/user-data": JSON.stringify({ ignition: { version: "3.4.0" }, systemd: { units: [{ name: "flint-sshkeys@core.service", enabled: false }] } }),
+      "/metadata/v1/hostname": "droplet-7",
+    }));
+    servers.push(server);
+    process.env.FLINT_DIGITALOCEAN_ENDPOINT = server.url;
+    cmdline("flatcar.oem.id=digitalocean");
+    assert.equal(await fetch("fetch-offline"), 0);
+    assert.equal(server.requests.length, 0, "fetch-offline must not touch the network");
+    assert.equal(await fetch("fetch"), 0);
+    const config = cached();
+    assert.equal(config.storage.files[0].path, "/etc/hostname");
+    assert.equal(config.storage.files[0].contents.source, "data:,droplet-7%0A");
+    assert.deepEqual(config.systemd.units, [{ name: "flint-sshkeys@core.service", enabled: false }]);
+  });
+
+  it("reports a reference cycle as an error", async () => {
+    const a = JSON.stringify({ ignition: { version: "3.4.0", config: { merge: [{ source: "PLACEHOLDER/b.ign" }] } } });
+    const server = await startHttpServer((req, res) => {
+      const url = `http://127.0.0.1:${server.port}`;
+      if (req.url === "/a.ign") return res.end(a.replace("PLACEHOLDER", url));
+      if (req.url === "/b.ign") return res.end(JSON.stringify({ ignition: { version: "3.4.0", config: { replace: { source: `${url}/a.ign` } } } }));
+      res.statusCode = 404;
+      res.end();
+    });
+    servers.push(server);
+    const start = { ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/a.ign` }] } } };
+    await assert.rejects(resolveConfigReferences(start), /config reference cycle: .*\/a\.ign → .*\/b\.ign → .*\/a\.ign/);
+  });
+
+  it("stops references nested deeper than 10 levels", async () => {
+    const server = await startHttpServer((req, res) => {
+      const n = Number(/\/(\d+)\.ign/.exec(req.url ?? "")?.[1]);
+      res.end(JSON.stringify({ ignition: { version: "3.4.0", config: { merge: [{ source: `http://127.0.0.1:${server.port}/${n + 1}.ign` }] } } }));
+    });
+    servers.push(server);
+    await assert.rejects(resolveConfigReferences({ ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/0.ign` }] } } }), /nest deeper than 10 levels/);
+  });
+
+  it("rejects an invalid config without caching anything", async () => {
+    cmdline("flatcar.oem.id=qemu");
+    put(FW_CFG, '{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"relative"}]}}');
+    await assert.rejects(fetch("fetch-offline"), /storage\.files\.0\.path/);
+    assert.equal(existsSync(cache()), false);
+  });
+
+  it("names the known platforms when oem.id is unknown", async () => {
+    cmdline("flatcar.oem.id=nimbus");
+    await assert.rejects(fetch("fetch-offline"), /unknown platform "nimbus"; known platforms: qemu, file, metal/);
+  });
+
+  it("never logs config contents, header values or password hashes, even at debug level", async () => {
+    const secretFile = "TOP-SECRET-FILE-CONTENTS";
+    const secretHeader = "TOP-SECRET-HEADER-VALUE";
+    const hash = "$6$rounds=4096$saltsalt$TOPSECRETHASHvalue";
+    const child = JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/secret", contents: { source: `data:,${secretFile}` } }] } });
+    const server = await startHttpServer((req, res, index) => {
+      if (index === 0) {
+        res.statusCode = 503; // one retry, so the retry path logs too
+        return res.end(secretFile);
+      }
+      res.end(req.headers["x-secret"] === secretHeader ? child : "{}");
+    });
+    servers.push(server);
+    cmdline("flatcar.oem.id=qemu flint.log=debug");
+    put(FW_CFG, JSON.stringify({
+      ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/child.ign?token=${secretHeader}`, httpHeaders: [{ name: "X-Secret", value: secretHeader }] }] } },
+      passwd: { users: [{ name: "core", passwordHash: hash }] },
+      storage: { files: [{ path: "/etc/other", contents: { source: `data:,${secretFile}-2` } }] },
+    }));
+    const lines: string[] = [];
+    configureLog({ level: "debug", write: (line) => lines.push(line) });
+    await fetch("fetch");
+    configureLog({ format: "json" });
+    await fetch("fetch"); // the cached path logs too
+    rmSync(cache());
+    await fetch("fetch");
+    configureLog({ format: "text" });
+    const log = lines.join("\n");
+    assert.ok(lines.length > 5, "the debug log was captured");
+    for (const secret of [secretFile, secretHeader, hash, "TOPSECRETHASH"]) assert.ok(!log.includes(secret), `the log contains ${secret}:\n${log}`);
+    assert.equal(cached().storage.files.length, 2);
+  });
+});
