@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { snapshotTree, useTempRoot } from "../../helpers/root";
 import { applyConfig, applyFailure, dataUrl, V, useCapturedLog } from "./run";
@@ -129,6 +129,7 @@ describe("files stage: directories, files and links", () => {
     });
     assert.match(bad, /storage\.files\.0\.contents/);
     assert.equal(existsSync(join(t.root, "etc/bad")), false);
+    assert.deepEqual(readdirSync(join(t.root, "etc")).filter((n) => n.includes("flint")), [], "a temporary file was left behind");
   });
 
   it("makes directories with the default mode 0755 or the one asked, and only re-moded when they exist", async () => {
