@@ -11,12 +11,11 @@ export interface ValidateContext {
 /** Go's path.Clean for absolute paths: no `//`, no `.` or `..` segments, no trailing `/`. */
 export function isCleanAbsolute(p: string): boolean {
   if (p === "/") return true;
-  if (!p.startsWith("/") || p.endsWith("/")) return false;
-  return p
-    .slice(1)
-    .split("/")
-    .every((seg) => seg !== "" && seg !== "." && seg !== "..");
+  return p.charCodeAt(0) === 0x2f && !UNCLEAN.test(p);
 }
+
+/** A `//`, a `.` or `..` segment, or a trailing `/`. */
+const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)|\/$/;
 
 /** An absolute, fully simplified path (files, units' paths, devices, mount points). */
 export function checkPath(cx: ValidateContext, value: string | undefined, path: JsonPath, what = "path"): void {

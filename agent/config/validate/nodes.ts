@@ -82,17 +82,22 @@ function checkPathConflicts(cx: ValidateContext, s: Storage, path: JsonPath): vo
   add("links", s.links);
   if (byPath.size === 0) return;
 
+  // Parents already known to be clear of files and links: most entries share a few directories.
+  const clearParents = new Set<string>();
   for (const [p, entry] of byPath) {
-    // Walk up the parents; configs are shallow, so this stays linear in practice.
-    for (let parent = p.slice(0, p.lastIndexOf("/")); parent.length > 0; parent = parent.slice(0, parent.lastIndexOf("/"))) {
+    const dir = p.slice(0, p.lastIndexOf("/"));
+    let clear = true;
+    for (let parent = dir; parent.length > 0 && !clearParents.has(parent); parent = parent.slice(0, parent.lastIndexOf("/"))) {
       const owner = byPath.get(parent);
       if (owner && owner.kind !== "directories") {
         const where = [...path, owner.kind, owner.index].join(".");
         const why = owner.kind === "files" ? "a file" : "a link (writing through links defined in the same config is not allowed)";
         cx.issues.error([...path, entry.kind, entry.index, "path"], `parent ${JSON.stringify(parent)} is ${why} at ${where}, not a directory`);
+        clear = false;
         break;
       }
     }
+    if (clear && dir) clearParents.add(dir);
     if (entry.kind === "links" && entry.hard && entry.target && byPath.get(entry.target)?.kind === "directories") {
       cx.issues.error([...path, "links", entry.index, "target"], `a hard link cannot point to a directory (${entry.target})`);
     }

@@ -90,7 +90,7 @@ export function dataUrlProblem(url: string): string | undefined {
   if (meta !== "" && !/^([a-zA-Z0-9!#$&^_.+-]+\/[a-zA-Z0-9!#$&^_.+-]+)?(;[a-zA-Z0-9!#$&^_.+-]+=("[^"]*"|[^;,]*))*(;base64)?$/i.test(meta)) {
     return `malformed media type ${JSON.stringify(truncate(meta))}`;
   }
-  if (/%(?![0-9a-fA-F]{2})/.test(payload)) return "bad percent-encoding";
+  if (payload.includes("%") && /%(?![0-9a-fA-F]{2})/.test(payload)) return "bad percent-encoding";
   if (/;base64$/i.test(meta)) {
     let decoded: string;
     try {
