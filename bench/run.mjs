@@ -17,6 +17,8 @@
 //   BENCH_FILES_SIZES=1000,10000,100000
 //   BENCH_FETCH_MIB=100
 //   BENCH_TMPDIR=$TMPDIR         where configs, roots and archives go (one filesystem)
+//
+// Afterwards `node bench/record.mjs` copies the table into BENCHMARKS.md.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -112,6 +114,8 @@ function describeMachine() {
     loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
     flintVersion: safe(() => execFileSync(process.execPath, [join(repo, "dist/flint.js"), "--version"], { encoding: "utf8" }).trim()),
     commit: safe(() => execFileSync("git", ["-C", repo, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim()),
+    // The bundle is built from the work tree, so uncommitted work is part of what was measured.
+    dirtyFiles: safe(() => execFileSync("git", ["-C", repo, "status", "--porcelain", "--", "agent", "package.json", "build.mjs"], { encoding: "utf8" }).split("\n").filter(Boolean).length),
   };
 }
 
