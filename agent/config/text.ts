@@ -2,7 +2,7 @@
 // (bad UTF-8, empty input, runaway nesting, invalid JSON) reported as an issue
 // that carries a line and column, never as a stack trace.
 
-import { parse, type ParseError } from "jsonc-parser/lib/esm/main.js";
+import { visit } from "jsonc-parser/lib/esm/main.js";
 import type { RawIssue } from "./issues";
 import { lineColumnAt } from "./locate";
 
@@ -91,9 +91,9 @@ const SYNTAX_MESSAGES: Record<number, string> = {
 
 function describeSyntaxError(text: string, fallback: string): RawIssue & { line?: number; column?: number } {
   // JSON.parse's messages rarely carry a position; jsonc-parser finds it.
-  const errors: ParseError[] = [];
-  parse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-  const first = errors[0];
+  // A streaming pass: no tree is built, so a huge broken file costs no extra memory.
+  let first: { error: number; offset: number } | undefined;
+  visit(text, { onError: (error, offset) => (first ??= { error, offset }) }, { disallowComments: true, allowTrailingComma: false });
   if (!first) {
     const at = /at position (\d+)/.exec(fallback);
     const where = at ? lineColumnAt(text, Number(at[1])) : {};
