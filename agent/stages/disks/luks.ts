@@ -44,63 +44,70 @@ async function writeKey(path: string, key: Buffer): Promise<void> {
 }
 
 export async function createLuksVolumes(volumes: Luks[], context: StageContext, options: LuksOptions = {}): Promise<void> {
-  const keyDir = options.keyDir ?? RUN_KEY_DIR;
   for (const [index, luks] of volumes.entries()) {
-    const where = `storage.luks[${index}]`;
-    const device = await waitForDevice(luks.device!).catch((e) => {
-      throw Object.assign(e, { where: `${where}.device (${luks.device})` });
-    });
-    const keyPath = join(keyDir, luks.name);
-    const cryptsetup = await import("../../system/cryptsetup");
-    const { probe } = await import("../../system/blkid");
-    const found = await probe(device);
-    const isLuks = found.TYPE === "crypto_LUKS";
-    const wipe = luks.wipeVolume === true;
-
-    let key: Buffer;
-    if (luks.keyFile?.source) {
-      const { fetchToBuffer } = await import("../../resource/index");
-      key = await fetchToBuffer(luks.keyFile, { label: `${where}.keyFile`, maxBytes: 8 * 1024 * 1024 });
-    } else key = randomBytes(KEY_BYTES);
-
-    const reuse = isLuks && !wipe;
-    if (!reuse && (found.TYPE !== undefined || found.PTTYPE !== undefined) && !wipe) {
-      throw new FlintError(`${device} already holds ${found.TYPE ?? `a ${found.PTTYPE} partition table`}; set wipeVolume to erase it`, where);
-    }
-    context.actions.push({ kind: "luks", target: mapperPath(luks.name), detail: reuse ? `reuse LUKS volume on ${device}` : `format ${device}` });
-    context.actions.push({ kind: "luks-key", target: join(ROOT_KEY_DIR, luks.name) });
-    if (context.dryRun) continue;
-
-    if (reuse) {
-      if (!luks.keyFile?.source) throw new FlintError(`${device} is already a LUKS volume and the config gives no keyFile to open it; set wipeVolume to format it again`, where);
-      if (luks.uuid !== undefined && found.UUID?.toLowerCase() !== luks.uuid.toLowerCase()) {
-        throw new FlintError(`the LUKS volume on ${device} has uuid ${found.UUID}, not ${luks.uuid}; set wipeVolume to format it again`, where);
-      }
-      await writeKey(keyPath, key);
-      if (!(await cryptsetup.keyUnlocks(device, keyPath))) throw new FlintError(`the keyFile does not unlock the existing LUKS volume on ${device}; set wipeVolume to format it again`, where);
-      log.info("keeping the existing LUKS volume", { device });
-    } else {
-      await writeKey(keyPath, key);
-      if (found.TYPE !== undefined || found.PTTYPE !== undefined) {
-        const { wipeAllSignatures } = await import("../../system/wipefs");
-        await wipeAllSignatures(device);
-      }
-      log.info(`formatting LUKS volume ${luks.name}`, { device, label: luks.label, uuid: luks.uuid });
-      await cryptsetup.luksFormat({ device, keyFile: keyPath, label: luks.label, uuid: luks.uuid, options: luks.options ?? [] });
-    }
-    await copyKeyIntoRoot(context.root, luks.name, key);
-
-    const mapper = mapperPath(luks.name);
-    if (await stat(mapper).then(() => true, () => false)) {
-      log.info("LUKS volume already open", { mapper });
-      continue;
-    }
-    const openOptions = [...(luks.openOptions ?? []), ...(luks.discard ? ["--allow-discards"] : [])];
-    await cryptsetup.open(device, luks.name, keyPath, openOptions);
-    const { settle } = await import("../../system/udevadm");
-    await settle();
-    await waitForDevice(mapper);
+    const prepared = await prepareLuksVolume(luks, `storage.luks[${index}]`, context, options);
+    if (prepared) await openLuksVolume(luks, prepared.device, prepared.keyPath);
   }
+}
+
+/**
+ * Formats the volume (or checks that an existing one can be kept) and stores
+ * its key; returns undefined in a dry run. Opening is a separate step because
+ * it needs device-mapper in the kernel, formatting does not.
+ */
+export async function prepareLuksVolume(luks: Luks, where: string, context: StageContext, options: LuksOptions = {}): Promise<{ device: string; keyPath: string } | undefined> {
+  const device = await waitForDevice(luks.device!).catch((e) => {
+    throw Object.assign(e, { where: `${where}.device (${luks.device})` });
+  });
+  const keyPath = join(options.keyDir ?? RUN_KEY_DIR, luks.name);
+  const cryptsetup = await import("../../system/cryptsetup");
+  const { probe } = await import("../../system/blkid");
+  const found = await probe(device);
+  const occupied = found.TYPE !== undefined || found.PTTYPE !== undefined;
+  const wipe = luks.wipeVolume === true;
+  const reuse = found.TYPE === "crypto_LUKS" && !wipe;
+  if (!reuse && occupied && !wipe) throw new FlintError(`${device} already holds ${found.TYPE ?? `a ${found.PTTYPE} partition table`}; set wipeVolume to erase it`, where);
+  if (reuse && !luks.keyFile?.source) throw new FlintError(`${device} is already a LUKS volume and the config gives no keyFile to open it; set wipeVolume to format it again`, where);
+  if (reuse && luks.uuid !== undefined && found.UUID?.toLowerCase() !== luks.uuid.toLowerCase()) {
+    throw new FlintError(`the LUKS volume on ${device} has uuid ${found.UUID}, not ${luks.uuid}; set wipeVolume to format it again`, where);
+  }
+
+  context.actions.push({ kind: "luks", target: mapperPath(luks.name), detail: reuse ? `reuse LUKS volume on ${device}` : `format ${device}` });
+  context.actions.push({ kind: "luks-key", target: join(ROOT_KEY_DIR, luks.name) });
+  if (context.dryRun) return undefined;
+
+  const key = luks.keyFile?.source
+    ? await (await import("../../resource/index")).fetchToBuffer(luks.keyFile, { label: `${where}.keyFile`, maxBytes: 8 * 1024 * 1024 })
+    : randomBytes(KEY_BYTES);
+  await writeKey(keyPath, key);
+  if (reuse) {
+    if (!(await cryptsetup.keyUnlocks(device, keyPath))) throw new FlintError(`the keyFile does not unlock the existing LUKS volume on ${device}; set wipeVolume to format it again`, where);
+    log.info("keeping the existing LUKS volume", { device });
+  } else {
+    if (occupied) {
+      const { wipeAllSignatures } = await import("../../system/wipefs");
+      await wipeAllSignatures(device);
+    }
+    log.info(`formatting LUKS volume ${luks.name}`, { device, label: luks.label, uuid: luks.uuid });
+    await cryptsetup.luksFormat({ device, keyFile: keyPath, label: luks.label, uuid: luks.uuid, options: luks.options ?? [] });
+  }
+  await copyKeyIntoRoot(context.root, luks.name, key);
+  return { device, keyPath };
+}
+
+/** Opens the volume as /dev/mapper/<name> unless it is open already. */
+export async function openLuksVolume(luks: Luks, device: string, keyPath: string): Promise<void> {
+  const mapper = mapperPath(luks.name);
+  if (await stat(mapper).then(() => true, () => false)) {
+    log.info("LUKS volume already open", { mapper });
+    return;
+  }
+  const cryptsetup = await import("../../system/cryptsetup");
+  const openOptions = [...(luks.openOptions ?? []), ...(luks.discard ? ["--allow-discards"] : [])];
+  await cryptsetup.open(device, luks.name, keyPath, openOptions);
+  const { settle } = await import("../../system/udevadm");
+  await settle();
+  await waitForDevice(mapper);
 }
 
 /**
