@@ -101,7 +101,7 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
       origins = translation.origins;
       if (!issues.hasErrors) {
         // Translated paths point back into the 2.x document the user wrote.
-        const checked = validateConfig(config, 0);
+        const checked = validateConfig(config, 0, undefined, { fromV2: true });
         for (const issue of checked.items) issues.items.push({ ...issue, path: toSourcePath(issue.path, origins) });
       }
     }

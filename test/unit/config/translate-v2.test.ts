@@ -125,6 +125,11 @@ describe("2.x translation", () => {
     ]);
   });
 
+  it("keeps setuid/setgid/sticky modes, which 2.x allowed", () => {
+    const parsed = parse(doc("2.2.0", { storage: { directories: [{ filesystem: "root", path: "/srv/shared", mode: 0o1777 }] } }));
+    assert.equal(parsed.config.storage!.directories![0]!.mode, 0o1777);
+  });
+
   it("turns ignition.config.append into merge", () => {
     const parsed = parse(doc("2.1.0", { ignition: { config: { append: [{ source: "https://example.com/a.ign" }] } } }));
     assert.deepEqual(parsed.config.ignition.config, { merge: [{ source: "https://example.com/a.ign" }] });
