@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { log } from "../log";
 import { json, text } from "./keys";
+import { withMedia } from "./media";
 import type { Platform, PlatformContext } from "./types";
 
 const BASE = "http://169.254.169.254/metadata/instance/compute";
@@ -11,7 +12,7 @@ const API = "api-version=2021-01-01";
 const IMDS = { headers: { Metadata: "true" } };
 
 async function fromOvf(ctx: PlatformContext): Promise<Buffer | undefined> {
-  const xml = await ctx.readLocal(join(ctx.paths.azureOvf, "ovf-env.xml"));
+  const xml = await withMedia({ device: ctx.paths.azureOvfDevice, formats: ["udf", "iso9660"], fallback: ctx.paths.azureOvf }, (dir) => ctx.readLocal(join(dir, "ovf-env.xml")));
   const match = xml && /<(?:\w+:)?CustomData>([^<]*)<\/(?:\w+:)?CustomData>/.exec(xml.toString("utf8"));
   if (!match) return undefined;
   log.info("found the config in the Azure OVF environment", { path: ctx.paths.azureOvf });

@@ -30,12 +30,18 @@ export interface PlatformPaths {
   sysfs: string;
   /** `FLINT_LIB_DIR`, default `/usr/lib/flint`: base.d/*.ign and user.ign. */
   lib: string;
-  /** `FLINT_OEM_DIR`, default `/usr/share/oem`: the mounted OEM partition. */
+  /** `FLINT_OEM_DIR`, default `/usr/share/oem`: the OEM files when no OEM partition is found. */
   oem: string;
-  /** `FLINT_CONFIG_DRIVE_DIR`, default `/media/configdrive`: OpenStack's mounted config-2 drive. */
+  /** The OEM partition (`/dev/disk/by-label/OEM`), mounted read-only while configs are assembled; unset with `FLINT_OEM_DIR`. */
+  oemDevice?: string;
+  /** `FLINT_CONFIG_DRIVE_DIR`, default `/media/configdrive`: OpenStack's config drive when no `config-2` device is found. */
   configDrive: string;
-  /** `FLINT_AZURE_OVF_DIR`, default `/media/azure-ovf`: Azure's mounted provisioning CD-ROM. */
+  /** `/dev/disk/by-label/config-2`; unset with `FLINT_CONFIG_DRIVE_DIR`. */
+  configDriveDevice?: string;
+  /** `FLINT_AZURE_OVF_DIR`, default `/media/azure-ovf`: Azure's provisioning CD-ROM when `/dev/sr0` is absent. */
   azureOvf: string;
+  /** `/dev/sr0`; unset with `FLINT_AZURE_OVF_DIR`. */
+  azureOvfDevice?: string;
 }
 
 export interface Platform {

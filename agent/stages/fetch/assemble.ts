@@ -30,7 +30,13 @@ export interface Assembled {
   sources: SourceRecord[];
 }
 
+/** Assembles with the OEM partition mounted read-only (when there is one) for the duration. */
 export async function assembleConfig(options: AssembleOptions): Promise<Assembled> {
+  const { withMedia } = await import("../../platforms/media");
+  return withMedia({ device: options.paths.oemDevice, fallback: options.paths.oem }, (oem) => assemble({ ...options, paths: { ...options.paths, oem } }));
+}
+
+async function assemble(options: AssembleOptions): Promise<Assembled> {
   const sources: SourceRecord[] = [];
   const platform = await loadPlatform(options.platformId);
   const layers: Config[] = [];
