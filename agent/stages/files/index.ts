@@ -10,7 +10,7 @@ import { findUser } from "../../root/accounts";
 import { canonicalRoot } from "../../root/resolve";
 import type { Stage, StageContext } from "../context";
 import { applyKernelArguments } from "./kargs";
-import { applyEntry, checkPaths, orderEntries, storageEntries, type NodeWriter } from "./nodes";
+import { applyEntry, checkPaths, independentSteps, orderEntries, storageEntries, type NodeWriter } from "./nodes";
 import { applyGroups, applyUsers, type KeyInstaller } from "./passwd";
 import { applyUnits } from "./units";
 
@@ -22,6 +22,27 @@ function keyInstaller(root: string): KeyInstaller {
     const { installKeyFragment } = await import("../../users/authorized-keys");
     await installKeyFragment({ root, home: account.home, uid: account.uid, gid: account.gid, fragment: "flint", keys: user.sshAuthorizedKeys ?? [] });
   };
+}
+
+/** How many entries are written at once. */
+const CONCURRENT_WRITES = 16;
+
+/** Runs `work` on every item, at most `width` at a time; the first failure stops new work and is thrown once the rest settle. */
+async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 export const filesStage: Stage = async (config: Config, context: StageContext) => {
@@ -41,12 +62,16 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   const settings = ctx.dryRun ? {} : await settingsFromConfig(config);
   const writer: NodeWriter = {
     ctx,
-    swept: new Set(),
-    planned: new Set(),
+    sweeps: new Map(),
+    announced: new Set(),
     fetch: async (resource: Resource, hostPath: string, label: string) => {
       await fetchToFile(resource, hostPath, { ...settings, maxBytes: DEFAULT_FILE_CAP, label });
     },
   };
-  for (const entry of orderEntries(entries)) await applyEntry(writer, entry);
+  // Independent entries are written several at a time: each file is synced
+  // before its rename, and syncs overlap well. A plan stays sequential so
+  // that its lines come out in a stable order.
+  const width = ctx.dryRun ? 1 : CONCURRENT_WRITES;
+  for (const step of independentSteps(orderEntries(entries))) await inParallel(step, width, (entry) => applyEntry(writer, entry));
   await applyUnits(writer, config.systemd?.units ?? []);
 };

@@ -40,10 +40,13 @@ export type FetchContents = (resource: Resource, hostPath: string, label: string
 export interface NodeWriter {
   ctx: StageContext;
   fetch: FetchContents;
-  /** Directories already swept of a killed run's temp files. */
-  swept: Set<string>;
-  /** In a plan: directories already announced as created. */
-  planned: Set<string>;
+  /**
+   * Each directory is swept of a killed run's temp files once, before anyone
+   * writes a temp file there (entries are written concurrently).
+   */
+  sweeps: Map<string, Promise<void>>;
+  /** Directories already announced as created (several entries may share a parent). */
+  announced: Set<string>;
 }
 
 /** Every directory, file and link of the config, with its JSON path for messages. */
@@ -69,15 +72,34 @@ function depth(path: string): number {
   return path.split("/").filter(Boolean).length;
 }
 
+const isHard = (e: Entry): boolean => e.kind === "link" && e.node.hard === true;
+
 /**
  * The order entries are applied in: shallower paths first (a directory, or a
  * symlink standing for one, before what goes under it), and hard links last
  * so that their targets, which may be other entries, exist.
  */
 export function orderEntries(entries: Entry[]): Entry[] {
-  const isHard = (e: Entry): boolean => e.kind === "link" && e.node.hard === true;
   const byDepth = (a: Entry, b: Entry): number => depth(a.node.path) - depth(b.node.path);
   return [...entries.filter((e) => !isHard(e)).sort(byDepth), ...entries.filter(isHard).sort(byDepth)];
+}
+
+/**
+ * The ordered entries cut into steps whose entries do not depend on each
+ * other: same depth (no entry is under another), not hard links (a hard
+ * link's target may be another link). A step's entries may be written
+ * concurrently; each hard link is a step of its own.
+ */
+export function independentSteps(ordered: Entry[]): Entry[][] {
+  const steps: Entry[][] = [];
+  let last: Entry | undefined;
+  for (const entry of ordered) {
+    const joins = last && !isHard(entry) && !isHard(last) && depth(last.node.path) === depth(entry.node.path);
+    if (joins) steps[steps.length - 1]!.push(entry);
+    else steps.push([entry]);
+    last = entry;
+  }
+  return steps;
 }
 
 export async function applyEntry(w: NodeWriter, entry: Entry): Promise<void> {
@@ -99,14 +121,18 @@ async function place(w: NodeWriter, path: string): Promise<Placed> {
   const parent = await ensureDirectory(ctx.root, posix.dirname(path), {
     dryRun: ctx.dryRun,
     created: (p) => {
-      if (w.planned.has(p)) return;
-      w.planned.add(p);
+      if (w.announced.has(p)) return;
+      w.announced.add(p);
       record(ctx, "mkdir", p, "mode=0755 owner=0:0");
     },
   });
-  if (!ctx.dryRun && !w.swept.has(parent)) {
-    w.swept.add(parent);
-    await sweepTempFiles(parent);
+  if (!ctx.dryRun) {
+    let sweep = w.sweeps.get(parent);
+    if (!sweep) {
+      sweep = sweepTempFiles(parent);
+      w.sweeps.set(parent, sweep);
+    }
+    await sweep;
   }
   const host = posix.join(parent, posix.basename(path));
   return { host, existing: await lstatOrUndefined(host).catch(() => undefined) };
@@ -167,10 +193,8 @@ async function applyDirectory(w: NodeWriter, dir: Directory, where: string): Pro
   const mode = dir.mode ?? 0o755;
   const { owner, shown } = await ownership(w, dir.user, dir.group, where, ROOT);
   record(ctx, existing ? "replace" : "mkdir", dir.path, `mode=${octal(mode)} owner=${shown}`);
-  if (ctx.dryRun) {
-    w.planned.add(dir.path);
-    return;
-  }
+  w.announced.add(dir.path);
+  if (ctx.dryRun) return;
   if (existing) await removeNode(host);
   await makeOneDirectory(host, mode, owner);
 }
