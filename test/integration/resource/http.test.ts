@@ -100,6 +100,25 @@ describe("fetching over HTTP from real servers on 127.0.0.1", () => {
     assert.equal(readFileSync(dest, "utf8"), text);
   });
 
+  it("starts again when a transfer is cut off in the middle of the body", async () => {
+    const body = "x".repeat(64 * 1024);
+    const server = await serve((_req, res, index) => {
+      res.setHeader("Content-Length", body.length);
+      if (index === 0) {
+        res.write(body.slice(0, 1000));
+        setTimeout(() => res.socket?.destroy(), 50);
+        return;
+      }
+      res.end(body);
+    });
+    const dest = join(dir, "cut");
+    const retries: RetryInfo[] = [];
+    await fetchToFile({ source: `${server.url}/cut`, verification: { hash: sha256(body) } }, dest, { onRetry: (info) => retries.push(info) });
+    assert.equal(readFileSync(dest, "utf8"), body);
+    assert.equal(retries.length, 1);
+    assert.match(retries[0]!.reason, /transfer interrupted/);
+  });
+
   it("reports a redirect loop instead of following it forever", async () => {
     const server = await serve((req, res) => {
       res.statusCode = 302;
