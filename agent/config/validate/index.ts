@@ -41,7 +41,10 @@ function validateIgnition(cx: ValidateContext, ig: Ignition, path: JsonPath): vo
     if (url === undefined || url === "") continue;
     const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
     if (scheme !== "http" && scheme !== "https") cx.issues.error([...path, "proxy", key], `a proxy URL must be http or https, not ${scheme ?? "a URL without a scheme"}`);
-    else validateUrl(cx, url, [...path, "proxy", key]);
+    else {
+      validateUrl(cx, url, [...path, "proxy", key]);
+      if (key === "httpsProxy" && scheme === "http") cx.issues.warn([...path, "proxy", key], "a plain-HTTP proxy for HTTPS requests can see their hosts (the traffic itself stays encrypted)");
+    }
   }
   for (const key of ["httpResponseHeaders", "httpTotal"] as const) {
     const t = ig.timeouts?.[key];

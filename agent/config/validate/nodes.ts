@@ -26,7 +26,6 @@ export function validateFile(cx: ValidateContext, f: File, path: JsonPath): void
   if (f.overwrite === true && f.contents?.source === undefined) {
     cx.issues.error([...path, "overwrite"], "overwrite is true but contents.source is not set: there is nothing to write");
   }
-  if (f.mode === undefined && f.contents?.source !== undefined) cx.issues.warn([...path, "mode"], "mode is not set; the file gets 0644");
 }
 
 export function validateDirectory(cx: ValidateContext, d: Directory, path: JsonPath): void {
@@ -40,6 +39,7 @@ export function validateLink(cx: ValidateContext, l: Link, path: JsonPath): void
   checkPath(cx, l.path, [...path, "path"]);
   checkOwner(cx, l.user, [...path, "user"]);
   checkOwner(cx, l.group, [...path, "group"]);
+  if (l.hard && (l.user || l.group)) cx.issues.warn([...path, l.user ? "user" : "group"], "user and group are ignored for a hard link: it shares its target's owner");
   if (l.target === undefined || l.target === "") cx.issues.error([...path, "target"], "target is required");
   else if (l.hard && !isCleanAbsolute(l.target)) cx.issues.error([...path, "target"], `a hard link's target must be an absolute, clean path (got ${JSON.stringify(l.target)})`);
 }

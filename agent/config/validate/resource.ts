@@ -67,7 +67,10 @@ export function validateUrl(cx: ValidateContext, url: string, path: JsonPath): s
     return scheme;
   }
   if (scheme === "arn") {
-    if (!/^arn:[^:]+:s3:[^:]*:[^:]*:[^/]+\/.+$/.test(url)) cx.issues.error(path, `invalid S3 ARN ${JSON.stringify(truncate(url))}: expected arn:<partition>:s3:::<bucket>/<key> or an access point ARN`);
+    const resource = /^arn:[^:]+:s3:[^:]*:[^:]*:(.*)$/.exec(url)?.[1];
+    const ok = resource !== undefined && (resource.startsWith("accesspoint/") ? /^accesspoint\/[^/]+\/.+/.test(resource) : /^[^/]+\/.+/.test(resource));
+    if (!ok) cx.issues.error(path, `invalid S3 ARN ${JSON.stringify(truncate(url))}: expected arn:aws:s3:::<bucket>/<key> or arn:aws:s3:<region>:<account>:accesspoint/<name>/<key>`);
+    else checkS3VersionId(cx, url, path);
     return scheme;
   }
   let parsed: URL;
@@ -78,7 +81,16 @@ export function validateUrl(cx: ValidateContext, url: string, path: JsonPath): s
     return undefined;
   }
   if (parsed.hostname === "") cx.issues.error(path, `invalid URL ${JSON.stringify(truncate(url))}: no host`);
+  if (scheme === "s3") checkS3VersionId(cx, url, path);
   return scheme;
+}
+
+/** `?versionId=` selects an S3 object version; when present it must not be empty. */
+function checkS3VersionId(cx: ValidateContext, url: string, path: JsonPath): void {
+  const query = url.indexOf("?");
+  if (query === -1) return;
+  const versionId = new URLSearchParams(url.slice(query + 1)).get("versionId");
+  if (versionId === "") cx.issues.error(path, "invalid S3 object versionId: it is empty");
 }
 
 /** RFC 2397 syntax: `data:[<mediatype>][;base64],<data>`; returns what is wrong, if anything. */

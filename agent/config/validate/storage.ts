@@ -17,6 +17,19 @@ export function validateBlockStorage(cx: ValidateContext, s: Storage, path: Json
   checkUnique(cx, s.filesystems, [...path, "filesystems"], (fs) => fs.path, "path", "filesystem mount path");
   s.luks?.forEach((l, i) => validateLuks(cx, l, [...path, "luks", i]));
   checkUnique(cx, s.luks, [...path, "luks"], (l) => l.name, "name", "LUKS volume");
+  checkFilesystemsOnDisks(cx, s, path);
+}
+
+/** A filesystem on a whole disk that the config also partitions, or whose table it wipes. */
+function checkFilesystemsOnDisks(cx: ValidateContext, s: Storage, path: JsonPath): void {
+  if (!s.disks?.length || !s.filesystems?.length) return;
+  const disks = new Map(s.disks.map((d) => [d.device, d]));
+  s.filesystems.forEach((fs, i) => {
+    const disk = disks.get(fs.device);
+    if (!disk) return;
+    if (disk.partitions?.length) cx.issues.error([...path, "filesystems", i, "device"], `filesystem would overwrite disk ${fs.device}, which this config partitions`);
+    else if (disk.wipeTable) cx.issues.warn([...path, "filesystems", i, "device"], `disk ${fs.device} has wipeTable set, so this filesystem will be wiped`);
+  });
 }
 
 export function validateDisk(cx: ValidateContext, d: Disk, path: JsonPath): void {
@@ -26,6 +39,10 @@ export function validateDisk(cx: ValidateContext, d: Disk, path: JsonPath): void
   checkUnique(cx, parts, [...path, "partitions"], (p) => (p.number ? String(p.number) : undefined), "number", "partition number");
   checkUnique(cx, parts, [...path, "partitions"], (p) => p.label, "label", "partition label");
   checkOverlaps(cx, parts, [...path, "partitions"]);
+  // Deleting by number while other entries take "the next free number" is ambiguous.
+  if (parts.some((p) => p.shouldExist === false) && parts.some((p) => !p.number)) {
+    cx.issues.error([...path, "partitions"], "when a partition has shouldExist false, every partition on the disk needs a number");
+  }
 }
 
 const NOT_WITH_SHOULD_NOT_EXIST = ["label", "sizeMiB", "startMiB", "typeGuid", "guid"] as const;
@@ -72,6 +89,7 @@ export function validateRaid(cx: ValidateContext, r: Raid, path: JsonPath): void
     if (r.spares) cx.issues.error([...path, "spares"], `RAID level ${r.level} cannot have spares`);
   } else if (!LEVELS_WITH_SPARES.includes(r.level)) cx.issues.error([...path, "level"], `unknown RAID level ${JSON.stringify(r.level)}`);
   if (r.spares !== undefined && r.spares < 0) cx.issues.error([...path, "spares"], "spares must not be negative");
+  if (!r.devices?.length) cx.issues.error([...path, "devices"], "devices is required: list the member devices");
   r.devices?.forEach((d, i) => checkPath(cx, d, [...path, "devices", i], "device"));
 }
 
@@ -101,6 +119,7 @@ export function validateLuks(cx: ValidateContext, l: Luks, path: JsonPath): void
   else if (l.name?.includes("/")) cx.issues.error([...path, "name"], `LUKS name must not contain "/" (got ${JSON.stringify(l.name)})`);
   if (l.device === undefined || l.device === "") cx.issues.error([...path, "device"], "device is required");
   else checkPath(cx, l.device, [...path, "device"], "device");
+  if (l.label !== undefined && l.label.length > 47) cx.issues.error([...path, "label"], `a LUKS label is at most 47 characters (got ${l.label.length})`);
   if (l.keyFile) validateResource(cx, l.keyFile, [...path, "keyFile"]);
   const c = l.clevis;
   if (c) {

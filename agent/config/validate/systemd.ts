@@ -9,6 +9,23 @@ const UNIT_TYPES = ["service", "socket", "device", "mount", "automount", "swap",
 export function validateSystemd(cx: ValidateContext, s: Systemd, path: JsonPath): void {
   s.units?.forEach((u, i) => validateUnit(cx, u, [...path, "units", i]));
   checkUnique(cx, s.units, [...path, "units"], (u) => u.name, "name", "unit");
+  checkInstances(cx, s, path);
+}
+
+const hasInstallSection = (contents: string) => /^\s*\[Install\]\s*$/m.test(contents);
+
+/** An enabled instance (a@x.service) of a template defined here without [Install] cannot be enabled. */
+function checkInstances(cx: ValidateContext, s: Systemd, path: JsonPath): void {
+  const templates = new Map<string, string>();
+  for (const u of s.units ?? []) if (u.name && /@\./.test(u.name) && u.contents !== undefined) templates.set(u.name, u.contents);
+  if (templates.size === 0) return;
+  s.units!.forEach((u, i) => {
+    const m = /^([^@]+)@[^@.]+(\.[^.]+)$/.exec(u.name ?? "");
+    if (!m || u.enabled !== true) return;
+    const template = `${m[1]}@${m[2]}`;
+    const contents = templates.get(template);
+    if (contents !== undefined && !hasInstallSection(contents)) cx.issues.warn([...path, "units", i, "contents"], `template unit ${template} for ${u.name} has no [Install] section, so enabling does nothing`);
+  });
 }
 
 export function validateUnit(cx: ValidateContext, u: Unit, path: JsonPath): void {
@@ -17,8 +34,12 @@ export function validateUnit(cx: ValidateContext, u: Unit, path: JsonPath): void
     const type = dot === -1 ? "" : u.name.slice(dot + 1);
     if (u.name.includes("/")) cx.issues.error([...path, "name"], `unit name must not contain "/" (got ${JSON.stringify(u.name)})`);
     else if (dot <= 0 || !UNIT_TYPES.includes(type)) cx.issues.error([...path, "name"], `unit name must end in a unit type such as .service, .socket, .mount, .timer or .target (got ${JSON.stringify(u.name)})`);
+    else if (u.name.startsWith("@")) cx.issues.error([...path, "name"], `invalid instantiated unit name ${JSON.stringify(u.name)}: nothing before "@"`);
   }
-  if (u.contents !== undefined) checkUnitSyntax(cx, u.contents, [...path, "contents"]);
+  if (u.contents !== undefined) {
+    checkUnitSyntax(cx, u.contents, [...path, "contents"]);
+    if (u.enabled === true && !hasInstallSection(u.contents)) cx.issues.warn([...path, "contents"], `unit ${u.name} is enabled, but has no [Install] section, so enabling does nothing`);
+  }
   u.dropins?.forEach((d, i) => validateDropin(cx, d, [...path, "dropins", i]));
   checkUnique(cx, u.dropins, [...path, "dropins"], (d) => d.name, "name", "drop-in");
 }

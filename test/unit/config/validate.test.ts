@@ -178,7 +178,20 @@ const RULES: Rule[] = [
   { rule: "RAID level is known", good: { storage: { raid: [{ name: "md", level: "raid10", devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid7", devices: ["/dev/sda"] }] } }, error: /^storage\.raid\.0\.level: unknown RAID level "raid7"/ },
   { rule: "RAID 0 has no spares", good: { storage: { raid: [{ name: "md", level: "raid1", spares: 1, devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid0", spares: 1, devices: ["/dev/sda"] }] } }, error: /^storage\.raid\.0\.spares: RAID level raid0 cannot have spares/ },
   { rule: "RAID devices are absolute paths", good: { storage: { raid: [{ name: "md", level: "raid1", devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid1", devices: ["sda"] }] } }, error: /^storage\.raid\.0\.devices\.0: device must be absolute/ },
+  { rule: "RAID arrays list their devices", good: { storage: { raid: [{ name: "md", level: "raid1", devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid1" }] } }, error: /^storage\.raid\.0\.devices: devices is required/ },
+  {
+    rule: "deleting a partition needs every partition numbered",
+    good: disk([{ number: 1, label: "a" }, { number: 2, shouldExist: false }]),
+    bad: disk([{ label: "a" }, { number: 2, shouldExist: false }]),
+    error: /^storage\.disks\.0\.partitions: when a partition has shouldExist false, every partition on the disk needs a number$/,
+  },
   // filesystems
+  {
+    rule: "a filesystem does not overwrite a disk the config partitions",
+    good: { storage: { disks: [{ device: "/dev/sdb", partitions: [{ number: 1 }] }], filesystems: [{ device: "/dev/sdb1", format: "ext4" }] } },
+    bad: { storage: { disks: [{ device: "/dev/sdb", partitions: [{ number: 1 }] }], filesystems: [{ device: "/dev/sdb", format: "ext4" }] } },
+    error: /^storage\.filesystems\.0\.device: filesystem would overwrite disk \/dev\/sdb, which this config partitions$/,
+  },
   { rule: "filesystem formats are known", good: fs({ format: "btrfs" }), bad: fs({ format: "ntfs" }), error: /^storage\.filesystems\.0\.format: unknown filesystem format "ntfs"/ },
   { rule: "format is required with other fields", good: fs({ format: "ext4", path: "/srv" }), bad: fs({ path: "/srv" }), error: /^storage\.filesystems\.0\.format: format is required when path is set$/ },
   { rule: "filesystem labels fit the format", good: fs({ format: "xfs", label: "x".repeat(12) }), bad: fs({ format: "xfs", label: "x".repeat(13) }), error: /^storage\.filesystems\.0\.label: a xfs label is at most 12 characters \(got 13\)$/ },
@@ -193,6 +206,12 @@ const RULES: Rule[] = [
   { rule: "custom clevis stands alone", version: "3.2.0", good: luks({ clevis: { custom: { pin: "tpm2", config: "{}" } } }), bad: luks({ clevis: { tpm2: true, custom: { pin: "tpm2", config: "{}" } } }), error: /clevis\.custom: custom clevis configuration cannot be combined/ },
   { rule: "tang advertisements are JSON", version: "3.4.0", good: luks({ clevis: { tang: [{ url: "http://t", thumbprint: "x", advertisement: '{"payload":"x"}' }] } }), bad: luks({ clevis: { tang: [{ url: "http://t", thumbprint: "x", advertisement: "{" }] } }), error: /advertisement: advertisement must be valid JSON$/ },
   { rule: "cex excludes clevis", version: "3.5.0", good: luks({ cex: { enabled: true } }), bad: luks({ cex: { enabled: true }, clevis: { tpm2: true } }), error: /^storage\.luks\.0\.cex: cex cannot be combined with clevis$/ },
+  { rule: "LUKS labels are at most 47 characters", version: "3.2.0", good: luks({ label: "x".repeat(47) }), bad: luks({ label: "x".repeat(48) }), error: /^storage\.luks\.0\.label: a LUKS label is at most 47 characters/ },
+  { rule: "LUKS names have no '/'", version: "3.2.0", good: { storage: { luks: [{ name: "a-b", device: "/dev/sda" }] } }, bad: { storage: { luks: [{ name: "a/b", device: "/dev/sda" }] } }, error: /^storage\.luks\.0\.name: LUKS name must not contain "\/"/ },
+  // more URLs
+  { rule: "S3 ARNs name a bucket and a key", version: "3.4.0", good: source("arn:aws:s3:us-west-2:123456789012:accesspoint/ap/some/object"), bad: source("arn:aws:s3:::bucket-name-but-no-key"), error: /contents\.source: invalid S3 ARN/ },
+  { rule: "S3 versionId is not empty", good: source("s3://bucket/key?versionId=abc"), bad: source("s3://bucket/key?versionId="), error: /contents\.source: invalid S3 object versionId: it is empty$/ },
+  { rule: "instantiated unit names have a prefix", good: unit({ name: "getty@tty1.service" }), bad: unit({ name: "@tty1.service" }), error: /^systemd\.units\.0\.name: invalid instantiated unit name "@tty1\.service"/ },
   // kernel arguments
   {
     rule: "a kernel argument is not both wanted and unwanted",
@@ -219,11 +238,37 @@ describe("config validation rules", () => {
     });
   }
 
-  it("warns (but accepts) when a file with contents has no mode", () => {
-    const parsed = parse(doc("3.0.0", { storage: { files: [{ path: "/x", contents: { source: "data:,x" } }] } }));
+  it("accepts a file with contents but no mode (it gets 0644), without a warning", () => {
+    assert.deepEqual(parse(doc("3.0.0", { storage: { files: [{ path: "/x", contents: { source: "data:,x" } }] } })).warnings, []);
+  });
+
+  it("warns (but accepts) where Ignition warns", () => {
+    const parsed = parse(
+      doc("3.1.0", {
+        ignition: { proxy: { httpsProxy: "http://proxy:3128" } },
+        storage: {
+          disks: [{ device: "/dev/sdb", wipeTable: true }],
+          filesystems: [{ device: "/dev/sdb", format: "ext4" }],
+          links: [{ path: "/l", target: "/t", hard: true, user: { id: 1 } }],
+        },
+        systemd: {
+          units: [
+            { name: "a.service", enabled: true, contents: "[Service]\nExecStart=/bin/true\n" },
+            { name: "t@.service", contents: "[Service]\nExecStart=/bin/echo %i\n" },
+            { name: "t@x.service", enabled: true },
+          ],
+        },
+      }),
+    );
     assert.deepEqual(
       parsed.warnings.map((w) => `${w.path.join(".")}: ${w.message}`),
-      ["storage.files.0.mode: mode is not set; the file gets 0644"],
+      [
+        "ignition.proxy.httpsProxy: a plain-HTTP proxy for HTTPS requests can see their hosts (the traffic itself stays encrypted)",
+        "storage.filesystems.0.device: disk /dev/sdb has wipeTable set, so this filesystem will be wiped",
+        "storage.links.0.user: user and group are ignored for a hard link: it shares its target's owner",
+        "systemd.units.0.contents: unit a.service is enabled, but has no [Install] section, so enabling does nothing",
+        "systemd.units.2.contents: template unit t@.service for t@x.service has no [Install] section, so enabling does nothing",
+      ],
     );
   });
 
