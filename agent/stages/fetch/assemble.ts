@@ -11,7 +11,7 @@ import { log } from "../../log";
 import { createPlatformContext } from "../../platforms/context";
 import { loadPlatform } from "../../platforms/index";
 import type { Platform, PlatformPaths } from "../../platforms/types";
-import { DEFAULT_CONFIG_CAP, describeSource, fetchToBuffer, NeedsNetworkError, settingsFromConfig } from "../../resource/index";
+import { DEFAULT_CONFIG_CAP, describeSource, fetchToBuffer, NeedsNetworkError, settingsFromConfig, type FetchSettings } from "../../resource/index";
 import type { SourceRecord, SourceRole } from "./record";
 import { resolveConfigReferences } from "./references";
 
@@ -95,7 +95,7 @@ async function baseConfigPaths(paths: PlatformPaths): Promise<string[]> {
   return found;
 }
 
-async function parsed(data: Buffer, label: string, role: SourceRole, settings: Parameters<typeof resolveConfigReferences>[1], options: AssembleOptions, record: SourceRecord[]): Promise<Config> {
+async function parsed(data: Buffer, label: string, role: SourceRole, settings: FetchSettings, options: AssembleOptions, record: SourceRecord[]): Promise<Config> {
   const { config, warnings } = parseConfig(data, { source: label });
   for (const warning of warnings) log.warn(`${label}: ${warning.path.join(".")}: ${warning.message}`);
   log.debug("parsed a config", { role, source: label });
