@@ -3,7 +3,8 @@
 
 import type { JsonPath } from "../issues";
 import type { Directory, File, Link, NodeGroup, NodeUser, Storage } from "../types";
-import { checkPath, isCleanAbsolute, type ValidateContext } from "./common";
+import { posix } from "node:path";
+import { checkPath, type ValidateContext } from "./common";
 import { validateResource } from "./resource";
 
 type Kind = "files" | "directories" | "links";
@@ -41,7 +42,6 @@ export function validateLink(cx: ValidateContext, l: Link, path: JsonPath): void
   checkOwner(cx, l.group, [...path, "group"]);
   if (l.hard && (l.user || l.group)) cx.issues.warn([...path, l.user ? "user" : "group"], "user and group are ignored for a hard link: it shares its target's owner");
   if (l.target === undefined || l.target === "") cx.issues.error([...path, "target"], "target is required");
-  else if (l.hard && !isCleanAbsolute(l.target)) cx.issues.error([...path, "target"], `a hard link's target must be an absolute, clean path (got ${JSON.stringify(l.target)})`);
 }
 
 function checkMode(cx: ValidateContext, mode: number | undefined, path: JsonPath): void {
@@ -98,7 +98,9 @@ function checkPathConflicts(cx: ValidateContext, s: Storage, path: JsonPath): vo
       }
     }
     if (clear && dir) clearParents.add(dir);
-    if (entry.kind === "links" && entry.hard && entry.target && byPath.get(entry.target)?.kind === "directories") {
+    // A relative hard-link target is taken from the link's directory.
+    const target = entry.kind === "links" && entry.hard && entry.target ? posix.resolve(posix.dirname(p), entry.target) : undefined;
+    if (target !== undefined && byPath.get(target)?.kind === "directories") {
       cx.issues.error([...path, "links", entry.index, "target"], `a hard link cannot point to a directory (${entry.target})`);
     }
   }

@@ -27,8 +27,8 @@ function checkFilesystemsOnDisks(cx: ValidateContext, s: Storage, path: JsonPath
   s.filesystems.forEach((fs, i) => {
     const disk = disks.get(fs.device);
     if (!disk) return;
-    if (disk.partitions?.length) cx.issues.error([...path, "filesystems", i, "device"], `filesystem would overwrite disk ${fs.device}, which this config partitions`);
-    else if (disk.wipeTable) cx.issues.warn([...path, "filesystems", i, "device"], `disk ${fs.device} has wipeTable set, so this filesystem will be wiped`);
+    if (disk.partitions?.length) cx.issues.warn([...path, "filesystems", i, "device"], `filesystem overwrites disk ${fs.device}, which this config partitions`);
+    else if (disk.wipeTable && fs.wipeFilesystem !== true) cx.issues.warn([...path, "filesystems", i, "device"], `disk ${fs.device} has wipeTable set, so this filesystem will be wiped`);
   });
 }
 

@@ -155,11 +155,10 @@ const RULES: Rule[] = [
   { rule: "modes are not negative", good: { storage: { directories: [{ path: "/d", mode: 0 }] } }, bad: { storage: { directories: [{ path: "/d", mode: -1 }] } }, error: /^storage\.directories\.0\.mode: mode must be between 0 and 4095/ },
   { rule: "overwrite needs contents.source (3.x)", good: file({ path: "/x", overwrite: true, contents: { source: "data:,x" } }), bad: file({ path: "/x", overwrite: true }), error: /^storage\.files\.0\.overwrite: overwrite is true but contents\.source is not set/ },
   { rule: "links have a target", good: { storage: { links: [{ path: "/l", target: "/t" }] } }, bad: { storage: { links: [{ path: "/l" }] } }, error: /^storage\.links\.0\.target: target is required$/ },
-  { rule: "hard link targets are absolute", good: { storage: { links: [{ path: "/l", target: "/t", hard: true }] } }, bad: { storage: { links: [{ path: "/l", target: "t", hard: true }] } }, error: /^storage\.links\.0\.target: a hard link's target must be an absolute, clean path/ },
   {
     rule: "hard links do not point to directories",
     good: { storage: { directories: [{ path: "/d" }], links: [{ path: "/l", target: "/d" }] } },
-    bad: { storage: { directories: [{ path: "/d" }], links: [{ path: "/l", target: "/d", hard: true }] } },
+    bad: { storage: { directories: [{ path: "/srv/d" }], links: [{ path: "/srv/l", target: "d", hard: true }] } },
     error: /^storage\.links\.0\.target: a hard link cannot point to a directory/,
   },
   { rule: "owners are given by id or by name, not both", good: file({ path: "/x", user: { id: 500 } }), bad: file({ path: "/x", user: { id: 500, name: "core" } }), error: /^storage\.files\.0\.user: set either id or name, not both$/ },
@@ -186,12 +185,7 @@ const RULES: Rule[] = [
     error: /^storage\.disks\.0\.partitions: when a partition has shouldExist false, every partition on the disk needs a number$/,
   },
   // filesystems
-  {
-    rule: "a filesystem does not overwrite a disk the config partitions",
-    good: { storage: { disks: [{ device: "/dev/sdb", partitions: [{ number: 1 }] }], filesystems: [{ device: "/dev/sdb1", format: "ext4" }] } },
-    bad: { storage: { disks: [{ device: "/dev/sdb", partitions: [{ number: 1 }] }], filesystems: [{ device: "/dev/sdb", format: "ext4" }] } },
-    error: /^storage\.filesystems\.0\.device: filesystem would overwrite disk \/dev\/sdb, which this config partitions$/,
-  },
+
   { rule: "filesystem formats are known", good: fs({ format: "btrfs" }), bad: fs({ format: "ntfs" }), error: /^storage\.filesystems\.0\.format: unknown filesystem format "ntfs"/ },
   { rule: "format is required with other fields", good: fs({ format: "ext4", path: "/srv" }), bad: fs({ path: "/srv" }), error: /^storage\.filesystems\.0\.format: format is required when path is set$/ },
   { rule: "filesystem labels fit the format", good: fs({ format: "xfs", label: "x".repeat(12) }), bad: fs({ format: "xfs", label: "x".repeat(13) }), error: /^storage\.filesystems\.0\.label: a xfs label is at most 12 characters \(got 13\)$/ },
@@ -247,8 +241,8 @@ describe("config validation rules", () => {
       doc("3.1.0", {
         ignition: { proxy: { httpsProxy: "http://proxy:3128" } },
         storage: {
-          disks: [{ device: "/dev/sdb", wipeTable: true }],
-          filesystems: [{ device: "/dev/sdb", format: "ext4" }],
+          disks: [{ device: "/dev/sdb", wipeTable: true }, { device: "/dev/sdc", partitions: [{ number: 1 }] }],
+          filesystems: [{ device: "/dev/sdb", format: "ext4" }, { device: "/dev/sdd", format: "ext4" }, { device: "/dev/sdc", format: "xfs" }],
           links: [{ path: "/l", target: "/t", hard: true, user: { id: 1 } }],
         },
         systemd: {
@@ -265,6 +259,7 @@ describe("config validation rules", () => {
       [
         "ignition.proxy.httpsProxy: a plain-HTTP proxy for HTTPS requests can see their hosts (the traffic itself stays encrypted)",
         "storage.filesystems.0.device: disk /dev/sdb has wipeTable set, so this filesystem will be wiped",
+        "storage.filesystems.2.device: filesystem overwrites disk /dev/sdc, which this config partitions",
         "storage.links.0.user: user and group are ignored for a hard link: it shares its target's owner",
         "systemd.units.0.contents: unit a.service is enabled, but has no [Install] section, so enabling does nothing",
         "systemd.units.2.contents: template unit t@.service for t@x.service has no [Install] section, so enabling does nothing",
