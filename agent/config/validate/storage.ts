@@ -65,16 +65,21 @@ export function validatePartition(cx: ValidateContext, p: Partition, path: JsonP
   }
 }
 
-/** Partitions whose start and size are both given must not overlap. */
+/**
+ * Partitions whose start (non-zero) and size are both given must not overlap.
+ * A size of 0 ("fill the free space") counts as its start MiB only, as in Ignition.
+ */
 function checkOverlaps(cx: ValidateContext, parts: Partition[], path: JsonPath): void {
   const placed = parts
-    .map((p, i) => ({ i, start: p.startMiB ?? 0, end: (p.startMiB ?? 0) + (p.sizeMiB ?? 0) }))
-    .filter((r, k) => r.start > 0 && (parts[k]!.sizeMiB ?? 0) > 0 && parts[k]!.shouldExist !== false)
+    .map((p, i) => ({ i, start: p.startMiB ?? 0, size: p.sizeMiB }))
+    .filter((r) => r.start > 0 && r.size !== undefined)
+    .map((r) => ({ i: r.i, start: r.start, last: r.size ? r.start + r.size! - 1 : r.start }))
     .sort((a, b) => a.start - b.start);
+  let reach = placed[0];
   for (let k = 1; k < placed.length; k++) {
-    const prev = placed[k - 1]!;
     const cur = placed[k]!;
-    if (cur.start < prev.end) cx.issues.error([...path, cur.i], `partition overlaps ${[...path, prev.i].join(".")} (MiB ${cur.start}–${cur.end} and ${prev.start}–${prev.end})`);
+    if (cur.start <= reach!.last) cx.issues.error([...path, cur.i], `partition overlaps ${[...path, reach!.i].join(".")} (MiB ${cur.start}–${cur.last} and ${reach!.start}–${reach!.last})`);
+    if (cur.last > reach!.last) reach = cur;
   }
 }
 
