@@ -43,5 +43,6 @@ export function allowedHashes(minor: number): string[] {
 export function allowedFormats(minor: number): string[] {
   const formats = ["ext4", "btrfs", "xfs", "vfat", "swap"];
   if (minor >= 3) formats.push("none");
+  if (minor >= 7) formats.push("virtiofs"); // 3.7.0-experimental
   return formats;
 }

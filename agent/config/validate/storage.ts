@@ -102,19 +102,35 @@ export function validateRaid(cx: ValidateContext, r: Raid, path: JsonPath): void
 const LABEL_LIMITS: Record<string, number> = { ext4: 16, xfs: 12, swap: 15, vfat: 11, btrfs: 256 };
 
 export function validateFilesystem(cx: ValidateContext, fs: Filesystem, path: JsonPath): void {
-  checkPath(cx, fs.device, [...path, "device"], "device");
-  checkPath(cx, fs.path, [...path, "path"]);
   const format = fs.format as string | undefined;
+  if (format === "virtiofs") validateVirtiofsTag(cx, fs, path);
+  else checkPath(cx, fs.device, [...path, "device"], "device");
+  checkPath(cx, fs.path, [...path, "path"]);
   if (format === undefined || format === "") {
-    const others = (["path", "label", "uuid", "wipeFilesystem", "options", "mountOptions"] as const).filter((k) => fs[k] !== undefined);
+    const others = [
+      fs.path ? "path" : "",
+      fs.label ? "label" : "",
+      fs.uuid ? "uuid" : "",
+      fs.wipeFilesystem === true ? "wipeFilesystem" : "",
+      fs.options?.length ? "options" : "",
+      fs.mountOptions?.length ? "mountOptions" : "",
+    ].filter(Boolean);
     if (others.length) cx.issues.error([...path, "format"], `format is required when ${others.join(", ")} ${others.length > 1 ? "are" : "is"} set`);
   } else if (!allowedFormats(cx.minor).includes(format)) {
     cx.issues.error([...path, "format"], `unknown filesystem format ${JSON.stringify(format)} (spec 3.${cx.minor}.0 allows ${allowedFormats(cx.minor).join(", ")})`);
-  } else if (fs.label !== undefined && LABEL_LIMITS[format] !== undefined && fs.label.length > LABEL_LIMITS[format]!) {
-    cx.issues.error([...path, "label"], `a ${format} label is at most ${LABEL_LIMITS[format]} characters (got ${fs.label.length})`);
+  } else if (fs.label && LABEL_LIMITS[format] !== undefined && Buffer.byteLength(fs.label) > LABEL_LIMITS[format]!) {
+    cx.issues.error([...path, "label"], `a ${format} label is at most ${LABEL_LIMITS[format]} bytes (got ${Buffer.byteLength(fs.label)})`);
   }
-  if (fs.mountOptions?.length && !fs.path) cx.issues.error([...path, "mountOptions"], "mountOptions need a path to mount the filesystem at");
-  if ((format === "swap" || format === "none") && fs.path !== undefined) cx.issues.error([...path, "path"], `a ${format} filesystem cannot be mounted, so it cannot have a path`);
+  if (fs.mountOptions?.length && !fs.path) cx.issues.warn([...path, "mountOptions"], "mountOptions are ignored: the filesystem has no path to be mounted at");
+  if ((format === "swap" || format === "none") && fs.path) cx.issues.error([...path, "path"], `a ${format} filesystem cannot be mounted, so it cannot have a path`);
+}
+
+/** virtiofs (3.7.0-experimental): the device is a tag, not a path, and nothing is formatted. */
+function validateVirtiofsTag(cx: ValidateContext, fs: Filesystem, path: JsonPath): void {
+  if (!fs.device) cx.issues.error([...path, "device"], "device (the virtiofs tag) must not be empty");
+  else if (fs.device.length > 36) cx.issues.error([...path, "device"], `a virtiofs tag is at most 36 characters (got ${fs.device.length})`);
+  if (fs.wipeFilesystem === true) cx.issues.error([...path, "wipeFilesystem"], "a virtiofs filesystem cannot be wiped");
+  if (fs.options?.length) cx.issues.error([...path, "options"], "a virtiofs filesystem has no mkfs options");
 }
 
 const CLEVIS_PINS = ["tpm2", "tang", "sss"];

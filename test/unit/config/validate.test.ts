@@ -189,9 +189,10 @@ const RULES: Rule[] = [
 
   { rule: "filesystem formats are known", good: fs({ format: "btrfs" }), bad: fs({ format: "ntfs" }), error: /^storage\.filesystems\.0\.format: unknown filesystem format "ntfs"/ },
   { rule: "format is required with other fields", good: fs({ format: "ext4", path: "/srv" }), bad: fs({ path: "/srv" }), error: /^storage\.filesystems\.0\.format: format is required when path is set$/ },
-  { rule: "filesystem labels fit the format", good: fs({ format: "xfs", label: "x".repeat(12) }), bad: fs({ format: "xfs", label: "x".repeat(13) }), error: /^storage\.filesystems\.0\.label: a xfs label is at most 12 characters \(got 13\)$/ },
+  { rule: "filesystem labels fit the format", good: fs({ format: "xfs", label: "x".repeat(12) }), bad: fs({ format: "xfs", label: "x".repeat(13) }), error: /^storage\.filesystems\.0\.label: a xfs label is at most 12 bytes \(got 13\)$/ },
+  { rule: "format is not needed for wipeFilesystem false", good: fs({ wipeFilesystem: false }), bad: fs({ wipeFilesystem: true }), error: /^storage\.filesystems\.0\.format: format is required when wipeFilesystem is set$/ },
   { rule: "filesystem paths are absolute", good: fs({ format: "ext4", path: "/srv" }), bad: fs({ format: "ext4", path: "srv" }), error: /^storage\.filesystems\.0\.path: path must be absolute/ },
-  { rule: "mountOptions need a path", version: "3.1.0", good: fs({ format: "ext4", path: "/srv", mountOptions: ["noatime"] }), bad: fs({ format: "ext4", mountOptions: ["noatime"] }), error: /^storage\.filesystems\.0\.mountOptions: mountOptions need a path/ },
+  { rule: "virtiofs tags (3.7.0-experimental) are at most 36 characters", version: "3.7.0-experimental", good: { storage: { filesystems: [{ device: "shared", format: "virtiofs", path: "/mnt/shared" }] } }, bad: { storage: { filesystems: [{ device: "t".repeat(37), format: "virtiofs", path: "/mnt/shared" }] } }, error: /^storage\.filesystems\.0\.device: a virtiofs tag is at most 36 characters/ },
   { rule: "swap is not mounted", good: fs({ format: "swap" }), bad: fs({ format: "swap", path: "/swap" }), error: /^storage\.filesystems\.0\.path: a swap filesystem cannot be mounted/ },
   // LUKS
   { rule: "LUKS needs a device", version: "3.2.0", good: luks({}), bad: { storage: { luks: [{ name: "data" }] } }, error: /^storage\.luks\.0\.device: device is required$/ },
@@ -221,11 +222,12 @@ describe("config validation rules", () => {
   for (const r of RULES) {
     describe(r.rule, () => {
       const version = r.version ?? "3.0.0";
+      const options = { allowExperimental: version.endsWith("-experimental") };
       it("accepts a config that follows it", () => {
-        parse(doc(version, r.good));
+        parse(doc(version, r.good), options);
       });
       it("rejects a config that breaks it, naming the path, line and column", () => {
-        const lines = errorLines(doc(version, r.bad));
+        const lines = errorLines(doc(version, r.bad), options);
         const match = lines.find((l) => r.error.test(l.replace(/ \(line \d+, column \d+\)$/, "")));
         assert.ok(match, `expected an error matching ${r.error}, got:\n${lines.join("\n")}`);
         assert.match(match, /\(line \d+, column \d+\)$/);
@@ -243,7 +245,7 @@ describe("config validation rules", () => {
         ignition: { proxy: { httpsProxy: "http://proxy:3128" } },
         storage: {
           disks: [{ device: "/dev/sdb", wipeTable: true }, { device: "/dev/sdc", partitions: [{ number: 1 }] }],
-          filesystems: [{ device: "/dev/sdb", format: "ext4" }, { device: "/dev/sdd", format: "ext4" }, { device: "/dev/sdc", format: "xfs" }],
+          filesystems: [{ device: "/dev/sdb", format: "ext4" }, { device: "/dev/sdd", format: "ext4" }, { device: "/dev/sdc", format: "xfs" }, { device: "/dev/sde", format: "xfs", mountOptions: ["noatime"] }],
           links: [{ path: "/l", target: "/t", hard: true, user: { id: 1 } }],
         },
         systemd: {
@@ -261,6 +263,7 @@ describe("config validation rules", () => {
         "ignition.proxy.httpsProxy: a plain-HTTP proxy for HTTPS requests can see their hosts (the traffic itself stays encrypted)",
         "storage.filesystems.0.device: disk /dev/sdb has wipeTable set, so this filesystem will be wiped",
         "storage.filesystems.2.device: filesystem overwrites disk /dev/sdc, which this config partitions",
+        "storage.filesystems.3.mountOptions: mountOptions are ignored: the filesystem has no path to be mounted at",
         "storage.links.0.user: user and group are ignored for a hard link: it shares its target's owner",
         "systemd.units.0.contents: unit a.service is enabled, but has no [Install] section, so enabling does nothing",
         "systemd.units.2.contents: template unit t@.service for t@x.service has no [Install] section, so enabling does nothing",
