@@ -83,17 +83,22 @@ export function object<T>(fields: Fields<T>): Read<T> {
         continue;
       }
       if (field.since !== undefined && cx.minor < field.since) {
-        cx.issues.warn([...path, key], `unknown key "${key}" ignored: it needs spec ${cx.major}.${field.since}.0 or later, and this config is ${cx.major}.${cx.minor}.0`, true);
+        cx.issues.warn([...path, key], `unknown key ${quoteKey(key)} ignored: it needs spec ${cx.major}.${field.since}.0 or later, and this config is ${cx.major}.${cx.minor}.0`, true);
         continue;
       }
       const read = field.read(v, [...path, key], cx);
       if (read !== undefined) out[key] = read;
     }
     for (const key of Object.keys(input)) {
-      if (!Object.prototype.hasOwnProperty.call(fields, key)) cx.issues.warn([...path, key], `unknown key "${key}" ignored`, true);
+      if (!Object.prototype.hasOwnProperty.call(fields, key)) cx.issues.warn([...path, key], `unknown key ${quoteKey(key)} ignored`, true);
     }
     return out as T;
   };
+}
+
+/** A key as typed, quoted and escaped so odd keys cannot break the message's line. */
+function quoteKey(key: string): string {
+  return JSON.stringify(key.length > 60 ? key.slice(0, 57) + "..." : key);
 }
 
 /** Shorthand for a field. */

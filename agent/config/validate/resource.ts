@@ -116,6 +116,8 @@ export function dataUrlProblem(url: string): string | undefined {
   return undefined;
 }
 
+/** Shortens a URL for a message and hides any credentials in it. */
 function truncate(s: string): string {
-  return s.length > 80 ? s.slice(0, 77) + "..." : s;
+  const redacted = s.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#@]*@/, "$1***@");
+  return redacted.length > 80 ? redacted.slice(0, 77) + "..." : redacted;
 }

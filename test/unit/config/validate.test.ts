@@ -276,6 +276,17 @@ describe("config validation rules", () => {
     assert.equal(parsed.config.storage!.files![0]!.contents!.source, "data:,");
   });
 
+  it("hides credentials of an invalid URL in its message", () => {
+    const [line] = errorLines(doc("3.0.0", { storage: { files: [{ path: "/x", contents: { source: "https://user:hunter2@" } }] } }));
+    assert.match(line!, /invalid URL "https:\/\/\*\*\*@"/);
+    assert.doesNotMatch(line!, /hunter2/);
+  });
+
+  it("quotes odd unknown keys so they cannot forge output lines", () => {
+    const [warning] = parse(doc("3.0.0", { storage: { "x\nerror: forged": 1 } })).warnings;
+    assert.equal(warning!.message, 'unknown key "x\\nerror: forged" ignored');
+  });
+
   it("never quotes unit contents or SSH keys back in messages", () => {
     const lines = errorLines(
       doc("3.0.0", {
