@@ -100,6 +100,20 @@ describe("flint validate / translate (built CLI)", function () {
     assert.equal(flint(["translate", "a", "b"]).status, 2);
   });
 
+  it("reports an unreadable file in --json output with exit 2", () => {
+    const r = flint(["validate", "--json", join(tmp, "missing.ign")]);
+    assert.equal(r.status, 2);
+    const report = JSON.parse(r.stdout);
+    assert.equal(report.valid, false);
+    assert.match(report.readError, /cannot read .*missing\.ign: no such file/);
+  });
+
+  it("translates a config read from standard input", () => {
+    const r = flint(["translate", "-"], JSON.stringify({ ignition: { version: "2.0.0" }, systemd: { units: [{ name: "a.service", enable: true, contents: "[Install]\nWantedBy=multi-user.target\n" }] } }));
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).systemd, { units: [{ name: "a.service", enabled: true, contents: "[Install]\nWantedBy=multi-user.target\n" }] });
+  });
+
   it("checks all files given and exits with the worst status", () => {
     const r = flint(["validate", "examples/demo.ign", `${FIXTURES}/invalid.ign`, join(tmp, "missing.ign")]);
     assert.equal(r.status, 2);
