@@ -15,8 +15,14 @@ export async function addPartition(device: string, number: number): Promise<void
 
 /** Updates the kernel's view of partition `number`, adding it when the kernel does not have it yet. */
 export async function refreshPartition(device: string, number: number, exists: boolean): Promise<void> {
-  if (exists) await run("partx", ["--update", "--nr", String(number), device]);
-  else await addPartition(device, number);
+  if (!exists) {
+    // sgdisk has the kernel re-read the whole table when the disk is not in
+    // use (a real disk at boot, unlike a loop device), so the partition may be
+    // known by now: then adding fails and updating is what is left to do.
+    const added = await run("partx", ["--add", "--nr", String(number), device], { okCodes: [1] });
+    if (added.code === 0) return;
+  }
+  await run("partx", ["--update", "--nr", String(number), device]);
 }
 
 /** Updates every partition the kernel knows of (after a disk GUID change, for instance). */
