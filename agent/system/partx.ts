@@ -4,9 +4,9 @@
 
 import { run } from "./exec";
 
+/** Removes the kernel's partition `number` (nothing to do when it has none); fails while the partition is open. */
 export async function removePartition(device: string, number: number): Promise<void> {
-  // Exit 1 when the kernel did not know the partition: nothing to remove.
-  await run("partx", ["--delete", "--nr", String(number), device], { okCodes: [1] });
+  await run("partx", ["--delete", "--nr", String(number), device]);
 }
 
 export async function addPartition(device: string, number: number): Promise<void> {

@@ -4,19 +4,18 @@
 import { existsSync } from "node:fs";
 import { run } from "./exec";
 
-/** True when a udev daemon is listening (its control socket exists). */
-export function udevRunning(): boolean {
-  return existsSync("/run/udev/control");
+/**
+ * True when a udev daemon answers on its control socket. The socket file alone
+ * proves nothing: it stays behind after the daemon exits.
+ */
+export async function udevRunning(): Promise<boolean> {
+  if (!existsSync("/run/udev/control")) return false;
+  const result = await run("udevadm", ["control", "--ping", "--timeout=5"], { okCodes: [1] }).catch(() => undefined);
+  return result?.code === 0;
 }
 
 /** Waits for the udev event queue to empty; without a daemon there is nothing to wait for. */
 export async function settle(timeoutSeconds = 60): Promise<void> {
-  if (!udevRunning()) return;
+  if (!(await udevRunning())) return;
   await run("udevadm", ["settle", `--timeout=${timeoutSeconds}`]);
-}
-
-/** Asks udev to process change events for a device again (new links after a relabel). */
-export async function trigger(device: string): Promise<void> {
-  if (!udevRunning()) return;
-  await run("udevadm", ["trigger", "--action=change", "--settle", device]).catch(() => run("udevadm", ["trigger", "--action=change", device]));
 }

@@ -64,6 +64,8 @@ export async function applyDiskPlan(work: DiskWork, context: StageContext): Prom
   const { apply, sgdiskArgs } = await import("../../system/sgdisk");
   log.info(`partitioning ${device}`, { sgdisk: sgdiskArgs(plan.ops).join(" ") });
   await apply(device, plan.ops);
+  const { settle } = await import("../../system/udevadm");
+  await settle(); // let udev finish probing the rewritten disk before partitions change under it
 
   // Tell the kernel partition by partition (BLKPG): a whole-table re-read fails
   // on loop devices and on disks with a mounted partition.
@@ -74,14 +76,31 @@ export async function applyDiskPlan(work: DiskWork, context: StageContext): Prom
   const final = new Set(plan.finalNumbers);
   for (const n of [...touched].sort((a, b) => a - b)) {
     const known = work.before.has(n) && (await waitForDevice(partitionNode(device, n), 0).then(() => true, () => false));
-    if (!final.has(n)) await partx.removePartition(device, n);
+    if (!final.has(n)) await whileBusy(() => partx.removePartition(device, n));
     else await partx.refreshPartition(device, n, known);
   }
-  const { settle } = await import("../../system/udevadm");
   await settle();
-  await Promise.all(plan.finalNumbers.map((n) => waitForDevice(partitionNode(device, n))));
+  const named = (e: unknown, what: string) => Object.assign(e as Error, { where: `${work.where} (${work.configured}): ${what}` });
+  await Promise.all(plan.finalNumbers.map((n) => waitForDevice(partitionNode(device, n)).catch((e) => Promise.reject(named(e, `partition ${n} (${partitionNode(device, n)})`)))));
   const { udevRunning } = await import("../../system/udevadm");
-  if (udevRunning()) await Promise.all(plan.labels.map((label) => waitForDevice(`/dev/disk/by-partlabel/${udevEncode(label)}`)));
+  if (await udevRunning()) await Promise.all(plan.labels.map((label) => waitForDevice(`/dev/disk/by-partlabel/${udevEncode(label)}`).catch((e) => Promise.reject(named(e, `udev link for partition label ${JSON.stringify(label)}`)))));
+}
+
+/**
+ * Retries a partx change for a few seconds: udev (or any prober) opening the
+ * partition at the wrong moment makes the kernel refuse it as busy.
+ */
+async function whileBusy(change: () => Promise<void>): Promise<void> {
+  const { settle } = await import("../../system/udevadm");
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await change();
+    } catch (e) {
+      if (attempt >= 20) throw e;
+      await settle();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 /** udev's escaping of a label in a /dev/disk/by-* link name. */

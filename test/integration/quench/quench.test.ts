@@ -1,5 +1,5 @@
 // flint quench: the first-boot flags leave the ESP, on a directory and on a
-// real vfat partition of a loop device found by its EFI-SYSTEM label.
+// real vfat partition of a loop device found by its filesystem label.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -69,7 +69,10 @@ describe("flint quench", () => {
     });
   });
 
-  describe("on a vfat partition labelled EFI-SYSTEM", () => {
+  describe("on a vfat partition found by its label", () => {
+    // A label of its own: concurrent runs (and other tests' images) may carry
+    // EFI-SYSTEM too, and the search refuses to choose between two ESPs.
+    const label = `ESP${process.pid % 100000000}`;
     let disk: LoopDisk;
     let esp: string;
     beforeEach(() => {
@@ -77,7 +80,7 @@ describe("flint quench", () => {
       sh("sgdisk", ["-o", "-n", "1:2048:+40M", "-t", "1:EF00", "-c", "1:EFI-SYSTEM", disk.device]);
       disk.rescan();
       esp = disk.partition(1);
-      sh("mkfs.vfat", ["-n", "EFI-SYSTEM", esp]);
+      sh("mkfs.vfat", ["-n", label, esp]);
       sh("mmd", ["-i", esp, "::/flatcar"]);
       const flag = join(work, "first_boot");
       writeFileSync(flag, "");
@@ -88,7 +91,7 @@ describe("flint quench", () => {
 
     it("finds the partition by its label and removes the flag (mounting it, or with mtools where the kernel has no vfat)", async () => {
       assert.equal(onFat(esp, "flatcar/first_boot"), true);
-      const code = await quenchCommand(["quench", "--cmdline-file", cmdline(work, "flatcar.first_boot=detected")]);
+      const code = await quenchCommand(["quench", "--esp-label", label, "--cmdline-file", cmdline(work, "flatcar.first_boot=detected")]);
       assert.equal(code, 0);
       assert.equal(onFat(esp, "flatcar/first_boot"), false);
       assert.equal(onFat(esp, "flatcar/keep"), true);
