@@ -116,7 +116,7 @@ describe("booting a Flatcar-like image in QEMU", function () {
     });
   });
 
-  it("stops in emergency mode on a config error: summary with the JSON path, flag kept, ROOT untouched", async () => {
+  it("stops in emergency mode on a config error: summary with the JSON path and, with flint.log=debug, a machine dump; flag kept, ROOT untouched", async () => {
     const disk = freshDisk(dir, "bad.img");
     const config = writeConfig(dir, "bad.ign", {
       ignition: { version: "3.3.0" },
@@ -127,10 +127,15 @@ describe("booting a Flatcar-like image in QEMU", function () {
         ],
       },
     });
-    const result = await boot({ name: "4-bad-config", disk, config, append: FIRST_BOOT });
+    const result = await boot({ name: "4-bad-config", disk, config, append: `${FIRST_BOOT} flint.log=debug` });
     assertFinished(result);
     assertConsole(result, "Flint failed in stage");
     assertConsole(result, /storage\.files(\[1\]|\.1)\.path/);
+    // The dump under the box: enough to diagnose from the serial console alone.
+    assertConsole(result, "---- machine dump (flint.log=debug) ----");
+    assertConsole(result, /vda: 1\.5 GiB/);
+    assertConsole(result, /GPT disk GUID [0-9a-f-]{36}, 3 partition\(s\)/);
+    assertConsole(result, /name="EFI-SYSTEM".*label=EFI-SYSTEM/);
     assertConsole(result, SWITCHED_ROOT, false);
     await inspectDisk(disk, ({ espFlatcar, root }) => {
       assert.equal(espFlatcar.includes("first_boot"), true, "the first-boot flag was removed after a failure");
