@@ -214,7 +214,8 @@ export function planPartitions(disk: Disk, state: DiskState, where: string): Par
       create("recreate");
       continue;
     }
-    if (difference.field === "sizeMiB" && isTrue(spec.resize)) {
+    const onlySize = difference.field === "sizeMiB" && !firstDifference(spec, old, target!, sectorsPerMiB, { ignoreSize: true });
+    if (onlySize && isTrue(spec.resize)) {
       const t = target!;
       // Same place, same identity, new size: the data on it stays.
       deletes.push({ op: "delete", number });
@@ -222,7 +223,7 @@ export function planPartitions(disk: Disk, state: DiskState, where: string): Par
       actions.push({ kind: "resize", number, start: old.start, size: t.end - old.start + 1, oldSize: old.size });
       continue;
     }
-    const hint = difference.field === "sizeMiB" ? "set resize to change its size, or wipePartitionEntry to recreate it" : "set wipePartitionEntry to recreate it";
+    const hint = onlySize ? "set resize to change its size, or wipePartitionEntry to recreate it" : "set wipePartitionEntry to recreate it";
     throw new FlintError(`partition ${number} does not match: ${difference.field} differs (config ${difference.wanted}, disk ${difference.found}); ${hint}`, `${path}.${difference.field}`);
   }
 
@@ -238,12 +239,12 @@ export function planPartitions(disk: Disk, state: DiskState, where: string): Par
 }
 
 /** The first field the config sets that the existing entry does not have, in Ignition's order. */
-function firstDifference(spec: Partition, old: ExistingPartition, target: Placed, sectorsPerMiB: number): { field: keyof Partition; wanted: string; found: string } | undefined {
+function firstDifference(spec: Partition, old: ExistingPartition, target: Placed, sectorsPerMiB: number, options: { ignoreSize?: boolean } = {}): { field: keyof Partition; wanted: string; found: string } | undefined {
   if (spec.startMiB !== undefined && target.start !== old.start) {
     return { field: "startMiB", wanted: describeSectors(target.start, sectorsPerMiB), found: describeSectors(old.start, sectorsPerMiB) };
   }
   const size = target.end - target.start + 1;
-  if (spec.sizeMiB !== undefined && size !== old.size) {
+  if (spec.sizeMiB !== undefined && size !== old.size && !options.ignoreSize) {
     return { field: "sizeMiB", wanted: describeSectors(size, sectorsPerMiB), found: describeSectors(old.size, sectorsPerMiB) };
   }
   if (notEmpty(spec.guid) && spec.guid.toLowerCase() !== old.guid) return { field: "guid", wanted: spec.guid, found: old.guid };
