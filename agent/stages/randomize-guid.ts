@@ -45,8 +45,7 @@ export async function randomizeDiskGuid(guid: string, options: { devices?: strin
   const sgdisk = await import("../system/sgdisk");
   const { updateAll } = await import("../system/partx");
   const { settle } = await import("../system/udevadm");
-  await sgdisk.moveBackupToEnd(device);
-  await sgdisk.setDiskGuid(device, newGuid);
+  await sgdisk.moveBackupAndSetDiskGuid(device, newGuid);
   await updateAll(device);
   await settle();
   log.info(`gave ${device} the random disk GUID ${newGuid}`, { device, old: guid });

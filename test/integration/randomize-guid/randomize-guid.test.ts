@@ -57,6 +57,7 @@ describe("flint randomize-guid", () => {
     assert.match(verify, /No problems found/);
     const lastUsable = JSON.parse(sh("sfdisk", ["--json", disk.device])).partitiontable.lastlba as number;
     assert.equal(lastUsable, 96 * 2048 - 34);
+    assert.notEqual(readTable(disk.device).id, PLACEHOLDER_DISK_GUID, "the GUID changed in the same run");
   });
 
   it("does nothing on a second run: no disk has the placeholder GUID any more", async () => {
