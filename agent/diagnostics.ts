@@ -207,7 +207,7 @@ export function mountLines(paths: DiagnosticsPaths): string[] {
   const lines = mounts
     .split("\n")
     .map((l) => l.split(" "))
-    .filter((f) => f.length >= 4 && !virtual.has(f[2]!))
+    .filter((f) => f.length >= 4 && !virtual.has(f[2]!) && !f[1]!.startsWith("/run/credentials/"))
     .map(([source, target, type, options]) => `${target} ${type} from ${source} (${options!.split(",").slice(0, 2).join(",")})`);
   return lines.length > 0 ? lines : ["nothing mounted"];
 }
