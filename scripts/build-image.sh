@@ -86,6 +86,14 @@ StandardOutput=journal+console
 [Install]
 WantedBy=multi-user.target
 UNIT
+# The demo logs in as root on the serial console by itself, so that people can
+# look at what the config did (the machine is a throwaway VM).
+mkdir -p "$mnt/etc/systemd/system/serial-getty@ttyS0.service.d"
+cat >"$mnt/etc/systemd/system/serial-getty@ttyS0.service.d/10-flint-demo-autologin.conf" <<'UNIT'
+[Service]
+ExecStart=
+ExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 - $TERM
+UNIT
 mkdir -p "$mnt/etc/systemd/system/multi-user.target.wants"
 ln -sf ../flint-test-poweroff.service "$mnt/etc/systemd/system/multi-user.target.wants/flint-test-poweroff.service"
 umount "$mnt"

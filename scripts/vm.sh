@@ -63,7 +63,7 @@ if [[ ! -s $initrd || $(cat "$initrd.sum" 2>/dev/null) != "$sum" ]]; then
 fi
 
 pristine=$FLINT_CACHE/disk-pristine.img
-if [[ ! -s $pristine ]]; then
+if [[ ! -s $pristine || $FLINT_REPO/scripts/build-image.sh -nt $pristine ]]; then
     step "building the disk image (Debian root via mmdebstrap, cached)"
     "$FLINT_REPO/scripts/build-image.sh" "$pristine"
 fi

@@ -39,5 +39,6 @@ flint_ensure_boot_tools() {
         mkfs.xfs:xfsprogs mkfs.btrfs:btrfs-progs mdadm:mdadm cryptsetup:cryptsetup \
         useradd:passwd zstd:zstd
     [[ -d /usr/lib/dracut/modules.d/01systemd-networkd ]] || flint_ensure_tools __none__:dracut-network
-    ls /boot/vmlinuz-* >/dev/null 2>&1 || flint_ensure_tools __none__:linux-image-amd64
+    # A container host's own kernel has no modules directory: dracut needs one.
+    flint_kver >/dev/null 2>&1 || flint_ensure_tools __none__:linux-image-amd64
 }

@@ -5,7 +5,7 @@
 // from the host afterwards.
 
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -42,7 +42,9 @@ export function artefacts(): Artefacts {
     writeFileSync(sumFile, sum + "\n");
   }
   const pristineDisk = join(CACHE, "disk-pristine.img");
-  if (!existsSync(pristineDisk)) sh(join(SCRIPTS, "build-image.sh"), [pristineDisk]);
+  if (!existsSync(pristineDisk) || statSync(join(SCRIPTS, "build-image.sh")).mtimeMs > statSync(pristineDisk).mtimeMs) {
+    sh(join(SCRIPTS, "build-image.sh"), [pristineDisk]);
+  }
   built = { initramfs, pristineDisk };
   return built;
 }
