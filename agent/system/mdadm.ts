@@ -17,6 +17,8 @@ export async function createArray(raid: RaidCreate): Promise<void> {
     "--create",
     raid.path,
     "--run",
+    // Not tied to this initramfs's hostname, which the installed system will not share.
+    "--homehost=any",
     `--level=${raid.level}`,
     `--raid-devices=${active}`,
     ...(raid.spares > 0 ? [`--spare-devices=${raid.spares}`] : []),

@@ -29,13 +29,34 @@ function canonicalLevel(level: string): string {
   return aliases[level] ?? level;
 }
 
+/**
+ * An array made on an earlier boot is not running yet in a fresh initramfs
+ * (without udev's incremental assembly): assemble it from the configured
+ * devices when they all carry RAID superblocks. If that fails, the array is
+ * created anew, as Ignition would.
+ */
+async function tryAssemble(path: string, devices: string[]): Promise<Record<string, string> | undefined> {
+  const { probe } = await import("../../system/blkid");
+  const found = await Promise.all(devices.map((d) => probe(d)));
+  if (!found.every((f) => f.TYPE === "linux_raid_member")) return undefined;
+  const mdadm = await import("../../system/mdadm");
+  try {
+    await mdadm.assemble(path, devices);
+  } catch (e) {
+    log.warn(`could not assemble ${path} from its members; creating it anew`, { reason: (e as Error).message.split("\n")[0] });
+    return undefined;
+  }
+  return mdadm.detail(path);
+}
+
 export async function createRaids(raids: Raid[], context: StageContext): Promise<void> {
   for (const [index, raid] of raids.entries()) {
     const where = `storage.raid[${index}]`;
     const path = raidPath(raid.name);
     const devices = [...(await waitForDevices(raid.devices ?? [])).values()];
     const mdadm = await import("../../system/mdadm");
-    const running = await mdadm.detail(path);
+    let running = await mdadm.detail(path);
+    if (!running && !context.dryRun) running = await tryAssemble(path, devices);
     if (running) {
       const level = running.MD_LEVEL;
       const members = Number(running.MD_DEVICES ?? NaN) + Number(running.MD_SPARES ?? 0);

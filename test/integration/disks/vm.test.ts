@@ -1,0 +1,105 @@
+// RAID1 and LUKS through the whole disks stage, in a QEMU guest running the
+// Debian kernel from /boot (which has md and device-mapper) with a small
+// initramfs holding node, the bundled agent and the real tools. This host's
+// own kernel has neither driver, so this is where those paths really run.
+
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const REPO = join(__dirname, "..", "..", "..");
+const KVER = existsSync("/boot") ? readdirSync("/boot").find((f) => f.startsWith("vmlinuz-"))?.slice("vmlinuz-".length) : undefined;
+const KEY = "open sesame";
+
+const CONFIG = {
+  ignition: { version: "3.4.0" },
+  storage: {
+    raid: [{ name: "data", level: "raid1", devices: ["/dev/vda", "/dev/vdb"] }],
+    luks: [{ name: "secret", device: "/dev/vdc", label: "locked", keyFile: { source: `data:,${encodeURIComponent(KEY)}` }, options: ["--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000"] }],
+    filesystems: [
+      { device: "/dev/md/data", format: "ext4", label: "mirror" },
+      { device: "/dev/mapper/secret", format: "ext4", label: "inside" },
+    ],
+  },
+};
+
+const GUEST = `
+set -u
+cat > /tmp/c.ign <<'JSON'
+${JSON.stringify(CONFIG)}
+JSON
+mkdir -p /tmp/root/etc
+apply() { node /flint/flint.js apply --config /tmp/c.ign --root /tmp/root --stages disks; echo "FLINT-VM: $1 rc=$?"; }
+apply first
+apply again
+mdadm --stop /dev/md/data >/dev/null 2>&1; cryptsetup close secret
+apply after-stop
+echo "FLINT-VM: md $(mdadm --detail --export /dev/md/data | grep -E '^MD_(LEVEL|DEVICES)=' | tr '\\n' ' ')"
+echo "FLINT-VM: md-fs $(blkid -s LABEL -o value /dev/md/data)"
+cryptsetup close secret
+printf '%s' '${KEY}' > /tmp/key
+cryptsetup open --key-file /tmp/key /dev/vdc again && echo "FLINT-VM: reopened $(blkid -s LABEL -o value /dev/mapper/again)"
+echo "FLINT-VM: root-key $(cmp -s /tmp/key /tmp/root/etc/luks/secret && echo same)"
+`;
+
+describe("disks stage in a VM: RAID1 and LUKS", function () {
+  this.timeout(600_000);
+  let work: string | undefined;
+  let log = "";
+
+  before(function () {
+    const tools = ["qemu-system-x86_64", "cpio", "busybox", "mdadm", "cryptsetup"].every((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status === 0);
+    if (!KVER || !tools || !existsSync(`/lib/modules/${KVER}/kernel/drivers/md`)) this.skip(); // no guest kernel with modules here
+    work = mkdtempSync(join(tmpdir(), "flint-vm-"));
+    const bundle = join(work, "flint.js");
+    execFileSync(join(REPO, "node_modules", ".bin", "esbuild"), ["agent/main.ts", "--bundle", "--platform=node", "--target=node20", "--format=cjs", "--log-level=warning", `--outfile=${bundle}`], { cwd: REPO });
+    writeFileSync(join(work, "guest.sh"), GUEST);
+    execFileSync(join(__dirname, "vm", "build-initramfs.sh"), [KVER, bundle, join(work, "guest.sh"), join(work, "initramfs.gz")]);
+    for (const d of ["a", "b", "c"]) {
+      writeFileSync(join(work, `${d}.img`), "");
+      truncateSync(join(work, `${d}.img`), 64 * 1024 * 1024);
+    }
+    const qemu = spawnSync(
+      "timeout",
+      ["500", "qemu-system-x86_64", "-accel", "tcg", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot", "-kernel", `/boot/vmlinuz-${KVER}`, "-initrd", join(work, "initramfs.gz"),
+        ...["a", "b", "c"].flatMap((d) => ["-drive", `file=${join(work!, `${d}.img`)},if=virtio,format=raw`]),
+        "-append", "console=ttyS0 panic=-1 quiet"],
+      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+    );
+    log = qemu.stdout + qemu.stderr;
+    writeFileSync(join(work, "console.log"), log);
+  });
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const marker = (name: string) => new RegExp(`^FLINT-VM: ${name}(.*)$`, "m").exec(log)?.[1]?.trim();
+
+  it("creates the RAID1 array and the LUKS volume with filesystems on both", () => {
+    assert.equal(marker("first rc="), "0", log);
+    assert.match(marker("md") ?? "", /MD_LEVEL=raid1 MD_DEVICES=2/);
+    assert.equal(marker("md-fs"), "mirror");
+  });
+
+  it("keeps both on a second run, and assembles and reopens them after they were stopped", () => {
+    assert.equal(marker("again rc="), "0", log);
+    assert.match(log, /keeping the existing RAID array/);
+    assert.match(log, /keeping the existing LUKS volume/);
+    assert.equal(marker("after-stop rc="), "0", log);
+  });
+
+  it("leaves a volume the same key opens again, with the filesystem inside", () => {
+    assert.equal(marker("reopened"), "inside", log);
+  });
+
+  it("writes the key to /etc/luks/<name> in the root when the root is there", () => {
+    assert.equal(marker("root-key"), "same");
+  });
+
+  it("never shows the key on the console", () => {
+    assert.ok(log.includes("FLINT-VM: first"), "the console was captured");
+    assert.equal(log.includes(KEY), false);
+  });
+});
