@@ -42,11 +42,27 @@ export async function planDisks(disks: Disk[], context: StageContext): Promise<D
     if (work.some((w) => w.device === device)) throw new (await import("../../errors")).FlintError(`the same disk as ${work.find((w) => w.device === device)!.where} (${device})`, `${where}.device`);
     const state = await readDiskState(device);
     const plan = planPartitions(disk, state, where);
+    await refuseChangesInUse(plan, device, where);
     if (logLevelEnabled("debug")) log.debug(`partition plan for ${device}: ${JSON.stringify(plan.actions)}`);
     const before = new Set((state.table?.partitions ?? []).map((p) => p.number));
     work.push({ where, configured: disk.device, device, plan, before });
   }
   return work;
+}
+
+/** As Ignition: never rewrite a disk in use itself, nor change a mounted or held partition. */
+async function refuseChangesInUse(plan: PartitionPlan, device: string, where: string): Promise<void> {
+  if (plan.ops.length === 0) return;
+  const { diskUsage } = await import("../../devices/usage");
+  const { FlintError } = await import("../../errors");
+  const usage = await diskUsage(device);
+  if (usage.diskInUse) throw new FlintError(`refusing to partition ${device}: the disk itself is mounted or in use`, where);
+  if (plan.ops.some((op) => op.op === "clear") && usage.activePartitions.size > 0) {
+    throw new FlintError(`refusing to wipe the table of ${device}: partition(s) ${[...usage.activePartitions].join(", ")} are mounted or in use`, `${where}.wipeTable`);
+  }
+  for (const op of plan.ops) {
+    if ("number" in op && usage.activePartitions.has(op.number)) throw new FlintError(`refusing to change partition ${op.number} of ${device}: it is mounted or in use`, where);
+  }
 }
 
 /** Applies one disk's plan and waits until its partitions are usable. */

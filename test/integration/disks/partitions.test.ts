@@ -3,6 +3,9 @@
 // mismatches, and bad input that must leave the disk untouched.
 
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { FlintError } from "../../../agent/errors";
 import { createLoopDisk, sh, type LoopDisk } from "../../helpers/loop";
 import { MiB, printTable, readTable, runStage, storageConfig } from "./helpers";
@@ -157,6 +160,28 @@ describe("disks stage: partitions", () => {
     const actions = await runStage(layout(), { dryRun: true });
     assert.deepEqual(actions.map((a) => a.target), [1, 2, 3].map((n) => disk.partition(n)));
     assert.throws(() => readTable(disk.device), /does not contain a recognized partition table/);
+  });
+
+  it("refuses to change a mounted partition, and to wipe the table under it", async () => {
+    await runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 1, label: "A", sizeMiB: 32 }, { number: 2, label: "B", sizeMiB: 32 }] }] }));
+    sh("mkfs.ext4", ["-q", "-F", disk.partition(2)]);
+    const mnt = mkdtempSync(join(tmpdir(), "flint-disks-mnt-"));
+    sh("mount", [disk.partition(2), mnt]);
+    try {
+      const before = printTable(disk.device);
+      await assert.rejects(
+        runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 2, label: "C", wipePartitionEntry: true }] }] })),
+        rejectsWith(/refusing to change partition 2 of \/dev\/loop\d+: it is mounted or in use/),
+      );
+      await assert.rejects(runStage(storageConfig({ disks: [{ device: disk.device, wipeTable: true, partitions: [] }] })), rejectsWith(/refusing to wipe the table/));
+      assert.equal(printTable(disk.device), before);
+      // A partition that is not in use can still change.
+      await runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 3, label: "NEW", sizeMiB: 8 }] }] }));
+      assert.match(printTable(disk.device), /NEW/);
+    } finally {
+      sh("umount", [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+    }
   });
 
   describe("bad input leaves the disk untouched", () => {
