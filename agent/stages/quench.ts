@@ -69,9 +69,9 @@ export async function findEspDevice(label = ESP_LABEL): Promise<string> {
 export async function openEspDevice(device: string, runDir = "/run/flint"): Promise<EspFiles> {
   const { mkdir } = await import("node:fs/promises");
   const mountpoint = await mkdir(runDir, { recursive: true }).then(() => mkdtemp(join(runDir, "esp-")));
-  const { mountVfat, unmount } = await import("../system/esp-mount");
+  const { mount, umount } = await import("../system/mount");
   try {
-    await mountVfat(device, mountpoint);
+    await mount(device, mountpoint, "vfat");
   } catch (e) {
     await rmdir(mountpoint).catch(() => undefined);
     const unsupported = e instanceof FlintError && /unknown filesystem type/.test(e.message);
@@ -85,7 +85,7 @@ export async function openEspDevice(device: string, runDir = "/run/flint"): Prom
   return directoryEsp(
     mountpoint,
     async () => {
-      await unmount(mountpoint);
+      await umount(mountpoint);
       await rm(mountpoint, { recursive: false, force: true }).catch(() => rmdir(mountpoint));
     },
     `${device} (mounted on ${mountpoint})`,
