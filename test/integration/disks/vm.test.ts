@@ -1,7 +1,9 @@
-// RAID1 and LUKS through the whole disks stage, in a QEMU guest running the
+// RAID1 and LUKS through the whole disks stage, and quench on a mounted vfat
+// ESP, in a QEMU guest running the
 // Debian kernel from /boot (which has md and device-mapper) with a small
 // initramfs holding node, the bundled agent and the real tools. This host's
-// own kernel has neither driver, so this is where those paths really run.
+// own kernel has none of md, device-mapper and vfat, so this is where those
+// paths really run.
 
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -42,9 +44,15 @@ cryptsetup close secret
 printf '%s' '${KEY}' > /tmp/key
 cryptsetup open --key-file /tmp/key /dev/vdc again && echo "FLINT-VM: reopened $(blkid -s LABEL -o value /dev/mapper/again)"
 echo "FLINT-VM: root-key $(cmp -s /tmp/key /tmp/root/etc/luks/secret && echo same)"
+mkfs.vfat -n EFI-SYSTEM /dev/vdd >/dev/null
+mkdir -p /mnt/esp && mount -t vfat /dev/vdd /mnt/esp && mkdir -p /mnt/esp/flatcar && touch /mnt/esp/flatcar/first_boot && umount /mnt/esp
+echo "flatcar.first_boot=detected" > /tmp/cmdline
+node /flint/flint.js quench --cmdline-file /tmp/cmdline; echo "FLINT-VM: quench rc=$?"
+mount -t vfat /dev/vdd /mnt/esp && echo "FLINT-VM: flags-left $(ls /mnt/esp/flatcar | wc -l) mounted-now $(grep -c /run/flint/esp /proc/mounts)"; umount /mnt/esp
+node /flint/flint.js quench --cmdline-file /tmp/cmdline; echo "FLINT-VM: quench-again rc=$?"
 `;
 
-describe("disks stage in a VM: RAID1 and LUKS", function () {
+describe("disks stage and quench in a VM: RAID1, LUKS, vfat ESP", function () {
   this.timeout(600_000);
   let work: string | undefined;
   let log = "";
@@ -57,14 +65,14 @@ describe("disks stage in a VM: RAID1 and LUKS", function () {
     execFileSync(join(REPO, "node_modules", ".bin", "esbuild"), ["agent/main.ts", "--bundle", "--platform=node", "--target=node20", "--format=cjs", "--log-level=warning", `--outfile=${bundle}`], { cwd: REPO });
     writeFileSync(join(work, "guest.sh"), GUEST);
     execFileSync(join(__dirname, "vm", "build-initramfs.sh"), [KVER, bundle, join(work, "guest.sh"), join(work, "initramfs.gz")]);
-    for (const d of ["a", "b", "c"]) {
+    for (const d of ["a", "b", "c", "d"]) {
       writeFileSync(join(work, `${d}.img`), "");
       truncateSync(join(work, `${d}.img`), 64 * 1024 * 1024);
     }
     const qemu = spawnSync(
       "timeout",
       ["500", "qemu-system-x86_64", "-accel", "tcg", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot", "-kernel", `/boot/vmlinuz-${KVER}`, "-initrd", join(work, "initramfs.gz"),
-        ...["a", "b", "c"].flatMap((d) => ["-drive", `file=${join(work!, `${d}.img`)},if=virtio,format=raw`]),
+        ...["a", "b", "c", "d"].flatMap((d) => ["-drive", `file=${join(work!, `${d}.img`)},if=virtio,format=raw`]),
         "-append", "console=ttyS0 panic=-1 quiet"],
       { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
     );
@@ -96,6 +104,16 @@ describe("disks stage in a VM: RAID1 and LUKS", function () {
 
   it("writes the key to /etc/luks/<name> in the root when the root is there", () => {
     assert.equal(marker("root-key"), "same");
+  });
+
+  it("quenches a real vfat ESP found by its EFI-SYSTEM label, mounting and unmounting it", () => {
+    assert.equal(marker("quench rc="), "0", log);
+    assert.equal(marker("flags-left"), "0 mounted-now 0");
+  });
+
+  it("fails a second quench of a detected first boot", () => {
+    assert.equal(marker("quench-again rc="), "1", log);
+    assert.match(log, /refusing to continue/);
   });
 
   it("never shows the key on the console", () => {
