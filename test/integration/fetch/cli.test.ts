@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { routes, startHttpServer, type TestServer } from "../../helpers/servers/http";
+
+/** Runs the built bundle without blocking this process (the test's servers must keep answering). */
+function flint(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["dist/flint.js", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (status) => resolve({ status, stderr }));
+  });
+}
+
+describe("flint fetch-offline / fetch from the built bundle", () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let server: TestServer | undefined;
+  before(() => {
+    const build = spawnSync(process.execPath, ["build.mjs"], { encoding: "utf8" });
+    assert.equal(build.status, 0, build.stderr);
+  });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "flint-fetch-cli-"));
+    env = { FLINT_SYSFS_ROOT: join(dir, "sys"), FLINT_LIB_DIR: join(dir, "lib"), FLINT_OEM_DIR: join(dir, "oem") };
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const args = (command: string, cmdline: string) => {
+    writeFileSync(join(dir, "cmdline"), cmdline);
+    return [command, "--cmdline-file", join(dir, "cmdline"), "--cache", join(dir, "run/config.json"), "--log-level", "debug"];
+  };
+
+  it("caches the QEMU fw_cfg config with fetch-offline, exit 0", async () => {
+    const fwCfg = join(dir, "sys/firmware/qemu_fw_cfg/by_name/opt/org.flatcar-linux/config");
+    mkdirSync(fwCfg, { recursive: true });
+    writeFileSync(join(fwCfg, "raw"), '{"ignition":{"version":"3.4.0"},"passwd":{"users":[{"name":"core","passwordHash":"$6$SECRETHASH"}]}}');
+    const result = await flint(args("fetch-offline", "flatcar.first_boot=detected flatcar.oem.id=qemu"), env);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(statSync(join(dir, "run/config.json")).mode & 0o777, 0o600);
+    assert.equal(JSON.parse(readFileSync(join(dir, "run/config.json"), "utf8")).passwd.users[0].name, "core");
+    assert.ok(!result.stderr.includes("SECRETHASH"));
+  });
+
+  it("defers a metadata platform to fetch, which then caches the config", async () => {
+    server = await startHttpServer(routes({ "/user-data/user-data": '{"ignition":{"version":"3.4.0"}}', "/v1.json": '{"hostname":"vultr-9","public-keys":[]}' }));
+    env.FLINT_VULTR_ENDPOINT = server.url;
+    const offline = await flint(args("fetch-offline", "flatcar.oem.id=vultr"), env);
+    assert.equal(offline.status, 0, offline.stderr);
+    assert.equal(existsSync(join(dir, "run/neednet")), true);
+    assert.equal(existsSync(join(dir, "run/config.json")), false);
+    const online = await flint(args("fetch", "flatcar.oem.id=vultr"), env);
+    assert.equal(online.status, 0, online.stderr);
+    const config = JSON.parse(readFileSync(join(dir, "run/config.json"), "utf8"));
+    assert.equal(config.storage.files[0].path, "/etc/hostname");
+  });
+
+  it("exits 1 naming the resource when a config cannot be fetched, 2 on a usage error", async () => {
+    server = await startHttpServer(routes({}));
+    const failed = await flint(args("fetch", `ignition.config.url=${server.url}/missing.ign`), { ...env });
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /missing\.ign: HTTP status 404 Not Found/);
+    const usage = await flint(["fetch", "--bogus"], env);
+    assert.equal(usage.status, 2);
+  });
+});
