@@ -49,15 +49,18 @@ export async function httpTry(source: string, options: HttpTry): Promise<Incomin
     throw new FlintError("not a valid URL", options.label);
   }
   let url = first;
+  let method = options.method;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const sameHost = url.host === first.host && url.protocol === first.protocol;
-    const response = await request(url, { ...options, headers: sameHost ? options.headers : undefined });
+    const response = await request(url, { ...options, method, headers: sameHost ? options.headers : undefined });
     const status = response.statusCode ?? 0;
     if (status >= 300 && status < 400 && response.headers.location) {
       response.resume();
       const next = new URL(response.headers.location, url);
       if (next.protocol !== "http:" && next.protocol !== "https:") throw new FlintError(`redirected to an unsupported scheme ${next.protocol}`, options.label);
       url = next;
+      // "See Other" means: fetch the new place with GET.
+      if (status === 303) method = "GET";
       continue;
     }
     if (status >= 200 && status < 300) return response;

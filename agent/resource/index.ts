@@ -5,6 +5,7 @@
 // Only this folder opens sockets; callers use only the exports here.
 
 import { createHash, randomBytes } from "node:crypto";
+import { constants } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
@@ -82,8 +83,9 @@ export async function fetchToFile(resource: Resource, path: string, options: Fet
   const temp = join(dirname(path), `.${basename(path)}.flint-${randomBytes(6).toString("hex")}`);
   try {
     const bytes = await fetchInto(resource, options, async () => {
-      // Each try starts the temporary file afresh.
-      const handle = await open(temp, "w", options.mode ?? 0o600);
+      // Each try starts the temporary file afresh, never through a link planted under its name.
+      await rm(temp, { force: true });
+      const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode ?? 0o600);
       let count = 0;
       return {
         stream: new Writable({
