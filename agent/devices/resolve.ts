@@ -53,3 +53,18 @@ export async function waitForDevices(paths: string[], timeoutMs = deviceTimeoutM
   const resolved = await Promise.all(paths.map((p) => waitForDevice(p, timeoutMs)));
   return new Map(paths.map((p, i) => [p, resolved[i]!]));
 }
+
+/**
+ * The device a config entry names, waited for; in a dry run (`flint plan`)
+ * not waited for, and undefined when it is not there (yet): an earlier step
+ * of the same plan may be what would create it.
+ */
+export async function deviceForStep(path: string, dryRun: boolean, where: string): Promise<string | undefined> {
+  if (dryRun) return resolveDevicePath(path);
+  try {
+    return await waitForDevice(path);
+  } catch (e) {
+    if (e instanceof FlintError) throw new FlintError(e.message, `${where} (${path})`);
+    throw e;
+  }
+}

@@ -2,7 +2,7 @@
 // when Ignition's reuse rules allow (right format, and label/uuid when given).
 
 import type { Filesystem, FilesystemFormat } from "../../config/types";
-import { waitForDevice } from "../../devices/resolve";
+import { deviceForStep } from "../../devices/resolve";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
 import type { StageContext } from "../context";
@@ -46,9 +46,11 @@ export async function makeFilesystems(filesystems: Filesystem[], context: StageC
   for (const [index, fs] of filesystems.entries()) {
     if (fs.format === undefined) continue; // only mounted or written to, never made
     const where = `storage.filesystems[${index}]`;
-    const device = await waitForDevice(fs.device).catch((e) => {
-      throw Object.assign(e, { where: `${where}.device (${fs.device})` });
-    });
+    const device = await deviceForStep(fs.device, context.dryRun, `${where}.device`);
+    if (device === undefined) {
+      context.actions.push({ kind: "mkfs", target: fs.device, detail: `create ${fs.format} (device not present yet)` });
+      continue;
+    }
     const found = await probe(device);
     const occupied = found.TYPE !== undefined || found.PTTYPE !== undefined;
     const wipe = fs.wipeFilesystem === true;

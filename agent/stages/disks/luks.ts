@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Luks } from "../../config/types";
-import { waitForDevice } from "../../devices/resolve";
+import { deviceForStep, waitForDevice } from "../../devices/resolve";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
 import type { StageContext } from "../context";
@@ -56,9 +56,12 @@ export async function createLuksVolumes(volumes: Luks[], context: StageContext, 
  * it needs device-mapper in the kernel, formatting does not.
  */
 export async function prepareLuksVolume(luks: Luks, where: string, context: StageContext, options: LuksOptions = {}): Promise<{ device: string; keyPath: string } | undefined> {
-  const device = await waitForDevice(luks.device!).catch((e) => {
-    throw Object.assign(e, { where: `${where}.device (${luks.device})` });
-  });
+  const device = await deviceForStep(luks.device!, context.dryRun, `${where}.device`);
+  if (device === undefined) {
+    context.actions.push({ kind: "luks", target: mapperPath(luks.name), detail: `format ${luks.device} (device not present yet)` });
+    context.actions.push({ kind: "luks-key", target: join(ROOT_KEY_DIR, luks.name) });
+    return undefined;
+  }
   const keyPath = join(options.keyDir ?? RUN_KEY_DIR, luks.name);
   const cryptsetup = await import("../../system/cryptsetup");
   const { probe } = await import("../../system/blkid");

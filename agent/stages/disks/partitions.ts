@@ -3,7 +3,8 @@
 // kernel and udev to show the new partitions.
 
 import type { Disk } from "../../config/types";
-import { waitForDevice, deviceTimeoutMs } from "../../devices/resolve";
+import { deviceForStep, resolveDevicePath, waitForDevice } from "../../devices/resolve";
+import { FlintError } from "../../errors";
 import { partitionNode } from "../../devices/partition-node";
 import { log, logLevelEnabled } from "../../log";
 import type { StageContext } from "../context";
@@ -33,13 +34,12 @@ export async function readDiskState(device: string): Promise<DiskState> {
 /** Resolves, reads and plans every disk; throws on the first problem, having changed nothing. */
 export async function planDisks(disks: Disk[], context: StageContext): Promise<DiskWork[]> {
   const work: DiskWork[] = [];
-  const timeout = context.dryRun ? 0 : deviceTimeoutMs();
   for (const [index, disk] of disks.entries()) {
     const where = `storage.disks[${index}]`;
-    const device = await waitForDevice(disk.device, timeout).catch((e) => {
-      throw Object.assign(e, { where: `${where}.device (${disk.device})` });
-    });
-    if (work.some((w) => w.device === device)) throw new (await import("../../errors")).FlintError(`the same disk as ${work.find((w) => w.device === device)!.where} (${device})`, `${where}.device`);
+    // A plan cannot be made without reading the disk, so even a dry run needs it (but does not wait).
+    const device = context.dryRun ? await resolveDevicePath(disk.device) : await deviceForStep(disk.device, false, `${where}.device`);
+    if (device === undefined) throw new FlintError("device not present; cannot plan its partitions", `${where}.device (${disk.device})`);
+    if (work.some((w) => w.device === device)) throw new FlintError(`the same disk as ${work.find((w) => w.device === device)!.where} (${device})`, `${where}.device`);
     const state = await readDiskState(device);
     const plan = planPartitions(disk, state, where);
     await refuseChangesInUse(plan, device, where);
@@ -54,7 +54,6 @@ export async function planDisks(disks: Disk[], context: StageContext): Promise<D
 async function refuseChangesInUse(plan: PartitionPlan, device: string, where: string): Promise<void> {
   if (plan.ops.length === 0) return;
   const { diskUsage } = await import("../../devices/usage");
-  const { FlintError } = await import("../../errors");
   const usage = await diskUsage(device);
   if (usage.diskInUse) throw new FlintError(`refusing to partition ${device}: the disk itself is mounted or in use`, where);
   if (plan.ops.some((op) => op.op === "clear") && usage.activePartitions.size > 0) {

@@ -2,7 +2,7 @@
 // already matches the config (same level, same number of members).
 
 import type { Raid } from "../../config/types";
-import { waitForDevice, waitForDevices } from "../../devices/resolve";
+import { deviceForStep, waitForDevice } from "../../devices/resolve";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
 import type { StageContext } from "../context";
@@ -53,7 +53,12 @@ export async function createRaids(raids: Raid[], context: StageContext): Promise
   for (const [index, raid] of raids.entries()) {
     const where = `storage.raid[${index}]`;
     const path = raidPath(raid.name);
-    const devices = [...(await waitForDevices(raid.devices ?? [])).values()];
+    const found = await Promise.all((raid.devices ?? []).map((d, i) => deviceForStep(d, context.dryRun, `${where}.devices[${i}]`)));
+    if (found.some((d) => d === undefined)) {
+      context.actions.push({ kind: "raid", target: path, detail: `create ${raid.level} over ${(raid.devices ?? []).join(", ")} (devices not present yet)` });
+      continue;
+    }
+    const devices = found as string[];
     const mdadm = await import("../../system/mdadm");
     let running = await mdadm.detail(path);
     if (!running && !context.dryRun) running = await tryAssemble(path, devices);

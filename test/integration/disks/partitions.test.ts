@@ -156,6 +156,67 @@ describe("disks stage: partitions", () => {
     assert.equal(sh("lsblk", ["-n", "-o", "NAME", disk.device]).includes("p3"), false);
   });
 
+  it("only records what it would do with dryRun, even for devices its own plan would create", async () => {
+    const config = layout();
+    config.storage!.filesystems = [{ device: disk.partition(3), format: "ext4", label: "root" }];
+    config.storage!.luks = [{ name: "plan-only", device: disk.partition(2) }];
+    const actions = await runStage(config, { dryRun: true });
+    assert.deepEqual(
+      actions.map((a) => [a.kind, a.target, a.detail?.replace(/ start=.*/, "")]),
+      [
+        ["partition", disk.partition(1), "create"],
+        ["partition", disk.partition(2), "create"],
+        ["partition", disk.partition(3), "create"],
+        ["luks", "/dev/mapper/plan-only", `format ${disk.partition(2)} (device not present yet)`],
+        ["luks-key", "/etc/luks/plan-only", undefined],
+        ["mkfs", disk.partition(3), "create ext4 (device not present yet)"],
+      ],
+    );
+    assert.throws(() => readTable(disk.device), /does not contain a recognized partition table/);
+  });
+
+  describe("shouldExist: false", () => {
+    beforeEach(async () => {
+      await runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 1, label: "KEEP", sizeMiB: 32 }, { number: 2, label: "GONE", sizeMiB: 32 }] }] }));
+    });
+
+    it("deletes the partition when wipePartitionEntry is set, leaving the others", async () => {
+      await runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 2, shouldExist: false, wipePartitionEntry: true }] }] }));
+      assert.deepEqual(readTable(disk.device).partitions.map((p) => p.label), ["KEEP"]);
+      assert.equal(sh("lsblk", ["-n", "-o", "NAME", disk.device]).includes("p2"), false, "the kernel dropped partition 2");
+    });
+
+    it("fails without wipePartitionEntry and leaves the table as it was", async () => {
+      const before = printTable(disk.device);
+      await assert.rejects(
+        runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 2, shouldExist: false }] }] })),
+        rejectsWith(/partition 2 exists but shouldExist is false and wipePartitionEntry is not set/, /partitions\[0\]/),
+      );
+      assert.equal(printTable(disk.device), before);
+    });
+
+    it("does nothing for a partition that does not exist", async () => {
+      const before = printTable(disk.device);
+      await runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 5, shouldExist: false }] }] }));
+      assert.equal(printTable(disk.device), before);
+    });
+  });
+
+  it("gives number 0 the next free number, after the numbered partitions", async () => {
+    await runStage(
+      storageConfig({ disks: [{ device: disk.device, partitions: [{ label: "FIRST-FREE", sizeMiB: 16 }, { number: 1, label: "ONE", sizeMiB: 16 }, { number: 3, label: "THREE", sizeMiB: 16 }] }] }),
+    );
+    const byNumber = Object.fromEntries(readTable(disk.device).partitions.map((p) => [p.number, p.label]));
+    assert.deepEqual(byNumber, { 1: "ONE", 2: "FIRST-FREE", 3: "THREE" });
+  });
+
+  it("replaces every partition with wipeTable", async () => {
+    await runStage(layout());
+    await runStage(storageConfig({ disks: [{ device: disk.device, wipeTable: true, partitions: [{ number: 1, label: "ONLY", sizeMiB: 8 }] }] }));
+    assert.deepEqual(readTable(disk.device).partitions.map((p) => [p.number, p.label]), [[1, "ONLY"]]);
+    assert.equal(sh("lsblk", ["-n", "-o", "NAME", disk.device]).includes("p3"), false);
+  });
+
   it("only records what it would do with dryRun", async () => {
     const actions = await runStage(layout(), { dryRun: true });
     assert.deepEqual(actions.map((a) => a.target), [1, 2, 3].map((n) => disk.partition(n)));
