@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
@@ -80,7 +80,8 @@ export async function fetchToBuffer(resource: Resource, options: FetchOptions = 
  * nothing is left at `path` (an existing file there stays as it was).
  */
 export async function fetchToFile(resource: Resource, path: string, options: FetchOptions & { mode?: number } = {}): Promise<{ bytes: number }> {
-  const temp = join(dirname(path), `.${basename(path)}.flint-${randomBytes(6).toString("hex")}`);
+  // The prefix is the one the files stage sweeps after a crash (agent/root/write.ts).
+  const temp = join(dirname(path), `.flint-tmp-fetch-${randomBytes(6).toString("hex")}`);
   try {
     const bytes = await fetchInto(resource, options, async () => {
       // Each try starts the temporary file afresh, never through a link planted under its name.
