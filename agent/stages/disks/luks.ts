@@ -94,7 +94,10 @@ export async function prepareLuksVolume(luks: Luks, where: string, context: Stag
     log.info(`formatting LUKS volume ${luks.name}`, { device, label: luks.label, uuid: luks.uuid });
     await cryptsetup.luksFormat({ device, keyFile: keyPath, label: luks.label, uuid: luks.uuid, options: luks.options ?? [] });
   }
-  await copyKeyIntoRoot(context.root, luks.name, key);
+  if (await rootIsThere(context.root)) {
+    await copyKeyIntoRoot(context.root, luks.name, key);
+    await addCrypttabEntry(context.root, luks, (await probe(device)).UUID ?? "");
+  }
   return { device, keyPath };
 }
 
@@ -113,14 +116,51 @@ export async function openLuksVolume(luks: Luks, device: string, keyPath: string
   await waitForDevice(mapper);
 }
 
+async function rootIsThere(root: string): Promise<boolean> {
+  return stat(join(root, "etc")).then((s) => s.isDirectory(), () => false);
+}
+
 /**
- * The installed system needs the key to unlock the volume at every boot. In
- * the initramfs the root is not mounted yet during the disks stage; the key
- * stays in /run and the files stage copies it. When the root is already there
- * (`flint apply --root DIR`), it is written now.
+ * The installed system needs the key to unlock the volume at every boot, and
+ * a crypttab line naming it. In the initramfs the root is not mounted yet
+ * during the disks stage, so the key waits in /run; `persistLuksVolumes`
+ * puts keys and crypttab lines into the root once it is mounted. When the
+ * root is already there (`flint apply --root DIR`), the disks stage does it.
  */
+export async function persistLuksVolumes(volumes: Luks[], root: string, options: LuksOptions = {}): Promise<void> {
+  const { readFile } = await import("node:fs/promises");
+  const { probe } = await import("../../system/blkid");
+  for (const luks of volumes) {
+    const key = await readFile(join(options.keyDir ?? RUN_KEY_DIR, luks.name)).catch(() => undefined);
+    if (!key) throw new FlintError(`no key for LUKS volume ${luks.name} in ${options.keyDir ?? RUN_KEY_DIR}; did the disks stage run?`, "storage.luks");
+    await copyKeyIntoRoot(root, luks.name, key);
+    const device = await waitForDevice(luks.device!);
+    await addCrypttabEntry(root, luks, (await probe(device)).UUID ?? "");
+  }
+}
+
+/** Adds or replaces the volume's line in <root>/etc/crypttab (Ignition's format). */
+async function addCrypttabEntry(root: string, luks: Luks, uuid: string): Promise<void> {
+  if (!uuid) throw new FlintError(`cannot read the LUKS uuid of ${luks.device}`, "storage.luks");
+  const { readFile } = await import("node:fs/promises");
+  const { ensureDirectory, createTempFile, commitTempFile } = await import("../../root/write");
+  const etc = await ensureDirectory(root, "/etc");
+  const path = join(etc, "crypttab");
+  const old = await readFile(path, "utf8").catch(() => "");
+  const options = ["luks", ...(luks.discard ? ["discard"] : [])].join(",");
+  const line = `${luks.name} UUID=${uuid} ${join(ROOT_KEY_DIR, luks.name)} ${options}`;
+  const kept = old.split("\n").filter((l) => l !== "" && l.split(/\s+/)[0] !== luks.name);
+  const temp = await createTempFile(etc);
+  try {
+    await temp.handle.writeFile([...kept, line].join("\n") + "\n");
+  } finally {
+    await temp.handle.close();
+  }
+  await commitTempFile(temp.path, path, 0o644, { uid: 0, gid: 0 });
+}
+
+/** Writes the key to /etc/luks/<name> in the root, 0600, atomically. */
 async function copyKeyIntoRoot(root: string, name: string, key: Buffer): Promise<void> {
-  if (!(await stat(join(root, "etc")).then((s) => s.isDirectory(), () => false))) return;
   const { ensureDirectory, createTempFile, commitTempFile } = await import("../../root/write");
   const dir = await ensureDirectory(root, ROOT_KEY_DIR);
   await chmod(dir, 0o700);

@@ -83,6 +83,19 @@ describe("disks stage: LUKS", () => {
       assert.equal(statSync(rootKey).mode & 0o777, 0o600);
       assert.ok(unlocks(disk.device, rootKey));
       assert.deepEqual(ctx.actions.map((a: { kind: string }) => a.kind), ["luks", "luks-key"]);
+      assert.equal(readFileSync(join(root, "etc", "crypttab"), "utf8"), `${name} UUID=${blkid(disk.device).UUID} /etc/luks/${name} luks\n`);
+    });
+
+    it("puts the key and a crypttab line into a root mounted later (persistLuksVolumes)", async () => {
+      const luks = volume({ keyFile: { source: KEY_URL }, discard: true });
+      await prepare(luks, "storage.luks[0]", context(), { keyDir });
+      const root = join(work, "later-root");
+      mkdirSync(join(root, "etc"), { recursive: true });
+      writeFileSync(join(root, "etc", "crypttab"), `other UUID=1234 none luks\n${name} UUID=stale /etc/luks/${name} luks\n`);
+      const { persistLuksVolumes } = await import("../../../agent/stages/disks/luks");
+      await persistLuksVolumes([luks], root, { keyDir });
+      assert.equal(readFileSync(join(root, "etc", "luks", name), "utf8"), KEY);
+      assert.equal(readFileSync(join(root, "etc", "crypttab"), "utf8"), `other UUID=1234 none luks\n${name} UUID=${blkid(disk.device).UUID} /etc/luks/${name} luks,discard\n`);
     });
 
     it("keeps an existing volume that the key file unlocks", async () => {
