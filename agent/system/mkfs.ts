@@ -53,5 +53,11 @@ export function mkfsCommand(format: MkfsFormat, device: string, o: MkfsOptions):
 
 export async function makeFilesystem(format: MkfsFormat, device: string, options: MkfsOptions): Promise<void> {
   const [cmd, args] = mkfsCommand(format, device, options);
-  await run(cmd, args);
+  try {
+    await run(cmd, args);
+  } catch (e) {
+    // mkfs tools follow their one-line reason with pages of usage text: keep the reason.
+    if (e instanceof FlintError) throw new FlintError(e.message.split("\n")[0]!, e.where);
+    throw e;
+  }
 }
