@@ -143,6 +143,15 @@ describe("disks stage: filesystems", () => {
       assert.equal(readMarker(), "written before");
     });
 
+    it("reports a failing mkfs by its one-line reason and the command", async () => {
+      await assert.rejects(runStage(fs({ format: "xfs", wipeFilesystem: true })), (e: unknown) => {
+        assert.ok(e instanceof FlintError);
+        assert.equal(e.message, "mkfs.xfs failed (exit status 1): Filesystem must be larger than 300MB.");
+        assert.match(e.where ?? "", /^mkfs\.xfs -f -L data \/dev\/loop\d+$/);
+        return true;
+      });
+    });
+
     it("fails for format none on a device that holds a filesystem, and wipes it with wipeFilesystem", async () => {
       await assert.rejects(runStage(storageConfig({ filesystems: [{ device: disk.device, format: "none" }] })), /already holds ext4 and the format is none/);
       await runStage(storageConfig({ filesystems: [{ device: disk.device, format: "none", wipeFilesystem: true }] }));
