@@ -19,6 +19,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { median } from "../lib/measure.mjs";
 import { fmtBytes, ratio, row } from "../lib/report.mjs";
 
 export const title = "boot";
@@ -43,6 +44,23 @@ export async function measure(ctx) {
     rows.push(row("6", what, { ms: first.ms }, { ms: later.ms }, { text: `Flint adds ${((first.ms - later.ms) / 1000).toFixed(1)} s` }));
   }
 
+  if (!first.na) {
+    const stages = flintStages(readFileSync(join(ctx.repo, FIRST_LOG), "utf8"));
+    data.firstBootStages = stages;
+    if (stages.length) {
+      const total = stages.reduce((sum, s) => sum + s.ms, 0);
+      const startups = stages.filter((s) => s.startupMs !== undefined).map((s) => s.startupMs);
+      const startupMedian = median(startups);
+      data.firstBootStagesTotalMs = total;
+      data.firstBootStageStartupMedianMs = startupMedian;
+      rows.push(
+        row("6", `first boot: ${stages.length} Flint units, start → finish, summed`, { ms: total }, null, {
+          text: startups.length ? `start-up before a stage's first line: ${(startupMedian / 1000).toFixed(1)} s (median of ${startups.length})` : "",
+        }),
+      );
+    }
+  }
+
   const sizes = initramfsSizes(ctx);
   Object.assign(data, { initramfs: sizes });
   const sizeWhat = "initramfs with vs without the Flint module";
@@ -65,6 +83,33 @@ export function switchRootMs(consoleText) {
   if (banners.length >= 2) return stamp(banners[1]);
   const stop = lines.find((l) => /^\[\s*\d+\.\d+\] systemd-journald\[\d+\]: Received SIGTERM from PID 1 \(systemd\)/.test(l));
   return stop ? stamp(stop) : null;
+}
+
+/**
+ * Each Flint unit's run on one console: from systemd's "Starting flint-X" to
+ * its "Finished flint-X", and, for the stages that announce themselves first
+ * ("stage disks root=/sysroot"), from "Starting" to that line: Node's
+ * start-up plus loading the command, what a stage pays before doing anything.
+ */
+export function flintStages(consoleText) {
+  const stampOf = (line) => Number(/^\[\s*(\d+\.\d+)\]/.exec(line)?.[1]) * 1000;
+  const stages = [];
+  const open = new Map();
+  for (const line of consoleText.split("\n")) {
+    const started = /^\[\s*\d+\.\d+\] systemd\[1\]: Starting (flint-[\w@.-]+)\.service/.exec(line);
+    const finished = /^\[\s*\d+\.\d+\] systemd\[1\]: Finished (flint-[\w@.-]+)\.service/.exec(line);
+    const logged = /^\[\s*\d+\.\d+\] flint\[\d+\]: flint\[info\]: stage \w+ /.exec(line);
+    if (started && !started[1].startsWith("flint-test")) open.set(started[1], { unit: started[1], start: stampOf(line) });
+    else if (finished && open.has(finished[1])) {
+      const stage = open.get(finished[1]);
+      open.delete(finished[1]);
+      stages.push({ unit: stage.unit, ms: stampOf(line) - stage.start, startupMs: stage.firstLine !== undefined ? stage.firstLine - stage.start : undefined });
+    } else if (logged) {
+      // The one stage running (they run one after another) gets its announcement.
+      for (const stage of open.values()) if (stage.firstLine === undefined) stage.firstLine = stampOf(line);
+    }
+  }
+  return stages;
 }
 
 function readSwitchRoot(path) {

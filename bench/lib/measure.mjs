@@ -14,14 +14,14 @@ const scratch = mkdtempSync(join(tmpdir(), "flint-bench-measure-"));
 process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
 
 /**
- * Runs `cmd args` once and returns { ms, rssKiB, code, stderr }.
+ * Runs `cmd args` once and returns { ms, rssKiB, cpuMs, code, stderr }.
  * With `rss: false` the command runs directly (no GNU time in between), so
  * its wall time carries no wrapper cost; use that for figures of a few ms.
  */
 export function runOnce(cmd, args, { rss = true, cwd, env, input } = {}) {
   const useTime = rss && HAVE_GNU_TIME;
   const rssFile = join(scratch, "rss");
-  const [file, argv] = useTime ? [GNU_TIME, ["-f", "%M", "-o", rssFile, cmd, ...args]] : [cmd, args];
+  const [file, argv] = useTime ? [GNU_TIME, ["-f", "%M %U %S", "-o", rssFile, cmd, ...args]] : [cmd, args];
   const start = process.hrtime.bigint();
   const result = spawnSync(file, argv, {
     cwd,
@@ -33,15 +33,18 @@ export function runOnce(cmd, args, { rss = true, cwd, env, input } = {}) {
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.error) throw result.error;
   let rssKiB = null;
+  let cpuMs = null;
   if (useTime) {
     // GNU time writes "Command exited with non-zero status N" before the format line.
-    const lines = readFileSync(rssFile, "utf8").trim().split("\n");
-    rssKiB = Number(lines.at(-1));
-    if (!Number.isFinite(rssKiB)) rssKiB = null;
+    const [maxrss, user, sys] = readFileSync(rssFile, "utf8").trim().split("\n").at(-1).split(" ").map(Number);
+    rssKiB = Number.isFinite(maxrss) ? maxrss : null;
+    // User + system CPU seconds (10 ms resolution): what the child itself burnt, waiting excluded.
+    cpuMs = Number.isFinite(user) && Number.isFinite(sys) ? (user + sys) * 1000 : null;
   }
   return {
     ms,
     rssKiB,
+    cpuMs,
     code: result.status ?? 128 + (result.signal ? 1 : 0),
     signal: result.signal,
     stdout: result.stdout?.toString() ?? "",
@@ -98,6 +101,7 @@ export function alternate(contenders, runs, { warmup = true } = {}) {
         ms: median(list.map((r) => r.ms)),
         rssKiB: median(list.map((r) => r.rssKiB)),
         instructions: median(list.map((r) => r.instructions)),
+        cpuMs: median(list.map((r) => r.cpuMs)),
         runs: list.length,
         msAll: list.map((r) => round2(r.ms)),
       },
