@@ -18,8 +18,9 @@ const KEY = "open sesame";
 const CONFIG = {
   ignition: { version: "3.4.0" },
   storage: {
-    raid: [{ name: "data", level: "raid1", devices: ["/dev/vda", "/dev/vdb"] }],
-    luks: [{ name: "secret", device: "/dev/vdc", label: "locked", keyFile: { source: `data:,${encodeURIComponent(KEY)}` }, options: ["--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000"] }],
+    // Loop devices the guest attaches before running Flint (/dev/loop0 and /dev/loop1).
+    raid: [{ name: "data", level: "raid1", devices: ["/dev/loop0", "/dev/loop1"] }],
+    luks: [{ name: "secret", device: "/dev/vda", label: "locked", keyFile: { source: `data:,${encodeURIComponent(KEY)}` }, options: ["--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000"] }],
     filesystems: [
       { device: "/dev/md/data", format: "ext4", label: "mirror" },
       { device: "/dev/mapper/secret", format: "ext4", label: "inside" },
@@ -33,6 +34,8 @@ cat > /tmp/c.ign <<'JSON'
 ${JSON.stringify(CONFIG)}
 JSON
 mkdir -p /tmp/root/etc
+for i in 0 1; do truncate -s 48M /run/raid$i.img; /usr/bin/losetup /dev/loop$i /run/raid$i.img; done
+echo "FLINT-VM: loops $(/usr/bin/losetup -l -n -O NAME | sort | tr '\n' ' ')"
 apply() { node /flint/flint.js apply --config /tmp/c.ign --root /tmp/root --stages disks; echo "FLINT-VM: $1 rc=$?"; }
 apply first
 apply again
@@ -42,13 +45,13 @@ echo "FLINT-VM: md $(mdadm --detail --export /dev/md/data | grep -E '^MD_(LEVEL|
 echo "FLINT-VM: md-fs $(blkid -s LABEL -o value /dev/md/data)"
 cryptsetup close secret
 printf '%s' '${KEY}' > /tmp/key
-cryptsetup open --key-file /tmp/key /dev/vdc again && echo "FLINT-VM: reopened $(blkid -s LABEL -o value /dev/mapper/again)"
+cryptsetup open --key-file /tmp/key /dev/vda again && echo "FLINT-VM: reopened $(blkid -s LABEL -o value /dev/mapper/again)"
 echo "FLINT-VM: root-key $(cmp -s /tmp/key /tmp/root/etc/luks/secret && echo same)"
-mkfs.vfat -n EFI-SYSTEM /dev/vdd >/dev/null
-mkdir -p /mnt/esp && mount -t vfat /dev/vdd /mnt/esp && mkdir -p /mnt/esp/flatcar && touch /mnt/esp/flatcar/first_boot && umount /mnt/esp
+mkfs.vfat -n EFI-SYSTEM /dev/vdb >/dev/null
+mkdir -p /mnt/esp && mount -t vfat /dev/vdb /mnt/esp && mkdir -p /mnt/esp/flatcar && touch /mnt/esp/flatcar/first_boot && umount /mnt/esp
 echo "flatcar.first_boot=detected" > /tmp/cmdline
 node /flint/flint.js quench --cmdline-file /tmp/cmdline; echo "FLINT-VM: quench rc=$?"
-mount -t vfat /dev/vdd /mnt/esp && echo "FLINT-VM: flags-left $(ls /mnt/esp/flatcar | wc -l) mounted-now $(grep -c /run/flint/esp /proc/mounts)"; umount /mnt/esp
+mount -t vfat /dev/vdb /mnt/esp && echo "FLINT-VM: flags-left $(ls /mnt/esp/flatcar | wc -l) mounted-now $(grep -c /run/flint/esp /proc/mounts)"; umount /mnt/esp
 node /flint/flint.js quench --cmdline-file /tmp/cmdline; echo "FLINT-VM: quench-again rc=$?"
 `;
 
@@ -65,14 +68,14 @@ describe("disks stage and quench in a VM: RAID1, LUKS, vfat ESP", function () {
     execFileSync(join(REPO, "node_modules", ".bin", "esbuild"), ["agent/main.ts", "--bundle", "--platform=node", "--target=node20", "--format=cjs", "--log-level=warning", `--outfile=${bundle}`], { cwd: REPO });
     writeFileSync(join(work, "guest.sh"), GUEST);
     execFileSync(join(__dirname, "vm", "build-initramfs.sh"), [KVER, bundle, join(work, "guest.sh"), join(work, "initramfs.gz")]);
-    for (const d of ["a", "b", "c", "d"]) {
+    for (const d of ["c", "d"]) {
       writeFileSync(join(work, `${d}.img`), "");
       truncateSync(join(work, `${d}.img`), 64 * 1024 * 1024);
     }
     const qemu = spawnSync(
       "timeout",
       ["500", "qemu-system-x86_64", "-accel", "tcg", "-m", "1024", "-smp", "2", "-nographic", "-no-reboot", "-kernel", `/boot/vmlinuz-${KVER}`, "-initrd", join(work, "initramfs.gz"),
-        ...["a", "b", "c", "d"].flatMap((d) => ["-drive", `file=${join(work!, `${d}.img`)},if=virtio,format=raw`]),
+        ...["c", "d"].flatMap((d) => ["-drive", `file=${join(work!, `${d}.img`)},if=virtio,format=raw`]),
         "-append", "console=ttyS0 panic=-1 quiet"],
       { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
     );
@@ -85,7 +88,8 @@ describe("disks stage and quench in a VM: RAID1, LUKS, vfat ESP", function () {
 
   const marker = (name: string) => new RegExp(`^FLINT-VM: ${name}(.*)$`, "m").exec(log)?.[1]?.trim();
 
-  it("creates the RAID1 array and the LUKS volume with filesystems on both", () => {
+  it("creates the RAID1 array over two loop devices and the LUKS volume, with filesystems on both", () => {
+    assert.equal(marker("loops"), "/dev/loop0 /dev/loop1", log);
     assert.equal(marker("first rc="), "0", log);
     assert.match(marker("md") ?? "", /MD_LEVEL=raid1 MD_DEVICES=2/);
     assert.equal(marker("md-fs"), "mirror");

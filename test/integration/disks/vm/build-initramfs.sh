@@ -22,12 +22,12 @@ copy_with_libs() {
 }
 
 cp /bin/busybox "$work/bin/busybox"
-copy_with_libs node sgdisk sfdisk lsblk blkid partx wipefs mkfs.ext4 mke2fs mkfs.vfat mdadm cryptsetup
+copy_with_libs node sgdisk sfdisk lsblk blkid partx wipefs mkfs.ext4 mke2fs mkfs.vfat mdadm cryptsetup losetup
 [ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$work/etc/"
 
 # Kernel modules in dependency order, loaded by /init with insmod.
 : > "$work/modules.order"
-for m in virtio_pci virtio_blk md_mod raid1 dm_mod dm_crypt xts ecb algif_skcipher algif_hash vfat nls_cp437 nls_utf8 nls_ascii; do
+for m in virtio_pci virtio_blk loop md_mod raid1 dm_mod dm_crypt xts ecb algif_skcipher algif_hash vfat nls_cp437 nls_utf8 nls_ascii; do
   modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }' | while read -r ko; do
     dest="$work/modules/$(basename "$ko")"
     if [ ! -e "$dest" ]; then
