@@ -1,7 +1,7 @@
 // Quench: clear the "first boot" flag on the EFI System Partition so that the
 // next boot is an ordinary one. Runs last, after every stage succeeded.
 
-import { mkdtemp, rm, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdtemp, rmdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { FlintError } from "../errors";
 import { log } from "../log";
@@ -86,7 +86,7 @@ export async function openEspDevice(device: string, runDir = "/run/flint"): Prom
     mountpoint,
     async () => {
       await umount(mountpoint);
-      await rm(mountpoint, { recursive: false, force: true }).catch(() => rmdir(mountpoint));
+      await rmdir(mountpoint);
     },
     `${device} (mounted on ${mountpoint})`,
   );
