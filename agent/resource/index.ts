@@ -76,10 +76,10 @@ export async function fetchToBuffer(resource: Resource, options: FetchOptions = 
 
 /**
  * Streams a resource into `path`: written to a temporary name beside it,
- * synced, and renamed over `path` only once the hash matched. On failure
+ * synced (unless `sync: false`), and renamed over `path` only once the hash matched. On failure
  * nothing is left at `path` (an existing file there stays as it was).
  */
-export async function fetchToFile(resource: Resource, path: string, options: FetchOptions & { mode?: number } = {}): Promise<{ bytes: number }> {
+export async function fetchToFile(resource: Resource, path: string, options: FetchOptions & { mode?: number; sync?: boolean } = {}): Promise<{ bytes: number }> {
   // The prefix is the one the files stage sweeps after a crash (agent/root/write.ts).
   const temp = join(dirname(path), `.flint-tmp-fetch-${randomBytes(6).toString("hex")}`);
   try {
@@ -96,7 +96,8 @@ export async function fetchToFile(resource: Resource, path: string, options: Fet
           },
         }),
         finish: async () => {
-          await handle.sync();
+          // A caller that flushes a whole batch itself (the files stage) skips this fsync.
+          if (options.sync !== false) await handle.sync();
           await handle.close();
           return count;
         },

@@ -8,6 +8,7 @@ import { FlintError } from "../../errors";
 import { DEFAULT_FILE_CAP, fetchToFile, settingsFromConfig } from "../../resource/index";
 import { findUser } from "../../root/accounts";
 import { canonicalRoot } from "../../root/resolve";
+import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
 import { applyKernelArguments } from "./kargs";
 import { applyEntry, checkPaths, independentSteps, orderEntries, storageEntries, type NodeWriter } from "./nodes";
@@ -64,14 +65,48 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
     ctx,
     sweeps: new Map(),
     announced: new Set(),
+    batch: new CommitBatch(async (path) => (await import("../../system/sync")).syncFilesystem(path)),
+    dirs: new Map(),
+    ids: new Map(),
     fetch: async (resource: Resource, hostPath: string, label: string) => {
-      await fetchToFile(resource, hostPath, { ...settings, maxBytes: DEFAULT_FILE_CAP, label });
+      // Not synced here: the batch flushes the whole filesystem once.
+      await fetchToFile(resource, hostPath, { ...settings, maxBytes: DEFAULT_FILE_CAP, label, sync: false });
     },
   };
-  // Independent entries are written several at a time: each file is synced
-  // before its rename, and syncs overlap well. A plan stays sequential so
+  // Independent entries are written several at a time, each to a temporary
+  // name; then the step's batch is made durable and renamed into place
+  // before the next step, which may build on it. A plan stays sequential so
   // that its lines come out in a stable order.
   const width = ctx.dryRun ? 1 : CONCURRENT_WRITES;
-  for (const step of independentSteps(orderEntries(entries))) await inParallel(step, width, (entry) => applyEntry(writer, entry));
-  await applyUnits(writer, config.systemd?.units ?? []);
+  let failed = true;
+  try {
+    for (const step of independentSteps(orderEntries(entries))) {
+      await committing(writer, () => inParallel(step, width, (entry) => applyEntry(writer, entry)));
+    }
+    await committing(writer, () => applyUnits(writer, config.systemd?.units ?? []));
+    failed = false;
+  } finally {
+    // The last renames reach the disk; after a failure, its error is the one that counts.
+    if (!ctx.dryRun) await writer.batch.settle().catch((e) => {
+      if (!failed) throw e;
+    });
+  }
 };
+
+/**
+ * Runs `work`, then flushes the batch it filled. When `work` fails, what it
+ * finished is still committed (the record already lists it) and the failure
+ * is thrown. Names looked up in the root are looked up afresh afterwards, in
+ * case the batch wrote /etc/passwd or /etc/group.
+ */
+async function committing(w: NodeWriter, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (e) {
+    await w.batch.flush().catch(() => w.batch.discard());
+    throw e;
+  } finally {
+    w.ids.clear();
+  }
+  await w.batch.flush();
+}

@@ -4,9 +4,9 @@
 // by name from the root's own passwd and group files.
 
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, type Stats } from "node:fs";
+import { createReadStream, createWriteStream, lstatSync, readFileSync, type Stats } from "node:fs";
 import { readFile, readlink, rm } from "node:fs/promises";
-import { fetchToBuffer } from "../../resource/index";
+import { DEFAULT_FILE_CAP, decodeDataUrl, fetchToBuffer, verifyHash } from "../../resource/index";
 import { posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Directory, File, Link, NodeGroup, NodeUser, Resource } from "../../config/types";
@@ -14,14 +14,16 @@ import { FlintError } from "../../errors";
 import { gidOf, uidOf } from "../../root/accounts";
 import { inspectInRoot } from "../../root/resolve";
 import {
-  commitTempFile,
   createTempFile,
+  finishTempFileSync,
+  tempSymlinkSync,
+  writeTempFileSync,
+  type CommitBatch,
   ensureDirectory,
   lstatOrUndefined,
   makeOneDirectory,
   removeNode,
   replaceWithHardLink,
-  replaceWithSymlink,
   setOwnerAndMode,
   sweepTempFiles,
   type Ownership,
@@ -47,6 +49,24 @@ export interface NodeWriter {
   sweeps: Map<string, Promise<void>>;
   /** Directories already announced as created (several entries may share a parent). */
   announced: Set<string>;
+  /**
+   * New files and symlinks wait here, complete under temporary names, until
+   * the caller flushes the batch (once per step of independent entries).
+   */
+  batch: CommitBatch;
+  /**
+   * Parent directories this run created or walked, by path in the root, with
+   * their host paths. Emptied whenever the run replaces a directory or a
+   * symlink, since a cached path may lead through it.
+   */
+  dirs: Map<string, string>;
+  /** Owner ids looked up by name in the root (`u:NAME`, `g:NAME`). */
+  ids: Map<string, Promise<number>>;
+}
+
+/** Forgets cached paths when `existing` (about to be replaced) may be on one of them. */
+function replacing(w: NodeWriter, existing: Stats | undefined): void {
+  if (existing && (existing.isDirectory() || existing.isSymbolicLink())) w.dirs.clear();
 }
 
 /** Every directory, file and link of the config, with its JSON path for messages. */
@@ -118,14 +138,20 @@ interface Placed {
 /** Creates the parents (root:root 0755) and says what is at the path now. */
 async function place(w: NodeWriter, path: string): Promise<Placed> {
   const { ctx } = w;
-  const parent = await ensureDirectory(ctx.root, posix.dirname(path), {
-    dryRun: ctx.dryRun,
-    created: (p) => {
-      if (w.announced.has(p)) return;
-      w.announced.add(p);
-      record(ctx, "mkdir", p, "mode=0755 owner=0:0");
-    },
-  });
+  const dir = posix.dirname(path);
+  let parent = w.dirs.get(dir);
+  if (parent === undefined) {
+    parent = await ensureDirectory(ctx.root, dir, {
+      dryRun: ctx.dryRun,
+      created: (p) => {
+        if (w.announced.has(p)) return;
+        w.announced.add(p);
+        record(ctx, "mkdir", p, "mode=0755 owner=0:0");
+      },
+    });
+    // A plan creates nothing, so a would-be path is not worth keeping.
+    if (!ctx.dryRun) w.dirs.set(dir, parent);
+  }
   if (!ctx.dryRun) {
     let sweep = w.sweeps.get(parent);
     if (!sweep) {
@@ -135,14 +161,32 @@ async function place(w: NodeWriter, path: string): Promise<Placed> {
     await sweep;
   }
   const host = posix.join(parent, posix.basename(path));
-  return { host, existing: await lstatOrUndefined(host).catch(() => undefined) };
+  // Synchronous: one system call costs less than a trip through the thread pool.
+  let existing: Stats | undefined;
+  try {
+    existing = lstatSync(host, { throwIfNoEntry: false });
+  } catch {
+    existing = undefined;
+  }
+  return { host, existing };
 }
 
 /** Owner from the config (ids, or names looked up in the root), else `fallback`. */
 async function ownership(w: NodeWriter, user: NodeUser | undefined, group: NodeGroup | undefined, where: string, fallback: Ownership): Promise<{ owner: Ownership; shown: string }> {
-  const [uid, uidShown] = await ownerId(w, user, fallback.uid, (name) => uidOf(w.ctx.root, name, `${where}.user.name`));
-  const [gid, gidShown] = await ownerId(w, group, fallback.gid, (name) => gidOf(w.ctx.root, name, `${where}.group.name`));
+  const [uid, uidShown] = await ownerId(w, user, fallback.uid, (name) => lookupOnce(w, `u:${name}`, () => uidOf(w.ctx.root, name, `${where}.user.name`)));
+  const [gid, gidShown] = await ownerId(w, group, fallback.gid, (name) => lookupOnce(w, `g:${name}`, () => gidOf(w.ctx.root, name, `${where}.group.name`)));
   return { owner: { uid, gid }, shown: `${uidShown}:${gidShown}` };
+}
+
+/** Each name is looked up in the root's passwd or group file once per run (a failed lookup is tried again). */
+function lookupOnce(w: NodeWriter, key: string, lookup: () => Promise<number>): Promise<number> {
+  let id = w.ids.get(key);
+  if (!id) {
+    id = lookup();
+    w.ids.set(key, id);
+    id.catch(() => w.ids.delete(key));
+  }
+  return id;
 }
 
 /** One id and how to show it; -1 (unknown) only in a plan, for a name this config creates. */
@@ -195,6 +239,7 @@ async function applyDirectory(w: NodeWriter, dir: Directory, where: string): Pro
   record(ctx, existing ? "replace" : "mkdir", dir.path, `mode=${octal(mode)} owner=${shown}`);
   w.announced.add(dir.path);
   if (ctx.dryRun) return;
+  replacing(w, existing);
   if (existing) await removeNode(host);
   await makeOneDirectory(host, mode, owner);
 }
@@ -231,6 +276,22 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
   }
 
   const dir = posix.dirname(host);
+  const inline = hasSource && appends.length === 0 && !keepExisting ? inlineContents(file.contents!, `${where}.contents`) : undefined;
+  if (inline) {
+    // Inline contents are already in memory: compare, then write them in one go.
+    if (existing?.isFile() && existing.size === inline.length && inline.equals(readFileSync(host))) {
+      return fixMetadata(w, file.path, host, existing, owner, shown, mode);
+    }
+    if (existing && !file.overwrite) {
+      throw new FlintError(`${file.path} already exists with other contents (set overwrite: true to replace it)`, where);
+    }
+    record(ctx, existing ? "replace" : "create", file.path, detail);
+    replacing(w, existing);
+    if (existing?.isDirectory()) await removeNode(host);
+    w.batch.add(writeTempFileSync(dir, inline, mode, owner), host);
+    return;
+  }
+
   const temp = await createTempFile(dir);
   await temp.handle.close();
   try {
@@ -247,12 +308,27 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
       throw new FlintError(`${file.path} already exists with other contents (set overwrite: true to replace it)`, where);
     }
     record(ctx, existing ? (keepExisting ? "append" : "replace") : "create", file.path, detail);
+    replacing(w, existing);
     if (existing?.isDirectory()) await removeNode(host);
-    await commitTempFile(temp.path, host, mode, owner);
+    finishTempFileSync(temp.path, mode, owner);
+    w.batch.add(temp.path, host);
   } catch (e) {
     await rm(temp.path, { force: true });
     throw e;
   }
+}
+
+/**
+ * Uncompressed `data:` contents, decoded and checked against the size cap and
+ * the verification hash; undefined for any other source (fetched as a stream).
+ */
+function inlineContents(contents: Resource, label: string): Buffer | undefined {
+  const source = contents.source!;
+  if (contents.compression || !/^data:/i.test(source)) return undefined;
+  const data = decodeDataUrl(source, label);
+  if (data.length > DEFAULT_FILE_CAP) throw new FlintError(`larger than the ${DEFAULT_FILE_CAP}-byte limit`, label);
+  verifyHash(data, contents.verification?.hash, label);
+  return data;
 }
 
 /** For a plan: whether the file holds the inline contents; undefined when they are not inline. */
@@ -310,6 +386,7 @@ async function applyLink(w: NodeWriter, link: Link, where: string): Promise<void
     if (existing && !link.overwrite) throw new FlintError(`${link.path} already exists (set overwrite: true to replace it)`, where);
     record(ctx, existing ? "replace" : "link", link.path, `hard -> ${resolved.rootPath}`);
     if (ctx.dryRun) return;
+    replacing(w, existing);
     if (existing?.isDirectory()) await removeNode(host);
     return replaceWithHardLink(host, resolved.hostPath, owner);
   }
@@ -320,6 +397,7 @@ async function applyLink(w: NodeWriter, link: Link, where: string): Promise<void
   if (existing && !link.overwrite) throw new FlintError(`${link.path} already exists (set overwrite: true to replace it)`, where);
   record(ctx, existing ? "replace" : "link", link.path, `-> ${target}`);
   if (ctx.dryRun) return;
+  replacing(w, existing);
   if (existing?.isDirectory()) await removeNode(host);
-  await replaceWithSymlink(host, target, owner);
+  w.batch.add(tempSymlinkSync(host, target, owner), host);
 }

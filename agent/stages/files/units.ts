@@ -51,6 +51,8 @@ export async function applyUnits(w: NodeWriter, units: Unit[]): Promise<void> {
 
   const toggled = units.filter((u) => u.enabled !== undefined);
   if (toggled.length === 0) return;
+  // systemctl reads the unit files: they must be in place, not pending.
+  await w.batch.flush();
   const systemctl = await import("../../system/systemctl");
   for (const unit of toggled) {
     const verb = unit.enabled ? "enable" : "disable";
