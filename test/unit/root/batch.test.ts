@@ -1,0 +1,111 @@
+import { strict as assert } from "node:assert";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import type { FlintError } from "../../../agent/errors";
+import { CommitBatch, TEMP_PREFIX, finishTempFileSync, tempSymlinkSync, writeTempFileSync } from "../../../agent/root/write";
+import { syncFilesystem } from "../../../agent/system/sync";
+import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+
+/** The real `sync -f`, noting what each directory held when it ran. */
+function watchedSync(dirs: string[], seen: string[][]): (path: string) => Promise<void> {
+  return async (path) => {
+    seen.push(dirs.flatMap((d) => readdirSync(d).map((n) => join(d, n))).sort());
+    await syncFilesystem(path);
+  };
+}
+
+const isTemp = (path: string): boolean => path.split("/").pop()!.startsWith(TEMP_PREFIX);
+
+describe("committing a batch of new files", () => {
+  let t: TempRoot;
+  let a: string;
+  let b: string;
+  beforeEach(() => {
+    t = makeTempRoot();
+    a = join(t.root, "a");
+    b = join(t.root, "b");
+    mkdirSync(a);
+    mkdirSync(b);
+  });
+  afterEach(() => {
+    assert.deepEqual(snapshotTree(t.canary), t.canaryBefore);
+    t.cleanup();
+  });
+
+  it("syncs the filesystem while only temporary names exist, then renames every file into place", async () => {
+    const seen: string[][] = [];
+    const batch = new CommitBatch(watchedSync([a, b], seen));
+    batch.add(writeTempFileSync(a, Buffer.from("one"), 0o640, { uid: 0, gid: 0 }), join(a, "one"));
+    batch.add(writeTempFileSync(b, Buffer.from("two"), 0o4755, { uid: 1234, gid: 5678 }), join(b, "two"));
+    batch.add(tempSymlinkSync(join(a, "link"), "one", { uid: 1234, gid: 0 }), join(a, "link"));
+    assert.equal(batch.size, 3);
+    await batch.flush();
+
+    // One filesystem: one sync, before any real name existed.
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.length, 3);
+    assert.ok(seen[0]!.every(isTemp), `a real name existed before the sync: ${seen[0]}`);
+
+    assert.deepEqual(readdirSync(a).sort(), ["link", "one"]);
+    assert.deepEqual(readdirSync(b), ["two"]);
+    assert.equal(readFileSync(join(a, "one"), "utf8"), "one");
+    const two = lstatSync(join(b, "two"));
+    assert.deepEqual([two.mode & 0o7777, two.uid, two.gid], [0o4755, 1234, 5678], "setuid survives the chown");
+    assert.equal(lstatSync(join(a, "one")).mode & 0o7777, 0o640);
+    assert.equal(readlinkSync(join(a, "link")), "one");
+    assert.equal(lstatSync(join(a, "link")).uid, 1234);
+    assert.equal(batch.size, 0);
+  });
+
+  it("renames in the order the files were added: the later of two for one path wins", async () => {
+    const batch = new CommitBatch(syncFilesystem);
+    batch.add(writeTempFileSync(a, Buffer.from("first"), 0o644, { uid: 0, gid: 0 }), join(a, "f"));
+    batch.add(writeTempFileSync(a, Buffer.from("second"), 0o644, { uid: 0, gid: 0 }), join(a, "f"));
+    await batch.flush();
+    assert.deepEqual(readdirSync(a), ["f"]);
+    assert.equal(readFileSync(join(a, "f"), "utf8"), "second");
+  });
+
+  it("syncs the renames of one flush with the next flush, or with settle", async () => {
+    const seen: string[][] = [];
+    const batch = new CommitBatch(watchedSync([a, b], seen));
+    batch.add(writeTempFileSync(a, Buffer.from("1"), 0o644, { uid: 0, gid: 0 }), join(a, "1"));
+    await batch.flush();
+    batch.add(writeTempFileSync(b, Buffer.from("2"), 0o644, { uid: 0, gid: 0 }), join(b, "2"));
+    await batch.flush();
+    // The second sync ran once b's temp file was complete, and after a's rename.
+    assert.deepEqual(seen[1]!.filter((p) => !isTemp(p)), [join(a, "1")]);
+    await batch.settle();
+    assert.equal(seen.length, 3, "settle syncs the last renames");
+    await batch.settle();
+    assert.equal(seen.length, 3, "nothing left to sync");
+    await new CommitBatch(watchedSync([a, b], seen)).flush();
+    assert.equal(seen.length, 3, "an empty batch syncs nothing");
+  });
+
+  it("when a rename fails, names the file, keeps the ones before it and removes every temporary file", async () => {
+    const batch = new CommitBatch(syncFilesystem);
+    mkdirSync(join(a, "busy"));
+    mkdirSync(join(a, "busy", "child"));
+    batch.add(writeTempFileSync(a, Buffer.from("ok"), 0o644, { uid: 0, gid: 0 }), join(a, "ok"));
+    batch.add(writeTempFileSync(a, Buffer.from("x"), 0o644, { uid: 0, gid: 0 }), join(a, "busy"));
+    batch.add(writeTempFileSync(a, Buffer.from("later"), 0o644, { uid: 0, gid: 0 }), join(a, "later"));
+    await assert.rejects(batch.flush(), (e: FlintError) => e.message.includes("cannot move the new file into place") && e.where === join(a, "busy"));
+    assert.deepEqual(readdirSync(a).sort(), ["busy", "ok"]);
+  });
+
+  it("discard removes what is pending and renames nothing", () => {
+    const batch = new CommitBatch(syncFilesystem);
+    batch.add(writeTempFileSync(a, Buffer.from("x"), 0o644, { uid: 0, gid: 0 }), join(a, "x"));
+    batch.discard();
+    assert.deepEqual(readdirSync(a), []);
+    assert.equal(batch.size, 0);
+  });
+
+  it("gives a temporary file written elsewhere (a fetch) its owner, then its mode", async () => {
+    const temp = writeTempFileSync(a, Buffer.from("fetched"), 0o600, { uid: 0, gid: 0 });
+    finishTempFileSync(temp, 0o2755, { uid: 42, gid: 43 });
+    const st = lstatSync(temp);
+    assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o2755, 42, 43]);
+  });
+});
