@@ -144,6 +144,26 @@ describe("booting a Flatcar-like image in QEMU", function () {
     });
   });
 
+  it("never switches root when a late stage fails: files stops on a wrong verification hash", async () => {
+    const disk = freshDisk(dir, "late-failure.img");
+    const config = writeConfig(dir, "bad-hash.ign", {
+      ignition: { version: "3.3.0" },
+      storage: {
+        files: [{ path: "/etc/flint-e2e/bad-hash", contents: { source: dataUrl("hello\n"), verification: { hash: `sha512-${"0".repeat(128)}` } } }],
+      },
+    });
+    const result = await boot({ name: "4b-files-failure", disk, config, append: FIRST_BOOT });
+    assertFinished(result);
+    assertConsole(result, "Flint failed in stage: files");
+    assertConsole(result, /Failed to start flint-files\.service/);
+    assertConsole(result, "Switching root", false);
+    assertConsole(result, SWITCHED_ROOT, false);
+    await inspectDisk(disk, ({ espFlatcar, root }) => {
+      assert.equal(espFlatcar.includes("first_boot"), true, "the first-boot flag was removed after a failure");
+      assert.equal(existsSync(join(root, "etc/flint-e2e/bad-hash")), false, "the file with the wrong hash was written");
+    });
+  });
+
   describe("a config over the network", () => {
     let server: Server;
     const requests: string[] = [];
