@@ -74,6 +74,10 @@ install() {
 
     # TLS for https:// configs: the system's CA bundle.
     inst_multiple -o /etc/ssl/certs/ca-certificates.crt
-    [[ -r $moddir/base.d ]] && inst_dir /usr/lib/flint/base.d
+    # Base configs merged under every machine's config (see docs/boot.md).
+    local base
+    for base in "$moddir"/base.d/*.ign; do
+        [[ -e $base ]] && inst_simple "$base" "/usr/lib/flint/base.d/${base##*/}"
+    done
     return 0
 }
