@@ -23,7 +23,8 @@ if [[ $build == 1 && -z ${FLINT_BUNDLE:-} ]]; then
 fi
 [[ -s $bundle ]] || { echo "install.sh: $bundle missing; run npm run build" >&2; exit 1; }
 
-# Replace the module as a whole, so that no stale file survives an upgrade.
+# Replace the module as a whole, so that no stale file survives an upgrade
+# (base.d/, where people put base configs, is carried over).
 staging=$(mktemp -d "${target%/*}/.30flint.XXXXXX" 2>/dev/null || { mkdir -p "${target%/*}"; mktemp -d "${target%/*}/.30flint.XXXXXX"; })
 trap 'rm -rf "$staging"' EXIT
 install -m 0755 "$repo/dracut-module/module-setup.sh" "$staging/module-setup.sh"
@@ -32,6 +33,10 @@ install -m 0755 "$repo/units/flint-generator" "$staging/flint-generator"
 install -m 0644 "$repo"/units/flint-*.service "$repo"/units/flint-*.target "$repo"/units/*.network "$staging/"
 rm -f "$staging/flint-sshkeys@.service" # for the real root, not the initramfs
 install -m 0644 "$bundle" "$staging/flint.js"
+# Base configs someone put there are theirs, not ours: keep them.
+if [[ -d $target/base.d ]]; then
+    cp -a "$target/base.d" "$staging/base.d"
+fi
 chmod 0755 "$staging"
 rm -rf "$target"
 mv "$staging" "$target"
