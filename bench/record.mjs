@@ -23,6 +23,9 @@ const lines = [
   shared
     ? `- **The machine was shared** while this ran: ${shared}. Wall times and their ratios are noisier than on a quiet machine; the instruction counts are not.`
     : "- The machine was otherwise idle.",
+  ...(m.laterRuns ?? []).map(
+    (r) => `- Re-taken later: ${r.figures.join(", ")} at ${r.date.slice(0, 16).replace("T", " ")} UTC (commit \`${r.commit}\`${r.dirtyFiles ? `, ${r.dirtyFiles} uncommitted files` : ""}; load ${r.loadAtStart.join(" / ")}).`,
+  ),
   `- Runs: median of ${s.runs} (start-up: ${s.startupRuns}; instruction counts: ${s.callgrindRuns}; 100,000 files: ${s.bigRuns}), after one untimed warm-up round, Flint and its floor alternating.`,
   "",
   results.table,

@@ -11,8 +11,9 @@
 //   BENCH_CALLGRIND_RUNS=3       start-up instruction counts under valgrind (0: skip)
 //   BENCH_BIG_RUNS=1             runs at 100,000 files in the files stage (1: the
 //                                first run is the measured one, no warm-up)
-//   BENCH_ONLY=startup,fetch     run only these figures
-//                                (startup, bundle, validate, files, fetch, boot)
+//   BENCH_ONLY=startup,fetch     run only these figures (startup, bundle, validate,
+//                                files, fetch, boot); the others are kept from the
+//                                last bench/results.json
 //   BENCH_VALIDATE_SIZES=100,1000,10000,100000
 //   BENCH_FILES_SIZES=1000,10000,100000
 //   BENCH_FETCH_MIB=100
@@ -69,30 +70,38 @@ process.stderr.write(
 );
 if (!HAVE_GNU_TIME) process.stderr.write("note: /usr/bin/time (Debian package time) is missing: no peak RSS figures\n");
 
-const results = { machine, settings: { runs, startupRuns: ctx.startupRuns, callgrindRuns: ctx.callgrindRuns, bigRuns: ctx.bigRuns, validateSizes: ctx.validateSizes, filesSizes: ctx.filesSizes, fetchMiB: ctx.fetchMiB, tmpFilesystem: filesystemOf(tmp) }, figures: {} };
-const rows = [];
+const settings = { runs, startupRuns: ctx.startupRuns, callgrindRuns: ctx.callgrindRuns, bigRuns: ctx.bigRuns, validateSizes: ctx.validateSizes, filesSizes: ctx.filesSizes, fetchMiB: ctx.fetchMiB, tmpFilesystem: filesystemOf(tmp) };
+const resultsFile = join(repo, "bench/results.json");
+// With BENCH_ONLY, the other figures of the last run are kept (each says when it was taken).
+const previous = only.length < FIGURES.length && existsSync(resultsFile) ? safe(() => JSON.parse(readFileSync(resultsFile, "utf8"))) : null;
+const results = previous
+  ? { ...previous, figures: previous.figures ?? {} }
+  : { machine, settings, figures: {} };
 for (const name of only) {
   const figure = await import(`./figures/${name}.mjs`);
   const started = Date.now();
   process.stderr.write(`… ${figure.title}\n`);
   try {
-    const { data, rows: figureRows } = await figure.measure(ctx);
-    results.figures[name] = data;
-    rows.push(...figureRows);
+    const { data, rows } = await figure.measure(ctx);
+    results.figures[name] = { ...data, measuredAt: new Date().toISOString(), rows };
   } catch (e) {
     // A harness fault in one figure must not hide the others.
     const message = e instanceof Error ? e.message : String(e);
-    results.figures[name] = { na: message, stack: e?.stack };
-    rows.push(row(FIGURES.indexOf(name) + 1 + "", `${figure.title}: harness error`, { na: message.split("\n")[0] }));
+    const rows = [row(FIGURES.indexOf(name) + 1 + "", `${figure.title}: harness error`, { na: message.split("\n")[0] })];
+    results.figures[name] = { na: message, stack: e?.stack, measuredAt: new Date().toISOString(), rows };
   }
   process.stderr.write(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
 machine.loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+if (previous) {
+  const { date, loadAtStart, loadAtEnd, commit, dirtyFiles } = machine;
+  results.machine.laterRuns = [...(previous.machine?.laterRuns ?? []), { figures: only, date, loadAtStart, loadAtEnd, commit, dirtyFiles }];
+}
 
-const table = formatTable(rows);
+const table = formatTable(FIGURES.flatMap((name) => results.figures[name]?.rows ?? []));
 process.stdout.write(`\n${table}\n\n`);
 results.table = table;
-writeFileSync(join(repo, "bench/results.json"), JSON.stringify(results, null, 2) + "\n");
+writeFileSync(resultsFile, JSON.stringify(results, null, 2) + "\n");
 process.stderr.write(`wrote bench/results.json\n`);
 
 function describeMachine() {
