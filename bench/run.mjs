@@ -129,7 +129,8 @@ function describeMachine() {
 }
 
 function filesystemOf(path) {
-  return safe(() => execFileSync("stat", ["-f", "-c", "%T", path], { encoding: "utf8" }).trim());
+  // df names ext4 as ext4 (stat -f says "ext2/ext3" for all three).
+  return safe(() => execFileSync("df", ["--output=fstype", path], { encoding: "utf8" }).trim().split("\n").at(-1));
 }
 
 function safe(fn) {
