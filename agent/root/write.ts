@@ -217,7 +217,16 @@ export class CommitBatch {
     this.pending.push({ temp, final });
   }
 
-  async flush(): Promise<void> {
+  /** Flushes run one after another, so renames keep the order the files were added in. */
+  private flushing: Promise<void> = Promise.resolve();
+
+  flush(): Promise<void> {
+    const next = this.flushing.then(() => this.flushNow());
+    this.flushing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async flushNow(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;

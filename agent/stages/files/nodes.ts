@@ -64,6 +64,16 @@ export interface NodeWriter {
   ids: Map<string, Promise<number>>;
 }
 
+/**
+ * Entries pending in one batch at most: a big step is committed in parts, so
+ * that a crash late in it loses less and the pending list stays small.
+ */
+export const BATCH_LIMIT = 4096;
+
+async function flushWhenFull(w: NodeWriter): Promise<void> {
+  if (w.batch.size >= BATCH_LIMIT) await w.batch.flush();
+}
+
 /** Forgets cached paths when `existing` (about to be replaced) may be on one of them. */
 function replacing(w: NodeWriter, existing: Stats | undefined): void {
   if (existing && (existing.isDirectory() || existing.isSymbolicLink())) w.dirs.clear();
@@ -88,8 +98,16 @@ export function checkPaths(entries: Entry[]): void {
   }
 }
 
-function depth(path: string): number {
-  return path.split("/").filter(Boolean).length;
+/** Path depth, counted once per entry (sorting would otherwise split each path many times). */
+const depths = new WeakMap<Entry, number>();
+function depthOf(entry: Entry): number {
+  let d = depths.get(entry);
+  if (d === undefined) {
+    d = 0;
+    for (const part of entry.node.path.split("/")) if (part !== "") d++;
+    depths.set(entry, d);
+  }
+  return d;
 }
 
 const isHard = (e: Entry): boolean => e.kind === "link" && e.node.hard === true;
@@ -100,7 +118,7 @@ const isHard = (e: Entry): boolean => e.kind === "link" && e.node.hard === true;
  * so that their targets, which may be other entries, exist.
  */
 export function orderEntries(entries: Entry[]): Entry[] {
-  const byDepth = (a: Entry, b: Entry): number => depth(a.node.path) - depth(b.node.path);
+  const byDepth = (a: Entry, b: Entry): number => depthOf(a) - depthOf(b);
   return [...entries.filter((e) => !isHard(e)).sort(byDepth), ...entries.filter(isHard).sort(byDepth)];
 }
 
@@ -114,7 +132,7 @@ export function independentSteps(ordered: Entry[]): Entry[][] {
   const steps: Entry[][] = [];
   let last: Entry | undefined;
   for (const entry of ordered) {
-    const joins = last && !isHard(entry) && !isHard(last) && depth(last.node.path) === depth(entry.node.path);
+    const joins = last && !isHard(entry) && !isHard(last) && depthOf(last) === depthOf(entry);
     if (joins) steps[steps.length - 1]!.push(entry);
     else steps.push([entry]);
     last = entry;
@@ -289,7 +307,7 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
     replacing(w, existing);
     if (existing?.isDirectory()) await removeNode(host);
     w.batch.add(writeTempFileSync(dir, inline, mode, owner), host);
-    return;
+    return flushWhenFull(w);
   }
 
   const temp = await createTempFile(dir);
@@ -312,6 +330,7 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
     if (existing?.isDirectory()) await removeNode(host);
     finishTempFileSync(temp.path, mode, owner);
     w.batch.add(temp.path, host);
+    await flushWhenFull(w);
   } catch (e) {
     await rm(temp.path, { force: true });
     throw e;
@@ -400,4 +419,5 @@ async function applyLink(w: NodeWriter, link: Link, where: string): Promise<void
   replacing(w, existing);
   if (existing?.isDirectory()) await removeNode(host);
   w.batch.add(tempSymlinkSync(host, target, owner), host);
+  await flushWhenFull(w);
 }
