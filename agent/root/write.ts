@@ -233,6 +233,7 @@ export class CommitBatch {
     const dirs = new Set(batch.map((p) => posix.dirname(p.temp)));
     try {
       await this.syncAll([...dirs, ...this.renamedIn]);
+      this.renamedIn.clear(); // those renames are on disk now
     } catch (e) {
       for (const { temp } of batch) rmSync(temp, { force: true });
       throw e;
