@@ -15,18 +15,28 @@ const sharedIndex = process.argv.indexOf("--shared");
 const shared = sharedIndex > 0 ? process.argv[sharedIndex + 1] : null;
 
 const { machine: m, settings: s } = results;
+// Which run each figure in the table comes from: the latest run that took it.
+const runs = [{ ...m, figures: null }, ...(m.laterRuns ?? [])];
+const sourceOf = (figure) => runs.findLastIndex((r) => r.figures === null || r.figures.includes(figure));
+const figureNames = Object.keys(results.figures);
+const describeRun = (r, i) => {
+  const figures = figureNames.filter((f) => sourceOf(f) === i);
+  if (!figures.length) return null;
+  const when = r.date.slice(0, 16).replace("T", " ");
+  const tree = r.dirtyFiles ? `, plus ${r.dirtyFiles} uncommitted file${r.dirtyFiles === 1 ? "" : "s"} of work in progress` : "";
+  return `- ${figures.join(", ")}: ${when} UTC, commit \`${r.commit}\`${tree}; load average ${r.loadAtStart.join(" / ")} at the start, ${(r.loadAtEnd ?? []).join(" / ")} at the end.`;
+};
 const lines = [
-  `Measured ${m.date.slice(0, 16).replace("T", " ")} UTC at commit \`${m.commit}\`${m.dirtyFiles ? ` (plus ${m.dirtyFiles} uncommitted files of work in progress in the checkout)` : ""}, ${m.flintVersion ?? "flint ?"}.`,
+  `${m.flintVersion ?? "flint ?"} on ${m.cpuCount} × ${m.cpuModel} (\`nproc\` ${m.cpuCount}), ${m.memoryGiB} GiB memory, Linux ${m.kernel}, Node ${m.node}; temporary files on ${s.tmpFilesystem ?? "?"}.`,
   "",
-  `- Machine: ${m.cpuCount} × ${m.cpuModel} (\`nproc\` ${m.cpuCount}), ${m.memoryGiB} GiB memory, Linux ${m.kernel}, Node ${m.node}; temporary files on ${s.tmpFilesystem ?? "?"}.`,
-  `- Load average (1/5/15 min): ${m.loadAtStart.join(" / ")} at the start, ${(m.loadAtEnd ?? []).join(" / ")} at the end.`,
+  "Taken (figure: when, at which commit, load average over 1 / 5 / 15 minutes):",
+  "",
+  ...runs.map(describeRun).filter(Boolean),
+  "",
   shared
-    ? `- **The machine was shared** while this ran: ${shared}. Wall times and their ratios are noisier than on a quiet machine; the instruction counts are not.`
-    : "- The machine was otherwise idle.",
-  ...(m.laterRuns ?? []).map(
-    (r) => `- Re-taken later: ${r.figures.join(", ")} at ${r.date.slice(0, 16).replace("T", " ")} UTC (commit \`${r.commit}\`${r.dirtyFiles ? `, ${r.dirtyFiles} uncommitted files` : ""}; load ${r.loadAtStart.join(" / ")}).`,
-  ),
-  `- Runs: median of ${s.runs} (start-up: ${s.startupRuns}; instruction counts: ${s.callgrindRuns}; 100,000 files: ${s.bigRuns}), after one untimed warm-up round, Flint and its floor alternating.`,
+    ? `**The machine was shared** while this ran: ${shared}. Wall times and their ratios are noisier than on a quiet machine; the instruction counts are not.`
+    : "The machine was otherwise idle.",
+  `Runs: median of ${s.runs} (start-up: ${s.startupRuns}; instruction counts: ${s.callgrindRuns}; 100,000 files: ${s.bigRuns}), after one untimed warm-up round, Flint and its floor alternating.`,
   "",
   results.table,
 ];

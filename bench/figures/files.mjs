@@ -36,7 +36,7 @@ export async function measure(ctx) {
       rows.push(
         row(
           "4",
-          `files stage ${n.toLocaleString("en")} files vs tar -x (${entry.runs} runs)`,
+          `files stage ${n.toLocaleString("en")} files vs tar -x (${entry.runs} run${entry.runs === 1 ? "" : "s"})`,
           { ms: entry.ms, kib: entry.rssKiB },
           { ms: entry.tarMs, kib: entry.tarRssKiB },
           targets.length ? { text: targets.join(", "), ok } : undefined,
