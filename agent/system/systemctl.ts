@@ -34,6 +34,24 @@ export async function disableUnit(root: string, unit: string): Promise<InstallCh
   return parseChanges(result.stdout + "\n" + result.stderr, root);
 }
 
+/**
+ * Enables (or disables) several units with one systemctl run: the same links
+ * as one run per unit, in a fraction of the time. Each change is credited to
+ * the units it names (the link itself, or the unit file it points to).
+ */
+export async function toggleUnits(root: string, verb: "enable" | "disable", units: string[]): Promise<{ all: InstallChange[]; byUnit: Map<string, InstallChange[]> }> {
+  const result = await run("systemctl", ["--root", root, "--no-reload", verb, ...units]);
+  const changes = parseChanges(result.stdout + "\n" + result.stderr, root);
+  const byUnit = new Map(units.map((u): [string, InstallChange[]] => [u, []]));
+  const base = (p: string | undefined): string => (p ?? "").split("/").pop()!;
+  for (const change of changes) {
+    for (const unit of units) {
+      if (base(change.path) === unit || base(change.target) === unit) byUnit.get(unit)!.push(change);
+    }
+  }
+  return { all: changes, byUnit };
+}
+
 /** `enabled`, `disabled`, `static`, `masked`…, or `not-found` when the root has no such unit. */
 export async function unitFileState(root: string, unit: string): Promise<string> {
   const result = await run("systemctl", ["--root", root, "is-enabled", unit], { okCodes: [1, 4] });

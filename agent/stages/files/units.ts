@@ -8,6 +8,7 @@ import type { File, Link, Unit } from "../../config/types";
 import { FlintError } from "../../errors";
 import { inspectInRoot } from "../../root/resolve";
 import { removeNode } from "../../root/write";
+import type { InstallChange } from "../../system/systemctl";
 import { applyEntry, type NodeWriter } from "./nodes";
 import { record } from "./record";
 
@@ -54,21 +55,47 @@ export async function applyUnits(w: NodeWriter, units: Unit[]): Promise<void> {
   // systemctl reads the unit files: they must be in place, not pending.
   await w.batch.flush();
   const systemctl = await import("../../system/systemctl");
-  for (const unit of toggled) {
-    const verb = unit.enabled ? "enable" : "disable";
-    if (ctx.dryRun) {
+  if (ctx.dryRun) {
+    for (const unit of toggled) {
       // A plan asks systemctl how things stand and announces only a change.
+      const verb = unit.enabled ? "enable" : "disable";
       const state = await systemctl.unitFileState(ctx.root, unit.name);
       if (unit.enabled ? state !== "enabled" : state === "enabled") record(ctx, verb, unit.name);
-      continue;
     }
-    const changes = unit.enabled ? await systemctl.enableUnit(ctx.root, unit.name) : await systemctl.disableUnit(ctx.root, unit.name);
-    if (changes.length) record(ctx, verb, unit.name);
-    for (const c of changes) record(ctx, c.kind, c.path, c.target ? `-> ${c.target}` : undefined);
+  } else {
+    // One systemctl run per stretch of units with the same verb, in config order.
+    for (const run of stretches(toggled)) {
+      const verb = run[0]!.enabled ? "enable" : "disable";
+      const names = run.map((u) => u.name);
+      const { all, byUnit } = await systemctl.toggleUnits(ctx.root, verb, names);
+      const noted = new Set<InstallChange>();
+      const note = (c: InstallChange): void => {
+        if (noted.has(c)) return;
+        noted.add(c);
+        record(ctx, c.kind, c.path, c.target ? `-> ${c.target}` : undefined);
+      };
+      for (const name of names) {
+        const changes = byUnit.get(name) ?? [];
+        if (changes.length) record(ctx, verb, name);
+        changes.forEach(note);
+      }
+      all.forEach(note); // links no unit of the run names (Also=)
+    }
   }
   const preset = ["# Written by Flint from the provisioning config.", ...toggled.map((u) => `${u.enabled ? "enable" : "disable"} ${u.name}`), ""].join("\n");
   const file: File = { path: PRESET_FILE, contents: inlineContents(preset), mode: 0o644, overwrite: true };
   await applyEntry(w, { kind: "file", node: file, where: "systemd.units" });
+}
+
+/** Consecutive units with the same `enabled` value. */
+function stretches(units: Unit[]): Unit[][] {
+  const out: Unit[][] = [];
+  for (const unit of units) {
+    const last = out[out.length - 1];
+    if (last && last[0]!.enabled === unit.enabled) last.push(unit);
+    else out.push([unit]);
+  }
+  return out;
 }
 
 /** `mask: false` undoes a mask: a link to /dev/null at the unit's path goes away. */

@@ -61,6 +61,30 @@ describe("files stage: systemd units", () => {
     assert.ok(lexists(join(t.root, "etc/systemd/system/multi-user.target.wants/hi@one.service")));
   });
 
+  it("enables and disables runs of units with one systemctl call each, in config order, crediting each unit its own links", async () => {
+    const units = ["a.service", "b.service", "c.service"].map((name) => ({ name, enabled: true, contents: UNIT }));
+    await applyConfig(t.root, { ignition: { version: V }, systemd: { units } });
+    const report = await applyConfig(t.root, {
+      ignition: { version: V },
+      systemd: { units: [{ name: "a.service", enabled: true }, { name: "b.service", enabled: false }, { name: "c.service", enabled: false }, { name: "d.service", enabled: true, contents: UNIT }] },
+    });
+    const wants = join(t.root, "etc/systemd/system/multi-user.target.wants");
+    assert.ok(lexists(join(wants, "a.service")));
+    assert.ok(!lexists(join(wants, "b.service")) && !lexists(join(wants, "c.service")));
+    assert.equal(readlinkSync(join(wants, "d.service")), "/etc/systemd/system/d.service");
+    const toggles = report.stages.flatMap((s) => s.actions).filter((a) => ["enable", "disable", "link", "unlink"].includes(a.kind)).map((a) => `${a.kind} ${a.target}`);
+    // a.service was enabled already: no change, so nothing is recorded for it.
+    assert.deepEqual(toggles, [
+      "disable b.service",
+      "unlink /etc/systemd/system/multi-user.target.wants/b.service",
+      "disable c.service",
+      "unlink /etc/systemd/system/multi-user.target.wants/c.service",
+      "enable d.service",
+      "link /etc/systemd/system/multi-user.target.wants/d.service",
+    ]);
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /enable a\.service\ndisable b\.service\ndisable c\.service\nenable d\.service/);
+  });
+
   it("enables a unit that only the root's /usr/lib/systemd/system provides", async () => {
     mkdirSync(join(t.root, "usr/lib/systemd/system"), { recursive: true });
     writeFileSync(join(t.root, "usr/lib/systemd/system/vendor.service"), UNIT);
