@@ -208,13 +208,17 @@ export class CommitBatch {
 
   constructor(private readonly syncFilesystem: (path: string) => Promise<void>) {}
 
+  /** Bytes of contents pending. */
+  bytes = 0;
+
   get size(): number {
     return this.pending.length;
   }
 
   /** `temp` is complete (contents, owner, mode) and goes to `final` at the next flush. */
-  add(temp: string, final: string): void {
+  add(temp: string, final: string, bytes = 0): void {
     this.pending.push({ temp, final });
+    this.bytes += bytes;
   }
 
   /** Flushes run one after another, so renames keep the order the files were added in. */
@@ -229,6 +233,7 @@ export class CommitBatch {
   private async flushNow(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
+    this.bytes = 0;
     if (batch.length === 0) return;
     const dirs = new Set(batch.map((p) => posix.dirname(p.temp)));
     try {
@@ -261,6 +266,7 @@ export class CommitBatch {
   discard(): void {
     for (const { temp } of this.pending) rmSync(temp, { force: true });
     this.pending = [];
+    this.bytes = 0;
   }
 
   /** One syncfs per filesystem among `dirs`. */

@@ -65,13 +65,15 @@ export interface NodeWriter {
 }
 
 /**
- * Entries pending in one batch at most: a big step is committed in parts, so
- * that a crash late in it loses less and the pending list stays small.
+ * Entries and bytes of contents pending in one batch at most: a big step is
+ * committed in parts, so that a crash late in it loses less, each sync has
+ * a bounded amount to write, and the pending list stays small.
  */
 export const BATCH_LIMIT = 4096;
+export const BATCH_BYTES = 512 * 1024;
 
 async function flushWhenFull(w: NodeWriter): Promise<void> {
-  if (w.batch.size >= BATCH_LIMIT) await w.batch.flush();
+  if (w.batch.size >= BATCH_LIMIT || w.batch.bytes >= BATCH_BYTES) await w.batch.flush();
 }
 
 /** Forgets cached paths when `existing` (about to be replaced) may be on one of them. */
@@ -306,7 +308,7 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
     record(ctx, existing ? "replace" : "create", file.path, detail);
     replacing(w, existing);
     if (existing?.isDirectory()) await removeNode(host);
-    w.batch.add(writeTempFileSync(dir, inline, mode, owner), host);
+    w.batch.add(writeTempFileSync(dir, inline, mode, owner), host, inline.length);
     return flushWhenFull(w);
   }
 
@@ -329,7 +331,7 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
     replacing(w, existing);
     if (existing?.isDirectory()) await removeNode(host);
     finishTempFileSync(temp.path, mode, owner);
-    w.batch.add(temp.path, host);
+    w.batch.add(temp.path, host, lstatSync(temp.path).size);
     await flushWhenFull(w);
   } catch (e) {
     await rm(temp.path, { force: true });

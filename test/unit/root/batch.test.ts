@@ -59,9 +59,11 @@ describe("committing a batch of new files", () => {
 
   it("renames in the order the files were added: the later of two for one path wins", async () => {
     const batch = new CommitBatch(syncFilesystem);
-    batch.add(writeTempFileSync(a, Buffer.from("first"), 0o644, { uid: 0, gid: 0 }), join(a, "f"));
-    batch.add(writeTempFileSync(a, Buffer.from("second"), 0o644, { uid: 0, gid: 0 }), join(a, "f"));
+    batch.add(writeTempFileSync(a, Buffer.from("first"), 0o644, { uid: 0, gid: 0 }), join(a, "f"), 5);
+    batch.add(writeTempFileSync(a, Buffer.from("second"), 0o644, { uid: 0, gid: 0 }), join(a, "f"), 6);
+    assert.equal(batch.bytes, 11, "the batch counts the bytes it holds");
     await batch.flush();
+    assert.equal(batch.bytes, 0);
     assert.deepEqual(readdirSync(a), ["f"]);
     assert.equal(readFileSync(join(a, "f"), "utf8"), "second");
   });
