@@ -25,6 +25,29 @@ function keyInstaller(root: string): KeyInstaller {
   };
 }
 
+/**
+ * LUKS keys and crypttab lines for the installed system. At boot the disks
+ * stage runs before the root is mounted and leaves each key in /run; here it
+ * goes into the root. A volume without a key in /run must already have its key
+ * in the root (a re-run, or `apply` whose disks stage wrote it).
+ */
+async function persistLuks(ctx: StageContext, config: Config): Promise<void> {
+  const volumes = config.storage?.luks ?? [];
+  if (volumes.length === 0 || ctx.dryRun) return;
+  const { access } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const luks = await import("../disks/luks");
+  const present = (path: string) => access(path).then(() => true, () => false);
+  const fresh = [];
+  for (const volume of volumes) {
+    if (await present(join(luks.RUN_KEY_DIR, volume.name))) fresh.push(volume);
+    else if (!(await present(join(ctx.root, luks.ROOT_KEY_DIR, volume.name)))) {
+      throw new FlintError(`no key for LUKS volume ${volume.name}: not in ${luks.RUN_KEY_DIR} (the disks stage did not run) nor in the root`, "storage.luks");
+    }
+  }
+  if (fresh.length) await luks.persistLuksVolumes(fresh, ctx.root);
+}
+
 /** How many entries are written at once. */
 const CONCURRENT_WRITES = 16;
 
@@ -58,6 +81,7 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   // Users first: owners by name below are looked up in what this creates.
   await applyGroups(ctx, config.passwd?.groups ?? []);
   await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(ctx.root));
+  await persistLuks(ctx, config);
 
   // Timeouts, proxy and extra CAs from the config's ignition section.
   const settings = ctx.dryRun ? {} : await settingsFromConfig(config);
