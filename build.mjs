@@ -1,9 +1,15 @@
 // Bundles agent/main.ts into one minified file, dist/flint.js, for Node 20.
 import { build } from "esbuild";
 import { chmodSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+// Paths below are relative to the repository, wherever this is run from.
+const repo = fileURLToPath(new URL(".", import.meta.url));
+process.chdir(repo);
 
 const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 const result = await build({
+  absWorkingDir: repo,
   entryPoints: ["agent/main.ts"],
   outfile: "dist/flint.js",
   bundle: true,

@@ -1,5 +1,5 @@
-// Shared by the boot tests: builds the artefacts once (bundle from the last
-// commit, initramfs with the Flint module, a pristine Flatcar-like disk image,
+// Shared by the boot tests: builds the artefacts once (bundle from the working
+// tree, initramfs with the Flint module, a pristine Flatcar-like disk image,
 // all cached under .cache/boot/e2e), boots QEMU (TCG) with a hard time limit,
 // keeps every console log under test-output/e2e/, and inspects a disk image
 // from the host afterwards.
@@ -33,7 +33,9 @@ export function artefacts(): Artefacts {
   if (built) return built;
   mkdirSync(CACHE, { recursive: true });
   const bundle = join(CACHE, "flint.js");
-  sh(join(SCRIPTS, "lib", "build-bundle-at-head.sh"), [bundle]);
+  // The working tree, so that the boots test the code being changed.
+  sh(process.execPath, [join(REPO, "build.mjs")]);
+  copyFileSync(join(REPO, "dist", "flint.js"), bundle);
   const sum = sh(join(SCRIPTS, "lib", "inputs-sum.sh"), [bundle]).trim();
   const initramfs = join(CACHE, "initramfs-flint.img");
   const sumFile = `${initramfs}.sum`;
