@@ -10,17 +10,19 @@ const VERSION = typeof FLINT_VERSION === "string" ? FLINT_VERSION : "dev";
 
 const USAGE = `Usage: flint COMMAND [OPTIONS]
 
-  validate [--json] FILE|-        check a config; exit 0 valid, 1 invalid, 2 unreadable
+  validate [--json] [--experimental] FILE|-...
+                                  check configs; exit 0 valid, 1 invalid, 2 unreadable
   translate FILE|-                print the config in the newest 3.x spec
   cmdline [--cmdline-file F]      print the parsed boot parameters as JSON
   fetch-offline|fetch [--platform ID] [--cmdline-file F] [--cache PATH]
   disks|mount|files|umount --root DIR [--cache PATH]
   apply --config FILE|- --root DIR [--stages LIST]
   plan --config FILE|- --root DIR print what apply would do; change nothing
-  randomize-guid [--guid G] [--cmdline-file F]
-  quench [--esp DIR]              delete flatcar/first_boot and coreos/first_boot
+  randomize-guid [--guid G] [--cmdline-file F] [--device DEV]...
+  quench [--esp DIR | --esp-device DEV | --esp-label L] [--cmdline-file F]
+                                  delete flatcar/first_boot and coreos/first_boot
   sshkeys --user NAME [--platform ID] [--root DIR]
-  report [--root DIR]             show the last run's result
+  report [--root DIR] [--json]    show the last run's result
 
 Global options: --log-level error|warn|info|debug, --log-format text|json,
                 --help, --version
