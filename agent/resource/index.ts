@@ -6,7 +6,7 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
+import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -89,10 +89,15 @@ export async function fetchToFile(resource: Resource, path: string, options: Fet
       const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode ?? 0o600);
       let count = 0;
       return {
+        // Chunks that arrive while one write is in flight queue up (to 1 MiB)
+        // and go out together in the next writev, instead of one thread-pool
+        // round trip per 16-64 KiB chunk.
         stream: new Writable({
-          write: (chunk: Buffer, _enc, done) => {
-            count += chunk.length;
-            handle.write(chunk).then(() => done(), done);
+          highWaterMark: 1 << 20,
+          writev: (chunks: { chunk: Buffer }[], done) => {
+            const buffers = chunks.map((c) => c.chunk);
+            for (const b of buffers) count += b.length;
+            writeAll(handle, buffers).then(() => done(), done);
           },
         }),
         finish: async () => {
@@ -109,6 +114,23 @@ export async function fetchToFile(resource: Resource, path: string, options: Fet
   } catch (e) {
     await rm(temp, { force: true });
     throw e;
+  }
+}
+
+/** Writes every buffer, continuing after a short write. */
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers;
+  while (pending.length) {
+    let { bytesWritten } = await handle.writev(pending);
+    const rest: Buffer[] = [];
+    for (const b of pending) {
+      if (bytesWritten >= b.length) bytesWritten -= b.length;
+      else {
+        rest.push(bytesWritten ? b.subarray(bytesWritten) : b);
+        bytesWritten = 0;
+      }
+    }
+    pending = rest;
   }
 }
 
