@@ -175,54 +175,6 @@ describe("disks stage: partitions", () => {
     assert.throws(() => readTable(disk.device), /does not contain a recognized partition table/);
   });
 
-  describe("shouldExist: false", () => {
-    beforeEach(async () => {
-      await runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 1, label: "KEEP", sizeMiB: 32 }, { number: 2, label: "GONE", sizeMiB: 32 }] }] }));
-    });
-
-    it("deletes the partition when wipePartitionEntry is set, leaving the others", async () => {
-      await runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 2, shouldExist: false, wipePartitionEntry: true }] }] }));
-      assert.deepEqual(readTable(disk.device).partitions.map((p) => p.label), ["KEEP"]);
-      assert.equal(sh("lsblk", ["-n", "-o", "NAME", disk.device]).includes("p2"), false, "the kernel dropped partition 2");
-    });
-
-    it("fails without wipePartitionEntry and leaves the table as it was", async () => {
-      const before = printTable(disk.device);
-      await assert.rejects(
-        runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 2, shouldExist: false }] }] })),
-        rejectsWith(/partition 2 exists but shouldExist is false and wipePartitionEntry is not set/, /partitions\[0\]/),
-      );
-      assert.equal(printTable(disk.device), before);
-    });
-
-    it("does nothing for a partition that does not exist", async () => {
-      const before = printTable(disk.device);
-      await runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 5, shouldExist: false }] }] }));
-      assert.equal(printTable(disk.device), before);
-    });
-  });
-
-  it("gives number 0 the next free number, after the numbered partitions", async () => {
-    await runStage(
-      storageConfig({ disks: [{ device: disk.device, partitions: [{ label: "FIRST-FREE", sizeMiB: 16 }, { number: 1, label: "ONE", sizeMiB: 16 }, { number: 3, label: "THREE", sizeMiB: 16 }] }] }),
-    );
-    const byNumber = Object.fromEntries(readTable(disk.device).partitions.map((p) => [p.number, p.label]));
-    assert.deepEqual(byNumber, { 1: "ONE", 2: "FIRST-FREE", 3: "THREE" });
-  });
-
-  it("replaces every partition with wipeTable", async () => {
-    await runStage(layout());
-    await runStage(storageConfig({ disks: [{ device: disk.device, wipeTable: true, partitions: [{ number: 1, label: "ONLY", sizeMiB: 8 }] }] }));
-    assert.deepEqual(readTable(disk.device).partitions.map((p) => [p.number, p.label]), [[1, "ONLY"]]);
-    assert.equal(sh("lsblk", ["-n", "-o", "NAME", disk.device]).includes("p3"), false);
-  });
-
-  it("only records what it would do with dryRun", async () => {
-    const actions = await runStage(layout(), { dryRun: true });
-    assert.deepEqual(actions.map((a) => a.target), [1, 2, 3].map((n) => disk.partition(n)));
-    assert.throws(() => readTable(disk.device), /does not contain a recognized partition table/);
-  });
-
   it("refuses to change a mounted partition, and to wipe the table under it", async () => {
     await runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 1, label: "A", sizeMiB: 32 }, { number: 2, label: "B", sizeMiB: 32 }] }] }));
     sh("mkfs.ext4", ["-q", "-F", disk.partition(2)]);
