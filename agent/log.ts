@@ -1,7 +1,7 @@
 // The agent's logger: leveled lines to stderr, which the initramfs units send
 // to the journal and the serial console. Text for people, JSON for machines.
-// Written on Node built-ins: winston costs ~10x the start-up of this file and
-// nothing here needs its transports.
+// Written on Node built-ins rather than winston: every first boot would pay
+// for loading winston's modules, and nothing here needs its transports.
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
 export type LogFormat = "text" | "json";
