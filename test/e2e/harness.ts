@@ -143,12 +143,8 @@ export interface DiskView {
 export async function inspectDisk<T>(image: string, fn: (view: DiskView) => T | Promise<T>): Promise<T> {
   const guidLine = sh("sgdisk", ["-p", image]).split("\n").find((l) => l.startsWith("Disk identifier (GUID):"));
   const diskGuid = (guidLine ?? "").split(":")[1]?.trim().toLowerCase() ?? "";
-  const loop = sh("losetup", ["-f", "--show", "-r", image]).trim();
-  const mnt = mkdtempSync(join(tmpdir(), "flint-e2e-root-"));
-  let mounted = false;
-  try {
-    sh("partx", ["-a", loop]);
-    await waitFor(() => existsSync(`${loop}p9`));
+  // noload: a read-only look must not replay ROOT's journal.
+  return withMountedPartition(image, 9, "ro,noload", (loop, root) => {
     let espFlatcar: string[] = [];
     try {
       espFlatcar = sh("mdir", ["-b", "-i", `${loop}p1`, "::/flatcar/"], { MTOOLS_SKIP_CHECK: "1" })
@@ -158,32 +154,26 @@ export async function inspectDisk<T>(image: string, fn: (view: DiskView) => T | 
     } catch {
       espFlatcar = []; // no flatcar/ directory at all
     }
-    sh("mount", ["-o", "ro,noload", `${loop}p9`, mnt]);
-    mounted = true;
-    return await fn({ diskGuid, espFlatcar, root: mnt });
-  } finally {
-    if (mounted) sh("umount", [mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-    try {
-      sh("partx", ["-d", loop]);
-    } catch {
-      // partitions already gone
-    }
-    sh("losetup", ["-d", loop]);
-  }
+    return fn({ diskGuid, espFlatcar, root });
+  });
 }
 
 /** Mounts one partition (by number) of an image read-only for fn; always detaches. */
-export async function inspectPartition<T>(image: string, partition: number, fn: (dir: string) => T | Promise<T>): Promise<T> {
+export function inspectPartition<T>(image: string, partition: number, fn: (dir: string) => T | Promise<T>): Promise<T> {
+  return withMountedPartition(image, partition, "ro", (_loop, dir) => fn(dir));
+}
+
+/** Attaches the image read-only, mounts partition `number` with `options`, runs fn, and always unmounts and detaches. */
+async function withMountedPartition<T>(image: string, number: number, options: string, fn: (loop: string, dir: string) => T | Promise<T>): Promise<T> {
   const loop = sh("losetup", ["-f", "--show", "-r", image]).trim();
   const mnt = mkdtempSync(join(tmpdir(), "flint-e2e-part-"));
   let mounted = false;
   try {
     sh("partx", ["-a", loop]);
-    await waitFor(() => existsSync(`${loop}p${partition}`));
-    sh("mount", ["-o", "ro", `${loop}p${partition}`, mnt]);
+    await waitFor(() => existsSync(`${loop}p${number}`));
+    sh("mount", ["-o", options, `${loop}p${number}`, mnt]);
     mounted = true;
-    return await fn(mnt);
+    return await fn(loop, mnt);
   } finally {
     if (mounted) sh("umount", [mnt]);
     rmSync(mnt, { recursive: true, force: true });

@@ -3,6 +3,7 @@
 // about and dropped, as for 3.x.
 
 import { boolean, f, integer, list, object, string } from "../read";
+import type { PasswdUser } from "../types";
 
 export interface V2Reference {
   source: string;
@@ -104,18 +105,8 @@ export interface V2NetworkdUnit {
   dropins?: V2Dropin[];
 }
 
-export interface V2UserCreate {
-  uid?: number;
-  gecos?: string;
-  homeDir?: string;
-  noCreateHome?: boolean;
-  primaryGroup?: string;
-  groups?: string[];
-  noUserGroup?: boolean;
-  system?: boolean;
-  noLogInit?: boolean;
-  shell?: string;
-}
+/** 2.x `create`: the useradd fields that 3.x moved onto the user itself. */
+export type V2UserCreate = Pick<PasswdUser, "uid" | "gecos" | "homeDir" | "noCreateHome" | "primaryGroup" | "groups" | "noUserGroup" | "system" | "noLogInit" | "shell">;
 
 export interface V2User extends V2UserCreate {
   name: string;

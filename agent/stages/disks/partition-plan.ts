@@ -5,6 +5,7 @@
 
 import type { Disk, Partition } from "../../config/types";
 import { FlintError } from "../../errors";
+import type { TablePartition } from "../../system/sfdisk";
 import type { SgdiskOp } from "../../system/sgdisk";
 
 /** What is on the disk now, as read from its partition table. */
@@ -20,14 +21,8 @@ export interface DiskState {
   };
 }
 
-export interface ExistingPartition {
-  number: number;
-  start: number;
-  size: number;
-  typeGuid: string;
-  guid: string;
-  label: string;
-}
+/** One entry of the table as read by sfdisk (sectors). */
+export type ExistingPartition = TablePartition;
 
 export type PartitionAction =
   | { kind: "keep"; number: number }
