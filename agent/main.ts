@@ -1,12 +1,11 @@
-// CLI entry: global options, then dispatch to one command (see ARCHITECTURE §4).
+// CLI entry: global options, then dispatch to one command (the table in commands/index.ts).
 
 import { COMMANDS } from "./commands/index";
 import { describeError, EXIT_FAILED, EXIT_USAGE, FlintError, UsageError } from "./errors";
 import { writeFailureSummary } from "./failure-summary";
 import { configureLog, isLogLevel, log, logLevelEnabled } from "./log";
+import { VERSION } from "./version";
 
-declare const FLINT_VERSION: string; // injected by build.mjs
-const VERSION = typeof FLINT_VERSION === "string" ? FLINT_VERSION : "dev";
 
 const USAGE = `Usage: flint COMMAND [OPTIONS]
 
@@ -53,6 +52,9 @@ function takeGlobalOptions(argv: string[]): { rest: string[]; help: boolean; ver
   return { rest, help, version };
 }
 
+/** The command being run, once the global options are out of the way: the failure box names it. */
+let runningCommand: string | undefined;
+
 async function main(argv: string[]): Promise<number> {
   const { rest, help, version } = takeGlobalOptions(argv);
   if (version) {
@@ -66,16 +68,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[command];
   if (!load) throw new UsageError(`unknown command ${JSON.stringify(command)}; see flint --help`);
+  runningCommand = command;
   const module = await load();
   // Commands that share a module (fetch/fetch-offline, the stages) get their name first.
   return module.run([command, ...commandArgs]);
 }
 
 /** Logs a failure; inside the initramfs also boxes it on the console, with a machine dump at debug level. */
-async function reportFailure(argv: string[], err: unknown): Promise<void> {
+async function reportFailure(command: string, err: unknown): Promise<void> {
   log.error(describeError(err));
   if (!(err instanceof FlintError) && err instanceof Error && err.stack) log.debug(err.stack);
-  const command = argv.find((a) => !a.startsWith("-")) ?? "flint";
   const dump: string[] = [];
   if (logLevelEnabled("debug")) await (await import("./diagnostics")).dumpMachine((line) => dump.push(line));
   writeFailureSummary(command, err, dump);
@@ -93,6 +95,6 @@ main(argv).then(
       return;
     }
     process.exitCode = EXIT_FAILED;
-    await reportFailure(argv, err);
+    await reportFailure(runningCommand ?? "flint", err);
   },
 );

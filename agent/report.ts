@@ -12,9 +12,8 @@ import { inspectInRoot } from "./root/resolve";
 import { commitTempFile, createTempFile, ensureDirectory } from "./root/write";
 import { REPORT_PATH_IN_ROOT, type Action, type StageContext } from "./stages/context";
 import { ROOT_STAGE_ORDER, STAGES, type RootStageName } from "./stages/index";
+import { VERSION } from "./version";
 
-declare const FLINT_VERSION: string; // injected by build.mjs
-const VERSION = typeof FLINT_VERSION === "string" ? FLINT_VERSION : "dev";
 
 export const REPORT_FORMAT = 1;
 

@@ -13,8 +13,8 @@ const REPORT = "etc/.flint-result.json";
 const SECRET = "s3cr3t-file-contents-that-must-not-leak";
 const HASH = "$6$salt$averysecrethashvalue";
 
-function flint(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [FLINT, ...args], { input, encoding: "utf8" });
+function flint(args: string[], input?: string, env: NodeJS.ProcessEnv = process.env): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [FLINT, ...args], { input, encoding: "utf8", env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -149,6 +149,19 @@ describe("flint apply, plan and report", function () {
     assert.equal(report.ok, false);
     assert.equal(flint(["apply", "--root", t.root]).code, 2);
     assert.equal(flint(["apply", "--config", "x", "--root", t.root, "--stages", "files,bogus"]).code, 2);
+  });
+
+  it("names the command's stage in the console's failure box, whatever global options come first", () => {
+    writeFileSync(join(t.root, "etc/motd"), "someone else's\n");
+    const config = writeConfig({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/motd", contents: { source: "data:,mine" } }] } });
+    const consoleFile = join(t.dir, "console");
+    writeFileSync(consoleFile, "");
+    const r = flint(["--log-level", "warn", "apply", "--config", config, "--root", t.root], undefined, { ...process.env, FLINT_CONSOLE: consoleFile });
+    assert.equal(r.code, 1);
+    const box = readFileSync(consoleFile, "utf8");
+    assert.match(box, /Flint failed in stage: apply /);
+    assert.match(box, /journalctl -u flint-apply\.service/);
+    assert.doesNotMatch(box, /warn/);
   });
 
   it("records kernelArguments and fails clearly when arguments must be added and no writer exists", () => {
