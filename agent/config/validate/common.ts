@@ -19,12 +19,41 @@ export function isCleanAbsolute(p: string): boolean {
 /** A `//`, a `.` or `..` segment, or a trailing `/`. */
 const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)|\/$/;
 
-/** An absolute, fully simplified path (files, units' paths, devices, mount points). */
+/** Linux's limits (linux/limits.h): a whole path with its NUL, and one component, in bytes. */
+export const PATH_MAX = 4096;
+export const NAME_MAX = 255;
+
+/** An absolute, fully simplified path (files, units' paths, devices, mount points) the kernel can take. */
 export function checkPath(cx: ValidateContext, value: string | undefined, path: JsonPath, what = "path"): void {
   if (value === undefined) return;
   if (value === "") cx.issues.error(path, `${what} must not be empty`);
   else if (!value.startsWith("/")) cx.issues.error(path, `${what} must be absolute (got ${JSON.stringify(value)})`);
   else if (!isCleanAbsolute(value)) cx.issues.error(path, `${what} must be clean: no "//", "." or ".." parts and no trailing "/" (got ${JSON.stringify(value)})`);
+  else if (value.includes("\0")) cx.issues.error(path, `${what} must not contain a NUL character`);
+  else {
+    const tooLong = pathTooLong(value);
+    if (tooLong) cx.issues.error(path, `${what} ${tooLong}`);
+  }
+}
+
+/** Why the kernel would refuse `p` with ENAMETOOLONG, or undefined when it would not. */
+export function pathTooLong(p: string): string | undefined {
+  const bytes = Buffer.byteLength(p);
+  if (bytes >= PATH_MAX) return `is ${bytes} bytes long; the limit is ${PATH_MAX - 1} (PATH_MAX)`;
+  for (const name of p.split("/")) {
+    const n = Buffer.byteLength(name);
+    if (n > NAME_MAX) return `has a component of ${n} bytes (${JSON.stringify(name.slice(0, 20) + "...")}); the limit is ${NAME_MAX} (NAME_MAX)`;
+  }
+  return undefined;
+}
+
+/** The ids the kernel takes: uid_t and gid_t are 32 bits, and 2^32-1 is (uid_t)-1, meaning "no change". */
+export const MAX_ID = 4294967294;
+
+/** A uid or gid in range (0..4294967294). */
+export function checkId(cx: ValidateContext, value: number | undefined, path: JsonPath, what: string): void {
+  if (value === undefined) return;
+  if (value < 0 || value > MAX_ID) cx.issues.error(path, `${what} must be between 0 and ${MAX_ID}, not ${value}`);
 }
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

@@ -4,7 +4,7 @@
 import type { JsonPath } from "../issues";
 import type { Directory, File, Link, NodeGroup, NodeUser, Storage } from "../types";
 import { posix } from "node:path";
-import { checkPath, type ValidateContext } from "./common";
+import { checkId, checkPath, type ValidateContext } from "./common";
 import { validateResource } from "./resource";
 
 type Kind = "files" | "directories" | "links";
@@ -18,7 +18,7 @@ export function validateNodes(cx: ValidateContext, s: Storage, path: JsonPath): 
 }
 
 export function validateFile(cx: ValidateContext, f: File, path: JsonPath): void {
-  checkPath(cx, f.path, [...path, "path"]);
+  checkNodePath(cx, f.path, [...path, "path"]);
   checkMode(cx, f.mode, [...path, "mode"]);
   checkOwner(cx, f.user, [...path, "user"]);
   checkOwner(cx, f.group, [...path, "group"]);
@@ -30,18 +30,24 @@ export function validateFile(cx: ValidateContext, f: File, path: JsonPath): void
 }
 
 export function validateDirectory(cx: ValidateContext, d: Directory, path: JsonPath): void {
-  checkPath(cx, d.path, [...path, "path"]);
+  checkNodePath(cx, d.path, [...path, "path"]);
   checkMode(cx, d.mode, [...path, "mode"]);
   checkOwner(cx, d.user, [...path, "user"]);
   checkOwner(cx, d.group, [...path, "group"]);
 }
 
 export function validateLink(cx: ValidateContext, l: Link, path: JsonPath): void {
-  checkPath(cx, l.path, [...path, "path"]);
+  checkNodePath(cx, l.path, [...path, "path"]);
   checkOwner(cx, l.user, [...path, "user"]);
   checkOwner(cx, l.group, [...path, "group"]);
   if (l.hard && (l.user || l.group)) cx.issues.warn([...path, l.user ? "user" : "group"], "user and group are ignored for a hard link: it shares its target's owner");
   if (l.target === undefined || l.target === "") cx.issues.error([...path, "target"], "target is required");
+}
+
+/** A node's path: a clean absolute path, and never `/` itself (the root is not an entry to create or replace). */
+function checkNodePath(cx: ValidateContext, value: string | undefined, path: JsonPath): void {
+  if (value === "/") cx.issues.error(path, 'path must not be "/": the root itself cannot be a file, link or directory entry');
+  else checkPath(cx, value, path);
 }
 
 function checkMode(cx: ValidateContext, mode: number | undefined, path: JsonPath): void {
@@ -53,7 +59,7 @@ function checkMode(cx: ValidateContext, mode: number | undefined, path: JsonPath
 function checkOwner(cx: ValidateContext, owner: NodeUser | NodeGroup | undefined, path: JsonPath): void {
   if (!owner) return;
   if (owner.id !== undefined && owner.name !== undefined && owner.name !== "") cx.issues.error(path, "set either id or name, not both");
-  if (owner.id !== undefined && owner.id < 0) cx.issues.error([...path, "id"], "id must not be negative");
+  checkId(cx, owner.id, [...path, "id"], "id");
 }
 
 interface Entry {

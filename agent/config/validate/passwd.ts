@@ -2,7 +2,7 @@
 
 import type { JsonPath } from "../issues";
 import type { Passwd, PasswdGroup, PasswdUser } from "../types";
-import { checkUnique, type ValidateContext } from "./common";
+import { checkId, checkUnique, type ValidateContext } from "./common";
 
 export function validatePasswd(cx: ValidateContext, p: Passwd, path: JsonPath): void {
   p.users?.forEach((u, i) => validateUser(cx, u, [...path, "users", i]));
@@ -13,7 +13,7 @@ export function validatePasswd(cx: ValidateContext, p: Passwd, path: JsonPath): 
 
 export function validateUser(cx: ValidateContext, u: PasswdUser, path: JsonPath): void {
   if (u.name === "") cx.issues.error([...path, "name"], "name must not be empty");
-  if (u.uid !== undefined && u.uid < 0) cx.issues.error([...path, "uid"], "uid must not be negative");
+  checkId(cx, u.uid, [...path, "uid"], "uid");
   // Keys are not quoted back: duplicates are named by position only.
   const seen = new Map<string, number>();
   u.sshAuthorizedKeys?.forEach((key, i) => {
@@ -25,5 +25,5 @@ export function validateUser(cx: ValidateContext, u: PasswdUser, path: JsonPath)
 
 export function validateGroup(cx: ValidateContext, g: PasswdGroup, path: JsonPath): void {
   if (g.name === "") cx.issues.error([...path, "name"], "name must not be empty");
-  if (g.gid !== undefined && g.gid < 0) cx.issues.error([...path, "gid"], "gid must not be negative");
+  checkId(cx, g.gid, [...path, "gid"], "gid");
 }

@@ -27,6 +27,15 @@ const RULES: Rule[] = [
   { rule: "paths have no '..'", good: file({ path: "/etc/a/b" }), bad: file({ path: "/etc/../b" }), error: /^storage\.files\.0\.path: path must be clean/ },
   { rule: "paths have no trailing '/'", good: { storage: { directories: [{ path: "/etc/d" }] } }, bad: { storage: { directories: [{ path: "/etc/d/" }] } }, error: /^storage\.directories\.0\.path: path must be clean/ },
   { rule: "paths have no '//'", good: { storage: { links: [{ path: "/a/b", target: "/c" }] } }, bad: { storage: { links: [{ path: "/a//b", target: "/c" }] } }, error: /^storage\.links\.0\.path: path must be clean/ },
+  { rule: "a file is never at '/'", good: file({ path: "/x" }), bad: file({ path: "/" }), error: /^storage\.files\.0\.path: path must not be "\/"/ },
+  { rule: "a link is never at '/'", good: { storage: { links: [{ path: "/x", target: "/y" }] } }, bad: { storage: { links: [{ path: "/", target: "/y", overwrite: true }] } }, error: /^storage\.links\.0\.path: path must not be "\/"/ },
+  { rule: "a directory is never at '/'", good: { storage: { directories: [{ path: "/x" }] } }, bad: { storage: { directories: [{ path: "/", overwrite: true }] } }, error: /^storage\.directories\.0\.path: path must not be "\/"/ },
+  { rule: "paths fit PATH_MAX", good: file({ path: "/" + "a/".repeat(2046) + "b" }), bad: file({ path: "/" + "a/".repeat(2047) + "b" }), error: /^storage\.files\.0\.path: path is 4096 bytes long; the limit is 4095 \(PATH_MAX\)/ },
+  { rule: "path components fit NAME_MAX", good: file({ path: "/etc/" + "é".repeat(127) }), bad: file({ path: "/etc/" + "é".repeat(128) }), error: /^storage\.files\.0\.path: path has a component of 256 bytes .*\(NAME_MAX\)/ },
+  { rule: "owner ids are not negative", good: file({ path: "/x", user: { id: 0 } }), bad: file({ path: "/x", user: { id: -1 } }), error: /^storage\.files\.0\.user\.id: id must be between 0 and 4294967294, not -1$/ },
+  { rule: "owner ids fit the kernel's uid_t", good: file({ path: "/x", group: { id: 4294967294 } }), bad: file({ path: "/x", group: { id: 4294967295 } }), error: /^storage\.files\.0\.group\.id: id must be between 0 and 4294967294, not 4294967295$/ },
+  { rule: "user uids fit the kernel's uid_t", good: { passwd: { users: [{ name: "a", uid: 4294967294 }] } }, bad: { passwd: { users: [{ name: "a", uid: 4294967296 }] } }, error: /^passwd\.users\.0\.uid: uid must be between 0 and 4294967294, not 4294967296$/ },
+  { rule: "group gids are not negative", good: { passwd: { groups: [{ name: "a", gid: 1 }] } }, bad: { passwd: { groups: [{ name: "a", gid: -1 }] } }, error: /^passwd\.groups\.0\.gid: gid must be between 0 and 4294967294, not -1$/ },
   { rule: "paths are not empty", good: file({ path: "/x" }), bad: file({ path: "" }), error: /^storage\.files\.0\.path: path must not be empty/ },
   // duplicates and conflicts
   {
