@@ -136,17 +136,21 @@ export async function replaceWithSymlink(finalHost: string, target: string, owne
   await replaceWithLink(finalHost, (temp) => symlink(target, temp), owner);
 }
 
-/** Creates a hard link to `targetHost` at `finalHost` atomically, replacing whatever is there. */
-export async function replaceWithHardLink(finalHost: string, targetHost: string, owner: Ownership): Promise<void> {
-  await replaceWithLink(finalHost, (temp) => link(targetHost, temp), owner);
+/**
+ * Creates a hard link to `targetHost` at `finalHost` atomically, replacing
+ * whatever is there. No owner: the link is the target's inode, whose owner
+ * and mode are the target's own.
+ */
+export async function replaceWithHardLink(finalHost: string, targetHost: string): Promise<void> {
+  await replaceWithLink(finalHost, (temp) => link(targetHost, temp));
 }
 
 /** Makes the link under a temporary name beside `finalHost`, then renames it into place. */
-async function replaceWithLink(finalHost: string, make: (temp: string) => Promise<void>, owner: Ownership): Promise<void> {
+async function replaceWithLink(finalHost: string, make: (temp: string) => Promise<void>, owner?: Ownership): Promise<void> {
   const temp = tempName(posix.dirname(finalHost));
   await make(temp);
   try {
-    await lchown(temp, owner.uid, owner.gid);
+    if (owner) await lchown(temp, owner.uid, owner.gid);
     await rename(temp, finalHost);
   } catch (e) {
     await rm(temp, { force: true });

@@ -393,24 +393,26 @@ async function applyLink(w: NodeWriter, link: Link, where: string): Promise<void
   const target = link.target;
   if (typeof target !== "string" || target === "") throw new FlintError("a link needs a target", `${where}.target`);
   const { host, existing } = await place(w, link.path);
-  const fallback = existing?.isSymbolicLink() || (existing && link.hard) ? ownedBy(existing) : ROOT;
-  const { owner, shown } = await ownership(w, link.user, link.group, where, fallback);
 
   if (link.hard) {
+    // A hard link is another name for its target's inode: it has no owner or
+    // mode of its own, and setting one would change the target (as Ignition,
+    // which does nothing after making the link).
     const targetPath = target.startsWith("/") ? target : posix.join(posix.dirname(link.path), target);
     const resolved = await inspectInRoot(ctx.root, targetPath, { followLast: false });
     if (!resolved.stat && !ctx.dryRun) throw new FlintError(`hard link target ${targetPath} does not exist in the root`, `${where}.target`);
     if (resolved.stat?.isDirectory()) throw new FlintError(`hard link target ${targetPath} is a directory`, `${where}.target`);
-    if (existing && resolved.stat && existing.ino === resolved.stat.ino && existing.dev === resolved.stat.dev) {
-      return fixMetadata(w, link.path, host, existing, owner, shown);
-    }
+    if (existing && resolved.stat && existing.ino === resolved.stat.ino && existing.dev === resolved.stat.dev) return;
     if (existing && !link.overwrite) throw new FlintError(`${link.path} already exists (set overwrite: true to replace it)`, where);
     record(ctx, existing ? "replace" : "link", link.path, `hard -> ${resolved.rootPath}`);
     if (ctx.dryRun) return;
     replacing(w, existing);
     if (existing?.isDirectory()) await removeNode(host);
-    return replaceWithHardLink(host, resolved.hostPath, owner);
+    return replaceWithHardLink(host, resolved.hostPath);
   }
+
+  const fallback = existing?.isSymbolicLink() ? ownedBy(existing) : ROOT;
+  const { owner, shown } = await ownership(w, link.user, link.group, where, fallback);
 
   if (existing?.isSymbolicLink() && (await readlink(host)) === target) {
     return fixMetadata(w, link.path, host, existing, owner, shown);

@@ -2,10 +2,10 @@
 // the root (the canary directory beside it is checked after every case).
 
 import { strict as assert } from "node:assert";
-import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { constants, gzipSync } from "node:zlib";
-import { useTempRoot } from "../../helpers/root";
+import { snapshotTree, useTempRoot } from "../../helpers/root";
 import { describeError } from "../../../agent/errors";
 import { runStages } from "../../../agent/report";
 import { applyConfig, applyFailure, dataUrl, V, useCapturedLog } from "./run";
@@ -69,6 +69,30 @@ describe("files stage: hostile configs and roots", () => {
     linkSync(join(t.canary, "untouched"), join(t.root, "etc/sneaky"));
     await applyConfig(t.root, { ignition: { version: V }, storage: { files: [{ path: "/etc/sneaky", overwrite: true, contents: { source: "data:,replaced" } }] } });
     assert.equal(readFileSync(join(t.root, "etc/sneaky"), "utf8"), "replaced");
+  });
+
+  it("gives a hard link no owner or mode of its own: a setuid target owned by 500:500 keeps both, and a re-run changes nothing", async () => {
+    const target = join(t.root, "etc/tool");
+    writeFileSync(target, "#!/bin/sh\n");
+    chownSync(target, 500, 500);
+    chmodSync(target, 0o4755);
+    const before = statSync(target);
+    const config = { ignition: { version: V }, storage: { links: [{ path: "/etc/tool-link", hard: true, target: "/etc/tool", user: { id: 0 }, group: { id: 0 } }] } };
+    const first = await applyConfig(t.root, config);
+    const link = statSync(join(t.root, "etc/tool-link"));
+    assert.equal(link.ino, before.ino);
+    for (const st of [link, statSync(target)]) {
+      assert.equal(st.uid, 500);
+      assert.equal(st.gid, 500);
+      assert.equal(st.mode & 0o7777, 0o4755, "setuid survives");
+    }
+    assert.deepEqual(first.stages[0]!.actions.map((a) => a.kind), ["link"]);
+    const tree = snapshotTree(t.root, { ignore: (p) => p === "etc/.flint-result.json" });
+    const ctime = statSync(target).ctimeMs;
+    const second = await applyConfig(t.root, config);
+    assert.deepEqual(second.stages[0]!.actions, [], "a re-run has nothing to do");
+    assert.deepEqual(snapshotTree(t.root, { ignore: (p) => p === "etc/.flint-result.json" }), tree);
+    assert.equal(statSync(target).ctimeMs, ctime, "the inode was not touched (no chown or chmod)");
   });
 
   it("rejects .. segments in config paths as a validation error, before writing anything", async () => {
