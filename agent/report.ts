@@ -1,17 +1,15 @@
 // The result report, `<root>/etc/.flint-result.json`: which stages ran, how
 // long they took, whether they worked, and every action they took (paths,
-// units, users — never contents). Also the runner that produces it, shared
-// by `apply`, `plan` and the per-stage commands.
+// units, users — never contents). The runner that fills it is
+// stages/run.ts.
 
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { posix } from "node:path";
-import type { Config } from "./config/types";
-import { describeError, FlintError } from "./errors";
-import { log } from "./log";
+import { FlintError } from "./errors";
 import { inspectInRoot } from "./root/resolve";
 import { commitTempFile, createTempFile, ensureDirectory } from "./root/write";
-import { REPORT_PATH_IN_ROOT, type Action, type StageContext } from "./stages/context";
-import { ROOT_STAGE_ORDER, STAGES, type RootStageName } from "./stages/index";
+import { REPORT_PATH_IN_ROOT, type Action } from "./stages/context";
+import { ROOT_STAGE_ORDER, type RootStageName } from "./stages/index";
 import { VERSION } from "./version";
 
 
@@ -37,75 +35,6 @@ export interface FlintReport {
   finishedAt: string;
   ok: boolean;
   stages: StageRecord[];
-}
-
-async function bootId(): Promise<string | undefined> {
-  try {
-    return (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
-  } catch {
-    return undefined;
-  }
-}
-
-export interface RunOutcome {
-  report: FlintReport;
-  /** The first failure, rethrown by callers after the report is written. */
-  error?: unknown;
-}
-
-/**
- * Runs the named stages in the fixed order disks → mount → files → umount.
- * Stops at the first failure; if filesystems were mounted by then, still
- * unmounts them so nothing is left mounted under the root.
- */
-export async function runStages(config: Config, names: RootStageName[], options: { root: string; dryRun: boolean; specVersion?: string }): Promise<RunOutcome> {
-  const report: FlintReport = {
-    format: REPORT_FORMAT,
-    flintVersion: VERSION,
-    bootId: await bootId(),
-    specVersion: options.specVersion,
-    startedAt: new Date().toISOString(),
-    finishedAt: "",
-    ok: true,
-    stages: [],
-  };
-  const ordered = ROOT_STAGE_ORDER.filter((n) => names.includes(n));
-  let error: unknown;
-  for (const name of ordered) {
-    error = await runOne(config, name, options, report);
-    if (error) break;
-  }
-  const mounted = report.stages.some((s) => s.name === "mount");
-  if (error && mounted && !report.stages.some((s) => s.name === "umount") && ordered.includes("umount")) {
-    log.warn("unmounting after the failure");
-    await runOne(config, "umount", options, report);
-  }
-  report.finishedAt = new Date().toISOString();
-  report.ok = report.stages.every((s) => s.ok);
-  return { report, error };
-}
-
-async function runOne(config: Config, name: RootStageName, options: { root: string; dryRun: boolean }, report: FlintReport): Promise<unknown> {
-  const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions: [] };
-  const startedAt = new Date();
-  const started = process.hrtime.bigint();
-  let error: unknown;
-  try {
-    log.info(`stage ${name}${options.dryRun ? " (plan)" : ""}`, { root: options.root });
-    const stage = await STAGES[name]();
-    await stage(config, ctx);
-  } catch (e) {
-    error = e;
-  }
-  report.stages.push({
-    name,
-    startedAt: startedAt.toISOString(),
-    durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-    ok: error === undefined,
-    ...(error === undefined ? {} : { error: describeError(error) }),
-    actions: ctx.actions,
-  });
-  return error;
 }
 
 /** A later run in the same boot replaces the stages it ran and keeps the others. */

@@ -9,7 +9,8 @@ import { parseConfig } from "../config/index";
 import type { Config } from "../config/types";
 import { UsageError } from "../errors";
 import { log } from "../log";
-import { runStages, writeReport, type RunOutcome } from "../report";
+import { writeReport } from "../report";
+import { runStages, type RunOutcome } from "../stages/run";
 import { ROOT_STAGE_ORDER, type RootStageName } from "../stages/index";
 
 export const DEFAULT_APPLY_STAGES: RootStageName[] = ["mount", "files", "umount"];

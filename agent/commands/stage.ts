@@ -8,7 +8,8 @@ import { parseCommandArgs } from "../cli";
 import type { Config } from "../config/types";
 import { FlintError } from "../errors";
 import { log } from "../log";
-import { mergeReports, readReport, runStages, writeReport, type FlintReport } from "../report";
+import { mergeReports, readReport, writeReport, type FlintReport } from "../report";
+import { runStages } from "../stages/run";
 import { DEFAULT_CACHE, DEFAULT_ROOT } from "../stages/context";
 import type { RootStageName } from "../stages/index";
 

@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeError } from "../../../agent/errors";
-import { runStages } from "../../../agent/report";
+import { runStages } from "../../../agent/stages/run";
 import { BATCH_LIMIT } from "../../../agent/stages/files/nodes";
 import { TEMP_PREFIX } from "../../../agent/root/write";
 import { snapshotTree, useTempRoot } from "../../helpers/root";

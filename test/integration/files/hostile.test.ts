@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { constants, gzipSync } from "node:zlib";
 import { snapshotTree, useTempRoot } from "../../helpers/root";
 import { describeError } from "../../../agent/errors";
-import { runStages } from "../../../agent/report";
+import { runStages } from "../../../agent/stages/run";
 import { applyConfig, applyFailure, dataUrl, V, useCapturedLog } from "./run";
 
 describe("files stage: hostile configs and roots", () => {

@@ -3,7 +3,8 @@
 import { parseConfig } from "../../../agent/config/index";
 import { describeError } from "../../../agent/errors";
 import { configureLog } from "../../../agent/log";
-import { runStages, type FlintReport } from "../../../agent/report";
+import type { FlintReport } from "../../../agent/report";
+import { runStages } from "../../../agent/stages/run";
 import type { RootStageName } from "../../../agent/stages/index";
 
 export const logLines: string[] = [];
