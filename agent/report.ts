@@ -10,7 +10,6 @@ import { inspectInRoot } from "./root/resolve";
 import { commitTempFile, createTempFile, ensureDirectory } from "./root/write";
 import { REPORT_PATH_IN_ROOT, type Action } from "./stages/context";
 import { ROOT_STAGE_ORDER, type RootStageName } from "./stages/index";
-import { VERSION } from "./version";
 
 
 export const REPORT_FORMAT = 1;
