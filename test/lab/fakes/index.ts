@@ -1,0 +1,13 @@
+// The fake clouds by platform id.
+
+import { aws } from "./aws";
+import { azure } from "./azure";
+import { digitalocean } from "./digitalocean";
+import { gcp } from "./gcp";
+import { hetzner } from "./hetzner";
+import { openstack } from "./openstack";
+import { packet } from "./packet";
+import type { CloudOptions, FakeCloud } from "./service";
+import { vultr } from "./vultr";
+
+export const FAKE_CLOUDS: Record<string, (options: CloudOptions) => FakeCloud> = { aws, gcp, azure, digitalocean, openstack, packet, hetzner, vultr };
