@@ -1,14 +1,20 @@
 // systemd.units: unit files and drop-ins under /etc/systemd/system, masks
 // (a link to /dev/null), and enablement twice over: the [Install] symlinks
-// made now by `systemctl --root` and a preset line, so that a machine whose
-// /etc is reset and re-presetted gets the same answer.
+// Flint makes itself now (as `systemctl --root` would, without running it)
+// and a preset line, so that a unit the root does not have yet (a sysext
+// brings it later) or a machine whose /etc is reset and re-presetted gets
+// the same answer. A unit that is not there is never an error: its preset
+// line is written and its links wait for the first `preset-all`.
 
-import { readlink } from "node:fs/promises";
+import { readdir, readlink, rmdir } from "node:fs/promises";
+import { posix } from "node:path";
 import type { File, Link, Unit } from "../../config/types";
 import { FlintError } from "../../errors";
+import { log } from "../../log";
 import { inspectInRoot } from "../../root/resolve";
 import { removeNode } from "../../root/write";
-import type { InstallChange } from "../../system/systemctl";
+import { planDisable, planEnable, UNIT_PATH, type ConfigUnits } from "../../systemd/install";
+import { instanceOf, templateOf } from "../../systemd/unit-name";
 import { applyEntry, type NodeWriter } from "./nodes";
 import { record } from "./record";
 
@@ -23,8 +29,10 @@ function checkName(name: string, where: string): void {
   if (!name || name.includes("/") || name === "." || name === "..") throw new FlintError(`not a valid unit or drop-in name: ${JSON.stringify(name)}`, where);
 }
 
+/** Empty contents write nothing, as in Ignition. */
+const hasContents = (text: string | undefined): text is string => text !== undefined && text !== "";
+
 export async function applyUnits(w: NodeWriter, units: Unit[]): Promise<void> {
-  const { ctx } = w;
   units.forEach((u, i) => {
     checkName(u.name, `systemd.units.${i}.name`);
     (u.dropins ?? []).forEach((d, j) => checkName(d.name, `systemd.units.${i}.dropins.${j}.name`));
@@ -38,53 +46,121 @@ export async function applyUnits(w: NodeWriter, units: Unit[]): Promise<void> {
       await applyEntry(w, { kind: "link", node: mask, where });
     } else {
       if (unit.mask === false) await unmask(w, path);
-      if (unit.contents !== undefined) {
+      if (hasContents(unit.contents)) {
         const file: File = { path, contents: inlineContents(unit.contents), mode: 0o644, overwrite: true };
         await applyEntry(w, { kind: "file", node: file, where: `${where}.contents` });
       }
     }
     for (const [j, dropin] of (unit.dropins ?? []).entries()) {
-      if (dropin.contents === undefined) continue;
+      if (!hasContents(dropin.contents)) continue;
       const file: File = { path: `${path}.d/${dropin.name}`, contents: inlineContents(dropin.contents), mode: 0o644, overwrite: true };
       await applyEntry(w, { kind: "file", node: file, where: `${where}.dropins.${j}` });
+    }
+    if (!unit.mask && !hasContents(unit.contents) && (unit.dropins?.length || unit.enabled !== undefined || unit.mask === false) && !(await inRoot(w.ctx.root, unit.name))) {
+      log.info(`unit ${unit.name} is not in the root yet: ${unit.enabled === undefined ? "its drop-ins are written" : "its preset line is written"} for when it arrives`);
     }
   }
 
   const toggled = units.filter((u) => u.enabled !== undefined);
   if (toggled.length === 0) return;
-  // systemctl reads the unit files: they must be in place, not pending.
-  await w.batch.flush();
-  const systemctl = await import("../../system/systemctl");
-  if (ctx.dryRun) {
-    for (const unit of toggled) {
-      // A plan asks systemctl how things stand and announces only a change.
-      const verb = unit.enabled ? "enable" : "disable";
-      const state = await systemctl.unitFileState(ctx.root, unit.name);
-      if (unit.enabled ? state !== "enabled" : state === "enabled") record(ctx, verb, unit.name);
-    }
-  } else {
-    // One systemctl run per stretch of units with the same verb, in config order.
-    for (const run of stretches(toggled)) {
-      const verb = run[0]!.enabled ? "enable" : "disable";
-      const names = run.map((u) => u.name);
-      const { all, byUnit } = await systemctl.toggleUnits(ctx.root, verb, names);
-      const noted = new Set<InstallChange>();
-      const note = (c: InstallChange): void => {
-        if (noted.has(c)) return;
-        noted.add(c);
-        record(ctx, c.kind, c.path, c.target ? `-> ${c.target}` : undefined);
-      };
-      for (const name of names) {
-        const changes = byUnit.get(name) ?? [];
-        if (changes.length) record(ctx, verb, name);
-        changes.forEach(note);
-      }
-      all.forEach(note); // links no unit of the run names (Also=)
+  const config: ConfigUnits = {
+    contents: new Map(units.filter((u) => !u.mask && hasContents(u.contents)).map((u) => [u.name, u.contents!])),
+    masked: new Set(units.filter((u) => u.mask).map((u) => u.name)),
+  };
+  // In config order; a disable sees the links an earlier enable made.
+  for (const run of stretches(toggled)) {
+    const names = run.map((u) => u.name);
+    if (run[0]!.enabled) await enable(w, names, config);
+    else {
+      await w.batch.flush();
+      await disable(w, names, config);
     }
   }
-  const preset = ["# Written by Flint from the provisioning config.", ...toggled.map((u) => `${u.enabled ? "enable" : "disable"} ${u.name}`), ""].join("\n");
-  const file: File = { path: PRESET_FILE, contents: inlineContents(preset), mode: 0o644, overwrite: true };
+  const file: File = { path: PRESET_FILE, contents: inlineContents(presetText(toggled)), mode: 0o644, overwrite: true };
   await applyEntry(w, { kind: "file", node: file, where: "systemd.units" });
+}
+
+/** Whether the root has the unit (or its template) anywhere in systemd's search path. */
+async function inRoot(root: string, name: string): Promise<boolean> {
+  for (const candidate of [name, templateOf(name)]) {
+    if (!candidate) continue;
+    for (const dir of UNIT_PATH) {
+      if ((await inspectInRoot(root, `${dir}/${candidate}`).catch(() => undefined))?.stat) return true;
+    }
+  }
+  return false;
+}
+
+async function enable(w: NodeWriter, names: string[], config: ConfigUnits): Promise<void> {
+  const { ctx } = w;
+  const plan = await planEnable(ctx.root, names, config);
+  for (const { name, via } of plan.missing) {
+    if (via) log.info(`unit ${name} (Also= of ${via}) is not in the root; skipped`);
+    else log.info(`unit ${name} is not in the root yet: enabled by its preset line when it arrives`);
+  }
+  for (const name of plan.masked) log.info(`unit ${name} is masked: no links made; its preset line is written`);
+  for (const note of plan.notes) log.warn(note);
+  const announced = new Set<string>();
+  for (const link of plan.links) {
+    const at = await inspectInRoot(ctx.root, link.path);
+    if (at.stat?.isSymbolicLink() && (await readlink(at.hostPath)) === link.target) continue;
+    // An alias taken by something else stays, as systemctl leaves it (without --force).
+    if (at.stat && posix.dirname(link.path) === UNIT_DIR) {
+      log.warn(`${link.path} already exists and is not a link to ${link.target}: alias of ${link.unit} not made`);
+      continue;
+    }
+    if (!announced.has(link.unit)) {
+      announced.add(link.unit);
+      record(ctx, "enable", link.unit);
+    }
+    await applyEntry(w, { kind: "link", node: { path: link.path, target: link.target, overwrite: true }, where: `systemd.units (${link.unit})` });
+  }
+}
+
+async function disable(w: NodeWriter, names: string[], config: ConfigUnits): Promise<void> {
+  const { ctx } = w;
+  const plan = await planDisable(ctx.root, names, config);
+  for (const name of plan.missing) log.info(`unit ${name} is not in the root: its preset line says disable`);
+  const announced = new Set<string>();
+  for (const { path, unit } of plan.removals) {
+    if (!announced.has(unit)) {
+      announced.add(unit);
+      record(ctx, "disable", unit);
+    }
+    record(ctx, "unlink", path);
+    if (!ctx.dryRun) await removeNode((await inspectInRoot(ctx.root, path)).hostPath);
+  }
+  // A .wants/.requires directory left empty goes too, as systemctl removes it.
+  const parents = new Set(plan.removals.map((r) => posix.dirname(r.path)).filter((d) => d !== UNIT_DIR));
+  for (const dir of parents) {
+    const at = await inspectInRoot(ctx.root, dir);
+    if (!at.stat?.isDirectory()) continue;
+    const left = (await readdir(at.hostPath)).filter((n) => !plan.removals.some((r) => r.path === posix.join(dir, n)));
+    if (left.length) continue;
+    record(ctx, "rmdir", dir);
+    if (!ctx.dryRun) await rmdir(at.hostPath).catch(() => undefined);
+  }
+}
+
+/**
+ * The preset file in systemd's syntax: one line per unit, in config order,
+ * and the instances of one template on the template's line
+ * (`enable foo@.service bar baz`), which is how preset-all reads them.
+ */
+export function presetText(units: Unit[]): string {
+  const lines = new Map<string, string[]>();
+  for (const unit of units) {
+    const verb = unit.enabled ? "enable" : "disable";
+    const template = templateOf(unit.name);
+    // A bare template (its DefaultInstance) keeps a line of its own: instances on its line would replace it.
+    const key = template ? `${verb} ${template}` : `${verb} ${unit.name}\0`;
+    const instances = lines.get(key) ?? [];
+    lines.set(key, instances);
+    const instance = template ? instanceOf(unit.name)! : undefined;
+    if (instance && !instances.includes(instance)) instances.push(instance);
+  }
+  const body = [...lines].map(([key, instances]) => [key.replace("\0", ""), ...instances].join(" "));
+  return ["# Written by Flint from the provisioning config.", ...body, ""].join("\n");
 }
 
 /** Consecutive units with the same `enabled` value. */
