@@ -12,8 +12,9 @@ export class FlintError extends Error {
     message: string,
     /** Where it happened: a JSON path, a device, a URL (never a secret). */
     readonly where?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

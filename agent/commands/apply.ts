@@ -3,43 +3,24 @@
 // runs the stages on a directory root, and writes the result report there.
 // `flint plan` (plan.ts) shares all of this with dryRun set.
 
-import { readFile } from "node:fs/promises";
 import { parseCommandArgs, parseList, requireOption } from "../cli";
-import { parseConfig } from "../config/index";
-import type { Config } from "../config/types";
-import { UsageError } from "../errors";
+import type { SourcedConfig } from "../config/index";
 import { log } from "../log";
 import { writeReport } from "../report";
+import { parseDocument } from "../stages/fetch/document";
 import { runStages, type RunOutcome } from "../stages/run";
 import { ROOT_STAGE_ORDER, type RootStageName } from "../stages/index";
+import { readConfigInput } from "./config-input";
 
 export const DEFAULT_APPLY_STAGES: RootStageName[] = ["mount", "files", "umount"];
 
-async function readConfigText(command: string, file: string): Promise<Buffer> {
-  try {
-    if (file === "-") {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    }
-    return await readFile(file);
-  } catch (e) {
-    throw new UsageError(`flint ${command}: cannot read the config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-/** The config as the stages see it: parsed, translated to 3.x, references resolved. */
-export async function loadConfig(command: string, file: string): Promise<{ config: Config; specVersion: string }> {
-  const text = await readConfigText(command, file);
-  const parsed = parseConfig(text, { source: file === "-" ? "stdin" : file });
-  for (const w of parsed.warnings) log.warn(`${w.path.join(".")}: ${w.message}`, { source: file });
-  let config = parsed.config;
-  const refs = config.ignition?.config;
-  if (refs?.replace?.source || refs?.merge?.length) {
-    const { resolveConfigReferences } = await import("../stages/fetch/references");
-    config = await resolveConfigReferences(config);
-  }
-  return { config, specVersion: parsed.specVersion };
+/** The config as the stages see it: parsed, translated to 3.x, references resolved, with where each part came from. */
+export async function loadConfig(command: string, file: string): Promise<SourcedConfig & { specVersion: string }> {
+  const label = file === "-" ? "stdin" : file;
+  const parsed = parseDocument(readConfigInput(command, file), label, label);
+  const refs = parsed.config.ignition?.config;
+  const resolved = refs?.replace?.source || refs?.merge?.length ? await (await import("../stages/fetch/references")).resolveConfigReferences(parsed) : parsed;
+  return { ...resolved, specVersion: parsed.specVersion };
 }
 
 export interface ApplyArgs {
@@ -62,8 +43,8 @@ export function parseApplyArgs(command: string, argv: string[]): ApplyArgs {
 }
 
 export async function applyOrPlan(command: string, args: ApplyArgs, dryRun: boolean): Promise<RunOutcome> {
-  const { config, specVersion } = await loadConfig(command, args.config);
-  return runStages(config, args.stages, { root: args.root, dryRun, specVersion });
+  const { config, specVersion, sources } = await loadConfig(command, args.config);
+  return runStages(config, args.stages, { root: args.root, dryRun, specVersion, sources: async () => sources });
 }
 
 export async function run([command, ...argv]: string[]): Promise<number> {

@@ -10,7 +10,7 @@ import { FlintError } from "../errors";
 import { log } from "../log";
 import { mergeReports, readReport, writeReport, type FlintReport } from "../report";
 import { runStages } from "../stages/run";
-import { DEFAULT_CACHE, DEFAULT_ROOT } from "../stages/context";
+import { DEFAULT_CACHE, DEFAULT_ROOT, sourcesPathFor } from "../stages/context";
 import type { RootStageName } from "../stages/index";
 
 async function readCachedConfig(path: string): Promise<Config> {
@@ -34,7 +34,8 @@ export async function run([command, ...argv]: string[]): Promise<number> {
   const root = values.root ?? DEFAULT_ROOT;
   const cache = values.cache ?? DEFAULT_CACHE;
   const config = await readCachedConfig(cache);
-  const { report, error } = await runStages(config, [name], { root, dryRun: false });
+  const sources = async () => (await import("../config/sources")).parseSources(await readFile(sourcesPathFor(cache), "utf8"));
+  const { report, error } = await runStages(config, [name], { root, dryRun: false, sources });
   try {
     await recordStage(name, root, join(dirname(cache), "report.json"), report);
   } catch (e) {

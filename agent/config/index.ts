@@ -11,12 +11,14 @@ import { locatePaths } from "./locate";
 import { decodeText, parseJsonText } from "./text";
 import { NEWEST_SPEC, type Config } from "./types";
 import { readConfigV2, type V2Config } from "./v2/read";
-import { originKey, translateV2 } from "./v2/translate";
+import { documentTree, originOf, translatedTree, type SourceTree } from "./sources";
+import { translateV2 } from "./v2/translate";
 import { readConfigV3 } from "./v3/read";
 import { validateConfig } from "./validate/index";
 import { parseSpecVersion } from "./version";
 
-export { mergeConfigs } from "./merge";
+export { mergeConfigs, mergeSourcedConfigs, type SourcedConfig } from "./merge";
+export { documentTree, locateInSources, parseSources, serializeSources, type SourceTree } from "./sources";
 export { NEWEST_SPEC } from "./types";
 export { SUPPORTED_V2, SUPPORTED_V3, EXPERIMENTAL } from "./version";
 export type { JsonPath } from "./issues";
@@ -35,6 +37,8 @@ export interface ParseOptions {
   source?: string;
   /** Accept 3.7.0-experimental. */
   allowExperimental?: boolean;
+  /** The document as errors at stage time name it (`merged config https://…`); `source` by default. */
+  documentName?: string;
 }
 
 export interface ParsedConfig {
@@ -42,6 +46,8 @@ export interface ParsedConfig {
   /** The version the document declared, e.g. "2.2.0". */
   specVersion: string;
   warnings: ConfigIssue[];
+  /** Where each part of `config` lies in the document (differs from the config's own paths for 2.x). */
+  sources: SourceTree;
 }
 
 /** A config that Ignition would reject; carries every error found (and the warnings, in `issues`). */
@@ -89,7 +95,8 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
   }
 
   let config: Config | undefined;
-  let origins: Map<string, JsonPath> | undefined;
+  const document = { name: options.documentName ?? options.source ?? "config", text };
+  let sources = documentTree(document);
   if (version.major === 3) {
     config = readConfigV3(doc, [], { issues, major: 3, minor: version.minor });
     if (config) validateConfig(normalize(config), version.minor, issues);
@@ -98,18 +105,18 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
     if (v2 && !issues.hasErrors) {
       const translation = translateV2(v2, issues);
       config = translation.config;
-      origins = translation.origins;
+      sources = translatedTree(document, [...translation.origins].map(([key, from]) => [fromOriginKey(key), from]));
       if (!issues.hasErrors) {
         // Translated paths point back into the 2.x document the user wrote.
         const checked = validateConfig(config, 0, undefined, { fromV2: true });
-        for (const issue of checked.items) issues.items.push({ ...issue, path: toSourcePath(issue.path, origins) });
+        for (const issue of checked.items) issues.items.push({ ...issue, path: originOf(sources, issue.path)!.path });
       }
     }
   }
   const located = positioned(text, issues.items);
   if (!config || issues.hasErrors) return fail(located);
   config.ignition.version = version.experimental ? version.text : NEWEST_SPEC;
-  return { config, specVersion: version.text, warnings: located.filter((i) => i.severity === "warning") };
+  return { config, specVersion: version.text, warnings: located.filter((i) => i.severity === "warning"), sources };
 }
 
 function findVersion(doc: unknown, issues: IssueList): string | undefined {
@@ -139,12 +146,9 @@ function normalize(config: Config): Config {
   return config;
 }
 
-function toSourcePath(path: JsonPath, origins: Map<string, JsonPath>): JsonPath {
-  for (let n = path.length; n > 0; n--) {
-    const from = origins.get(originKey(path.slice(0, n)));
-    if (from) return [...from, ...path.slice(n)];
-  }
-  return path;
+/** The config path a 2.x translation's origin key stands for (`originKey` joins with NUL; indices back to numbers). */
+function fromOriginKey(key: string): JsonPath {
+  return key === "" ? [] : key.split("\u0000").map((k) => (/^\d+$/.test(k) ? Number(k) : k));
 }
 
 /** Adds line and column to each issue (one pass over the text for all of them). */

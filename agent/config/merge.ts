@@ -4,6 +4,7 @@
 // updates the parent's entry with the same key, unkeyed lists (file `append`)
 // concatenate, and lists of strings become the union, parent first.
 
+import { descend, detach, rootCursor, type Cursor, type SourceDocument, type SourceTree } from "./sources";
 import type { Config, HttpHeader, KernelArguments, Partition, Storage } from "./types";
 
 type Plain = Record<string, unknown>;
@@ -41,79 +42,153 @@ const LIST_KEYS: Record<string, KeyOf> = {
 
 /** Merges `child` over `parent`; neither input is modified. */
 export function mergeConfigs(parent: Config, child: Config): Config {
+  return merge(parent, child).config;
+}
+
+/** A config with the source tree saying where each part of it came from. */
+export interface SourcedConfig {
+  config: Config;
+  sources: SourceTree;
+}
+
+/** Merges `child` over `parent` and keeps, for every part of the result, the document it came from. */
+export function mergeSourcedConfigs(parent: SourcedConfig, child: SourcedConfig): SourcedConfig {
+  const unknown: SourceDocument = { name: "config" };
+  const merged = merge(parent.config, child.config, rootCursor(parent.sources, unknown), rootCursor(child.sources, unknown));
+  return { config: merged.config, sources: merged.sources! };
+}
+
+/** Source cursors are optional throughout: without them only the config is merged. */
+function merge(parent: Config, child: Config, pc?: Cursor, cc?: Cursor): { config: Config; sources?: SourceTree } {
   const p = structuredClone(parent);
   const c = structuredClone(child);
-  if (p.storage && c.storage) dropReplacedNodes(p.storage, c.storage);
-  if (p.kernelArguments && c.kernelArguments) reconcileKernelArguments(p.kernelArguments, c.kernelArguments);
-  const merged = mergeValue(p, c, "") as Config;
-  merged.ignition.version = newerVersion(parent.ignition.version, child.ignition.version);
-  return merged;
+  if (p.storage && c.storage) pc = dropReplacedNodes(p.storage, c.storage, pc);
+  if (p.kernelArguments && c.kernelArguments) pc = reconcileKernelArguments(p.kernelArguments, c.kernelArguments, pc);
+  const [merged, sources] = mergeValue(p, c, "", pc, cc);
+  (merged as Config).ignition.version = newerVersion(parent.ignition.version, child.ignition.version);
+  return { config: merged as Config, sources };
 }
 
-function mergeValue(parent: unknown, child: unknown, field: string): unknown {
-  if (child === undefined) return parent;
-  if (parent === undefined) return child;
-  if (Array.isArray(parent) && Array.isArray(child)) return mergeList(parent, child, field);
+type Merged = [value: unknown, sources: SourceTree | undefined];
+
+const sub = (cursor: Cursor | undefined, key: string | number) => (cursor ? descend(cursor, key) : undefined);
+const place = (cursor: Cursor | undefined) => (cursor ? detach(cursor) : undefined);
+
+function mergeValue(parent: unknown, child: unknown, field: string, pc?: Cursor, cc?: Cursor): Merged {
+  if (child === undefined) return [parent, place(pc)];
+  if (parent === undefined) return [child, place(cc)];
+  if (Array.isArray(parent) && Array.isArray(child)) return mergeList(parent, child, field, pc, cc);
   if (isPlain(parent) && isPlain(child)) {
     const out: Plain = { ...parent };
+    const tree = cc ? sourceNode(cc) : undefined;
+    if (tree) for (const k of Object.keys(parent)) tree.kids[k] = detach(descend(pc!, k));
     for (const [k, v] of Object.entries(child)) {
-      const merged = mergeValue(parent[k], v, k);
+      const [merged, source] = mergeValue(parent[k], v, k, sub(pc, k), sub(cc, k));
       if (merged !== undefined) out[k] = merged;
+      if (tree && source) tree.kids[k] = source;
     }
-    return out;
+    return [out, tree];
   }
-  return child;
+  return [child, place(cc)];
 }
 
-function mergeList(parent: unknown[], child: unknown[], field: string): unknown[] {
+function mergeList(parent: unknown[], child: unknown[], field: string, pc?: Cursor, cc?: Cursor): Merged {
+  // Each item of the result comes whole from one side, or from merging two items.
+  const out: unknown[] = [];
+  const from: (SourceTree | undefined)[] = [];
+  const add = (value: unknown, source: SourceTree | undefined) => (out.push(value), from.push(source));
+  parent.forEach((v, i) => add(v, place(sub(pc, i))));
   const objects = parent.every(isPlain) && child.every(isPlain);
+  const keyOf = objects ? LIST_KEYS[field] : undefined;
   if (!objects) {
-    const out = [...parent];
     const seen = new Set(parent);
-    for (const v of child) if (!seen.has(v)) (seen.add(v), out.push(v));
-    return out;
+    child.forEach((v, i) => {
+      if (!seen.has(v)) (seen.add(v), add(v, place(sub(cc, i))));
+    });
+  } else if (!keyOf) {
+    child.forEach((v, i) => add(v, place(sub(cc, i)))); // e.g. a file's `append` fragments
+  } else {
+    const index = new Map<string, number>();
+    out.forEach((item, i) => {
+      const k = keyOf(item as Plain);
+      if (k !== undefined) index.set(k, i);
+    });
+    (child as Plain[]).forEach((item, i) => {
+      const k = keyOf(item);
+      const at = k === undefined ? undefined : index.get(k);
+      if (at === undefined) {
+        if (k !== undefined) index.set(k, out.length);
+        add(item, place(sub(cc, i)));
+      } else {
+        const [merged, source] = mergeValue(out[at], item, "", pc && from[at] ? { node: from[at], origin: from[at]!.at! } : undefined, sub(cc, i));
+        out[at] = merged;
+        from[at] = source;
+      }
+    });
   }
-  const keyOf = LIST_KEYS[field];
-  if (!keyOf) return [...parent, ...child]; // e.g. a file's `append` fragments
-  const out = [...(parent as Plain[])];
-  const index = new Map<string, number>();
-  out.forEach((item, i) => {
-    const k = keyOf(item);
-    if (k !== undefined) index.set(k, i);
-  });
-  for (const item of child as Plain[]) {
-    const k = keyOf(item);
-    const at = k === undefined ? undefined : index.get(k);
-    if (at === undefined) {
-      if (k !== undefined) index.set(k, out.length);
-      out.push(item);
-    } else out[at] = mergeValue(out[at], item, "") as Plain;
-  }
+  let keep = out.map((_, i) => i);
   // A child header with a name and no value deletes the parent's header.
   if (field === "httpHeaders") {
     const removed = new Set((child as unknown as HttpHeader[]).filter((h) => h.value === undefined).map((h) => h.name));
-    return (out as unknown as HttpHeader[]).filter((h) => !removed.has(h.name));
+    keep = keep.filter((i) => !removed.has((out[i] as HttpHeader).name));
   }
-  return out;
+  const tree = cc ? sourceNode(cc) : undefined;
+  if (tree) keep.forEach((from_, i) => (tree.kids[i] = from[from_]!));
+  return [keep.map((i) => out[i]), tree];
 }
 
+/** A fresh node for a merged object or list: its own origin is the child's (the last writer). */
+function sourceNode(cc: Cursor): SourceTree & { kids: Record<string, SourceTree> } {
+  return { at: cc.origin, kids: {} };
+}
+
+/** The same list with only the items at `kept` (old indices, in order), and its source tree renumbered alike. */
+function keepItems<T>(list: T[], kept: number[], cursor: Cursor | undefined, path: string[]): [T[], Cursor | undefined] {
+  if (!cursor) return [kept.map((i) => list[i]!), undefined];
+  let at = cursor;
+  for (const key of path) at = descend(at, key);
+  const renumbered: SourceTree = { at: at.origin, kids: Object.fromEntries(kept.map((old, i) => [i, detach(descend(at, old))])) };
+  return [kept.map((i) => list[i]!), { ...cursor, node: replaceAt(detach(cursor), path, renumbered) }];
+}
+
+/** A copy of `tree` with the node at `path` replaced (copying only the nodes on the way). */
+function replaceAt(tree: SourceTree, path: string[], replacement: SourceTree): SourceTree {
+  if (path.length === 0) return replacement;
+  const [key, ...rest] = path;
+  const cursor = { node: tree, origin: tree.at! };
+  const below = detach(descend(cursor, key!));
+  return { ...tree, kids: { ...tree.kids, [key!]: replaceAt(below, rest, replacement) } };
+}
+
+const indicesWhere = <T>(list: T[], keep: (item: T) => boolean): number[] => list.flatMap((item, i) => (keep(item) ? [i] : []));
+
 /** A path in the child replaces the parent's entry of another kind (file, directory or link). */
-function dropReplacedNodes(parent: Storage, child: Storage): void {
+function dropReplacedNodes(parent: Storage, child: Storage, pc: Cursor | undefined): Cursor | undefined {
   const kinds = ["files", "directories", "links"] as const;
   for (const kind of kinds) {
     const childPaths = new Set<string>();
     for (const other of kinds) if (other !== kind) child[other]?.forEach((n) => childPaths.add(n.path));
     const list = parent[kind] as { path: string }[] | undefined;
-    if (list && childPaths.size) (parent[kind] as { path: string }[]) = list.filter((n) => !childPaths.has(n.path));
+    if (!list || !childPaths.size) continue;
+    const [kept, cursor] = keepItems(list, indicesWhere(list, (n) => !childPaths.has(n.path)), pc, ["storage", kind]);
+    (parent[kind] as { path: string }[]) = kept;
+    pc = cursor;
   }
+  return pc;
 }
 
 /** An argument the child wants present leaves the parent's shouldNotExist, and the other way round. */
-function reconcileKernelArguments(parent: KernelArguments, child: KernelArguments): void {
+function reconcileKernelArguments(parent: KernelArguments, child: KernelArguments, pc: Cursor | undefined): Cursor | undefined {
   const wanted = new Set(child.shouldExist ?? []);
   const unwanted = new Set(child.shouldNotExist ?? []);
-  if (parent.shouldNotExist) parent.shouldNotExist = parent.shouldNotExist.filter((a) => !wanted.has(a));
-  if (parent.shouldExist) parent.shouldExist = parent.shouldExist.filter((a) => !unwanted.has(a));
+  for (const [field, drop] of [["shouldNotExist", wanted], ["shouldExist", unwanted]] as const) {
+    const list = parent[field];
+    if (!list) continue;
+    const [kept, cursor] = keepItems(list, indicesWhere(list, (a) => !drop.has(a)), pc, ["kernelArguments", field]);
+    parent[field] = kept;
+    pc = cursor;
+  }
+  return pc;
 }
 
 function isPlain(v: unknown): v is Plain {

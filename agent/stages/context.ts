@@ -1,10 +1,13 @@
 // What every stage receives besides the config: where the root is, where the
 // cache lives, and the record of what the run did (for the result report).
 
+import { dirname, join } from "node:path";
 import type { Config } from "../config/types";
 
 export const DEFAULT_CACHE = "/run/flint/config.json";
 export const DEFAULT_ROOT = "/sysroot";
+/** Beside the cache: which document each part of the cached config came from (texts included, so mode 0600). */
+export const sourcesPathFor = (cachePath: string): string => join(dirname(cachePath), "config-sources.json");
 export const REPORT_PATH_IN_ROOT = "/etc/.flint-result.json";
 
 export type StageName = "fetch-offline" | "fetch" | "disks" | "mount" | "files" | "umount";

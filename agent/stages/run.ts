@@ -3,8 +3,9 @@
 // actions into a result report, and stops at the first failure.
 
 import { readFile } from "node:fs/promises";
+import type { SourceTree } from "../config/sources";
 import type { Config } from "../config/types";
-import { describeError } from "../errors";
+import { describeError, FlintError } from "../errors";
 import { log } from "../log";
 import { REPORT_FORMAT, type FlintReport } from "../report";
 import { VERSION } from "../version";
@@ -30,7 +31,15 @@ export interface RunOutcome {
  * Stops at the first failure; if filesystems were mounted by then, still
  * unmounts them so nothing is left mounted under the root.
  */
-export async function runStages(config: Config, names: RootStageName[], options: { root: string; dryRun: boolean; specVersion?: string }): Promise<RunOutcome> {
+export interface RunOptions {
+  root: string;
+  dryRun: boolean;
+  specVersion?: string;
+  /** Where each part of the config came from; read only when a stage fails. */
+  sources?: () => Promise<SourceTree | undefined>;
+}
+
+export async function runStages(config: Config, names: RootStageName[], options: RunOptions): Promise<RunOutcome> {
   const report: FlintReport = {
     format: REPORT_FORMAT,
     flintVersion: VERSION,
@@ -57,7 +66,7 @@ export async function runStages(config: Config, names: RootStageName[], options:
   return { report, error };
 }
 
-async function runOne(config: Config, name: RootStageName, options: { root: string; dryRun: boolean }, report: FlintReport): Promise<unknown> {
+async function runOne(config: Config, name: RootStageName, options: RunOptions, report: FlintReport): Promise<unknown> {
   const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions: [] };
   const startedAt = new Date();
   const started = process.hrtime.bigint();
@@ -67,7 +76,7 @@ async function runOne(config: Config, name: RootStageName, options: { root: stri
     const stage = await STAGES[name]();
     await stage(config, ctx);
   } catch (e) {
-    error = e;
+    error = await placeError(e, config, options.sources);
   }
   report.stages.push({
     name,
@@ -78,4 +87,13 @@ async function runOne(config: Config, name: RootStageName, options: { root: stri
     actions: ctx.actions,
   });
   return error;
+}
+
+/** An error about a config path, re-addressed to the document, line and column it came from, and what it is about. */
+async function placeError(err: unknown, config: Config, sources: RunOptions["sources"]): Promise<unknown> {
+  if (!(err instanceof FlintError) || !err.where) return err;
+  const { describePlace, parseConfigPath } = await import("../config/place");
+  if (!parseConfigPath(err.where)) return err;
+  const tree = await sources?.().catch((e: Error) => log.debug(`cannot read where the config came from: ${e.message}`));
+  return new FlintError(err.message, describePlace(config, err.where, tree ?? undefined), { cause: err });
 }

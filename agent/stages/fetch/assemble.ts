@@ -4,7 +4,7 @@
 
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { mergeConfigs, parseConfig } from "../../config/index";
+import { documentTree, mergeConfigs, mergeSourcedConfigs, type SourcedConfig } from "../../config/index";
 import { NEWEST_SPEC, type Config } from "../../config/types";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
@@ -13,6 +13,7 @@ import { loadPlatform } from "../../platforms/index";
 import type { Platform, PlatformPaths } from "../../platforms/types";
 import { DEFAULT_CONFIG_CAP, describeSource, fetchToBuffer, NeedsNetworkError, settingsFromConfig, type FetchSettings } from "../../resource/index";
 import type { SourceRecord, SourceRole } from "./record";
+import { parseDocument } from "./document";
 import { resolveConfigReferences } from "./references";
 
 export interface AssembleOptions {
@@ -27,6 +28,8 @@ export interface AssembleOptions {
 
 export interface Assembled {
   config: Config;
+  /** Which document each part of `config` came from, for errors at stage time. */
+  origins: SourcedConfig["sources"];
   sources: SourceRecord[];
 }
 
@@ -39,7 +42,7 @@ export async function assembleConfig(options: AssembleOptions): Promise<Assemble
 async function assemble(options: AssembleOptions): Promise<Assembled> {
   const sources: SourceRecord[] = [];
   const platform = await loadPlatform(options.platformId);
-  const layers: Config[] = [];
+  const layers: SourcedConfig[] = [];
 
   // Base configs first: their ignition settings (timeouts, proxy, CAs) are
   // also what the user config is fetched with.
@@ -48,11 +51,11 @@ async function assemble(options: AssembleOptions): Promise<Assembled> {
     sources.push({ role: "base", source: path, bytes: data.length });
     layers.push(await parsed(data, path, "base", {}, options, sources));
   }
-  const base = layers.reduce(mergeConfigs, emptyConfig());
+  const base = layers.map((l) => l.config).reduce(mergeConfigs, emptyConfig());
   const settings = await settingsFromConfig(base, {}, { offline: options.offline });
   const context = createPlatformContext(platform.id, { settings, offline: options.offline, paths: options.paths, env: options.env });
 
-  let user: Config | undefined;
+  let user: SourcedConfig | undefined;
   if (options.configUrl) {
     const label = describeSource(options.configUrl);
     log.info("fetching the user config named on the kernel command line", { source: label });
@@ -76,9 +79,9 @@ async function assemble(options: AssembleOptions): Promise<Assembled> {
   if (hostname) sources.push({ role: "hostname", source: `${platform.id} platform` });
 
   // The platform's defaults go under everything, so any config that says otherwise wins.
-  let config = platformDefaults(platform, hostname);
-  for (const layer of user ? [...layers, user] : layers) config = mergeConfigs(config, layer);
-  return { config, sources };
+  let config: SourcedConfig = { config: platformDefaults(platform, hostname), sources: documentTree({ name: `the ${platform.id} platform's defaults` }) };
+  for (const layer of user ? [...layers, user] : layers) config = mergeSourcedConfigs(config, layer);
+  return { config: config.config, origins: config.sources, sources };
 }
 
 /** `<lib>/base.d/*.ign` in name order, then `base/base.ign` on the OEM partition. */
@@ -95,11 +98,10 @@ async function baseConfigPaths(paths: PlatformPaths): Promise<string[]> {
   return found;
 }
 
-async function parsed(data: Buffer, label: string, role: SourceRole, settings: FetchSettings, options: AssembleOptions, record: SourceRecord[]): Promise<Config> {
-  const { config, warnings } = parseConfig(data, { source: label });
-  for (const warning of warnings) log.warn(`${label}: ${warning.path.join(".")}: ${warning.message}`);
+async function parsed(data: Buffer, label: string, role: SourceRole, settings: FetchSettings, options: AssembleOptions, record: SourceRecord[]): Promise<SourcedConfig> {
+  const document = parseDocument(data, label, role === "base" ? `base config ${label}` : `user config ${role === "platform" ? `from the ${label}` : label}`);
   log.debug("parsed a config", { role, source: label });
-  return resolveConfigReferences(config, settings, { offline: options.offline, record, chain: [label] });
+  return resolveConfigReferences(document, settings, { offline: options.offline, record, chain: [label] });
 }
 
 async function platformHostname(platform: Platform, context: ReturnType<typeof createPlatformContext>): Promise<string | undefined> {

@@ -4,9 +4,11 @@
 
 import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { serializeSources } from "../../config/index";
 import { log } from "../../log";
 import { platformPaths } from "../../platforms/paths";
 import { NeedsNetworkError } from "../../resource/index";
+import { sourcesPathFor } from "../context";
 import { assembleConfig } from "./assemble";
 import type { FetchRecord } from "./record";
 
@@ -52,6 +54,7 @@ export async function runFetchStage(options: FetchStageOptions): Promise<FetchOu
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   const record: FetchRecord = { command: options.command, platform: options.platformId, sources: assembled.sources };
   await writeAtomically(join(runDir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n", 0o644);
+  await writeAtomically(sourcesPathFor(options.cachePath), serializeSources(assembled.origins) + "\n", 0o600);
   await writeAtomically(options.cachePath, JSON.stringify(assembled.config) + "\n", 0o600);
   log.info("config cached", { cache: options.cachePath, sources: assembled.sources.length });
   return "cached";

@@ -2,11 +2,12 @@
 // (with verification), parse, resolve the child's own references, then merge.
 // Depth is limited and a reference back to a config on the current chain is a cycle.
 
-import { mergeConfigs, parseConfig } from "../../config/index";
+import { mergeSourcedConfigs, type SourcedConfig } from "../../config/index";
 import type { Config, ConfigReference } from "../../config/types";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
 import { DEFAULT_CONFIG_CAP, describeSource, fetchToBuffer, settingsFromConfig, type FetchSettings } from "../../resource/index";
+import { parseDocument } from "./document";
 import type { SourceRecord } from "./record";
 
 export const MAX_REFERENCE_DEPTH = 10;
@@ -24,14 +25,16 @@ export interface ResolveOptions {
  * Returns `config` with all its references applied and `ignition.config`
  * removed. Each level fetches its children with its own `ignition` settings
  * (timeouts, proxy, CAs) layered over the inherited ones, as Ignition does.
+ * The result's source tree says which document each part came from.
  */
-export async function resolveConfigReferences(config: Config, settings: FetchSettings = {}, options: ResolveOptions = {}): Promise<Config> {
+export async function resolveConfigReferences(config: SourcedConfig, settings: FetchSettings = {}, options: ResolveOptions = {}): Promise<SourcedConfig> {
   return resolve(config, settings, options.chain ?? [], options);
 }
 
-async function resolve(config: Config, inherited: FetchSettings, chain: string[], options: ResolveOptions): Promise<Config> {
+async function resolve(sourced: SourcedConfig, inherited: FetchSettings, chain: string[], options: ResolveOptions): Promise<SourcedConfig> {
+  const config = sourced.config;
   const references = config.ignition?.config;
-  const own = stripReferences(config);
+  const own = { config: stripReferences(config), sources: sourced.sources };
   if (!references || (!references.replace?.source && !references.merge?.length)) return own;
   if (chain.length >= MAX_REFERENCE_DEPTH) {
     throw new FlintError(`config references nest deeper than ${MAX_REFERENCE_DEPTH} levels`, describeSource(chain[chain.length - 1] ?? "config"));
@@ -46,21 +49,20 @@ async function resolve(config: Config, inherited: FetchSettings, chain: string[]
   for (const [index, reference] of (references.merge ?? []).entries()) {
     log.info("merging a referenced config", { index, source: describeSource(reference.source) });
     const child = await fetchChild(reference, "merge", settings, chain, options);
-    result = mergeConfigs(result, child);
+    result = mergeSourcedConfigs(result, child);
   }
   return result;
 }
 
-async function fetchChild(reference: ConfigReference, role: "merge" | "replace", settings: FetchSettings, chain: string[], options: ResolveOptions): Promise<Config> {
+async function fetchChild(reference: ConfigReference, role: "merge" | "replace", settings: FetchSettings, chain: string[], options: ResolveOptions): Promise<SourcedConfig> {
   const label = describeSource(reference.source);
   if (chain.includes(reference.source)) {
     throw new FlintError(`config reference cycle: ${[...chain, reference.source].map(describeSource).join(" → ")}`, label);
   }
   const data = await fetchToBuffer(reference, { ...settings, offline: options.offline, maxBytes: DEFAULT_CONFIG_CAP, label });
   options.record?.push({ role, source: label, bytes: data.length });
-  const { config, warnings } = parseConfig(data, { source: label });
-  for (const warning of warnings) log.warn(`${label}: ${warning.path.join(".")}: ${warning.message}`);
-  return resolve(config, settings, [...chain, reference.source], options);
+  const child = parseDocument(data, label, `${role === "merge" ? "merged" : "replacing"} config ${label}`);
+  return resolve(child, settings, [...chain, reference.source], options);
 }
 
 function stripReferences(config: Config): Config {

@@ -144,11 +144,18 @@ describe("flint apply, plan and report", function () {
     writeFileSync(join(t.root, "etc/motd"), "someone else's\n");
     const r = flint(["apply", "--config", writeConfig({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/motd", contents: { source: "data:,mine" } }] } }), "--root", t.root]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /storage\.files\.0: \/etc\/motd already exists with other contents/);
+    assert.match(r.stderr, /config\.ign: storage\.files\.0 \(line 1, column \d+\), file \/etc\/motd: \/etc\/motd already exists with other contents/);
     const report = JSON.parse(readFileSync(join(t.root, REPORT), "utf8"));
     assert.equal(report.ok, false);
     assert.equal(flint(["apply", "--root", t.root]).code, 2);
     assert.equal(flint(["apply", "--config", "x", "--root", t.root, "--stages", "files,bogus"]).code, 2);
+  });
+
+  it("prints the config's warnings with line and column, as validate does", () => {
+    const config = writeConfig('{"ignition": {"version": "3.4.0"},\n "storage": {"files": [{"path": "/etc/w", "colour": "red"}]}}');
+    const r = flint(["apply", "--config", config, "--root", t.root, "--stages", "files"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /config\.ign: warning: storage\.files\.0\.colour: unknown key "colour" ignored \(line 2, column 43\)/);
   });
 
   it("names the command's stage in the console's failure box, whatever global options come first", () => {
@@ -170,7 +177,7 @@ describe("flint apply, plan and report", function () {
     assert.equal(fine.code, 0, fine.stderr);
     const missing = flint(["apply", "--config", writeConfig({ ignition: { version: "3.3.0" }, kernelArguments: { shouldExist: ["flint.test.missing=1"] }, storage: { files: [{ path: "/etc/x" }] } }), "--root", t.root, "--stages", "files"]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /kernelArguments: the kernel command line needs a change \(add flint\.test\.missing=1\) and this platform has no kernel-argument writer/);
+    assert.match(missing.stderr, /kernelArguments \(line 1, column \d+\): the kernel command line needs a change \(add flint\.test\.missing=1\) and this platform has no kernel-argument writer/);
     const report = JSON.parse(readFileSync(join(t.root, REPORT), "utf8"));
     assert.deepEqual(report.stages[0].actions, [{ kind: "karg-add", target: "flint.test.missing=1" }]);
     assert.equal(lstatSync(join(t.root, "etc")).isDirectory(), true);

@@ -4,10 +4,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run as fetchCommand } from "../../../agent/commands/fetch";
+import { run as stageCommand } from "../../../agent/commands/stage";
+import { describeError } from "../../../agent/errors";
+import { documentTree } from "../../../agent/config/index";
+import type { Config } from "../../../agent/config/types";
 import { configureLog } from "../../../agent/log";
 import { resolveConfigReferences } from "../../../agent/stages/fetch/references";
 import { routes, startHttpServer, type TestServer } from "../../helpers/servers/http";
 
+const sourced = (config: Config) => ({ config, sources: documentTree({ name: "test config" }) });
 const sha512 = (text: string) => "sha512-" + createHash("sha512").update(text).digest("hex");
 const FW_CFG = "sys/firmware/qemu_fw_cfg/by_name/opt/org.flatcar-linux/config/raw";
 
@@ -96,6 +101,31 @@ describe("flint fetch-offline / fetch", () => {
     assert.equal(existsSync(cache()), false);
   });
 
+  it("at stage time, names the merged config's URL, the path and position inside it, and the file of a bad hash", async () => {
+    // Pretty-printed, so the position inside the merged document is easy to check.
+    const merged = JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/good", contents: { source: "data:,fine" } }, { path: "/etc/bad", contents: { source: "data:,actual", verification: { hash: sha512("expected") } } }] } }, null, 2);
+    const server = await startHttpServer(routes({ "/child.ign": merged }));
+    servers.push(server);
+    cmdline("flatcar.oem.id=qemu");
+    put(FW_CFG, JSON.stringify({
+      ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/child.ign?token=s3cret` }] } },
+      storage: { files: [{ path: "/etc/mine", contents: { source: "data:,user" } }] },
+    }));
+    assert.equal(await fetch("fetch"), 0);
+    assert.equal(statSync(join(dir, "run/config-sources.json")).mode & 0o777, 0o600);
+    // In the merged result the bad file is storage.files.2; in the document it came from, storage.files.1.
+    assert.equal(cached().storage.files[2].path, "/etc/bad");
+    const root = join(dir, "root");
+    mkdirSync(join(root, "etc"), { recursive: true });
+    const error = await stageCommand(["files", "--root", root, "--cache", cache()]).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof Error, "the files stage should fail");
+    const lines = merged.split("\n");
+    const line = lines.map((l) => l.includes('"contents"')).lastIndexOf(true) + 1;
+    const column = lines[line - 1]!.indexOf("{") + 1;
+    assert.equal(describeError(error).split(": verification failed")[0], `merged config ${server.url}/child.ign?…: storage.files.1.contents (line ${line}, column ${column}), file /etc/bad`);
+    assert.doesNotMatch(describeError(error), /s3cret/);
+  });
+
   it("takes the user config from ignition.config.url over the platform's", async () => {
     const server = await startHttpServer(routes({ "/user.ign": JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-url" }] } }) }));
     servers.push(server);
@@ -135,7 +165,7 @@ describe("flint fetch-offline / fetch", () => {
     });
     servers.push(server);
     const start = { ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/a.ign` }] } } };
-    await assert.rejects(resolveConfigReferences(start), /config reference cycle: .*\/a\.ign → .*\/b\.ign → .*\/a\.ign/);
+    await assert.rejects(resolveConfigReferences(sourced(start)), /config reference cycle: .*\/a\.ign → .*\/b\.ign → .*\/a\.ign/);
   });
 
   it("stops references nested deeper than 10 levels", async () => {
@@ -144,7 +174,7 @@ describe("flint fetch-offline / fetch", () => {
       res.end(JSON.stringify({ ignition: { version: "3.4.0", config: { merge: [{ source: `http://127.0.0.1:${server.port}/${n + 1}.ign` }] } } }));
     });
     servers.push(server);
-    await assert.rejects(resolveConfigReferences({ ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/0.ign` }] } } }), /nest deeper than 10 levels/);
+    await assert.rejects(resolveConfigReferences(sourced({ ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/0.ign` }] } } })), /nest deeper than 10 levels/);
   });
 
   it("rejects an invalid config without caching anything", async () => {

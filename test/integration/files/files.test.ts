@@ -49,7 +49,7 @@ describe("files stage: directories, files and links", () => {
 
   it("fails clearly when an owner name is not in the root", async () => {
     const err = await applyFailure(t.root, { ignition: { version: V }, storage: { files: [{ path: "/x", user: { name: "ghost" } }] } });
-    assert.match(err, /storage\.files\.0\.user\.name: user "ghost" does not exist in the root's \/etc\/passwd/);
+    assert.match(err, /^test: storage\.files\.0\.user\.name \(line 1, column \d+\), file \/x: user "ghost" does not exist in the root's \/etc\/passwd/);
     assert.equal(existsSync(join(t.root, "x")), false);
   });
 
@@ -61,7 +61,7 @@ describe("files stage: directories, files and links", () => {
   it("refuses to replace a file with other contents unless overwrite is true", async () => {
     writeFileSync(join(t.root, "etc/hostname"), "old\n");
     const config = (overwrite?: boolean) => ({ ignition: { version: V }, storage: { files: [{ path: "/etc/hostname", overwrite, contents: { source: "data:,new%0A" } }] } });
-    assert.match(await applyFailure(t.root, config()), /storage\.files\.0: \/etc\/hostname already exists with other contents \(set overwrite: true/);
+    assert.match(await applyFailure(t.root, config()), /^test: storage\.files\.0 \(line 1, column \d+\), file \/etc\/hostname: \/etc\/hostname already exists with other contents \(set overwrite: true/);
     assert.equal(readFileSync(join(t.root, "etc/hostname"), "utf8"), "old\n");
     assert.deepEqual(snapshotTree(join(t.root, "etc")).filter((l) => l.includes(".flint-tmp-")), []);
     await applyConfig(t.root, config(true));

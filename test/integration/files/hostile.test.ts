@@ -6,6 +6,7 @@ import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readd
 import { join, relative } from "node:path";
 import { constants, gzipSync } from "node:zlib";
 import { snapshotTree, useTempRoot } from "../../helpers/root";
+import type { Config } from "../../../agent/config/types";
 import { describeError } from "../../../agent/errors";
 import { runStages } from "../../../agent/stages/run";
 import { applyConfig, applyFailure, dataUrl, V, useCapturedLog } from "./run";
@@ -105,13 +106,16 @@ describe("files stage: hostile configs and roots", () => {
   });
 
   it("checks paths again in the stage itself, for a config that skipped validation (a hand-edited cache)", async () => {
-    const raw = {
-      ignition: { version: V },
-      storage: { files: [{ path: "/etc/ok", contents: { source: "data:,ok" } }, { path: "/etc/../../canary/untouched", contents: { source: "data:,x" } }], directories: [{ path: "relative/dir" }] },
-    };
-    const { error } = await runStages(raw, ["files"], { root: t.root, dryRun: false });
-    assert.match(describeError(error), /storage\.(files\.1\.path: path must not contain "\.\."|directories\.0\.path: path must be absolute)/);
-    assert.equal(existsSync(join(t.root, "etc/ok")), false, "nothing is written when a path is bad");
+    const ok = { path: "/etc/ok", contents: { source: "data:,ok" } };
+    const cases: [Config["storage"], RegExp][] = [
+      [{ files: [ok, { path: "/etc/../../canary/untouched", contents: { source: "data:,x" } }] }, /^storage\.files\.1\.path, file \/etc\/\.\.\/\.\.\/canary\/untouched: path must not contain "\.\."/],
+      [{ files: [ok], directories: [{ path: "relative/dir" }] }, /^storage\.directories\.0\.path, directory relative\/dir: path must be absolute/],
+    ];
+    for (const [storage, expected] of cases) {
+      const { error } = await runStages({ ignition: { version: V }, storage }, ["files"], { root: t.root, dryRun: false });
+      assert.match(describeError(error), expected);
+      assert.equal(existsSync(join(t.root, "etc/ok")), false, "nothing is written when a path is bad");
+    }
   });
 
   it("fails clearly on a path under an existing regular file", async () => {

@@ -42,7 +42,7 @@ describe("files stage: LUKS keys from the disks stage", () => {
   });
 
   it("fails, naming the volume, when neither /run nor the root has its key", async () => {
-    assert.match(await applyFailure(roots.root, config()), new RegExp(`storage.luks: no key for LUKS volume ${name}`));
+    assert.match(await applyFailure(roots.root, config()), new RegExp(`storage\\.luks \\(line 1, column \\d+\\): no key for LUKS volume ${name}`));
     assert.equal(existsSync(join(roots.root, "etc/crypttab")), false);
   });
 });

@@ -18,8 +18,8 @@ export function useCapturedLog(): void {
 /** Applies `config` (an object or JSON text) to `root`; throws the stage's error. */
 export async function applyConfig(root: string, config: object | string, stages: RootStageName[] = ["files"], dryRun = false): Promise<FlintReport> {
   const text = typeof config === "string" ? config : JSON.stringify(config);
-  const { config: parsed, specVersion } = parseConfig(text, { source: "test" });
-  const { report, error } = await runStages(parsed, stages, { root, dryRun, specVersion });
+  const { config: parsed, specVersion, sources } = parseConfig(text, { source: "test" });
+  const { report, error } = await runStages(parsed, stages, { root, dryRun, specVersion, sources: async () => sources });
   if (error) throw error;
   return report;
 }

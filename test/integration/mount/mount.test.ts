@@ -118,7 +118,7 @@ describe("mount and umount stages", function () {
     writeFileSync(path, JSON.stringify({ ignition: { version: "3.4.0" }, storage: { filesystems: [{ device: loops[0], format: "ext4", path: "/var" }, { device: "/dev/flint-no-such-device", format: "ext4", path: "/srv" }] } }));
     const r = flint(["apply", "--config", path, "--root", t.root]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /storage\.filesystems\.1\.path: cannot mount \/dev\/flint-no-such-device at \/srv/);
+    assert.match(r.stderr, /config\.ign: storage\.filesystems\.1\.path \(line 1, column \d+\), filesystem \/dev\/flint-no-such-device: cannot mount \/dev\/flint-no-such-device at \/srv/);
     assert.deepEqual(mountedUnder(t.root), [], "the mount that worked was not undone");
   });
 });

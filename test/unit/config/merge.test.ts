@@ -1,7 +1,7 @@
 // Ignition's rules for merging a child config over its parent.
 
 import assert from "node:assert/strict";
-import { mergeConfigs } from "../../../agent/config/index";
+import { locateInSources, mergeConfigs, mergeSourcedConfigs, parseConfig, parseSources, serializeSources, type SourceTree } from "../../../agent/config/index";
 import type { Config } from "../../../agent/config/types";
 
 const base = (extra: Partial<Config> = {}): Config => ({ ignition: { version: "3.6.0" }, ...extra });
@@ -97,5 +97,56 @@ describe("config merging", () => {
     assert.deepEqual(merged.passwd, { users: [{ name: "core" }] });
     assert.deepEqual(merged.systemd, { units: [{ name: "x.service" }] });
     assert.equal(JSON.stringify([parent, child]), before);
+  });
+});
+
+describe("where each part of a merged config came from", () => {
+  const doc = (name: string, config: Config) => {
+    const text = JSON.stringify(config, null, 2);
+    const parsed = parseConfig(text, { documentName: name });
+    return { config: parsed.config, sources: parsed.sources };
+  };
+  const from = (sourced: { sources: SourceTree }, path: (string | number)[]) => {
+    const at = locateInSources(sourced.sources, path)!;
+    return `${at.document}: ${at.path.join(".")}`;
+  };
+
+  it("points each field of a merged entry, and each entry, at the document and path that set it", () => {
+    const parent = doc("parent", base({ storage: { files: [{ path: "/keep", mode: 0o600 }, { path: "/a", mode: 0o600, contents: { source: "data:,old" } }] } }));
+    const child = doc("child", base({ storage: { files: [{ path: "/new" }, { path: "/a", contents: { source: "data:,new" } }] } }));
+    const merged = mergeSourcedConfigs(parent, child);
+    assert.deepEqual(merged.config.storage!.files!.map((f) => f.path), ["/keep", "/a", "/new"]);
+    assert.equal(from(merged, ["storage", "files", 0, "mode"]), "parent: storage.files.0.mode");
+    assert.equal(from(merged, ["storage", "files", 1, "mode"]), "parent: storage.files.1.mode");
+    assert.equal(from(merged, ["storage", "files", 1, "contents", "source"]), "child: storage.files.1.contents.source");
+    assert.equal(from(merged, ["storage", "files", 2]), "child: storage.files.0");
+    // Line and column come from the document's own text.
+    const line = JSON.stringify(child.config, null, 2).split("\n").findIndex((l) => l.includes('"/new"')) + 1;
+    assert.equal(locateInSources(merged.sources, ["storage", "files", 2, "path"])!.position!.line, line);
+  });
+
+  it("renumbers the parent's entries that a child's entry of another kind replaced, and removed headers", () => {
+    const parent = doc("parent", base({ storage: { files: [{ path: "/x" }, { path: "/y" }] } }));
+    const child = doc("child", base({ storage: { links: [{ path: "/x", target: "/z" }] } }));
+    const merged = mergeSourcedConfigs(parent, child);
+    assert.equal(merged.config.storage!.files![0]!.path, "/y");
+    assert.equal(from(merged, ["storage", "files", 0, "path"]), "parent: storage.files.1.path");
+    assert.equal(from(merged, ["storage", "links", 0]), "child: storage.links.0");
+    const headers = (h: { name: string; value?: string }[]) => base({ storage: { files: [{ path: "/f", contents: { source: "http://127.0.0.1/f", httpHeaders: h } }] } });
+    const withHeaders = mergeSourcedConfigs(doc("parent", headers([{ name: "A", value: "1" }, { name: "B", value: "2" }])), doc("child", headers([{ name: "A" }])));
+    assert.deepEqual(withHeaders.config.storage!.files![0]!.contents!.httpHeaders, [{ name: "B", value: "2" }]);
+    assert.equal(from(withHeaders, ["storage", "files", 0, "contents", "httpHeaders", 0]), "parent: storage.files.0.contents.httpHeaders.1");
+  });
+
+  it("survives being written beside the cache and read back", () => {
+    const merged = mergeSourcedConfigs(doc("parent", base({ storage: { files: [{ path: "/a" }] } })), doc("child", base({ storage: { files: [{ path: "/b" }] } })));
+    const back = parseSources(serializeSources(merged.sources));
+    assert.deepEqual(locateInSources(back, ["storage", "files", 1, "path"]), locateInSources(merged.sources, ["storage", "files", 1, "path"]));
+    assert.equal(from({ sources: back }, ["storage", "files", 1, "path"]), "child: storage.files.0.path");
+  });
+
+  it("points a 2.x config's translated entries back into the 2.x text", () => {
+    const v2 = parseConfig(JSON.stringify({ ignition: { version: "2.2.0" }, systemd: { units: [{ name: "a.service", enable: true }] } }), { documentName: "old" });
+    assert.equal(from(v2, ["systemd", "units", 0]), "old: systemd.units.0");
   });
 });

@@ -1,0 +1,130 @@
+// Where each part of an assembled config came from: which document (the user
+// config, a merged or replacing config by its URL, a base config) and which
+// JSON path inside it. Kept through 2.x translation and through merging, so
+// that an error found at stage time, in the merged config, points into the
+// document a person wrote.
+//
+// A source tree has the shape of the config but only where origins change: a
+// node without `at` inherits its parent's origin, extended by the path below
+// it. One document with no merging is a single node.
+
+import type { JsonPath } from "./issues";
+import { locatePaths, type Position } from "./locate";
+
+/** One document that went into a config; `text` gives line and column. */
+export interface SourceDocument {
+  /** As a person knows it: `merged config https://host/x.ign`, `base config /usr/lib/flint/base.d/a.ign`. */
+  name: string;
+  text?: string;
+}
+
+export interface Origin {
+  document: SourceDocument;
+  path: JsonPath;
+}
+
+export interface SourceTree {
+  at?: Origin;
+  kids?: Record<string, SourceTree>;
+}
+
+/** A whole document, path for path. */
+export function documentTree(document: SourceDocument): SourceTree {
+  return { at: { document, path: [] } };
+}
+
+/** A document whose config paths differ from its own (2.x translation): `origins` maps config paths to document paths. */
+export function translatedTree(document: SourceDocument, origins: Iterable<[JsonPath, JsonPath]>): SourceTree {
+  const tree = documentTree(document);
+  for (const [to, from] of origins) {
+    let node = tree;
+    for (const key of to) node = (node.kids ??= {})[key] ??= {};
+    node.at = { document, path: from };
+  }
+  return tree;
+}
+
+/** A position in a source tree: the node there (if any) and the origin in force. */
+export interface Cursor {
+  node?: SourceTree;
+  origin: Origin;
+}
+
+export function rootCursor(tree: SourceTree, fallback: SourceDocument): Cursor {
+  return { node: tree, origin: tree.at ?? { document: fallback, path: [] } };
+}
+
+export function descend(cursor: Cursor, key: string | number): Cursor {
+  const node = cursor.node?.kids?.[key];
+  return { node, origin: node?.at ?? { document: cursor.origin.document, path: [...cursor.origin.path, key] } };
+}
+
+/** The subtree at a cursor, standing on its own (to be placed elsewhere in another tree). */
+export function detach(cursor: Cursor): SourceTree {
+  return cursor.node?.kids ? { at: cursor.origin, kids: cursor.node.kids } : { at: cursor.origin };
+}
+
+/** The origin of a config path. */
+export function originOf(tree: SourceTree, path: JsonPath): Origin | undefined {
+  if (!tree.at) return undefined;
+  let cursor: Cursor = { node: tree, origin: tree.at };
+  for (const key of path) cursor = descend(cursor, key);
+  return cursor.origin;
+}
+
+export interface Located {
+  document: string;
+  path: JsonPath;
+  position?: Position;
+}
+
+/** Where a config path lies in the documents the config was made of (line and column when the text is known). */
+export function locateInSources(tree: SourceTree, path: JsonPath): Located | undefined {
+  const origin = originOf(tree, path);
+  if (!origin) return undefined;
+  const position = origin.document.text === undefined ? undefined : locatePaths(origin.document.text, [{ path: origin.path }])[0];
+  return { document: origin.document.name, path: origin.path, ...(position ? { position } : {}) };
+}
+
+// On disk (beside the config cache) the documents are listed once and the
+// tree refers to them by index.
+interface StoredTree {
+  at?: { document: number; path: JsonPath };
+  kids?: Record<string, StoredTree>;
+}
+
+interface StoredSources {
+  documents: SourceDocument[];
+  tree: StoredTree;
+}
+
+export function serializeSources(tree: SourceTree): string {
+  const documents: SourceDocument[] = [];
+  const index = new Map<SourceDocument, number>();
+  const store = (node: SourceTree): StoredTree => {
+    const out: StoredTree = {};
+    if (node.at) {
+      let n = index.get(node.at.document);
+      if (n === undefined) index.set(node.at.document, (n = documents.push(node.at.document) - 1));
+      out.at = { document: n, path: node.at.path };
+    }
+    if (node.kids) out.kids = Object.fromEntries(Object.entries(node.kids).map(([k, v]) => [k, store(v)]));
+    return out;
+  };
+  const stored = store(tree);
+  return JSON.stringify({ documents, tree: stored } satisfies StoredSources);
+}
+
+export function parseSources(text: string): SourceTree {
+  const stored = JSON.parse(text) as StoredSources;
+  const load = (node: StoredTree): SourceTree => {
+    const out: SourceTree = {};
+    if (node.at) {
+      const document = stored.documents[node.at.document];
+      if (document) out.at = { document, path: node.at.path };
+    }
+    if (node.kids) out.kids = Object.fromEntries(Object.entries(node.kids).map(([k, v]) => [k, load(v)]));
+    return out;
+  };
+  return load(stored.tree);
+}
