@@ -7,19 +7,34 @@ import type { Config, PasswdUser, Resource } from "../../config/types";
 import { FlintError } from "../../errors";
 import { DEFAULT_FILE_CAP, fetchToFile, settingsFromConfig } from "../../resource/index";
 import { findUser } from "../../root/accounts";
-import { canonicalRoot } from "../../root/resolve";
+import { posix } from "node:path";
+import { canonicalRoot, inspectInRoot } from "../../root/resolve";
 import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
 import { applyKernelArguments } from "./kargs";
 import { applyEntry, checkPaths, independentSteps, orderEntries, storageEntries, type NodeWriter } from "./nodes";
 import { applyGroups, applyUsers, type KeyInstaller } from "./passwd";
+import { record } from "./record";
 import { applyUnits } from "./units";
 
-/** Keys go to `~/.ssh/authorized_keys.d/flint`, merged into authorized_keys (as Ignition's `ignition` fragment). */
-function keyInstaller(root: string): KeyInstaller {
+/**
+ * Keys go to `~/.ssh/authorized_keys.d/flint`, merged into authorized_keys (as
+ * Ignition's `ignition` fragment). A home that does not exist (root on an
+ * image without /root) is made first, owned by the user and 0700, as
+ * Ignition makes it; missing parents above it are root's, 0755.
+ */
+function keyInstaller(ctx: StageContext): KeyInstaller {
+  const { root } = ctx;
   return async (user: PasswdUser, where: string) => {
     const account = await findUser(root, user.name);
     if (!account) throw new FlintError(`user ${JSON.stringify(user.name)} is not in the root's /etc/passwd`, where);
+    const home = await inspectInRoot(root, account.home, { followLast: true });
+    if (!home.stat) {
+      const { ensureDirectory, makeOneDirectory } = await import("../../root/write");
+      const parent = await ensureDirectory(root, posix.dirname(home.rootPath), { created: (p) => record(ctx, "mkdir", p, "mode=0755 owner=0:0") });
+      record(ctx, "mkdir", home.rootPath, `mode=0700 owner=${account.uid}:${account.gid}`);
+      await makeOneDirectory(posix.join(parent, posix.basename(home.rootPath)), 0o700, { uid: account.uid, gid: account.gid });
+    }
     const { installKeyFragment } = await import("../../users/authorized-keys");
     await installKeyFragment({ root, home: account.home, uid: account.uid, gid: account.gid, fragment: "flint", keys: user.sshAuthorizedKeys ?? [] });
   };
@@ -80,7 +95,7 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
 
   // Users first: owners by name below are looked up in what this creates.
   await applyGroups(ctx, config.passwd?.groups ?? []);
-  await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(ctx.root));
+  await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(ctx));
   await persistLuks(ctx, config);
 
   // Timeouts, proxy and extra CAs from the config's ignition section.

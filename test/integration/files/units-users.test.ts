@@ -217,6 +217,24 @@ describe("files stage: users, groups and SSH keys", () => {
     assert.ok(!logLines.join("\n").includes(HASH), "the password hash reached the log");
   });
 
+  it("creates the missing home of an existing user (root without /root; parents root's 0755) and writes the keys", async () => {
+    const passwd = readFileSync(join(t.root, "etc/passwd"), "utf8") + "al:x:600:600::/srv/users/al:/bin/sh\n";
+    writeFileSync(join(t.root, "etc/passwd"), passwd);
+    writeFileSync(join(t.root, "etc/group"), readFileSync(join(t.root, "etc/group"), "utf8") + "al:x:600:\n");
+    assert.equal(existsSync(join(t.root, "root")), false);
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOne one@example";
+    await applyConfig(t.root, { ignition: { version: V }, passwd: { users: [{ name: "root", sshAuthorizedKeys: [key] }, { name: "al", sshAuthorizedKeys: [key] }] } });
+    const home = statSync(join(t.root, "root"));
+    assert.equal(home.mode & 0o7777, 0o700);
+    assert.equal(home.uid, 0);
+    assert.equal(readFileSync(join(t.root, "root/.ssh/authorized_keys.d/flint"), "utf8"), key + "\n");
+    const al = statSync(join(t.root, "srv/users/al"));
+    assert.deepEqual([al.mode & 0o7777, al.uid, al.gid], [0o700, 600, 600]);
+    const parent = statSync(join(t.root, "srv/users"));
+    assert.deepEqual([parent.mode & 0o7777, parent.uid], [0o755, 0]);
+    assert.equal(readFileSync(join(t.root, "srv/users/al/.ssh/authorized_keys.d/flint"), "utf8"), key + "\n");
+  });
+
   it("installs SSH keys as the flint fragment and rebuilds authorized_keys", async () => {
     const keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOne one@example", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITwo two@example"];
     await applyConfig(t.root, { ignition: { version: V }, passwd: { users: [{ name: "core", sshAuthorizedKeys: keys }] } });
