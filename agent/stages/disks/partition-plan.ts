@@ -156,6 +156,18 @@ export function planPartitions(disk: Disk, state: DiskState, where: string): Par
       const why = clash ? `it would start inside partition ${clash.number}` : `the usable sectors are ${bounds.firstUsable}–${bounds.lastUsable}`;
       throw new FlintError(`does not fit: start sector ${start} is not free (${why})`, path);
     }
+    if (size === 0) {
+      // sgdisk ends a size-0 partition where the largest free block ends, so a
+      // start in any other block fails there (Ignition's operator notes); fail
+      // the same way, before anything is written.
+      const largest = regions.reduce((a, b) => (b.end - b.start > a.end - a.start ? b : a));
+      if (largest !== region) {
+        throw new FlintError(
+          `does not fit: sizeMiB 0 fills the largest free block (sectors ${largest.start}–${largest.end}), but the start sector ${start} lies in a smaller free block (sectors ${region.start}–${region.end}); give a size, or start it in the largest block`,
+          path,
+        );
+      }
+    }
     const end = size === 0 ? region.end : start + size - 1;
     if (end > region.end) {
       const free = region.end - start + 1;

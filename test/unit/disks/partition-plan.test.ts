@@ -36,9 +36,14 @@ describe("partition plan", () => {
     assert.deepEqual(p.ops, [{ op: "create", number: 3, start: 100 * MiB, end: 104 * MiB - 1, label: undefined, typeGuid: undefined, guid: undefined }]);
   });
 
-  it("fills the free block it starts in with size 0, stopping before the next partition", () => {
-    const p = plan({ partitions: [{ number: 2, startMiB: 1, sizeMiB: 0 }] }, state([part(1, 10, 90)]));
-    assert.deepEqual(p.actions, [{ kind: "create", number: 2, start: MiB, size: 9 * MiB, label: undefined }]);
+  it("fails a size-0 partition that starts in a smaller free block, as sgdisk (and so Ignition) fails, naming the partition and the blocks", () => {
+    // Free: 1–9 MiB (small), 100 MiB onwards (large); sgdisk would end it at the large block's end.
+    fails(() => plan({ partitions: [{ number: 2, startMiB: 1, sizeMiB: 0 }] }, state([part(1, 10, 90)])), /sizeMiB 0 fills the largest free block \(sectors 204800–2097118\), but the start sector 2048 lies in a smaller free block \(sectors 34–20479\)/, "storage.disks[0].partitions[0]");
+  });
+
+  it("fills the largest free block with size 0 from a start inside it", () => {
+    const p = plan({ partitions: [{ number: 2, startMiB: 200, sizeMiB: 0 }] }, state([part(1, 10, 90)]));
+    assert.deepEqual(p.actions, [{ kind: "create", number: 2, start: 200 * MiB, size: TOTAL - 34 - 200 * MiB + 1, label: undefined }]);
   });
 
   it("gives a blank disk its first partition at 1 MiB", () => {
