@@ -168,6 +168,18 @@ function translateFilesystems(s: NonNullable<V2Config["storage"]>, storage: T.St
   const used = new Set<string>();
   for (const list of [s.files, s.directories, s.links]) list?.forEach((n) => n.filesystem && used.add(n.filesystem));
   const filesystems: T.Filesystem[] = [];
+  // Flatcar's rule (its Ignition's 2.x translation, after ign-converter): a
+  // filesystem 2.x names without a path is mounted at a path made up for it,
+  // `oem` at /oem and any other at /tmp/NAME-ignN inside the root, N counting
+  // the names placed so far, so that files written to it land on it. One
+  // that no file, directory or link uses is formatted and left unmounted.
+  let generated = 0;
+  const generatedMount = (name: string): string | undefined => {
+    if (name === "root") return "/";
+    if (!WELL_KNOWN_MOUNTS[name] && !used.has(name)) return undefined;
+    generated++;
+    return WELL_KNOWN_MOUNTS[name] ?? `/tmp/${name}-ign${generated}`;
+  };
   s.filesystems?.forEach((fs, i) => {
     const at: JsonPath = ["storage", "filesystems", i];
     if (!fs.name) {
@@ -189,10 +201,8 @@ function translateFilesystems(s: NonNullable<V2Config["storage"]>, storage: T.St
       return;
     }
     const m = fs.mount;
-    const mountPath = WELL_KNOWN_MOUNTS[fs.name];
-    if (mountPath === undefined && used.has(fs.name)) {
-      issues.error([...at, "name"], `files, directories or links are written to filesystem ${JSON.stringify(fs.name)}, but spec 2.x does not say where it is mounted, and 3.x needs a path; rewrite this config in spec 3.x with a filesystem path`);
-    }
+    // Swap is never mounted, so it is given no path.
+    const mountPath = m.format === "swap" ? undefined : generatedMount(fs.name);
     if (m.create && (m.wipeFilesystem !== undefined || m.label !== undefined || m.uuid !== undefined || m.options !== undefined)) {
       issues.error([...at, "mount", "create"], "create cannot be combined with wipeFilesystem, label, uuid or options");
     }

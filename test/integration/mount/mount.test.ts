@@ -113,6 +113,28 @@ describe("mount and umount stages", function () {
     assert.equal(readFromDevice(loops[1]!, "on-data"), "data\n");
   });
 
+  it("a 2.x config's named filesystem without a path is mounted where Flatcar mounts it, and its files land on it", () => {
+    onDevice(loops[0]!, () => undefined);
+    execFileSync("sh", ["-c", `mkdir -p ${t.dir}/oem && mount ${loops[0]} ${t.dir}/oem && printf 'set linux_console="console=ttyS0"\n' > ${t.dir}/oem/grub.cfg && umount ${t.dir}/oem`]);
+    const path = join(t.dir, "config.ign");
+    const line = 'set linux_append="$linux_append flatcar.autologin"\n';
+    writeFileSync(
+      path,
+      JSON.stringify({
+        ignition: { version: "2.2.0" },
+        storage: {
+          filesystems: [{ name: "OEM", mount: { device: loops[0], format: "ext4" } }],
+          files: [{ filesystem: "OEM", path: "/grub.cfg", mode: 420, append: true, contents: { source: `data:,${encodeURIComponent(line)}` } }],
+        },
+      }),
+    );
+    const r = flint(["apply", "--config", path, "--root", t.root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(mountedUnder(t.root), []);
+    assert.equal(readFromDevice(loops[0]!, "grub.cfg"), `set linux_console="console=ttyS0"\n${line}`);
+    assert.ok(statSync(join(t.root, "tmp/OEM-ign1")).isDirectory());
+  });
+
   it("fails clearly on a device that does not exist and leaves nothing mounted", () => {
     const path = join(t.dir, "config.ign");
     writeFileSync(path, JSON.stringify({ ignition: { version: "3.4.0" }, storage: { filesystems: [{ device: loops[0], format: "ext4", path: "/var" }, { device: "/dev/flint-no-such-device", format: "ext4", path: "/srv" }] } }));

@@ -52,6 +52,36 @@ describe("2.x translation", () => {
     ]);
   });
 
+  it("mounts named filesystems without a path where Flatcar does: oem at /oem, others at /tmp/NAME-ignN in the root", () => {
+    const parsed = parse(
+      doc("2.2.0", {
+        storage: {
+          filesystems: [
+            { name: "OEM", mount: { device: "/dev/disk/by-label/OEM", format: "btrfs" } },
+            { name: "oem", mount: { device: "/dev/disk/by-label/OEM2", format: "ext4" } },
+            { name: "swap", mount: { device: "/dev/sdb2", format: "swap" } },
+            { name: "data", mount: { device: "/dev/sdb1", format: "ext4", create: { force: true } } },
+          ],
+          files: [
+            { filesystem: "OEM", path: "/grub.cfg", append: true, mode: 420, contents: { source: "data:,set%20linux_append%3D%22%24linux_append%20quiet%22%0A" } },
+            { filesystem: "data", path: "/etc/x", mode: 420, contents: { source: "data:,x" } },
+            { filesystem: "oem", path: "/y", mode: 420, contents: { source: "data:,y" } },
+          ],
+        },
+      }),
+    );
+    const s = parsed.config.storage!;
+    assert.deepEqual(s.filesystems!.map((f) => [f.device, f.path]), [
+      ["/dev/disk/by-label/OEM", "/tmp/OEM-ign1"],
+      ["/dev/disk/by-label/OEM2", "/oem"],
+      ["/dev/sdb2", undefined],
+      ["/dev/sdb1", "/tmp/data-ign3"],
+    ]);
+    assert.deepEqual(s.files!.map((f) => f.path), ["/tmp/OEM-ign1/grub.cfg", "/tmp/data-ign3/etc/x", "/oem/y"]);
+    assert.deepEqual(s.files![0]!.append, [{ source: "data:,set%20linux_append%3D%22%24linux_append%20quiet%22%0A" }]);
+    assert.deepEqual(parsed.warnings, []);
+  });
+
   it("translates directories and links (2.1), prefixing hard link targets on their filesystem", () => {
     const parsed = parse(
       doc("2.1.0", {
@@ -144,11 +174,6 @@ describe("2.x translation", () => {
 
     it("an oem:// source", () => {
       assert.match(errorLines(doc("2.1.0", { storage: { files: [{ filesystem: "root", path: "/x", contents: { source: "oem:///x" } }] } }))[0]!, /^storage\.files\.0\.contents\.source: the oem:\/\/ scheme of spec 2\.x has no 3\.x equivalent/);
-    });
-
-    it("files on a named filesystem whose mount point is unknown", () => {
-      const lines = errorLines(doc("2.2.0", { storage: { filesystems: [{ name: "data", mount: { device: "/dev/sdb1", format: "ext4" } }], files: [{ filesystem: "data", path: "/x" }] } }));
-      assert.match(lines[0]!, /^storage\.filesystems\.0\.name: files, directories or links are written to filesystem "data", but spec 2\.x does not say where it is mounted/);
     });
 
     it("a filesystem path outside /sysroot", () => {
