@@ -45,7 +45,7 @@ export async function makeFilesystems(filesystems: Filesystem[], context: StageC
   const { probe } = await import("../../system/blkid");
   for (const [index, fs] of filesystems.entries()) {
     if (fs.format === undefined) continue; // only mounted or written to, never made
-    const where = `storage.filesystems[${index}]`;
+    const where = `storage.filesystems.${index}`;
     const device = await deviceForStep(fs.device, context.dryRun, `${where}.device`);
     if (device === undefined) {
       context.actions.push({ kind: "mkfs", target: fs.device, detail: `create ${fs.format} (device not present yet)` });

@@ -22,9 +22,9 @@ export async function runDisksStage(config: Config, context: StageContext, optio
   const filesystems = storage.filesystems ?? [];
   if (disks.length + raids.length + volumes.length + filesystems.filter((f) => f.format !== undefined).length === 0) return;
 
-  raids.forEach((raid, i) => checkRaid(raid, `storage.raid[${i}]`));
-  volumes.forEach((luks, i) => checkLuks(luks, `storage.luks[${i}]`));
-  filesystems.forEach((fs, i) => checkFilesystem(fs, `storage.filesystems[${i}]`));
+  raids.forEach((raid, i) => checkRaid(raid, `storage.raid.${i}`));
+  volumes.forEach((luks, i) => checkLuks(luks, `storage.luks.${i}`));
+  filesystems.forEach((fs, i) => checkFilesystem(fs, `storage.filesystems.${i}`));
 
   if (disks.length > 0) {
     const { planDisks, applyDiskPlan } = await import("./partitions");

@@ -45,7 +45,7 @@ async function writeKey(path: string, key: Buffer): Promise<void> {
 
 export async function createLuksVolumes(volumes: Luks[], context: StageContext, options: LuksOptions = {}): Promise<void> {
   for (const [index, luks] of volumes.entries()) {
-    const prepared = await prepareLuksVolume(luks, `storage.luks[${index}]`, context, options);
+    const prepared = await prepareLuksVolume(luks, `storage.luks.${index}`, context, options);
     if (prepared) await openLuksVolume(luks, prepared.device, prepared.keyPath);
   }
 }

@@ -87,11 +87,11 @@ const notEmpty = (s: string | undefined): s is string => s !== undefined && s !=
 
 /**
  * Plans `disk` against `state`. `where` is the config path of the disk
- * (`storage.disks[0]`), used in every error.
+ * (`storage.disks.0`), used in every error.
  */
 export function planPartitions(disk: Disk, state: DiskState, where: string): PartitionPlan {
   const sectorsPerMiB = (1024 * 1024) / state.sectorSize;
-  const specs = (disk.partitions ?? []).map((spec, index) => ({ spec, path: `${where}.partitions[${index}]` }));
+  const specs = (disk.partitions ?? []).map((spec, index) => ({ spec, path: `${where}.partitions.${index}` }));
 
   // Checks on the config alone.
   const seen = new Map<number, string>();

@@ -35,7 +35,7 @@ export async function readDiskState(device: string): Promise<DiskState> {
 export async function planDisks(disks: Disk[], context: StageContext): Promise<DiskWork[]> {
   const work: DiskWork[] = [];
   for (const [index, disk] of disks.entries()) {
-    const where = `storage.disks[${index}]`;
+    const where = `storage.disks.${index}`;
     // A plan cannot be made without reading the disk, so even a dry run needs it (but does not wait).
     const device = context.dryRun ? await resolveDevicePath(disk.device) : await deviceForStep(disk.device, false, `${where}.device`);
     if (device === undefined) throw new FlintError("device not present; cannot plan its partitions", `${where}.device (${disk.device})`);

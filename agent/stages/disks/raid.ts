@@ -51,9 +51,9 @@ async function tryAssemble(path: string, devices: string[]): Promise<Record<stri
 
 export async function createRaids(raids: Raid[], context: StageContext): Promise<void> {
   for (const [index, raid] of raids.entries()) {
-    const where = `storage.raid[${index}]`;
+    const where = `storage.raid.${index}`;
     const path = raidPath(raid.name);
-    const found = await Promise.all((raid.devices ?? []).map((d, i) => deviceForStep(d, context.dryRun, `${where}.devices[${i}]`)));
+    const found = await Promise.all((raid.devices ?? []).map((d, i) => deviceForStep(d, context.dryRun, `${where}.devices.${i}`)));
     if (found.some((d) => d === undefined)) {
       context.actions.push({ kind: "raid", target: path, detail: `create ${raid.level} over ${(raid.devices ?? []).join(", ")} (devices not present yet)` });
       continue;

@@ -51,7 +51,7 @@ describe("flint apply --stages disks", () => {
     const before = printTable(disk.device);
     const result = flint(["apply", "--config", config({ disks: [{ device: disk.device, partitions: [{ number: 2, sizeMiB: 4096 }] }] }), "--root", join(work, "root"), "--stages", "disks"]);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /storage\.disks\[0\]\.partitions\[0\]: does not fit/);
+    assert.match(result.stderr, /storage\.disks\.0\.partitions\.0 \(line 1, column \d+\), disk \/dev\/\S+ partition 2: does not fit/);
     assert.equal(printTable(disk.device), before);
   });
 });

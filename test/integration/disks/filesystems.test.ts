@@ -132,7 +132,7 @@ describe("disks stage: filesystems", () => {
       await assert.rejects(runStage(storageConfig({ filesystems: [{ device: disk.device, format: "xfs" }] })), (e: unknown) => {
         assert.ok(e instanceof FlintError);
         assert.match(e.message, /cannot reuse the filesystem on \/dev\/loop\d+: it holds ext4, not xfs; set wipeFilesystem/);
-        assert.equal(e.where, "storage.filesystems[0]");
+        assert.equal(e.where, "storage.filesystems.0");
         return true;
       });
       assert.equal(readMarker(), "written before");

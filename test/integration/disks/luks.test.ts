@@ -59,7 +59,7 @@ describe("disks stage: LUKS", () => {
     const context = (root = "/nonexistent-root") => ({ root, dryRun: false, actions: [] });
 
     it("formats LUKS2 with the key file, label and uuid, and the same key opens it again", async () => {
-      await prepare(volume({ keyFile: { source: KEY_URL }, label: "secret", uuid: UUID }), "storage.luks[0]", context(), { keyDir });
+      await prepare(volume({ keyFile: { source: KEY_URL }, label: "secret", uuid: UUID }), "storage.luks.0", context(), { keyDir });
       const found = blkid(disk.device);
       assert.equal(found.TYPE, "crypto_LUKS");
       assert.equal(found.VERSION, "2");
@@ -75,7 +75,7 @@ describe("disks stage: LUKS", () => {
       const root = join(work, "root");
       mkdirSync(join(root, "etc"), { recursive: true });
       const ctx = context(root);
-      await prepare(volume(), "storage.luks[0]", ctx, { keyDir });
+      await prepare(volume(), "storage.luks.0", ctx, { keyDir });
       const runKey = join(keyDir, name);
       const rootKey = join(root, "etc", "luks", name);
       assert.equal(readFileSync(runKey).length, 256);
@@ -88,7 +88,7 @@ describe("disks stage: LUKS", () => {
 
     it("puts the key and a crypttab line into a root mounted later (persistLuksVolumes)", async () => {
       const luks = volume({ keyFile: { source: KEY_URL }, discard: true });
-      await prepare(luks, "storage.luks[0]", context(), { keyDir });
+      await prepare(luks, "storage.luks.0", context(), { keyDir });
       const root = join(work, "later-root");
       mkdirSync(join(root, "etc"), { recursive: true });
       writeFileSync(join(root, "etc", "crypttab"), `other UUID=1234 none luks\n${name} UUID=stale /etc/luks/${name} luks\n`);
@@ -99,32 +99,32 @@ describe("disks stage: LUKS", () => {
     });
 
     it("keeps an existing volume that the key file unlocks", async () => {
-      await prepare(volume({ keyFile: { source: KEY_URL } }), "storage.luks[0]", context(), { keyDir });
+      await prepare(volume({ keyFile: { source: KEY_URL } }), "storage.luks.0", context(), { keyDir });
       const uuid = blkid(disk.device).UUID;
       const ctx = context();
-      await prepare(volume({ keyFile: { source: KEY_URL } }), "storage.luks[0]", ctx, { keyDir });
+      await prepare(volume({ keyFile: { source: KEY_URL } }), "storage.luks.0", ctx, { keyDir });
       assert.equal(blkid(disk.device).UUID, uuid);
       assert.match((ctx.actions[0] as { detail: string }).detail, /^reuse/);
     });
 
     it("fails when the key file does not unlock the existing volume, and leaves it", async () => {
-      await prepare(volume({ keyFile: { source: KEY_URL } }), "storage.luks[0]", context(), { keyDir });
+      await prepare(volume({ keyFile: { source: KEY_URL } }), "storage.luks.0", context(), { keyDir });
       const uuid = blkid(disk.device).UUID;
-      await assert.rejects(prepare(volume({ keyFile: { source: "data:,another%20key" } }), "storage.luks[0]", context(), { keyDir }), /the keyFile does not unlock the existing LUKS volume/);
+      await assert.rejects(prepare(volume({ keyFile: { source: "data:,another%20key" } }), "storage.luks.0", context(), { keyDir }), /the keyFile does not unlock the existing LUKS volume/);
       assert.equal(blkid(disk.device).UUID, uuid);
       assert.ok(unlocks(disk.device, keyCopy));
     });
 
     it("refuses a device holding a filesystem unless wipeVolume is set", async () => {
       sh("mkfs.ext4", ["-q", "-F", disk.device]);
-      await assert.rejects(prepare(volume({ keyFile: { source: KEY_URL } }), "storage.luks[0]", context(), { keyDir }), (e: unknown) => {
+      await assert.rejects(prepare(volume({ keyFile: { source: KEY_URL } }), "storage.luks.0", context(), { keyDir }), (e: unknown) => {
         assert.ok(e instanceof FlintError);
         assert.match(e.message, /already holds ext4; set wipeVolume/);
-        assert.equal(e.where, "storage.luks[0]");
+        assert.equal(e.where, "storage.luks.0");
         return true;
       });
       assert.equal(blkid(disk.device).TYPE, "ext4");
-      await prepare(volume({ keyFile: { source: KEY_URL }, wipeVolume: true }), "storage.luks[0]", context(), { keyDir });
+      await prepare(volume({ keyFile: { source: KEY_URL }, wipeVolume: true }), "storage.luks.0", context(), { keyDir });
       assert.equal(blkid(disk.device).TYPE, "crypto_LUKS");
     });
   });

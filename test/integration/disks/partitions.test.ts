@@ -93,7 +93,7 @@ describe("disks stage: partitions", () => {
     const before = printTable(disk.device);
     await assert.rejects(
       runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 1, label: "A", sizeMiB: 100 }] }] })),
-      rejectsWith(/partition 1 does not match: sizeMiB differs \(config 100 MiB, disk 64 MiB\)/, /storage\.disks\[0\]\.partitions\[0\]\.sizeMiB/),
+      rejectsWith(/partition 1 does not match: sizeMiB differs \(config 100 MiB, disk 64 MiB\)/, /storage\.disks\.0\.partitions\.0\.sizeMiB/),
     );
     assert.equal(printTable(disk.device), before);
   });
@@ -102,7 +102,7 @@ describe("disks stage: partitions", () => {
     await runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 1, label: "A", sizeMiB: 64 }] }] }));
     await assert.rejects(
       runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 1, label: "B" }] }] })),
-      rejectsWith(/label differs \(config "B", disk "A"\)/, /partitions\[0\]\.label/),
+      rejectsWith(/label differs \(config "B", disk "A"\)/, /partitions\.0\.label/),
     );
   });
 
@@ -129,7 +129,7 @@ describe("disks stage: partitions", () => {
       const before = printTable(disk.device);
       await assert.rejects(
         runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 2, shouldExist: false }] }] })),
-        rejectsWith(/partition 2 exists but shouldExist is false and wipePartitionEntry is not set/, /partitions\[0\]/),
+        rejectsWith(/partition 2 exists but shouldExist is false and wipePartitionEntry is not set/, /partitions\.0/),
       );
       assert.equal(printTable(disk.device), before);
     });
@@ -207,7 +207,7 @@ describe("disks stage: partitions", () => {
     it("rejects a partition that does not fit", async () => {
       await assert.rejects(
         runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 2, label: "HUGE", sizeMiB: 1024 }] }] })),
-        rejectsWith(/does not fit: needs 1024 MiB from sector \d+, but only \d+ (MiB|sectors) are free there/, /partitions\[0\]/),
+        rejectsWith(/does not fit: needs 1024 MiB from sector \d+, but only \d+ (MiB|sectors) are free there/, /partitions\.0/),
       );
       assert.equal(printTable(disk.device), before);
     });
@@ -215,7 +215,7 @@ describe("disks stage: partitions", () => {
     it("rejects a partition number used twice", async () => {
       await assert.rejects(
         runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 2, sizeMiB: 8 }, { number: 2, sizeMiB: 8 }] }] })),
-        rejectsWith(/partition number 2 is used twice \(also by storage\.disks\[0\]\.partitions\[0\]\)/, /partitions\[1\]\.number/),
+        rejectsWith(/partition number 2 is used twice \(also by storage\.disks\.0\.partitions\.0\)/, /partitions\.1\.number/),
       );
       assert.equal(printTable(disk.device), before);
     });
@@ -228,7 +228,7 @@ describe("disks stage: partitions", () => {
             filesystems: [{ device: disk.partition(2), format: "ntfs" as "ext4" }],
           }),
         ),
-        rejectsWith(/unknown filesystem format "ntfs"/, /storage\.filesystems\[0\]\.format/),
+        rejectsWith(/unknown filesystem format "ntfs"/, /storage\.filesystems\.0\.format/),
       );
       assert.equal(printTable(disk.device), before);
     });
@@ -243,7 +243,7 @@ describe("disks stage: partitions", () => {
             ],
           }),
         ),
-        rejectsWith(/the same disk as storage\.disks\[0\]/, /storage\.disks\[1\]/),
+        rejectsWith(/the same disk as storage\.disks\.0/, /storage\.disks\.1/),
       );
       assert.equal(printTable(disk.device), before);
     });
@@ -254,7 +254,7 @@ describe("disks stage: partitions", () => {
       try {
         await assert.rejects(
           runStage(storageConfig({ disks: [{ device: "/dev/disk/by-id/flint-test-missing", partitions: [{ number: 1 }] }, { device: disk.device, partitions: [{ number: 2, sizeMiB: 8 }] }] })),
-          rejectsWith(/device did not appear within 1 s/, /storage\.disks\[0\]\.device \(\/dev\/disk\/by-id\/flint-test-missing\)/),
+          rejectsWith(/device did not appear within 1 s/, /storage\.disks\.0\.device \(\/dev\/disk\/by-id\/flint-test-missing\)/),
         );
       } finally {
         if (saved === undefined) delete process.env.FLINT_DEVICE_TIMEOUT;

@@ -18,7 +18,7 @@ function state(partitions: ExistingPartition[] | undefined): DiskState {
   return { sectorSize: 512, totalSectors: TOTAL, table: partitions && { kind: "gpt", firstUsable: 34, lastUsable: TOTAL - 34, partitions } };
 }
 
-const plan = (disk: Omit<Disk, "device">, s: DiskState) => planPartitions({ device: "/dev/vdb", ...disk }, s, "storage.disks[0]");
+const plan = (disk: Omit<Disk, "device">, s: DiskState) => planPartitions({ device: "/dev/vdb", ...disk }, s, "storage.disks.0");
 
 function fails(fn: () => unknown, message: RegExp, where?: string) {
   assert.throws(fn, (e: unknown) => {
@@ -66,7 +66,7 @@ describe("partition plan", () => {
 
   it("names the first differing field in Ignition's order: start, size, guid, type, label", () => {
     const s = state([part(1, 1, 64, "A")]);
-    fails(() => plan({ partitions: [{ number: 1, startMiB: 2, sizeMiB: 10, label: "B" }] }, s), /startMiB differs \(config 2 MiB, disk 1 MiB\)/, "storage.disks[0].partitions[0].startMiB");
+    fails(() => plan({ partitions: [{ number: 1, startMiB: 2, sizeMiB: 10, label: "B" }] }, s), /startMiB differs \(config 2 MiB, disk 1 MiB\)/, "storage.disks.0.partitions.0.startMiB");
     fails(() => plan({ partitions: [{ number: 1, typeGuid: "c12a7328-f81f-11d2-ba4b-00a0c93ec93b", label: "B" }] }, s), /typeGuid differs/);
   });
 
@@ -91,7 +91,7 @@ describe("partition plan", () => {
   });
 
   it("refuses number 0 on a disk where a partition must not exist", () => {
-    fails(() => plan({ partitions: [{ number: 1, shouldExist: false }, { label: "X" }] }, state([])), /number 0 is not allowed/, "storage.disks[0].partitions[1].number");
+    fails(() => plan({ partitions: [{ number: 1, shouldExist: false }, { label: "X" }] }, state([])), /number 0 is not allowed/, "storage.disks.0.partitions.1.number");
   });
 
   it("refuses a start inside an existing partition", () => {
