@@ -29,7 +29,11 @@ export type Created = (rootPath: string) => void;
  * Symlinks on the way are followed as if chrooted. With `dryRun` nothing is
  * created; the would-be path is returned and `created` still hears of each.
  */
-export async function ensureDirectory(root: string, dir: string, options: { dryRun?: boolean; created?: Created } = {}): Promise<string> {
+export async function ensureDirectory(
+  root: string,
+  dir: string,
+  options: { dryRun?: boolean; created?: Created; pending?: (hostPath: string) => Promise<boolean> } = {},
+): Promise<string> {
   // Each pass creates one missing component; a path has finitely many.
   for (let pass = 0; pass < 4096; pass++) {
     const here = await inspectInRoot(root, dir, { followLast: true });
@@ -43,6 +47,8 @@ export async function ensureDirectory(root: string, dir: string, options: { dryR
       prefix += "/" + part;
       const st = await lstatOrUndefined(base + prefix);
       if (st) continue;
+      // A file or link waiting under a temporary name to become this path: put it in place and look again.
+      if (!options.dryRun && (await options.pending?.(base + prefix))) break;
       options.created?.(prefix);
       if (options.dryRun) {
         // Nothing below exists either; report the rest and stop.
@@ -203,14 +209,21 @@ export async function syncDirectory(dirHost: string): Promise<void> {
  * a crash after leaves only complete files, since the contents reached the
  * disk before any real name pointed at them. The renames themselves reach
  * the disk with the next flush's sync, or with `settle`, which the caller
- * runs once at the end.
+ * runs once at the end. The caller flushes as late as it can (once per
+ * stage, or when a later entry needs a pending one in place), since each
+ * syncfs is a child process.
  */
 export class CommitBatch {
   private pending: { temp: string; final: string }[] = [];
+  /** Final names of `pending`, for `holds`. */
+  private finals = new Set<string>();
   /** Directories with renames not yet synced. */
   private renamedIn = new Set<string>();
 
-  constructor(private readonly syncFilesystem: (path: string) => Promise<void>) {}
+  constructor(
+    private readonly syncFilesystem: (path: string) => Promise<void>,
+    private readonly syncDir: (dir: string) => Promise<void> = syncDirectory,
+  ) {}
 
   /** Bytes of contents pending. */
   bytes = 0;
@@ -219,9 +232,15 @@ export class CommitBatch {
     return this.pending.length;
   }
 
+  /** Whether something pending goes to `final` (it is not there yet). */
+  holds(final: string): boolean {
+    return this.finals.has(final);
+  }
+
   /** `temp` is complete (contents, owner, mode) and goes to `final` at the next flush. */
   add(temp: string, final: string, bytes = 0): void {
     this.pending.push({ temp, final });
+    this.finals.add(final);
     this.bytes += bytes;
   }
 
@@ -237,6 +256,7 @@ export class CommitBatch {
   private async flushNow(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
+    this.finals = new Set();
     this.bytes = 0;
     if (batch.length === 0) return;
     const dirs = new Set(batch.map((p) => posix.dirname(p.temp)));
@@ -259,17 +279,24 @@ export class CommitBatch {
     }
   }
 
-  /** Makes the renames done so far durable (after the last flush). */
+  /**
+   * Makes the renames done so far durable (after the last flush): an fsync
+   * of each directory that got one, or one syncfs when there are many.
+   */
   async settle(): Promise<void> {
     const dirs = [...this.renamedIn];
     this.renamedIn.clear();
-    await this.syncAll(dirs);
+    if (dirs.length > SETTLE_BY_FSYNC) return this.syncAll(dirs);
+    await Promise.all(dirs.map((dir) => this.syncDir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ENOENT") throw e; // gone (a later entry replaced it): nothing there to sync
+    })));
   }
 
   /** Removes everything still pending (a failed run leaves no temporary files behind). */
   discard(): void {
     for (const { temp } of this.pending) rmSync(temp, { force: true });
     this.pending = [];
+    this.finals = new Set();
     this.bytes = 0;
   }
 
@@ -284,6 +311,12 @@ export class CommitBatch {
     await Promise.all([...byDevice.values()].map((dir) => this.syncFilesystem(dir)));
   }
 }
+
+/**
+ * Up to this many directories, `settle` fsyncs each (no child process);
+ * beyond, one syncfs costs less than the fsyncs.
+ */
+const SETTLE_BY_FSYNC = 64;
 
 /**
  * Writes `data` to a new temporary file in `dirHost` with its owner and

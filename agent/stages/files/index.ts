@@ -12,7 +12,7 @@ import { canonicalRoot, inspectInRoot } from "../../root/resolve";
 import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
 import { applyKernelArguments } from "./kargs";
-import { applyEntry, checkPaths, independentSteps, orderEntries, storageEntries, type NodeWriter } from "./nodes";
+import { applyEntry, checkPaths, flushBatch, independentSteps, orderEntries, storageEntries, type NodeWriter } from "./nodes";
 import { applyGroups, applyUsers, type KeyInstaller } from "./passwd";
 import { record } from "./record";
 import { applyUnits } from "./units";
@@ -113,16 +113,17 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
     },
   };
   // Independent entries are written several at a time, each to a temporary
-  // name; then the step's batch is made durable and renamed into place
-  // before the next step, which may build on it. A plan stays sequential so
-  // that its lines come out in a stable order.
+  // name, and wait in the batch; the batch is made durable and renamed into
+  // place once at the end (or earlier when full, or when an entry needs a
+  // pending one in place, see nodes.ts). A plan stays sequential so that its
+  // lines come out in a stable order.
   const width = ctx.dryRun ? 1 : CONCURRENT_WRITES;
   let failed = true;
   try {
-    for (const step of independentSteps(orderEntries(entries))) {
-      await committing(writer, () => inParallel(step, width, (entry) => applyEntry(writer, entry)));
-    }
-    await committing(writer, () => applyUnits(writer, config.systemd?.units ?? []));
+    await committing(writer, async () => {
+      for (const step of independentSteps(orderEntries(entries))) await inParallel(step, width, (entry) => applyEntry(writer, entry));
+      await applyUnits(writer, config.systemd?.units ?? []);
+    });
     failed = false;
   } finally {
     // The last renames reach the disk; after a failure, its error is the one that counts.
@@ -135,17 +136,14 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
 /**
  * Runs `work`, then flushes the batch it filled. When `work` fails, what it
  * finished is still committed (the record already lists it) and the failure
- * is thrown. Names looked up in the root are looked up afresh afterwards, in
- * case the batch wrote /etc/passwd or /etc/group.
+ * is thrown.
  */
 async function committing(w: NodeWriter, work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (e) {
-    await w.batch.flush().catch(() => w.batch.discard());
+    await flushBatch(w).catch(() => w.batch.discard());
     throw e;
-  } finally {
-    w.ids.clear();
   }
-  await w.batch.flush();
+  await flushBatch(w);
 }

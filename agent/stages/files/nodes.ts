@@ -51,9 +51,13 @@ export interface NodeWriter {
   announced: Set<string>;
   /**
    * New files and symlinks wait here, complete under temporary names, until
-   * the caller flushes the batch (once per step of independent entries).
+   * the batch is flushed: when full, when a later entry needs one of them in
+   * place (a path through it, a hard link, an owner name from a pending
+   * /etc/passwd), or once at the end of the stage.
    */
   batch: CommitBatch;
+  /** The batch holds /etc/passwd or /etc/group: names must not be looked up before it is flushed. */
+  accountsPending?: boolean;
   /**
    * Parent directories this run created or walked, by path in the root, with
    * their host paths. Emptied whenever the run replaces a directory or a
@@ -72,9 +76,24 @@ export interface NodeWriter {
 export const BATCH_LIMIT = 4096;
 export const BATCH_BYTES = 512 * 1024;
 
-async function flushWhenFull(w: NodeWriter): Promise<void> {
-  if (w.batch.size >= BATCH_LIMIT || w.batch.bytes >= BATCH_BYTES) await w.batch.flush();
+/** Puts what is pending in place; owner names are looked up afresh after it, in case it held the account files. */
+export async function flushBatch(w: NodeWriter): Promise<void> {
+  w.accountsPending = false;
+  try {
+    await w.batch.flush();
+  } finally {
+    w.ids.clear();
+  }
 }
+
+/** A complete temporary file or link, to become `host` (the entry at `path` in the root) at the next flush. */
+function addToBatch(w: NodeWriter, temp: string, host: string, path: string, bytes = 0): Promise<void> {
+  w.batch.add(temp, host, bytes);
+  if (ACCOUNT_FILES.has(posix.normalize(path))) w.accountsPending = true;
+  return w.batch.size >= BATCH_LIMIT || w.batch.bytes >= BATCH_BYTES ? flushBatch(w) : Promise.resolve();
+}
+
+const ACCOUNT_FILES = new Set(["/etc/passwd", "/etc/group"]);
 
 /** Forgets cached paths when `existing` (about to be replaced) may be on one of them. */
 function replacing(w: NodeWriter, existing: Stats | undefined): void {
@@ -163,6 +182,11 @@ async function place(w: NodeWriter, path: string): Promise<Placed> {
   if (parent === undefined) {
     parent = await ensureDirectory(ctx.root, dir, {
       dryRun: ctx.dryRun,
+      pending: async (hostPath) => {
+        if (!w.batch.holds(hostPath)) return false;
+        await flushBatch(w);
+        return true;
+      },
       created: (p) => {
         if (w.announced.has(p)) return;
         w.announced.add(p);
@@ -181,6 +205,8 @@ async function place(w: NodeWriter, path: string): Promise<Placed> {
     await sweep;
   }
   const host = posix.join(parent, posix.basename(path));
+  // An earlier entry for the same path still pending: this one sees it in place.
+  if (w.batch.holds(host)) await flushBatch(w);
   // Synchronous: one system call costs less than a trip through the thread pool.
   let existing: Stats | undefined;
   try {
@@ -193,6 +219,7 @@ async function place(w: NodeWriter, path: string): Promise<Placed> {
 
 /** Owner from the config (ids, or names looked up in the root), else `fallback`. */
 async function ownership(w: NodeWriter, user: NodeUser | undefined, group: NodeGroup | undefined, where: string, fallback: Ownership): Promise<{ owner: Ownership; shown: string }> {
+  if (w.accountsPending && (user?.name || group?.name)) await flushBatch(w);
   const [uid, uidShown] = await ownerId(w, user, fallback.uid, (name) => lookupOnce(w, `u:${name}`, () => uidOf(w.ctx.root, name, `${where}.user.name`)));
   const [gid, gidShown] = await ownerId(w, group, fallback.gid, (name) => lookupOnce(w, `g:${name}`, () => gidOf(w.ctx.root, name, `${where}.group.name`)));
   return { owner: { uid, gid }, shown: `${uidShown}:${gidShown}` };
@@ -308,8 +335,7 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
     record(ctx, existing ? "replace" : "create", file.path, detail);
     replacing(w, existing);
     if (existing?.isDirectory()) await removeNode(host);
-    w.batch.add(writeTempFileSync(dir, inline, mode, owner), host, inline.length);
-    return flushWhenFull(w);
+    return addToBatch(w, writeTempFileSync(dir, inline, mode, owner), host, file.path, inline.length);
   }
 
   const temp = await createTempFile(dir);
@@ -331,8 +357,7 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
     replacing(w, existing);
     if (existing?.isDirectory()) await removeNode(host);
     finishTempFileSync(temp.path, mode, owner);
-    w.batch.add(temp.path, host, lstatSync(temp.path).size);
-    await flushWhenFull(w);
+    await addToBatch(w, temp.path, host, file.path, lstatSync(temp.path).size);
   } catch (e) {
     await rm(temp.path, { force: true });
     throw e;
@@ -395,6 +420,8 @@ async function applyLink(w: NodeWriter, link: Link, where: string): Promise<void
   const { host, existing } = await place(w, link.path);
 
   if (link.hard) {
+    // The target may be pending, or be reached through a pending link.
+    if (w.batch.size > 0) await flushBatch(w);
     // A hard link is another name for its target's inode: it has no owner or
     // mode of its own, and setting one would change the target (as Ignition,
     // which does nothing after making the link).
@@ -422,6 +449,5 @@ async function applyLink(w: NodeWriter, link: Link, where: string): Promise<void
   if (ctx.dryRun) return;
   replacing(w, existing);
   if (existing?.isDirectory()) await removeNode(host);
-  w.batch.add(tempSymlinkSync(host, target, owner), host);
-  await flushWhenFull(w);
+  await addToBatch(w, tempSymlinkSync(host, target, owner), host, link.path);
 }

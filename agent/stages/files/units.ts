@@ -15,7 +15,7 @@ import { inspectInRoot } from "../../root/resolve";
 import { removeNode } from "../../root/write";
 import { planDisable, planEnable, UNIT_PATH, type ConfigUnits } from "../../systemd/install";
 import { instanceOf, templateOf } from "../../systemd/unit-name";
-import { applyEntry, type NodeWriter } from "./nodes";
+import { applyEntry, flushBatch, type NodeWriter } from "./nodes";
 import { record } from "./record";
 
 export const UNIT_DIR = "/etc/systemd/system";
@@ -72,7 +72,7 @@ export async function applyUnits(w: NodeWriter, units: Unit[]): Promise<void> {
     const names = run.map((u) => u.name);
     if (run[0]!.enabled) await enable(w, names, config);
     else {
-      await w.batch.flush();
+      await flushBatch(w);
       await disable(w, names, config);
     }
   }

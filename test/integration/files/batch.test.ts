@@ -9,7 +9,10 @@ import { runStages } from "../../../agent/stages/run";
 import { BATCH_LIMIT } from "../../../agent/stages/files/nodes";
 import { TEMP_PREFIX } from "../../../agent/root/write";
 import { snapshotTree, useTempRoot } from "../../helpers/root";
-import { applyConfig, applyFailure, dataUrl, V, useCapturedLog } from "./run";
+import { applyConfig, applyFailure, dataUrl, logLines, V, useCapturedLog } from "./run";
+
+/** How many `sync -f` (syncfs) the runs since `from` started, from the debug log. */
+const syncsSince = (from: number): number => logLines.slice(from).filter((l) => l.includes("running sync -f")).length;
 
 describe("files stage: batches and cached directories", () => {
   useCapturedLog();
@@ -61,5 +64,56 @@ describe("files stage: batches and cached directories", () => {
     assert.match(await applyFailure(t.root, config("two\n")), /already exists with other contents/);
     await applyConfig(t.root, config("two\n", true));
     assert.equal(readFileSync(join(t.root, "etc/app.conf"), "utf8"), "two\n");
+  });
+
+  it("makes a whole stage durable with one syncfs, however many depths its entries are at", async () => {
+    const from = logLines.length;
+    await applyConfig(t.root, {
+      ignition: { version: V },
+      storage: {
+        directories: [{ path: "/srv/a" }, { path: "/srv/a/b" }],
+        files: [{ path: "/srv/top", contents: { source: "data:,1" } }, { path: "/srv/a/mid", contents: { source: "data:,2" } }, { path: "/srv/a/b/deep", contents: { source: "data:,3" } }],
+        links: [{ path: "/srv/a/b/link", target: "deep" }],
+      },
+    });
+    assert.equal(syncsSince(from), 1);
+    assert.equal(readFileSync(join(t.root, "srv/a/b/deep"), "utf8"), "3");
+    assert.deepEqual(snapshotTree(t.root).filter((l) => l.includes(TEMP_PREFIX)), []);
+  });
+
+  it("puts a pending entry in place first when a later one needs it: a path through a new link, a hard link to a new file", async () => {
+    // Validation refuses a path through a link of the same config; the stage
+    // must still not write beside a link that is not in place yet.
+    const { error } = await runStages({
+      ignition: { version: V },
+      storage: {
+        directories: [{ path: "/data" }],
+        files: [{ path: "/opt/app/config", contents: { source: "data:,c" } }, { path: "/srv/via/file", contents: { source: "data:,through the link" } }],
+        links: [
+          { path: "/srv/via", target: "/data" },
+          { path: "/opt/app/config.hard", target: "/opt/app/config", hard: true },
+        ],
+      },
+    }, ["files"], { root: t.root, dryRun: false });
+    assert.equal(error, undefined);
+    assert.equal(lstatSync(join(t.root, "srv/via")).isSymbolicLink(), true);
+    assert.equal(readFileSync(join(t.root, "data/file"), "utf8"), "through the link");
+    assert.equal(lstatSync(join(t.root, "opt/app/config.hard")).ino, lstatSync(join(t.root, "opt/app/config")).ino);
+    assert.deepEqual(snapshotTree(t.root).filter((l) => l.includes(TEMP_PREFIX)), []);
+  });
+
+  it("looks owner names up in an /etc/passwd and /etc/group the same config writes", async () => {
+    await applyConfig(t.root, {
+      ignition: { version: V },
+      storage: {
+        files: [
+          { path: "/etc/passwd", overwrite: true, contents: { source: dataUrl("root:x:0:0::/root:/bin/sh\nsvc:x:4242:4242::/home/svc:/bin/sh\n") } },
+          { path: "/etc/group", overwrite: true, contents: { source: dataUrl("root:x:0:\nsvc:x:4343:\n") } },
+          { path: "/opt/app/config", user: { name: "svc" }, group: { name: "svc" }, contents: { source: "data:,c" } },
+        ],
+      },
+    });
+    const config = lstatSync(join(t.root, "opt/app/config"));
+    assert.deepEqual([config.uid, config.gid], [4242, 4343]);
   });
 });

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { FlintError } from "../../../agent/errors";
-import { CommitBatch, TEMP_PREFIX, finishTempFileSync, tempSymlinkSync, writeTempFileSync } from "../../../agent/root/write";
+import { CommitBatch, TEMP_PREFIX, finishTempFileSync, syncDirectory, tempSymlinkSync, writeTempFileSync } from "../../../agent/root/write";
 import { syncFilesystem } from "../../../agent/system/sync";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
 
@@ -68,21 +68,27 @@ describe("committing a batch of new files", () => {
     assert.equal(readFileSync(join(a, "f"), "utf8"), "second");
   });
 
-  it("syncs the renames of one flush with the next flush, or with settle", async () => {
+  it("syncs the renames of one flush with the next flush, or with settle (an fsync of each directory that got one)", async () => {
     const seen: string[][] = [];
-    const batch = new CommitBatch(watchedSync([a, b], seen));
+    const dirSyncs: string[] = [];
+    const batch = new CommitBatch(watchedSync([a, b], seen), async (dir) => {
+      dirSyncs.push(dir);
+      await syncDirectory(dir);
+    });
     batch.add(writeTempFileSync(a, Buffer.from("1"), 0o644, { uid: 0, gid: 0 }), join(a, "1"));
     await batch.flush();
     batch.add(writeTempFileSync(b, Buffer.from("2"), 0o644, { uid: 0, gid: 0 }), join(b, "2"));
     await batch.flush();
     // The second sync ran once b's temp file was complete, and after a's rename.
     assert.deepEqual(seen[1]!.filter((p) => !isTemp(p)), [join(a, "1")]);
+    assert.deepEqual(dirSyncs, []);
     await batch.settle();
-    assert.equal(seen.length, 3, "settle syncs the last renames");
+    assert.deepEqual(dirSyncs, [b], "settle syncs the directory of the last renames");
+    assert.equal(seen.length, 2, "settle needs no syncfs for one directory");
     await batch.settle();
-    assert.equal(seen.length, 3, "nothing left to sync");
+    assert.deepEqual(dirSyncs, [b], "nothing left to sync");
     await new CommitBatch(watchedSync([a, b], seen)).flush();
-    assert.equal(seen.length, 3, "an empty batch syncs nothing");
+    assert.equal(seen.length, 2, "an empty batch syncs nothing");
   });
 
   it("when a rename fails, names the file, keeps the ones before it and removes every temporary file", async () => {
