@@ -15,17 +15,19 @@
 //     root that has no /etc/passwd for useradd).
 // Counts round up, so the 100-file config has 1 user and 1 unit.
 //
-// Usage: node bench/generate-config.mjs N [--no-users] > config.ign
+// { shape: "boot" } is the shape of issue 13's side-by-side with Ignition,
+// closer to what a machine boots with: the same files, directories and links,
+// N/50 units (rounded down), all enabled, and exactly one user with a key.
+//
+// Usage: node bench/generate-config.mjs N [--no-users|--boot] > config.ign
 
 import { createHash } from "node:crypto";
 
 const MODES = [0o644, 0o600, 0o755, 0o640];
 
-export function generateConfig(n, { users = true } = {}) {
-  const dirCount = Math.ceil(n / 10);
-  const linkCount = Math.ceil(n / 10);
-  const unitCount = Math.ceil(n / 100);
-  const userCount = users ? Math.ceil(n / 1000) : 0;
+export function generateConfig(n, { users = true, shape = "default" } = {}) {
+  const boot = shape === "boot";
+  const { directories: dirCount, links: linkCount, units: unitCount, users: userCount } = describeConfig(n, { users, shape });
 
   const directories = [];
   for (let k = 0; k < dirCount; k++) directories.push({ path: `/bench/dir-${k}`, mode: k % 2 ? 0o750 : 0o755 });
@@ -54,7 +56,7 @@ export function generateConfig(n, { users = true } = {}) {
       name: `bench-${j}.service`,
       contents: `[Unit]\nDescription=Benchmark unit ${j}\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n\n[Install]\nWantedBy=multi-user.target\n`,
     };
-    if (j % 2 === 0) unit.enabled = true;
+    if (boot || j % 2 === 0) unit.enabled = true;
     if (j % 4 === 0) unit.dropins = [{ name: "10-env.conf", contents: `[Service]\nEnvironment=BENCH=${j}\n` }];
     units.push(unit);
   }
@@ -84,21 +86,23 @@ function filePath(i, dirCount) {
   return `/bench/dir-${i % dirCount}/file-${i}`;
 }
 
-export function describeConfig(n, { users = true } = {}) {
+export function describeConfig(n, { users = true, shape = "default" } = {}) {
+  const boot = shape === "boot";
   return {
     files: n,
     directories: Math.ceil(n / 10),
     links: Math.ceil(n / 10),
-    units: Math.ceil(n / 100),
-    users: users ? Math.ceil(n / 1000) : 0,
+    units: boot ? Math.floor(n / 50) : Math.ceil(n / 100),
+    users: boot ? 1 : users ? Math.ceil(n / 1000) : 0,
   };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const n = Number(process.argv[2]);
   if (!Number.isInteger(n) || n <= 0) {
-    process.stderr.write("usage: node bench/generate-config.mjs N [--no-users] > config.ign\n");
+    process.stderr.write("usage: node bench/generate-config.mjs N [--no-users|--boot] > config.ign\n");
     process.exit(2);
   }
-  process.stdout.write(JSON.stringify(generateConfig(n, { users: !process.argv.includes("--no-users") })));
+  const shape = process.argv.includes("--boot") ? "boot" : "default";
+  process.stdout.write(JSON.stringify(generateConfig(n, { users: !process.argv.includes("--no-users"), shape })));
 }

@@ -15,7 +15,8 @@
 //                                files, fetch, boot); the others are kept from the
 //                                last bench/results.json
 //   BENCH_VALIDATE_SIZES=100,1000,10000,100000
-//   BENCH_FILES_SIZES=1000,10000,100000
+//   BENCH_FILES_SIZES=10,100,1000,10000,100000
+//   BENCH_ANCHORS=../shared/anchors  the real Ignition for the files stage's Ignition column
 //   BENCH_FETCH_MIB=100
 //   BENCH_TMPDIR=$TMPDIR         where configs, roots and archives go (one filesystem)
 //
@@ -58,7 +59,7 @@ const ctx = {
   bigRuns: int("BENCH_BIG_RUNS", 1),
   callgrindRuns: env.BENCH_CALLGRIND_RUNS === "0" ? 0 : int("BENCH_CALLGRIND_RUNS", 3),
   validateSizes: list("BENCH_VALIDATE_SIZES", ["100", "1000", "10000", "100000"]).map(Number),
-  filesSizes: list("BENCH_FILES_SIZES", ["1000", "10000", "100000"]).map(Number),
+  filesSizes: list("BENCH_FILES_SIZES", ["10", "100", "1000", "10000", "100000"]).map(Number),
   fetchMiB: int("BENCH_FETCH_MIB", 100),
 };
 if (!existsSync(ctx.flint)) throw new Error(`${ctx.flint} is missing: run npm run bench (it builds first) or node build.mjs`);

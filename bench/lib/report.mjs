@@ -38,8 +38,10 @@ function cell(m) {
  * ratio floor), or { text, ok } for anything else. The ratio is Flint/floor
  * of wall time when both sides have one, else of memory; `ratioOverride`
  * replaces it (the fetch figure compares throughput, the inverse).
+ * `ignition`, where given, is the real Ignition doing the same work in the
+ * same run, with Flint's wall time over its own.
  */
-export function row(figure, what, flint, floor, target, ratioOverride) {
+export function row(figure, what, flint, floor, target, ratioOverride, ignition) {
   let r = ratioOverride ?? null;
   if (r === null && flint && floor && !flint.na && !floor.na) {
     if (flint.ms !== undefined && floor.ms !== undefined) r = ratio(flint.ms, floor.ms);
@@ -64,6 +66,8 @@ export function row(figure, what, flint, floor, target, ratioOverride) {
     flint: cell(flint),
     floor: cell(floor),
     ratio: r === null ? "" : `${r.toFixed(2)}×`,
+    ignition: cell(ignition),
+    vsIgnition: ignition && !ignition.na && flint && !flint.na && ignition.ms !== undefined ? `${ratio(flint.ms, ignition.ms).toFixed(2)}×` : "",
     target: targetText ? `${targetText} ${ok === null ? "" : ok ? "✓" : "✗"}`.trim() : "",
   };
 }
@@ -74,16 +78,19 @@ const COLUMNS = [
   ["flint", "Flint"],
   ["floor", "floor"],
   ["ratio", "ratio"],
+  ["ignition", "Ignition"],
+  ["vsIgnition", "Flint / Ignition"],
   ["target", "target"],
 ];
 
 /** A Markdown table (it reads as well in a terminal as in BENCHMARKS.md). */
 export function formatTable(rows) {
-  const widths = COLUMNS.map(([key, head]) => Math.max(head.length, ...rows.map((r) => [...r[key]].length)));
+  // Rows kept from a results.json older than a column have no cell for it.
+  const widths = COLUMNS.map(([key, head]) => Math.max(head.length, ...rows.map((r) => [...(r[key] ?? "")].length)));
   const line = (cells) => `| ${cells.map((c, i) => c + " ".repeat(widths[i] - [...c].length)).join(" | ")} |`;
   return [
     line(COLUMNS.map(([, head]) => head)),
     `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
-    ...rows.map((r) => line(COLUMNS.map(([key]) => r[key]))),
+    ...rows.map((r) => line(COLUMNS.map(([key]) => r[key] ?? ""))),
   ].join("\n");
 }
