@@ -34,7 +34,7 @@ export async function run([command, ...argv]: string[]): Promise<number> {
   const root = values.root ?? DEFAULT_ROOT;
   const cache = values.cache ?? DEFAULT_CACHE;
   const config = await readCachedConfig(cache);
-  const sources = async () => (await import("../config/sources")).parseSources(await readFile(sourcesPathFor(cache), "utf8"));
+  const sources = async () => (await import("../config/index")).parseSources(await readFile(sourcesPathFor(cache), "utf8"));
   const { report, error } = await runStages(config, [name], { root, dryRun: false, sources });
   try {
     await recordStage(name, root, join(dirname(cache), "report.json"), report);

@@ -18,6 +18,7 @@ import { validateConfig } from "./validate/index";
 import { parseSpecVersion } from "./version";
 
 export { mergeConfigs, mergeSourcedConfigs, type SourcedConfig } from "./merge";
+export { describePlace, parseConfigPath } from "./place";
 export { documentTree, locateInSources, parseSources, serializeSources, type SourceTree } from "./sources";
 export { NEWEST_SPEC } from "./types";
 export { SUPPORTED_V2, SUPPORTED_V3, EXPERIMENTAL } from "./version";

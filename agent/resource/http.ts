@@ -4,7 +4,7 @@
 
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
-import type { Socket } from "node:net";
+import net, { type Socket } from "node:net";
 import tls from "node:tls";
 import type { Proxy } from "../config/types";
 import { FlintError } from "../errors";
@@ -114,7 +114,10 @@ async function request(url: URL, options: HttpTry): Promise<IncomingMessage> {
     req.on("error", (e) => {
       done();
       tunnelSocket?.destroy();
-      reject(classify(e));
+      if (!isTlsFailure(e)) return reject(classify(e));
+      // A certificate whose dates exclude "now" is often a clock problem on a first boot: look at its dates.
+      const dated = e.code === "CERT_NOT_YET_VALID" || e.code === "CERT_HAS_EXPIRED";
+      (dated && !proxy ? certificateDates(url, ca, timeoutMs) : Promise.resolve(undefined)).then((dates) => reject(tlsError(e, url, options.label, dates)));
     });
     req.end();
   });
@@ -153,10 +156,69 @@ function proxyAuth(proxy: URL): Record<string, string> {
   return { "Proxy-Authorization": `Basic ${Buffer.from(credentials).toString("base64")}` };
 }
 
+// Certificate problems will not fix themselves; connection problems may.
+function isTlsFailure(e: Error): e is NodeJS.ErrnoException {
+  const code = (e as NodeJS.ErrnoException).code;
+  return !(e instanceof RetryableError || e instanceof FlintError) && code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code);
+}
+
 function classify(e: Error): Error {
   if (e instanceof RetryableError || e instanceof FlintError) return e;
+  if (isTlsFailure(e)) return new FlintError(`TLS: ${e.message}`);
   const code = (e as NodeJS.ErrnoException).code;
-  // Certificate problems will not fix themselves; connection problems may.
-  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return new FlintError(`TLS: ${e.message}`);
   return new RetryableError(code ? `${code} (${e.message})` : e.message);
+}
+
+interface CertificateDates {
+  subject: string;
+  validFrom: Date;
+  validTo: Date;
+}
+
+/** `TLS: certificate is not yet valid (https://host/x.ign): …`, with a clock hint when the dates tell something. */
+export function tlsError(e: Error, url: URL, label: string, chain: CertificateDates[] | undefined, now = new Date()): FlintError {
+  const shown = describeSource(url.toString());
+  return new FlintError(`TLS: ${e.message}${shown === label ? "" : ` (${shown})`}${clockHint(chain, now)}`, label);
+}
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/** Which is likely wrong, the clock or the certificate, from the first certificate of the chain whose dates exclude `now`. */
+function clockHint(chain: CertificateDates[] | undefined, now: Date): string {
+  const early = chain?.find((c) => c.validFrom > now);
+  if (early) {
+    return `: the certificate for ${early.subject} is valid from ${day(early.validFrom)} to ${day(early.validTo)} but the system clock says ${now.toISOString()}; the clock is likely wrong (a first boot may have no battery-backed clock or time sync yet)`;
+  }
+  const late = chain?.find((c) => c.validTo < now);
+  if (late) {
+    return `: the certificate for ${late.subject} expired on ${day(late.validTo)} (valid from ${day(late.validFrom)}) and the system clock says ${now.toISOString()}; the certificate is likely out of date, unless the clock is ahead`;
+  }
+  return "";
+}
+
+/**
+ * The validity dates of the certificates `url`'s server presents, read over
+ * a second connection that completes the handshake without verifying and
+ * sends nothing, then closes. Only used to explain a failure.
+ */
+function certificateDates(url: URL, ca: string[] | undefined, timeoutMs: number): Promise<CertificateDates[] | undefined> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: url.hostname, port: Number(url.port || 443), servername: net.isIP(url.hostname) ? undefined : url.hostname, ca, rejectUnauthorized: false });
+    const finish = (result: CertificateDates[] | undefined) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish(undefined), Math.min(timeoutMs || 5000, 5000));
+    socket.on("error", () => finish(undefined));
+    socket.on("secureConnect", () => {
+      const chain: CertificateDates[] = [];
+      const seen = new Set<string>();
+      for (let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true); cert?.raw && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
+        seen.add(cert.fingerprint256);
+        chain.push({ subject: `CN=${cert.subject?.CN ?? "?"}`, validFrom: new Date(cert.valid_from), validTo: new Date(cert.valid_to) });
+      }
+      finish(chain);
+    });
+  });
 }

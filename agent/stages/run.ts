@@ -3,7 +3,7 @@
 // actions into a result report, and stops at the first failure.
 
 import { readFile } from "node:fs/promises";
-import type { SourceTree } from "../config/sources";
+import type { SourceTree } from "../config/index";
 import type { Config } from "../config/types";
 import { describeError, FlintError } from "../errors";
 import { log } from "../log";
@@ -92,7 +92,7 @@ async function runOne(config: Config, name: RootStageName, options: RunOptions, 
 /** An error about a config path, re-addressed to the document, line and column it came from, and what it is about. */
 async function placeError(err: unknown, config: Config, sources: RunOptions["sources"]): Promise<unknown> {
   if (!(err instanceof FlintError) || !err.where) return err;
-  const { describePlace, parseConfigPath } = await import("../config/place");
+  const { describePlace, parseConfigPath } = await import("../config/index");
   if (!parseConfigPath(err.where)) return err;
   const tree = await sources?.().catch((e: Error) => log.debug(`cannot read where the config came from: ${e.message}`));
   return new FlintError(err.message, describePlace(config, err.where, tree ?? undefined), { cause: err });

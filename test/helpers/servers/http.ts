@@ -10,6 +10,8 @@ export interface RecordedRequest {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
+  /** When it arrived (performance.now(), ms). */
+  at: number;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, index: number) => unknown;
@@ -30,7 +32,7 @@ async function listen(server: http.Server | https.Server, scheme: string, handle
     socket.on("close", () => sockets.delete(socket));
   });
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-    const index = requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers }) - 1;
+    const index = requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, at: performance.now() }) - 1;
     Promise.resolve(handler(req, res, index)).catch((e: Error) => {
       res.statusCode = 599;
       res.end(String(e));

@@ -10,7 +10,8 @@ import { documentTree } from "../../../agent/config/index";
 import type { Config } from "../../../agent/config/types";
 import { configureLog } from "../../../agent/log";
 import { resolveConfigReferences } from "../../../agent/stages/fetch/references";
-import { routes, startHttpServer, type TestServer } from "../../helpers/servers/http";
+import { routes, startHttpServer, startHttpsServer, type TestServer } from "../../helpers/servers/http";
+import { makeTestCa } from "../../helpers/servers/tls";
 
 const sourced = (config: Config) => ({ config, sources: documentTree({ name: "test config" }) });
 const sha512 = (text: string) => "sha512-" + createHash("sha512").update(text).digest("hex");
@@ -124,6 +125,28 @@ describe("flint fetch-offline / fetch", () => {
     const column = lines[line - 1]!.indexOf("{") + 1;
     assert.equal(describeError(error).split(": verification failed")[0], `merged config ${server.url}/child.ign?…: storage.files.1.contents (line ${line}, column ${column}), file /etc/bad`);
     assert.doesNotMatch(describeError(error), /s3cret/);
+  });
+
+  it("names the reference's place in the user config and its URL when TLS fails on a certificate's dates", async () => {
+    const ca = makeTestCa({ from: "20350101000000Z", to: "20360101000000Z" });
+    const server = await startHttpsServer(routes({ "/child.ign": JSON.stringify({ ignition: { version: "3.4.0" } }) }), ca);
+    servers.push(server);
+    cmdline("flatcar.oem.id=qemu");
+    put(FW_CFG, JSON.stringify({
+      ignition: {
+        version: "3.4.0",
+        security: { tls: { certificateAuthorities: [{ source: `data:;base64,${Buffer.from(ca.caCert).toString("base64")}` }] } },
+        config: { merge: [{ source: `${server.url}/child.ign` }] },
+      },
+    }));
+    const column = readFileSync(join(dir, FW_CFG), "utf8").indexOf('{"source":"https') + 1;
+    await assert.rejects(fetch("fetch"), (e: unknown) => {
+      const text = describeError(e);
+      assert.ok(text.startsWith(`user config from the qemu platform: ignition.config.merge.0 (line 1, column ${column}): ${server.url}/child.ign: TLS: certificate is not yet valid: `), text);
+      assert.match(text, /valid from 2035-01-01 to 2036-01-01 but the system clock says .*; the clock is likely wrong/);
+      return true;
+    });
+    assert.equal(existsSync(cache()), false);
   });
 
   it("takes the user config from ignition.config.url over the platform's", async () => {

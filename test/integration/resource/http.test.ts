@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG_CAP, fetchToBuffer, fetchToFile, fetchUrl, settingsFromC
 import { routes, startHttpServer, startHttpsServer, type TestServer } from "../../helpers/servers/http";
 import { startProxy, type TestProxy } from "../../helpers/servers/proxy";
 import { makeTestCa, type TestCa } from "../../helpers/servers/tls";
+import { FlintError } from "../../../agent/errors";
 
 const sha256 = (data: Buffer | string) => "sha256-" + createHash("sha256").update(data).digest("hex");
 
@@ -38,6 +39,9 @@ describe("fetching over HTTP from real servers on 127.0.0.1", () => {
     assert.equal(server.requests.length, 4);
     assert.deepEqual(retries.map((r) => r.delayMs), [100, 200, 400]);
     assert.deepEqual(retries.map((r) => r.reason), ["HTTP status 500", "HTTP status 500", "HTTP status 500"]);
+    // The server saw the waits: each try came at least the announced delay after the one before.
+    const gaps = server.requests.slice(1).map((r, i) => r.at - server.requests[i]!.at);
+    gaps.forEach((gap, i) => assert.ok(gap >= [100, 200, 400][i]! - 1, `try ${i + 2} came ${gap.toFixed(1)} ms after the one before`));
   });
 
   it("gives up on a server that sends no headers within httpResponseHeaders, then retries", async () => {
@@ -190,6 +194,29 @@ describe("fetching over HTTP from real servers on 127.0.0.1", () => {
         ignition: { version: "3.4.0", security: { tls: { certificateAuthorities: [{ source: `data:;base64,${Buffer.from(ca.caCert).toString("base64")}` }] } } },
       });
       assert.equal((await fetchToBuffer({ source: `${server.url}/secure.ign` }, settings)).toString(), "over tls");
+    });
+
+    it("names the URL of a not-yet-valid certificate and says the clock is likely wrong, comparing the dates", async () => {
+      const future = makeTestCa({ from: "20350101000000Z", to: "20360101000000Z" });
+      const server = await startHttpsServer(routes({ "/f": "x" }), future);
+      servers.push(server);
+      const settings = { certificateAuthorities: [Buffer.from(future.caCert)], sleep: async () => assert.fail("a certificate error is final") };
+      const error = await fetchToBuffer({ source: `${server.url}/f?token=s3cret` }, { ...settings, label: "storage.files.0.contents" }).then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof FlintError);
+      assert.equal(error.where, "storage.files.0.contents");
+      assert.match(error.message, new RegExp(`^TLS: certificate is not yet valid \\(${server.url.replace(/\./g, "\\.")}/f\\?…\\): the certificate for CN=127\\.0\\.0\\.1 is valid from 2035-01-01 to 2036-01-01 but the system clock says ${new Date().getUTCFullYear()}-.*; the clock is likely wrong`));
+      assert.doesNotMatch(error.message, /s3cret/);
+    });
+
+    it("says an expired certificate is likely out of date", async () => {
+      const past = makeTestCa({ from: "20200101000000Z", to: "20210101000000Z" });
+      const server = await startHttpsServer(routes({ "/f": "x" }), past);
+      servers.push(server);
+      await assert.rejects(fetchToBuffer({ source: `${server.url}/f` }, { certificateAuthorities: [Buffer.from(past.caCert)] }), (e: unknown) => {
+        assert.ok(e instanceof FlintError);
+        assert.match(e.message, /^TLS: certificate has expired: the certificate for CN=127\.0\.0\.1 expired on 2021-01-01 \(valid from 2020-01-01\) and the system clock says .*; the certificate is likely out of date/);
+        return true;
+      });
     });
 
     it("goes through a proxy: absolute URIs for http, a CONNECT tunnel (with proxy credentials) for https", async () => {
