@@ -38,7 +38,7 @@ describe("partition plan", () => {
 
   it("fails a size-0 partition that starts in a smaller free block, as sgdisk (and so Ignition) fails, naming the partition and the blocks", () => {
     // Free: 1–9 MiB (small), 100 MiB onwards (large); sgdisk would end it at the large block's end.
-    fails(() => plan({ partitions: [{ number: 2, startMiB: 1, sizeMiB: 0 }] }, state([part(1, 10, 90)])), /sizeMiB 0 fills the largest free block \(sectors 204800–2097118\), but the start sector 2048 lies in a smaller free block \(sectors 34–20479\)/, "storage.disks[0].partitions[0]");
+    fails(() => plan({ partitions: [{ number: 2, startMiB: 1, sizeMiB: 0 }] }, state([part(1, 10, 90)])), /sizeMiB 0 fills the largest free block \(sectors 204800–2097118\), but the start sector 2048 lies in a smaller free block \(sectors 34–20479\)/, "storage.disks.0.partitions.0");
   });
 
   it("fills the largest free block with size 0 from a start inside it", () => {
