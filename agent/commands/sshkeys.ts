@@ -32,7 +32,7 @@ export async function run([command, ...argv]: string[]): Promise<number> {
   }
   const user = await passwdEntry(root, userName);
   const { createPlatformContext } = await import("../platforms/context");
-  const keys = await platform.sshKeys(createPlatformContext(platformId, { settings: { timeouts: { httpTotal: SSHKEYS_TOTAL_TIMEOUT_S } } }));
+  const keys = await platform.sshKeys(createPlatformContext({ settings: { timeouts: { httpTotal: SSHKEYS_TOTAL_TIMEOUT_S } } }));
   const { installKeyFragment } = await import("../users/authorized-keys");
   const written = await installKeyFragment({ root, home: user.home, uid: user.uid, gid: user.gid, fragment: METADATA_FRAGMENT, keys });
   log.info(`installed ${keys.length} SSH key(s) from the ${platformId} metadata`, { user: userName, fragment: written.fragment });

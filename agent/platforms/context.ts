@@ -2,7 +2,7 @@
 // resource layer (retries, timeouts, proxy, offline refusal), local reads, paths.
 
 import { readFile } from "node:fs/promises";
-import { fetchUrl, type FetchSettings } from "../resource/index";
+import { DEFAULT_CONFIG_CAP, fetchToBuffer, fetchUrl, type FetchSettings } from "../resource/index";
 import { platformPaths } from "./paths";
 import type { PlatformContext, PlatformPaths } from "./types";
 
@@ -14,15 +14,17 @@ export interface PlatformContextOptions {
   paths?: PlatformPaths;
 }
 
-export function createPlatformContext(platformId: string, options: PlatformContextOptions = {}): PlatformContext {
+export function createPlatformContext(options: PlatformContextOptions = {}): PlatformContext {
   const env = options.env ?? process.env;
   const settings = options.settings ?? {};
-  const variable = `FLINT_${platformId.toUpperCase()}_ENDPOINT`;
   return {
     settings,
     paths: options.paths ?? platformPaths(env),
-    endpoint: (defaultBase) => (env[variable] || defaultBase).replace(/\/+$/, ""),
-    fetchUrl: (url, request = {}) => fetchUrl(url, { ...settings, offline: options.offline, method: request.method, headers: request.headers }),
+    fetchUrl: async (url, request = {}) => {
+      const { notFound, ...rest } = request;
+      const fetchOptions = { ...settings, offline: options.offline, ...rest };
+      return notFound === "error" ? fetchToBuffer({ source: url }, { maxBytes: DEFAULT_CONFIG_CAP, ...fetchOptions }) : fetchUrl(url, fetchOptions);
+    },
     readLocal: async (path) => {
       try {
         return await readFile(path);

@@ -1,5 +1,6 @@
-// The `file` platform: the config ships with the image, in the initramfs
-// (`<lib>/user.ign`) or on the OEM partition (`config.ign`).
+// The `file` platform: the config ships with the image, as `config.ign` on
+// the OEM partition. (`<lib>/user.ign` applies on every platform: see
+// config assembly.)
 
 import { join } from "node:path";
 import { log } from "../log";
@@ -9,13 +10,9 @@ export const platform: Platform = {
   id: "file",
   needsNetwork: false,
   async fetchConfig(ctx) {
-    for (const path of [join(ctx.paths.lib, "user.ign"), join(ctx.paths.oem, "config.ign")]) {
-      const data = await ctx.readLocal(path);
-      if (data !== undefined) {
-        log.info("found the config in a local file", { path });
-        return data;
-      }
-    }
-    return undefined;
+    const path = join(ctx.paths.oem, "config.ign");
+    const data = await ctx.readLocal(path);
+    if (data !== undefined) log.info("found the config in a local file", { path });
+    return data;
   },
 };

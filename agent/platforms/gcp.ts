@@ -1,27 +1,44 @@
-// Google Compute Engine: the `user-data` instance attribute; keys from the
-// instance's and (unless blocked) the project's `ssh-keys` as `user:key` lines.
+// Google Compute Engine: the `user-data` instance attribute at
+// 169.254.169.254 (as Ignition and afterburn reach it; metadata.google.internal
+// needs a resolver), with `Metadata-Flavor: Google`. Keys as afterburn reads
+// them: the deprecated instance `sshKeys` alone if set; else the instance's
+// `ssh-keys` plus, unless `block-project-ssh-keys` is true, the project's
+// `sshKeys` and `ssh-keys`; each line `user:key`.
 
+import { FlintError } from "../errors";
 import { lines, text } from "./keys";
-import type { Platform } from "./types";
+import type { Platform, PlatformContext } from "./types";
 
-const BASE = "http://metadata.google.internal/computeMetadata/v1";
+const BASE = "http://169.254.169.254/computeMetadata/v1";
 const FLAVOR = { headers: { "Metadata-Flavor": "Google" } };
+/** The kernel's limit on a hostname. */
+export const HOSTNAME_MAX = 64;
+
+async function keyLines(ctx: PlatformContext, attribute: string): Promise<string[]> {
+  return lines(await ctx.fetchUrl(`${BASE}/${attribute}`, FLAVOR)).map((line) => {
+    const colon = line.indexOf(":");
+    if (colon < 0) throw new FlintError("a line has no `user:` before the key", `gcp metadata ${attribute}`);
+    return line.slice(colon + 1).trim();
+  });
+}
 
 export const platform: Platform = {
   id: "gcp",
   needsNetwork: true,
   async fetchConfig(ctx) {
-    return ctx.fetchUrl(`${ctx.endpoint(BASE)}/instance/attributes/user-data`, FLAVOR);
+    return ctx.fetchUrl(`${BASE}/instance/attributes/user-data`, FLAVOR);
   },
   async sshKeys(ctx) {
-    const base = ctx.endpoint(BASE);
-    const entries = lines(await ctx.fetchUrl(`${base}/instance/attributes/ssh-keys`, FLAVOR));
-    const blocked = text(await ctx.fetchUrl(`${base}/instance/attributes/block-project-ssh-keys`, FLAVOR)) === "true";
-    if (!blocked) entries.push(...lines(await ctx.fetchUrl(`${base}/project/attributes/ssh-keys`, FLAVOR)));
-    // `user:ssh-ed25519 AAAA… comment`: the key is everything after the first colon.
-    return entries.map((e) => e.slice(e.indexOf(":") + 1).trim()).filter(Boolean);
+    const legacy = await keyLines(ctx, "instance/attributes/sshKeys");
+    if (legacy.length) return legacy;
+    const keys = await keyLines(ctx, "instance/attributes/ssh-keys");
+    if (text(await ctx.fetchUrl(`${BASE}/instance/attributes/block-project-ssh-keys`, FLAVOR)) === "true") return keys;
+    keys.push(...(await keyLines(ctx, "project/attributes/sshKeys")), ...(await keyLines(ctx, "project/attributes/ssh-keys")));
+    return keys.filter(Boolean);
   },
   async hostname(ctx) {
-    return text(await ctx.fetchUrl(`${ctx.endpoint(BASE)}/instance/hostname`, FLAVOR));
+    const name = text(await ctx.fetchUrl(`${BASE}/instance/hostname`, FLAVOR));
+    // GCE's fully qualified names can pass the kernel's limit; the first label always fits.
+    return name && name.length > HOSTNAME_MAX ? name.split(".")[0] : name;
   },
 };

@@ -9,10 +9,10 @@ export const platform: Platform = {
   id: "hetzner",
   needsNetwork: true,
   async fetchConfig(ctx) {
-    return ctx.fetchUrl(`${ctx.endpoint(BASE)}/userdata`);
+    return ctx.fetchUrl(`${BASE}/userdata`);
   },
   async sshKeys(ctx) {
-    const data = await ctx.fetchUrl(`${ctx.endpoint(BASE)}/metadata/public-keys`);
+    const data = await ctx.fetchUrl(`${BASE}/metadata/public-keys`);
     const body = text(data) ?? "";
     if (body.startsWith("[")) {
       try {
@@ -24,6 +24,6 @@ export const platform: Platform = {
     return lines(data).map((l) => l.replace(/^-\s*/, "").replace(/^"(.*)"$/, "$1")).filter(Boolean);
   },
   async hostname(ctx) {
-    return text(await ctx.fetchUrl(`${ctx.endpoint(BASE)}/metadata/hostname`));
+    return text(await ctx.fetchUrl(`${BASE}/metadata/hostname`));
   },
 };

@@ -51,49 +51,51 @@ export async function loadPlatform(id: string): Promise<Platform> {
   return LOADERS[canonicalPlatformId(id)]!();
 }
 
-/** DMI fields that identify a platform, each a regular expression on one field. */
+/**
+ * DMI strings that name a cloud, each a regular expression on one field.
+ * Only strings the cloud itself sets count: a Xen HVM guest (`HVM domU`) or
+ * a local Hyper-V VM (`Microsoft Corporation` / `Virtual Machine`) is not a
+ * cloud; Azure is told apart by its chassis asset tag, Xen-based EC2 by the
+ * `amazon` in its BIOS version.
+ */
 const DMI_RULES: { platform: string; field: DmiField; pattern: RegExp }[] = [
-  { platform: "qemu", field: "sys_vendor", pattern: /^QEMU/i },
-  { platform: "qemu", field: "product_name", pattern: /KVM|QEMU|Standard PC/i },
-  { platform: "aws", field: "sys_vendor", pattern: /Amazon EC2/i },
-  { platform: "aws", field: "bios_vendor", pattern: /^Amazon/i },
-  { platform: "aws", field: "product_name", pattern: /^HVM domU$/i },
-  { platform: "gcp", field: "sys_vendor", pattern: /^Google/i },
-  { platform: "gcp", field: "product_name", pattern: /Google Compute Engine/i },
+  { platform: "aws", field: "sys_vendor", pattern: /^Amazon EC2$/i },
+  { platform: "aws", field: "bios_vendor", pattern: /^Amazon EC2$/i },
+  { platform: "aws", field: "bios_version", pattern: /amazon/i },
+  { platform: "gcp", field: "sys_vendor", pattern: /^Google$/i },
+  { platform: "gcp", field: "product_name", pattern: /^Google Compute Engine$/i },
   { platform: "azure", field: "chassis_asset_tag", pattern: /^7783-7084-3265-9085-8269-3286-77$/ },
-  { platform: "azure", field: "sys_vendor", pattern: /^Microsoft Corporation/i },
-  { platform: "digitalocean", field: "sys_vendor", pattern: /^DigitalOcean/i },
-  { platform: "openstack", field: "product_name", pattern: /OpenStack/i },
-  { platform: "openstack", field: "sys_vendor", pattern: /OpenStack/i },
-  { platform: "hetzner", field: "sys_vendor", pattern: /^Hetzner/i },
-  { platform: "vultr", field: "sys_vendor", pattern: /^Vultr/i },
-  { platform: "vmware", field: "sys_vendor", pattern: /^VMware/i },
-  { platform: "packet", field: "sys_vendor", pattern: /^(Packet|Equinix)/i },
+  { platform: "digitalocean", field: "sys_vendor", pattern: /^DigitalOcean$/i },
+  { platform: "openstack", field: "product_name", pattern: /^OpenStack (Nova|Compute)$/i },
+  { platform: "openstack", field: "chassis_asset_tag", pattern: /^OpenStack Nova$/i },
+  { platform: "hetzner", field: "sys_vendor", pattern: /^Hetzner$/i },
+  { platform: "vultr", field: "sys_vendor", pattern: /^Vultr$/i },
+  { platform: "vmware", field: "sys_vendor", pattern: /^VMware, Inc\.$/i },
+  { platform: "packet", field: "sys_vendor", pattern: /^(Packet|Equinix)\b/i },
+  // Plain QEMU/KVM last: the clouds above run on KVM too.
+  { platform: "qemu", field: "sys_vendor", pattern: /^QEMU$/i },
+  { platform: "qemu", field: "product_name", pattern: /^(KVM|Standard PC \(.*\))$/i },
 ];
 
-type DmiField = "sys_vendor" | "product_name" | "bios_vendor" | "chassis_asset_tag";
+type DmiField = "sys_vendor" | "product_name" | "bios_vendor" | "bios_version" | "chassis_asset_tag";
 
-/**
- * Guesses the platform from `<sysfs>/class/dmi/id`. Rules are tried in
- * order; the cloud vendors come before QEMU's because clouds run on KVM.
- */
+/** Guesses the platform from `<sysfs>/class/dmi/id`; the log names the string that decided. */
 export async function detectPlatform(sysfs: string): Promise<string> {
   const dmi: Partial<Record<DmiField, string>> = {};
-  for (const field of ["sys_vendor", "product_name", "bios_vendor", "chassis_asset_tag"] as DmiField[]) {
+  for (const field of ["sys_vendor", "product_name", "bios_vendor", "bios_version", "chassis_asset_tag"] as DmiField[]) {
     try {
       dmi[field] = (await readFile(join(sysfs, "class/dmi/id", field), "utf8")).trim();
     } catch {
       // A field the firmware does not provide.
     }
   }
-  const ordered = [...DMI_RULES.filter((r) => r.platform !== "qemu"), ...DMI_RULES.filter((r) => r.platform === "qemu")];
-  for (const rule of ordered) {
+  for (const rule of DMI_RULES) {
     const value = dmi[rule.field];
     if (value !== undefined && rule.pattern.test(value)) {
       log.info(`detected platform ${rule.platform}`, { because: `${rule.field}=${value}` });
       return rule.platform;
     }
   }
-  log.info("detected platform metal", { because: `no DMI rule matched (sys_vendor=${dmi.sys_vendor ?? "unknown"}, product_name=${dmi.product_name ?? "unknown"})` });
+  log.info("detected platform metal", { because: `no DMI string names a platform (sys_vendor=${dmi.sys_vendor ?? "unknown"}, product_name=${dmi.product_name ?? "unknown"})` });
   return "metal";
 }

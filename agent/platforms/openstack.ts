@@ -1,34 +1,94 @@
-// OpenStack: the config drive (filesystem label `config-2`, mounted by the
-// initramfs) first, then the metadata service.
+// OpenStack, as Ignition does it: the config drive (filesystem label
+// `config-2`, or `CONFIG-2` as vfat shows it) and the metadata service race;
+// the first to answer wins, a 404 from the service ("no user data") included.
+// The drive is waited for while the service is being tried, and for
+// DRIVE_WAIT_MS more if the service fails. Where the machine has no IPv4
+// address the service is asked at its IPv6 address, fe80::a9fe:a9fe, on the
+// first interface that has a link-local address.
 
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { log } from "../log";
 import { json, stringList } from "./keys";
-import { withMedia } from "./media";
-import type { Platform, PlatformContext } from "./types";
+import { exists, withMountedReadOnly } from "./media";
+import type { MetadataRequest, Platform, PlatformContext } from "./types";
 
-const BASE = "http://169.254.169.254/openstack/latest";
+const USER_DATA = "openstack/latest/user_data";
+const META_DATA = "openstack/latest/meta_data.json";
+/** How long the drive is still waited for after the metadata service failed. */
+export const DRIVE_WAIT_MS = 30_000;
 
-/** A file from the config drive (label `config-2`), mounted read-only while it is read. */
-function fromDrive(ctx: PlatformContext, path: string): Promise<Buffer | undefined> {
-  return withMedia({ device: ctx.paths.configDriveDevice, formats: ["iso9660", "vfat"], fallback: ctx.paths.configDrive }, (dir) => ctx.readLocal(join(dir, path)));
+interface Service {
+  base: string;
+  request: MetadataRequest;
 }
 
-async function metaData(ctx: PlatformContext): Promise<{ public_keys?: unknown; hostname?: unknown } | undefined> {
-  const local = await fromDrive(ctx, "openstack/latest/meta_data.json");
-  return json(local ?? (await ctx.fetchUrl(`${ctx.endpoint(BASE)}/meta_data.json`)), "OpenStack meta_data.json") as { public_keys?: unknown; hostname?: unknown } | undefined;
+/** The metadata service over IPv4, or over IPv6 link-local where no interface has IPv4. */
+function service(): Service {
+  const interfaces = Object.entries(networkInterfaces()).filter(([, addresses]) => addresses?.some((a) => !a.internal));
+  const hasIpv4 = interfaces.some(([, addresses]) => addresses!.some((a) => !a.internal && a.family === "IPv4"));
+  const linkLocal = interfaces.find(([, addresses]) => addresses!.some((a) => a.family === "IPv6" && a.address.startsWith("fe80:")));
+  if (hasIpv4 || !linkLocal) return { base: "http://169.254.169.254", request: {} };
+  log.info("no IPv4 address; asking the OpenStack metadata service over IPv6", { interface: linkLocal[0] });
+  return { base: "http://[fe80::a9fe:a9fe]", request: { connectTo: `fe80::a9fe:a9fe%${linkLocal[0]}` } };
 }
+
+/** The first config drive present now, as a directory reader. */
+async function presentDrive(ctx: PlatformContext): Promise<string | undefined> {
+  if (ctx.paths.configDriveDir) return ctx.paths.configDriveDir;
+  for (const device of ctx.paths.configDriveDevices) if (await exists(device)) return device;
+  return undefined;
+}
+
+/** Reads `path` from the drive (a directory in tests, else a device mounted read-only with the type probed). */
+async function fromDrive(ctx: PlatformContext, drive: string, path: string): Promise<Buffer | undefined> {
+  if (drive === ctx.paths.configDriveDir) return ctx.readLocal(join(drive, path));
+  const result = await withMountedReadOnly(drive, [undefined], (dir) => ctx.readLocal(join(dir, path)));
+  if (!result.mounted) throw result.error;
+  return result.value;
+}
+
+type Answer = { from: string; data: Buffer | undefined };
 
 export const platform: Platform = {
   id: "openstack",
   needsNetwork: true,
   async fetchConfig(ctx) {
-    const local = await fromDrive(ctx, "openstack/latest/user_data");
-    if (local !== undefined) {
-      log.info("found the config on the OpenStack config drive", { path: ctx.paths.configDrive });
-      return local;
+    const stop = new AbortController();
+    let serviceDone = false;
+    let serviceFailedAt = 0;
+    const fromService = (async (): Promise<Answer> => {
+      const { base, request } = service();
+      try {
+        return { from: "the OpenStack metadata service", data: await ctx.fetchUrl(`${base}/${USER_DATA}`, { ...request, signal: stop.signal }) };
+      } catch (e) {
+        serviceFailedAt = Date.now();
+        throw e;
+      } finally {
+        serviceDone = true;
+      }
+    })();
+    const fromDriveWhenPresent = (async (): Promise<Answer> => {
+      for (;;) {
+        const drive = await presentDrive(ctx);
+        if (drive) return { from: `the OpenStack config drive ${drive}`, data: await fromDrive(ctx, drive, USER_DATA) };
+        if (stop.signal.aborted) throw new Error("the metadata service answered first");
+        if (serviceDone && serviceFailedAt && Date.now() - serviceFailedAt > DRIVE_WAIT_MS) throw new Error(`no config drive appeared within ${DRIVE_WAIT_MS / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    })();
+    try {
+      const answer = await Promise.any([fromService, fromDriveWhenPresent]);
+      log.info(answer.data ? `found the config on ${answer.from}` : `no user data on ${answer.from}`);
+      return answer.data;
+    } catch (e) {
+      // Both failed: the service's error says the most.
+      throw (e as AggregateError).errors[0];
+    } finally {
+      stop.abort();
+      fromService.catch(() => undefined);
+      fromDriveWhenPresent.catch(() => undefined);
     }
-    return ctx.fetchUrl(`${ctx.endpoint(BASE)}/user_data`);
   },
   async sshKeys(ctx) {
     return stringList((await metaData(ctx))?.public_keys);
@@ -38,3 +98,12 @@ export const platform: Platform = {
     return typeof name === "string" ? name : undefined;
   },
 };
+
+/** `meta_data.json` from the drive when one is present, else from the service. */
+async function metaData(ctx: PlatformContext): Promise<{ public_keys?: unknown; hostname?: unknown } | undefined> {
+  const drive = await presentDrive(ctx);
+  const local = drive ? await fromDrive(ctx, drive, META_DATA) : undefined;
+  if (local) return json(local, "OpenStack meta_data.json") as { public_keys?: unknown; hostname?: unknown };
+  const { base, request } = service();
+  return json(await ctx.fetchUrl(`${base}/${META_DATA}`, request), "OpenStack meta_data.json") as { public_keys?: unknown; hostname?: unknown } | undefined;
+}

@@ -9,9 +9,9 @@ export function platformPaths(env: NodeJS.ProcessEnv = process.env): PlatformPat
     lib: env.FLINT_LIB_DIR || "/usr/lib/flint",
     oem: env.FLINT_OEM_DIR || "/usr/share/oem",
     oemDevice: env.FLINT_OEM_DIR ? undefined : "/dev/disk/by-label/OEM",
-    configDrive: env.FLINT_CONFIG_DRIVE_DIR || "/media/configdrive",
-    configDriveDevice: env.FLINT_CONFIG_DRIVE_DIR ? undefined : "/dev/disk/by-label/config-2",
-    azureOvf: env.FLINT_AZURE_OVF_DIR || "/media/azure-ovf",
-    azureOvfDevice: env.FLINT_AZURE_OVF_DIR ? undefined : "/dev/sr0",
+    configDriveDevices: env.FLINT_CONFIG_DRIVE_DIR ? [] : ["/dev/disk/by-label/config-2", "/dev/disk/by-label/CONFIG-2"],
+    configDriveDir: env.FLINT_CONFIG_DRIVE_DIR || undefined,
+    dev: "/dev",
+    azureOvfDir: env.FLINT_AZURE_OVF_DIR || undefined,
   };
 }

@@ -7,17 +7,26 @@ import type { FetchSettings } from "../resource/index";
 export interface MetadataRequest {
   method?: "GET" | "PUT";
   headers?: Record<string, string>;
+  /** What a 404 means: nothing there (`undefined`, the default) or a failure (Equinix Metal, DigitalOcean). */
+  notFound?: "absent" | "error";
+  /** Statuses that mean "not ready yet, ask again" (Azure IMDS: 404, 410, 429). */
+  retryStatuses?: number[];
+  /** A limit in ms on this fetch with its retries (the config's httpTotal still applies when smaller). */
+  totalMs?: number;
+  /** Stops the fetch (another source won a race). */
+  signal?: AbortSignal;
+  /** Connect here instead of the URL's host: a link-local IPv6 address with its zone (`fe80::a9fe:a9fe%eth0`). */
+  connectTo?: string;
 }
 
 /** What a platform may use; everything that touches the outside goes through here. */
 export interface PlatformContext {
   /**
-   * GETs (or PUTs) a metadata URL with the shared retries; resolves `undefined`
-   * when the service answers 404 ("nothing here"), throws on other failures.
+   * GETs (or PUTs) a metadata URL — always the real one — with the shared
+   * retries; resolves `undefined` when the service answers 404 ("nothing
+   * here", unless `notFound: "error"`), throws on other failures.
    */
   fetchUrl(url: string, request?: MetadataRequest): Promise<Buffer | undefined>;
-  /** The endpoint base for this platform: `FLINT_<ID>_ENDPOINT` (tests only) or the real one. */
-  endpoint(defaultBase: string): string;
   /** Reads a local file; `undefined` if it does not exist. */
   readLocal(path: string): Promise<Buffer | undefined>;
   paths: PlatformPaths;
@@ -34,14 +43,14 @@ export interface PlatformPaths {
   oem: string;
   /** The OEM partition (`/dev/disk/by-label/OEM`), mounted read-only while configs are assembled; unset with `FLINT_OEM_DIR`. */
   oemDevice?: string;
-  /** `FLINT_CONFIG_DRIVE_DIR`, default `/media/configdrive`: OpenStack's config drive when no `config-2` device is found. */
-  configDrive: string;
-  /** `/dev/disk/by-label/config-2`; unset with `FLINT_CONFIG_DRIVE_DIR`. */
-  configDriveDevice?: string;
-  /** `FLINT_AZURE_OVF_DIR`, default `/media/azure-ovf`: Azure's provisioning CD-ROM when `/dev/sr0` is absent. */
-  azureOvf: string;
-  /** `/dev/sr0`; unset with `FLINT_AZURE_OVF_DIR`. */
-  azureOvfDevice?: string;
+  /** OpenStack's config drive devices: `/dev/disk/by-label/config-2` (iso9660) and `CONFIG-2` (vfat). */
+  configDriveDevices: string[];
+  /** `FLINT_CONFIG_DRIVE_DIR` (tests): a directory read as the config drive; no device is looked for. */
+  configDriveDir?: string;
+  /** `/dev`: where the CD-ROMs scanned for Azure's provisioning media are. */
+  dev: string;
+  /** `FLINT_AZURE_OVF_DIR` (tests): a directory read as Azure's provisioning media; no CD-ROM is scanned. */
+  azureOvfDir?: string;
 }
 
 export interface Platform {

@@ -1,6 +1,7 @@
-// Vultr: user data, and a JSON metadata document with keys and hostname.
+// Vultr: user data at `/user-data/user-data`; keys (one a line) and the
+// hostname from `/v1/`, as afterburn reads them.
 
-import { json, stringList } from "./keys";
+import { lines, text } from "./keys";
 import type { Platform } from "./types";
 
 const BASE = "http://169.254.169.254";
@@ -9,14 +10,12 @@ export const platform: Platform = {
   id: "vultr",
   needsNetwork: true,
   async fetchConfig(ctx) {
-    return ctx.fetchUrl(`${ctx.endpoint(BASE)}/user-data/user-data`);
+    return ctx.fetchUrl(`${BASE}/user-data/user-data`);
   },
   async sshKeys(ctx) {
-    const doc = json(await ctx.fetchUrl(`${ctx.endpoint(BASE)}/v1.json`), "Vultr metadata") as Record<string, unknown> | undefined;
-    return stringList(doc?.["public-keys"]);
+    return lines(await ctx.fetchUrl(`${BASE}/v1/public-keys`));
   },
   async hostname(ctx) {
-    const doc = json(await ctx.fetchUrl(`${ctx.endpoint(BASE)}/v1.json`), "Vultr metadata") as Record<string, unknown> | undefined;
-    return typeof doc?.hostname === "string" ? doc.hostname : undefined;
+    return text(await ctx.fetchUrl(`${BASE}/v1/hostname`));
   },
 };

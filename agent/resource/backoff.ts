@@ -27,6 +27,8 @@ export interface RetryOptions {
   /** Replaceable wait (tests record and shorten it); real waiting by default. */
   sleep?: (ms: number) => Promise<void>;
   onRetry?: (info: RetryInfo) => void;
+  /** Stops the tries (and the wait between them) when aborted: another source won a race. */
+  signal?: AbortSignal;
   label: string;
 }
 
@@ -37,15 +39,20 @@ export function backoffDelay(attempt: number): number {
 /** Runs `attempt` until it succeeds or throws something not retryable. */
 export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T>, options: RetryOptions): Promise<T> {
   const deadline = options.totalMs ? Date.now() + options.totalMs : Infinity;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const outer = options.signal;
+  const sleep = options.sleep ?? ((ms: number) => abortableSleep(ms, outer));
   let lastReason: string | undefined;
   for (let n = 1; ; n++) {
+    if (outer?.aborted) throw new FlintError("aborted: no longer needed", options.label);
     const controller = new AbortController();
+    const abort = () => controller.abort();
+    outer?.addEventListener("abort", abort, { once: true });
     const remaining = deadline - Date.now();
     const timer = Number.isFinite(remaining) ? setTimeout(() => controller.abort(), Math.max(0, remaining)) : undefined;
     try {
       return await attempt(controller.signal);
     } catch (e) {
+      if (outer?.aborted) throw new FlintError("aborted: no longer needed", options.label);
       if (controller.signal.aborted || Date.now() >= deadline) {
         throw new FlintError(`gave up after ${n} tries: the total time limit of ${options.totalMs} ms passed (last error: ${lastReason ?? (e as Error).message})`, options.label);
       }
@@ -57,6 +64,19 @@ export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T
       await sleep(delayMs);
     } finally {
       clearTimeout(timer);
+      outer?.removeEventListener("abort", abort);
     }
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }

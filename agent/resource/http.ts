@@ -24,6 +24,10 @@ export interface HttpTry {
   proxy?: Proxy;
   /** Extra trusted CAs (PEM), on top of Node's bundled roots. */
   certificateAuthorities?: Buffer[];
+  /** Statuses below 500 that mean "not ready yet, ask again" (Azure IMDS: 404, 410, 429). */
+  retryStatuses?: number[];
+  /** Connect to this address instead of the URL's host (a link-local IPv6 address with its zone, which a URL cannot carry). */
+  connectTo?: string;
   signal: AbortSignal;
   label: string;
 }
@@ -65,7 +69,7 @@ export async function httpTry(source: string, options: HttpTry): Promise<Incomin
     }
     if (status >= 200 && status < 300) return response;
     response.resume();
-    if (status >= 500) throw new RetryableError(`HTTP status ${status}`);
+    if (status >= 500 || options.retryStatuses?.includes(status)) throw new RetryableError(`HTTP status ${status}`);
     throw new HttpStatusError(status, options.label);
   }
   throw new FlintError(`more than ${MAX_REDIRECTS} redirects (a redirect loop?), last to ${describeSource(url.toString())}`, options.label);
@@ -92,7 +96,8 @@ async function request(url: URL, options: HttpTry): Promise<IncomingMessage> {
       // No agent: only then does the client use createConnection.
       req = https.request(url, { method, headers: { ...headers, Host: url.host }, createConnection: () => secured });
     } else {
-      req = (secure ? https : http).request(url, { method, headers, agent: false, ca });
+      const direct = options.connectTo ? { hostname: options.connectTo, headers: { ...headers, Host: url.host } } : {};
+      req = (secure ? https : http).request(url, { method, headers, agent: false, ca, ...direct });
     }
     const left = timeoutMs - (Date.now() - started);
     const timer = timeoutMs > 0 ? setTimeout(() => req.destroy(new RetryableError(`no response headers within ${timeoutMs / 1000} s`)), Math.max(1, left)) : undefined;

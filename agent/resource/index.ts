@@ -49,6 +49,14 @@ export interface FetchOptions extends FetchSettings {
 export interface UrlOptions extends FetchOptions {
   method?: "GET" | "PUT";
   headers?: Record<string, string>;
+  /** Statuses below 500 to retry like a 5xx (Azure IMDS answers 404, 410, 429 while it gets ready). */
+  retryStatuses?: number[];
+  /** Connect to this address instead of the URL's host (a scoped link-local IPv6 address). */
+  connectTo?: string;
+  /** Stop trying when aborted. */
+  signal?: AbortSignal;
+  /** A limit on the whole fetch in ms, on top of `timeouts.httpTotal` (the smaller wins). */
+  totalMs?: number;
 }
 
 export const DEFAULT_FILE_CAP = 1024 ** 3; // 1 GiB
@@ -209,7 +217,7 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
       const headers = { ...options.headers };
       for (const header of resource.httpHeaders ?? []) if (header.value !== undefined) headers[header.name] = header.value;
       log.debug("fetching over HTTP", { source: label, method: options.method ?? "GET", headers: Object.keys(headers).length });
-      const totalS = options.timeouts?.httpTotal ?? 0;
+      const totalMs = Math.min(...[(options.timeouts?.httpTotal ?? 0) * 1000, options.totalMs ?? 0].filter((ms) => ms > 0), Infinity);
       return withRetries(async (signal) => {
         const response = await httpTry(source, {
           method: options.method,
@@ -217,11 +225,13 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
           headerTimeoutS: options.timeouts?.httpResponseHeaders,
           proxy: options.proxy,
           certificateAuthorities: options.certificateAuthorities,
+          retryStatuses: options.retryStatuses,
+          connectTo: options.connectTo,
           signal,
           label,
         });
         return once(response);
-      }, { totalMs: totalS * 1000, sleep: options.sleep, onRetry: options.onRetry, label });
+      }, { totalMs: Number.isFinite(totalMs) ? totalMs : 0, sleep: options.sleep, onRetry: options.onRetry, signal: options.signal, label });
     }
   }
 }

@@ -53,15 +53,23 @@ async function assemble(options: AssembleOptions): Promise<Assembled> {
   }
   const base = layers.map((l) => l.config).reduce(mergeConfigs, emptyConfig());
   const settings = await settingsFromConfig(base, {}, { offline: options.offline });
-  const context = createPlatformContext(platform.id, { settings, offline: options.offline, paths: options.paths, env: options.env });
+  const context = createPlatformContext({ settings, offline: options.offline, paths: options.paths, env: options.env });
 
+  // Which user config, as in Ignition: the kernel command line's URL, else
+  // `<lib>/user.ign` (on every platform), else the platform's own.
   let user: SourcedConfig | undefined;
+  const systemUser = join(options.paths.lib, "user.ign");
+  const systemUserData = options.configUrl ? undefined : await context.readLocal(systemUser);
   if (options.configUrl) {
     const label = describeSource(options.configUrl);
     log.info("fetching the user config named on the kernel command line", { source: label });
     const data = await fetchToBuffer({ source: options.configUrl }, { ...settings, offline: options.offline, maxBytes: DEFAULT_CONFIG_CAP, label });
     sources.push({ role: "user", source: label, bytes: data.length });
     user = await parsed(data, label, "user", settings, options, sources);
+  } else if (systemUserData !== undefined) {
+    log.info("using the system's user config", { path: systemUser });
+    sources.push({ role: "user", source: systemUser, bytes: systemUserData.length });
+    user = await parsed(systemUserData, systemUser, "user", settings, options, sources);
   } else {
     if (platform.needsNetwork && options.offline) throw new NeedsNetworkError(`the ${platform.id} platform's config`);
     const data = await platform.fetchConfig(context);
@@ -75,6 +83,8 @@ async function assemble(options: AssembleOptions): Promise<Assembled> {
     }
   }
 
+  // The hostname comes from the metadata service: fetch gets it.
+  if (platform.hostname && platform.needsNetwork && options.offline) throw new NeedsNetworkError(`the ${platform.id} platform's hostname`);
   const hostname = options.offline ? undefined : await platformHostname(platform, context);
   if (hostname) sources.push({ role: "hostname", source: `${platform.id} platform` });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { routes, startHttpServer, type TestServer } from "../../helpers/servers/http";
@@ -47,19 +47,6 @@ describe("flint fetch-offline / fetch from the built bundle", () => {
     assert.equal(statSync(join(dir, "run/config.json")).mode & 0o777, 0o600);
     assert.equal(JSON.parse(readFileSync(join(dir, "run/config.json"), "utf8")).passwd.users[0].name, "core");
     assert.ok(!result.stderr.includes("SECRETHASH"));
-  });
-
-  it("defers a metadata platform to fetch, which then caches the config", async () => {
-    server = await startHttpServer(routes({ "/user-data/user-data": '{"ignition":{"version":"3.4.0"}}', "/v1.json": '{"hostname":"vultr-9","public-keys":[]}' }));
-    env.FLINT_VULTR_ENDPOINT = server.url;
-    const offline = await flint(args("fetch-offline", "flatcar.oem.id=vultr"), env);
-    assert.equal(offline.status, 0, offline.stderr);
-    assert.equal(existsSync(join(dir, "run/neednet")), true);
-    assert.equal(existsSync(join(dir, "run/config.json")), false);
-    const online = await flint(args("fetch", "flatcar.oem.id=vultr"), env);
-    assert.equal(online.status, 0, online.stderr);
-    const config = JSON.parse(readFileSync(join(dir, "run/config.json"), "utf8"));
-    assert.equal(config.storage.files[0].path, "/etc/hostname");
   });
 
   it("exits 1 naming the resource when a config cannot be fetched, 2 on a usage error", async () => {

@@ -160,23 +160,6 @@ describe("flint fetch-offline / fetch", () => {
     assert.deepEqual(cached().storage.files.map((f: { path: string }) => f.path), ["/etc/from-url"]);
   });
 
-  it("adds the platform's hostname and SSH key unit under the user config, which wins", async () => {
-    const server = await startHttpServer(routes({
-      "/metadata/v1/user-data": JSON.stringify({ ignition: { version: "3.4.0" }, systemd: { units: [{ name: "flint-sshkeys@core.service", enabled: false }] } }),
-      "/metadata/v1/hostname": "droplet-7",
-    }));
-    servers.push(server);
-    process.env.FLINT_DIGITALOCEAN_ENDPOINT = server.url;
-    cmdline("flatcar.oem.id=digitalocean");
-    assert.equal(await fetch("fetch-offline"), 0);
-    assert.equal(server.requests.length, 0, "fetch-offline must not touch the network");
-    assert.equal(await fetch("fetch"), 0);
-    const config = cached();
-    assert.equal(config.storage.files[0].path, "/etc/hostname");
-    assert.equal(config.storage.files[0].contents.source, "data:,droplet-7%0A");
-    assert.deepEqual(config.systemd.units, [{ name: "flint-sshkeys@core.service", enabled: false }]);
-  });
-
   it("reports a reference cycle as an error", async () => {
     const a = JSON.stringify({ ignition: { version: "3.4.0", config: { merge: [{ source: "PLACEHOLDER/b.ign" }] } } });
     const server = await startHttpServer((req, res) => {

@@ -1,16 +1,20 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { run as sshkeys } from "../../../agent/commands/sshkeys";
-import { routes, startHttpServer, type TestServer } from "../../helpers/servers/http";
+import { startLab, type Lab } from "../../lab/netns";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
 
 const KEY_1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOneOneOneOneOneOneOneOneOneOneOneOneOneOn one@example";
-const KEY_2 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQTwoTwoTwoTwoTwo two@example";
 
 describe("flint sshkeys", () => {
   let t: TempRoot;
-  let server: TestServer | undefined;
+  let lab: Lab | undefined;
+  before(() => {
+    const build = spawnSync(process.execPath, ["build.mjs"], { encoding: "utf8" });
+    assert.equal(build.status, 0, build.stderr);
+  });
   let savedEnv: NodeJS.ProcessEnv;
   beforeEach(() => {
     t = makeTempRoot("flint-sshkeys-");
@@ -20,28 +24,28 @@ describe("flint sshkeys", () => {
   });
   afterEach(async () => {
     process.env = savedEnv;
-    await server?.close();
-    server = undefined;
+    await lab?.close();
+    lab = undefined;
     t.cleanup();
   });
 
-  it("writes the platform's keys to authorized_keys.d/flint-metadata and rebuilds authorized_keys", async () => {
-    server = await startHttpServer(routes({ "/metadata/v1.json": JSON.stringify({ public_keys: [KEY_1, KEY_2] }) }));
-    process.env.FLINT_DIGITALOCEAN_ENDPOINT = server.url;
-    assert.equal(await sshkeys(["sshkeys", "--user", "core", "--platform", "digitalocean", "--root", t.root]), 0);
+  it("writes the platform's keys to authorized_keys.d/flint-metadata and rebuilds authorized_keys (fake DigitalOcean at its real address)", async () => {
+    lab = await startLab({ platform: "digitalocean", sshKey: KEY_1 });
+    const result = await lab.flint(["sshkeys", "--user", "core", "--platform", "digitalocean", "--root", t.root, "--cmdline-file", "/dev/null"]);
+    assert.equal(result.status, 0, result.stderr);
     const fragment = join(t.root, "home/core/.ssh/authorized_keys.d/flint-metadata");
-    assert.equal(readFileSync(fragment, "utf8"), `${KEY_1}\n${KEY_2}\n`);
+    assert.equal(readFileSync(fragment, "utf8"), `${KEY_1}\n`);
     assert.equal(lstatSync(fragment).uid, 500);
     assert.equal(lstatSync(fragment).mode & 0o777, 0o600);
     const keys = readFileSync(join(t.root, "home/core/.ssh/authorized_keys"), "utf8").split("\n").filter((l) => l.startsWith("ssh-"));
-    assert.deepEqual(keys, [KEY_1, KEY_2]);
+    assert.deepEqual(keys, [KEY_1]);
     assert.deepEqual(snapshotTree(t.canary), t.canaryBefore);
   });
 
-  it("writes an empty fragment when the metadata service has no keys (404)", async () => {
-    server = await startHttpServer(routes({}));
-    process.env.FLINT_DIGITALOCEAN_ENDPOINT = server.url;
-    assert.equal(await sshkeys(["sshkeys", "--user", "core", "--platform", "digitalocean", "--root", t.root]), 0);
+  it("writes an empty fragment when the metadata service has no keys", async () => {
+    lab = await startLab({ platform: "digitalocean" });
+    const result = await lab.flint(["sshkeys", "--user", "core", "--platform", "digitalocean", "--root", t.root, "--cmdline-file", "/dev/null"]);
+    assert.equal(result.status, 0, result.stderr);
     assert.equal(readFileSync(join(t.root, "home/core/.ssh/authorized_keys.d/flint-metadata"), "utf8"), "");
   });
 
@@ -50,9 +54,7 @@ describe("flint sshkeys", () => {
     assert.equal(existsSync(join(t.root, "home/core/.ssh")), false);
   });
 
-  it("fails clearly for a user the root does not know, and requires --user", async () => {
-    server = await startHttpServer(routes({}));
-    process.env.FLINT_DIGITALOCEAN_ENDPOINT = server.url;
+  it("fails clearly for a user the root does not know (before asking the network), and requires --user", async () => {
     await assert.rejects(sshkeys(["sshkeys", "--user", "nobody-here", "--platform", "digitalocean", "--root", t.root]), /no such user/);
     await assert.rejects(sshkeys(["sshkeys", "--platform", "qemu"]), /--user is required/);
   });

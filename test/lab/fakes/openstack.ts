@@ -6,7 +6,8 @@
 // fe80::a9fe:a9fe (IPv6-only networks).
 // Scenarios (see clouds.ts for the drives): `drive-only` = no metadata
 // service, a vfat drive labelled CONFIG-2; `drive-iso` = an iso9660 drive
-// labelled config-2 and the service; default = the service, no drive.
+// labelled config-2 and the service; `ipv6-only` = the service only at
+// fe80::a9fe:a9fe (a network without IPv4); default = the service, no drive.
 
 import { DEFAULT_HOSTNAME, notFound, parse, send, sendJson, type CloudOptions, type FakeCloud, type Handler } from "./service";
 
@@ -47,11 +48,7 @@ export function openstack(options: CloudOptions): FakeCloud {
     if (match[2] === "meta_data.json") return sendJson(res, metaData(options));
     return options.userdata ? send(res, 200, options.userdata, { "Content-Type": "application/octet-stream" }) : notFound(res);
   };
-  return {
-    addresses: ["169.254.169.254/32", "fe80::a9fe:a9fe/64"],
-    listeners: [
-      { address: "169.254.169.254", port: 80, handler },
-      { address: "fe80::a9fe:a9fe", port: 80, handler },
-    ],
-  };
+  const ipv6 = { address: "fe80::a9fe:a9fe", port: 80, handler };
+  if (options.scenario === "ipv6-only") return { addresses: ["fe80::a9fe:a9fe/64"], listeners: [ipv6] };
+  return { addresses: ["169.254.169.254/32", "fe80::a9fe:a9fe/64"], listeners: [{ address: "169.254.169.254", port: 80, handler }, ipv6] };
 }
