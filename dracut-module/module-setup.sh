@@ -36,6 +36,9 @@ installkernel() {
     hostonly='' instmods qemu_fw_cfg virtio_blk virtio_pci virtio_net \
         failover net_failover vfat nls_cp437 nls_iso8859_1 nls_utf8 \
         ext4 xfs btrfs raid0 raid1 raid10 raid456 dm_crypt dm_mod loop
+    # CD-ROMs and their filesystems: Azure's provisioning media (UDF or ISO
+    # 9660) and OpenStack's iso9660 config drive.
+    hostonly='' instmods ata_piix ahci sr_mod cdrom udf isofs
 }
 
 # called by dracut
