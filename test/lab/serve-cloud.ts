@@ -99,8 +99,13 @@ async function main(): Promise<void> {
     ip("link", "set", dev, "up");
     for (const address of cloud.addresses) {
       // nodad: an IPv6 address is usable at once, not after duplicate detection.
-      ip("addr", "add", address, "dev", dev, ...(address.includes(":") ? ["nodad"] : []));
-      added.push(address);
+      try {
+        ip("addr", "add", address, "dev", dev, ...(address.includes(":") ? ["nodad"] : []));
+        added.push(address);
+      } catch (e) {
+        // Put there by the lab already: use it, leave it.
+        if (!/File exists|already assigned/.test(String((e as { stderr?: Buffer }).stderr ?? ""))) throw e;
+      }
     }
     for (const listener of cloud.listeners) await listen(listener);
   } catch (e) {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { createPlatformContext } from "../../../agent/platforms/context";
 import { canonicalPlatformId, detectPlatform, loadPlatform } from "../../../agent/platforms/index";
+import { cdromDevices } from "../../../agent/platforms/media";
 import { platformPaths } from "../../../agent/platforms/paths";
 import type { PlatformContext } from "../../../agent/platforms/types";
 
@@ -111,6 +112,17 @@ describe("local platforms (fw_cfg, files, guestinfo) and DMI detection", () => {
     it("says clearly that vmware-rpctool is missing", async () => {
       process.env.PATH = join(dir, "empty-bin");
       await assert.rejects((await loadPlatform("vmware")).fetchConfig(contextFor()), /vmware-rpctool is not installed/);
+    });
+  });
+
+  describe("azure provisioning media", () => {
+    it("looks only at CD-ROM drives (SCSI type 5), never at disks", async () => {
+      for (const [name, type] of [["sda", "0"], ["sr0", "5"], ["sr1", "5"], ["vda", ""]]) {
+        mkdirSync(join(dir, "sys/class/block", name, "device"), { recursive: true });
+        if (type) writeFileSync(join(dir, "sys/class/block", name, "device/type"), `${type}\n`);
+      }
+      assert.deepEqual(await cdromDevices(join(dir, "sys"), "/dev"), ["/dev/sr0", "/dev/sr1"]);
+      assert.deepEqual(await cdromDevices(join(dir, "no-sysfs"), "/dev"), []);
     });
   });
 
