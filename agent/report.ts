@@ -62,7 +62,8 @@ export async function writeReport(root: string, report: FlintReport): Promise<vo
   try {
     await temp.handle.close();
     await writeFile(temp.path, JSON.stringify(report, null, 2) + "\n");
-    await commitTempFile(temp.path, posix.join(dir, posix.basename(REPORT_PATH_IN_ROOT)), 0o644, { uid: 0, gid: 0 });
+    // 0600: a failed stage's error quotes a tool, and the root's users have no business reading that.
+    await commitTempFile(temp.path, posix.join(dir, posix.basename(REPORT_PATH_IN_ROOT)), 0o600, { uid: 0, gid: 0 });
   } catch (e) {
     await rm(temp.path, { force: true });
     throw e;

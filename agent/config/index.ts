@@ -6,6 +6,7 @@
 // Line and column are computed only for the issues that get reported.
 
 import { FlintError } from "../errors";
+import { rememberConfigSecrets } from "../secrets";
 import { IssueList, type JsonPath, type RawIssue } from "./issues";
 import { locatePaths } from "./locate";
 import { decodeText, parseJsonText } from "./text";
@@ -85,6 +86,8 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
   const json = parseJsonText(text);
   if (!json.ok) return fail([json.issue]);
   const doc = json.value;
+  // Before anything can fail: a tool or fetch message must never quote a secret of this config.
+  rememberConfigSecrets(doc);
 
   const issues = new IssueList();
   const versionText = findVersion(doc, issues);

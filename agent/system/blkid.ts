@@ -22,7 +22,7 @@ export function parseExport(text: string): ProbeResult {
  * recognised (blkid exits 2 then).
  */
 export async function probe(device: string): Promise<ProbeResult> {
-  const result = await run("blkid", ["-p", "-o", "export", device], { okCodes: [2] });
+  const result = await run("blkid", ["-p", "-o", "export", "--", device], { okCodes: [2] });
   return result.code === 2 ? {} : parseExport(result.stdout);
 }
 

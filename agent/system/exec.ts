@@ -1,10 +1,18 @@
 // Runs an external tool with an argument array (never a shell) and turns a
 // non-zero exit into a FlintError naming the command and its stderr.
-// Only modules under system/ may import this.
+// Every run has a time limit that names the tool when it fires, and every
+// message taken from a tool is scrubbed of the run's secret values before
+// it can reach a log or the report. Only modules under system/ may import this.
 
 import { spawn } from "node:child_process";
 import { FlintError } from "../errors";
 import { log } from "../log";
+import { redact } from "../secrets";
+
+/** Quick tools (systemctl, useradd, blkid, sgdisk…) finish in seconds; two minutes means one hangs (a FIFO in the root, a stuck device). */
+export const DEFAULT_TIMEOUT_MS = 2 * 60_000;
+/** Tools whose time grows with the device (mkfs discarding a large disk, wipefs, RAID creation, LUKS formatting). */
+export const DEVICE_TIMEOUT_MS = 30 * 60_000;
 
 export interface RunOptions {
   /** Bytes written to the tool's stdin (e.g. a key); never logged. */
@@ -14,6 +22,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Arguments that must not reach the log (positions in `args`). */
   secretArgs?: number[];
+  /** Kill the tool and fail after this long (default DEFAULT_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 export interface RunResult {
@@ -26,26 +36,58 @@ function printable(cmd: string, args: string[], secretArgs: number[] = []): stri
   return [cmd, ...args.map((a, i) => (secretArgs.includes(i) ? "<redacted>" : a))].join(" ");
 }
 
+function timeLimit(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
 export function run(cmd: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const shown = printable(cmd, args, options.secretArgs);
+  const secrets = (options.secretArgs ?? []).map((i) => args[i]!).filter((a) => a !== undefined);
+  if (typeof options.input === "string") secrets.push(options.input);
+  const scrub = (text: string): string => redact(text, secrets);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   log.debug(`running ${shown}`);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    // Fail at once, without waiting for the tool to go: one stuck in the kernel may never exit.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      settle(() => reject(new FlintError(`${cmd} did not finish within ${timeLimit(timeoutMs)}; it was killed`, shown)));
+    }, timeoutMs);
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
     child.on("error", (e: NodeJS.ErrnoException) => {
-      reject(new FlintError(e.code === "ENOENT" ? `${cmd} is not installed (not found in PATH)` : `cannot run ${cmd}: ${e.message}`, shown));
+      settle(() => reject(new FlintError(e.code === "ENOENT" ? `${cmd} is not installed (not found in PATH)` : `cannot run ${cmd}: ${scrub(e.message)}`, shown)));
     });
     child.on("close", (code, signal) => {
-      const result = { code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
-      if (code === 0 || (code !== null && options.okCodes?.includes(code))) return resolve(result);
+      // stderr is for messages, which callers may quote; stdout is data they parse.
+      const result = { code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: scrub(Buffer.concat(err).toString("utf8")) };
+      if (code === 0 || (code !== null && options.okCodes?.includes(code))) return settle(() => resolve(result));
       const why = signal ? `killed by ${signal}` : `exit status ${code}`;
-      const detail = result.stderr.trim() || result.stdout.trim();
-      reject(new FlintError(`${cmd} failed (${why})${detail ? `: ${detail}` : ""}`, shown));
+      const detail = result.stderr.trim() || scrub(result.stdout.trim());
+      settle(() => reject(new FlintError(`${cmd} failed (${why})${detail ? `: ${detail}` : ""}`, shown)));
     });
     child.stdin.on("error", () => undefined); // a tool that exits without reading stdin is not our failure
     child.stdin.end(options.input ?? "");
   });
+}
+
+/**
+ * For tools that take no `--` (mdadm stops reading its arguments there):
+ * operands must be absolute paths, so none can be read as an option.
+ */
+export function absolutePaths(cmd: string, operands: string[]): string[] {
+  for (const operand of operands) {
+    if (!operand.startsWith("/")) throw new FlintError(`${cmd} operand must be an absolute path (got ${JSON.stringify(operand)})`, cmd);
+  }
+  return operands;
 }

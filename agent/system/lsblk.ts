@@ -31,7 +31,7 @@ const COLUMNS = "PATH,SIZE,LOG-SEC,PTUUID,TYPE";
 
 /** One device (not its children). */
 export async function describe(device: string): Promise<BlockDevice> {
-  const result = await run("lsblk", ["--json", "--bytes", "--nodeps", "--output", COLUMNS, device]);
+  const result = await run("lsblk", ["--json", "--bytes", "--nodeps", "--output", COLUMNS, "--", device]);
   return parse(result.stdout)[0]!;
 }
 

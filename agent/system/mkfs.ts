@@ -2,14 +2,14 @@
 // (or swap area) with a label and uuid. The only caller of these tools.
 
 import { FlintError } from "../errors";
-import { run } from "./exec";
+import { DEVICE_TIMEOUT_MS, run } from "./exec";
 
 export type MkfsFormat = "ext4" | "xfs" | "btrfs" | "vfat" | "swap";
 
 export interface MkfsOptions {
   label?: string;
   uuid?: string;
-  /** Passed through unchanged, before the device. */
+  /** Passed through unchanged, before the `--` that ends the options. */
   options?: string[];
 }
 
@@ -28,33 +28,33 @@ export function mkfsCommand(format: MkfsFormat, device: string, o: MkfsOptions):
       args.push("-F");
       if (o.label !== undefined) args.push("-L", o.label);
       if (o.uuid !== undefined) args.push("-U", o.uuid);
-      return ["mkfs.ext4", [...args, ...(o.options ?? []), device]];
+      return ["mkfs.ext4", [...args, ...(o.options ?? []), "--", device]];
     case "xfs":
       args.push("-f");
       if (o.label !== undefined) args.push("-L", o.label);
       if (o.uuid !== undefined) args.push("-m", `uuid=${o.uuid}`);
-      return ["mkfs.xfs", [...args, ...(o.options ?? []), device]];
+      return ["mkfs.xfs", [...args, ...(o.options ?? []), "--", device]];
     case "btrfs":
       args.push("-f");
       if (o.label !== undefined) args.push("-L", o.label);
       if (o.uuid !== undefined) args.push("-U", o.uuid);
-      return ["mkfs.btrfs", [...args, ...(o.options ?? []), device]];
+      return ["mkfs.btrfs", [...args, ...(o.options ?? []), "--", device]];
     case "vfat":
       if (o.label !== undefined) args.push("-n", o.label);
       if (o.uuid !== undefined) args.push("-i", vfatVolumeId(o.uuid));
-      return ["mkfs.vfat", [...args, ...(o.options ?? []), device]];
+      return ["mkfs.vfat", [...args, ...(o.options ?? []), "--", device]];
     case "swap":
       args.push("-f");
       if (o.label !== undefined) args.push("-L", o.label);
       if (o.uuid !== undefined) args.push("-U", o.uuid);
-      return ["mkswap", [...args, ...(o.options ?? []), device]];
+      return ["mkswap", [...args, ...(o.options ?? []), "--", device]];
   }
 }
 
 export async function makeFilesystem(format: MkfsFormat, device: string, options: MkfsOptions): Promise<void> {
   const [cmd, args] = mkfsCommand(format, device, options);
   try {
-    await run(cmd, args);
+    await run(cmd, args, { timeoutMs: DEVICE_TIMEOUT_MS });
   } catch (e) {
     // mkfs tools follow their one-line reason with pages of usage text: keep the reason.
     if (e instanceof FlintError) throw new FlintError(e.message.split("\n")[0]!, e.where);

@@ -3,5 +3,5 @@
 import { run } from "./exec";
 
 export async function loadKernelModule(name: string): Promise<void> {
-  await run("modprobe", [name]);
+  await run("modprobe", ["--", name]);
 }

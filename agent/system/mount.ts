@@ -7,12 +7,12 @@ import { run } from "./exec";
 export async function mount(device: string, target: string, format: string | undefined, options: string[] = []): Promise<void> {
   const args = format ? ["-t", format] : [];
   if (options.length) args.push("-o", options.join(","));
-  args.push(device, target);
+  args.push("--", device, target);
   await run("mount", args);
 }
 
 export async function umount(target: string): Promise<void> {
-  await run("umount", [target]);
+  await run("umount", ["--", target]);
 }
 
 /** Mount points from /proc/self/mountinfo (octal escapes decoded). */

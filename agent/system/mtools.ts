@@ -2,6 +2,7 @@
 // (for kernels without vfat, such as some build hosts). The only caller of mtools.
 
 import { FlintError } from "../errors";
+import { redact } from "../secrets";
 import { run } from "./exec";
 
 // mtools refuses images whose geometry looks odd unless told not to check.
@@ -26,12 +27,12 @@ export async function available(): Promise<boolean> {
 /** Whether `path` exists as a file on the FAT filesystem in `device`. */
 export async function fileExists(device: string, path: string): Promise<boolean> {
   // mdir exits 1 both for "no such file" and for real errors; tell them apart by the message.
-  const result = await run("mdir", ["-b", "-i", device, fatPath(path)], { env: ENV, okCodes: [1] });
+  const result = await run("mdir", ["-b", "-i", device, "--", fatPath(path)], { env: ENV, okCodes: [1] });
   if (result.code === 0) return true;
   if (/not found|No such file/i.test(result.stderr + result.stdout)) return false;
-  throw new FlintError(`mdir failed: ${(result.stderr || result.stdout).trim()}`, `${device}:${path}`);
+  throw new FlintError(`mdir failed: ${(result.stderr || redact(result.stdout)).trim()}`, `${device}:${path}`);
 }
 
 export async function deleteFile(device: string, path: string): Promise<void> {
-  await run("mdel", ["-i", device, fatPath(path)], { env: ENV });
+  await run("mdel", ["-i", device, "--", fatPath(path)], { env: ENV });
 }

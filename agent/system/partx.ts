@@ -6,11 +6,11 @@ import { run } from "./exec";
 
 /** Removes the kernel's partition `number` (nothing to do when it has none); fails while the partition is open. */
 export async function removePartition(device: string, number: number): Promise<void> {
-  await run("partx", ["--delete", "--nr", String(number), device]);
+  await run("partx", ["--delete", "--nr", String(number), "--", device]);
 }
 
 export async function addPartition(device: string, number: number): Promise<void> {
-  await run("partx", ["--add", "--nr", String(number), device]);
+  await run("partx", ["--add", "--nr", String(number), "--", device]);
 }
 
 /** Updates the kernel's view of partition `number`, adding it when the kernel does not have it yet. */
@@ -19,13 +19,13 @@ export async function refreshPartition(device: string, number: number, exists: b
     // sgdisk has the kernel re-read the whole table when the disk is not in
     // use (a real disk at boot, unlike a loop device), so the partition may be
     // known by now: then adding fails and updating is what is left to do.
-    const added = await run("partx", ["--add", "--nr", String(number), device], { okCodes: [1] });
+    const added = await run("partx", ["--add", "--nr", String(number), "--", device], { okCodes: [1] });
     if (added.code === 0) return;
   }
-  await run("partx", ["--update", "--nr", String(number), device]);
+  await run("partx", ["--update", "--nr", String(number), "--", device]);
 }
 
 /** Updates every partition the kernel knows of (after a disk GUID change, for instance). */
 export async function updateAll(device: string): Promise<void> {
-  await run("partx", ["--update", device], { okCodes: [1] });
+  await run("partx", ["--update", "--", device], { okCodes: [1] });
 }

@@ -41,7 +41,7 @@ interface SfdiskJson {
 
 /** The table on `device`, or undefined when it has none sfdisk recognises. */
 export async function readTable(device: string): Promise<PartitionTable | undefined> {
-  const result = await run("sfdisk", ["--json", device], { okCodes: [1] });
+  const result = await run("sfdisk", ["--json", "--", device], { okCodes: [1] });
   if (result.code === 1) {
     if (/does not contain a recognized partition table/.test(result.stderr)) return undefined;
     throw new FlintError(`sfdisk failed: ${result.stderr.trim()}`, device);

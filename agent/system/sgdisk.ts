@@ -29,7 +29,7 @@ export function sgdiskArgs(ops: SgdiskOp[]): string[] {
 /** Applies all changes to `device` in one invocation. */
 export async function apply(device: string, ops: SgdiskOp[]): Promise<void> {
   if (ops.length === 0) return;
-  await run("sgdisk", [...sgdiskArgs(ops), device]);
+  await run("sgdisk", [...sgdiskArgs(ops), "--", device]);
 }
 
 /**
@@ -38,5 +38,5 @@ export async function apply(device: string, ops: SgdiskOp[]): Promise<void> {
  * that writes costs about a second (it waits for the kernel to sync).
  */
 export async function moveBackupAndSetDiskGuid(device: string, guid: string): Promise<void> {
-  await run("sgdisk", ["--move-second-header", `--disk-guid=${guid}`, device]);
+  await run("sgdisk", ["--move-second-header", `--disk-guid=${guid}`, "--", device]);
 }

@@ -44,7 +44,7 @@ export async function useradd(root: string, user: UserSpec): Promise<void> {
   if (user.noLogInit) args.add("--no-log-init");
   args.addSecret("--password", user.passwordHash ? user.passwordHash : "*");
   commonUserArgs(args, user);
-  args.add(user.name);
+  args.add("--", user.name);
   await run("useradd", args.list, { secretArgs: args.secret });
 }
 
@@ -54,12 +54,12 @@ export async function usermod(root: string, user: UserSpec): Promise<void> {
   if (user.homeDir) args.add("--home", user.homeDir, "--move-home");
   if (user.passwordHash !== undefined) args.addSecret("--password", user.passwordHash === "" ? "*" : user.passwordHash);
   commonUserArgs(args, user);
-  args.add(user.name);
+  args.add("--", user.name);
   await run("usermod", args.list, { secretArgs: args.secret });
 }
 
 export async function userdel(root: string, name: string): Promise<void> {
-  await run("userdel", ["--root", root, name]);
+  await run("userdel", ["--root", root, "--", name]);
 }
 
 export async function groupadd(root: string, group: GroupSpec): Promise<void> {
@@ -67,7 +67,7 @@ export async function groupadd(root: string, group: GroupSpec): Promise<void> {
   if (group.gid !== undefined) args.add("--gid", String(group.gid));
   args.addSecret("--password", group.passwordHash ? group.passwordHash : "*");
   if (group.system) args.add("--system");
-  args.add(group.name);
+  args.add("--", group.name);
   await run("groupadd", args.list, { secretArgs: args.secret });
 }
 
@@ -75,10 +75,10 @@ export async function groupmod(root: string, group: GroupSpec): Promise<void> {
   const args = new Args().add("--root", root);
   if (group.gid !== undefined) args.add("--gid", String(group.gid));
   if (group.passwordHash !== undefined) args.addSecret("--password", group.passwordHash === "" ? "*" : group.passwordHash);
-  args.add(group.name);
+  args.add("--", group.name);
   await run("groupmod", args.list, { secretArgs: args.secret });
 }
 
 export async function groupdel(root: string, name: string): Promise<void> {
-  await run("groupdel", ["--root", root, name]);
+  await run("groupdel", ["--root", root, "--", name]);
 }

@@ -7,5 +7,5 @@ import { run } from "./exec";
 
 /** Flushes every dirty page and inode of the filesystem that holds `path` to disk. */
 export async function syncFilesystem(path: string): Promise<void> {
-  await run("sync", ["-f", path]);
+  await run("sync", ["-f", "--", path]);
 }

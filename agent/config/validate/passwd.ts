@@ -11,9 +11,21 @@ export function validatePasswd(cx: ValidateContext, p: Passwd, path: JsonPath): 
   checkUnique(cx, p.groups, [...path, "groups"], (g) => g.name, "name", "group");
 }
 
+/**
+ * A hash becomes one field of a shadow line: a ":" or a line break would
+ * split it into other fields or lines, and the tools would quote it back in
+ * their error. The message never quotes the hash.
+ */
+function checkPasswordHash(cx: ValidateContext, hash: string | undefined, path: JsonPath): void {
+  if (hash === undefined) return;
+  if (hash.includes(":")) cx.issues.error(path, 'password hash must not contain ":" (it separates the fields of /etc/shadow)');
+  else if (/[\x00-\x1f\x7f]/.test(hash)) cx.issues.error(path, "password hash must not contain line breaks or other control characters");
+}
+
 export function validateUser(cx: ValidateContext, u: PasswdUser, path: JsonPath): void {
   if (u.name === "") cx.issues.error([...path, "name"], "name must not be empty");
   checkId(cx, u.uid, [...path, "uid"], "uid");
+  checkPasswordHash(cx, u.passwordHash, [...path, "passwordHash"]);
   // Keys are not quoted back: duplicates are named by position only.
   const seen = new Map<string, number>();
   u.sshAuthorizedKeys?.forEach((key, i) => {
@@ -26,4 +38,5 @@ export function validateUser(cx: ValidateContext, u: PasswdUser, path: JsonPath)
 export function validateGroup(cx: ValidateContext, g: PasswdGroup, path: JsonPath): void {
   if (g.name === "") cx.issues.error([...path, "name"], "name must not be empty");
   checkId(cx, g.gid, [...path, "gid"], "gid");
+  checkPasswordHash(cx, g.passwordHash, [...path, "passwordHash"]);
 }

@@ -2,9 +2,9 @@
 
 import type { JsonPath } from "../issues";
 import type { Dropin, Systemd, Unit } from "../types";
+import { dropinNameProblem, unitNameProblem } from "../../systemd/unit-name";
 import { checkUnique, type ValidateContext } from "./common";
 
-const UNIT_TYPES = ["service", "socket", "device", "mount", "automount", "swap", "target", "path", "timer", "snapshot", "slice", "scope"];
 
 export function validateSystemd(cx: ValidateContext, s: Systemd, path: JsonPath): void {
   s.units?.forEach((u, i) => validateUnit(cx, u, [...path, "units", i]));
@@ -30,11 +30,8 @@ function checkInstances(cx: ValidateContext, s: Systemd, path: JsonPath): void {
 
 export function validateUnit(cx: ValidateContext, u: Unit, path: JsonPath): void {
   if (u.name !== undefined) {
-    const dot = u.name.lastIndexOf(".");
-    const type = dot === -1 ? "" : u.name.slice(dot + 1);
-    if (u.name.includes("/")) cx.issues.error([...path, "name"], `unit name must not contain "/" (got ${JSON.stringify(u.name)})`);
-    else if (dot <= 0 || !UNIT_TYPES.includes(type)) cx.issues.error([...path, "name"], `unit name must end in a unit type such as .service, .socket, .mount, .timer or .target (got ${JSON.stringify(u.name)})`);
-    else if (u.name.startsWith("@")) cx.issues.error([...path, "name"], `invalid instantiated unit name ${JSON.stringify(u.name)}: nothing before "@"`);
+    const problem = unitNameProblem(u.name);
+    if (problem) cx.issues.error([...path, "name"], problem);
   }
   if (u.contents !== undefined) {
     checkUnitSyntax(cx, u.contents, [...path, "contents"]);
@@ -46,8 +43,9 @@ export function validateUnit(cx: ValidateContext, u: Unit, path: JsonPath): void
 
 export function validateDropin(cx: ValidateContext, d: Dropin, path: JsonPath): void {
   if (d.name !== undefined) {
-    if (d.name.includes("/")) cx.issues.error([...path, "name"], `drop-in name must not contain "/" (got ${JSON.stringify(d.name)})`);
-    else if (!d.name.endsWith(".conf") || d.name === ".conf") cx.issues.error([...path, "name"], `drop-in name must end in ".conf" (got ${JSON.stringify(d.name)})`);
+    const problem = dropinNameProblem(d.name);
+    if (problem) cx.issues.error([...path, "name"], problem);
+    else if (d.name.startsWith(".")) cx.issues.warn([...path, "name"], `systemd skips drop-ins whose names begin with "." (got ${JSON.stringify(d.name)})`);
   }
   if (d.contents !== undefined) checkUnitSyntax(cx, d.contents, [...path, "contents"]);
 }

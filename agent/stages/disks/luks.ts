@@ -9,6 +9,7 @@ import type { Luks } from "../../config/types";
 import { deviceForStep, waitForDevice } from "../../devices/resolve";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
+import { rememberSecret } from "../../secrets";
 import type { StageContext } from "../context";
 
 /** Where keys live in the initramfs while the stages run. */
@@ -82,6 +83,7 @@ export async function prepareLuksVolume(luks: Luks, where: string, context: Stag
   const key = luks.keyFile?.source
     ? await (await import("../../resource/index")).fetchToBuffer(luks.keyFile, { label: `${where}.keyFile`, maxBytes: 8 * 1024 * 1024 })
     : randomBytes(KEY_BYTES);
+  if (luks.keyFile?.source) rememberSecret(key); // a fetched key may be a printable passphrase a tool could quote
   await writeKey(keyPath, key);
   if (reuse) {
     if (!(await cryptsetup.keyUnlocks(device, keyPath))) throw new FlintError(`the keyFile does not unlock the existing LUKS volume on ${device}; set wipeVolume to format it again`, where);

@@ -14,7 +14,7 @@ import { log } from "../../log";
 import { inspectInRoot } from "../../root/resolve";
 import { removeNode } from "../../root/write";
 import { planDisable, planEnable, UNIT_PATH, type ConfigUnits } from "../../systemd/install";
-import { instanceOf, templateOf } from "../../systemd/unit-name";
+import { dropinNameProblem, instanceOf, templateOf, unitNameProblem } from "../../systemd/unit-name";
 import { applyEntry, flushBatch, type NodeWriter } from "./nodes";
 import { record } from "./record";
 
@@ -25,8 +25,9 @@ function inlineContents(text: string): File["contents"] {
   return { source: `data:;base64,${Buffer.from(text, "utf8").toString("base64")}` };
 }
 
-function checkName(name: string, where: string): void {
-  if (!name || name.includes("/") || name === "." || name === "..") throw new FlintError(`not a valid unit or drop-in name: ${JSON.stringify(name)}`, where);
+/** The validator's rules again: a name that reached here unvalidated must not become a path. */
+function checkName(problem: string | undefined, where: string): void {
+  if (problem) throw new FlintError(problem, where);
 }
 
 /** Empty contents write nothing, as in Ignition. */
@@ -34,8 +35,8 @@ const hasContents = (text: string | undefined): text is string => text !== undef
 
 export async function applyUnits(w: NodeWriter, units: Unit[]): Promise<void> {
   units.forEach((u, i) => {
-    checkName(u.name, `systemd.units.${i}.name`);
-    (u.dropins ?? []).forEach((d, j) => checkName(d.name, `systemd.units.${i}.dropins.${j}.name`));
+    checkName(unitNameProblem(u.name ?? ""), `systemd.units.${i}.name`);
+    (u.dropins ?? []).forEach((d, j) => checkName(dropinNameProblem(d.name ?? ""), `systemd.units.${i}.dropins.${j}.name`));
   });
 
   for (const [i, unit] of units.entries()) {
