@@ -1,7 +1,8 @@
 // The disks stage, in Ignition's order: partitions, then RAID arrays, then
 // LUKS volumes, then filesystems. Everything that can be checked without
 // touching a disk (formats, names, every disk's partition plan) is checked
-// first, so a bad config leaves every disk as it was.
+// first, so a bad config leaves every disk as it was; so is every device
+// named twice under different names.
 
 import type { Config } from "../../config/types";
 import type { Stage, StageContext } from "../context";
@@ -25,6 +26,7 @@ export async function runDisksStage(config: Config, context: StageContext, optio
   raids.forEach((raid, i) => checkRaid(raid, `storage.raid.${i}`));
   volumes.forEach((luks, i) => checkLuks(luks, `storage.luks.${i}`));
   filesystems.forEach((fs, i) => checkFilesystem(fs, `storage.filesystems.${i}`));
+  await (await import("./device-uses")).checkDeviceUses(storage);
 
   if (disks.length > 0) {
     const { planDisks, applyDiskPlan } = await import("./partitions");

@@ -147,7 +147,7 @@ describe("disks stage: filesystems", () => {
       await assert.rejects(runStage(fs({ format: "xfs", wipeFilesystem: true })), (e: unknown) => {
         assert.ok(e instanceof FlintError);
         assert.equal(e.message, "mkfs.xfs failed (exit status 1): Filesystem must be larger than 300MB.");
-        assert.match(e.where ?? "", /^mkfs\.xfs -f -L data \/dev\/loop\d+$/);
+        assert.match(e.where ?? "", /^mkfs\.xfs -f -L data -- \/dev\/loop\d+$/);
         return true;
       });
     });
