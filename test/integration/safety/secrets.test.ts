@@ -8,7 +8,8 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../../agent/config/types";
 import { describeError } from "../../../agent/errors";
-import { runStages, writeReport } from "../../../agent/report";
+import { writeReport } from "../../../agent/report";
+import { runStages } from "../../../agent/stages/run";
 import { snapshotTree, useTempRoot } from "../../helpers/root";
 import { logLines, useCapturedLog } from "../files/run";
 
