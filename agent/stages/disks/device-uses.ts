@@ -58,7 +58,12 @@ export async function checkDeviceUses(storage: Storage): Promise<void> {
     const entry = { use, device };
     for (const earlier of seen.get(device.id) ?? []) {
       if (!compatible(earlier.use, use)) {
-        const why = earlier.use.kind === "disk" || use.kind === "disk" ? "a whole-disk use would destroy the partitions laid out on it" : "each would overwrite the other";
+        const why =
+          earlier.use.kind === "disk" && use.kind === "disk"
+            ? "one disk cannot have two partition layouts"
+            : earlier.use.kind === "disk" || use.kind === "disk"
+              ? "a whole-disk use would destroy the partitions laid out on it"
+              : "each would overwrite the other";
         throw clash(earlier.use, use, device, why);
       }
     }

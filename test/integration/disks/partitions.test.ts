@@ -243,7 +243,8 @@ describe("disks stage: partitions", () => {
             ],
           }),
         ),
-        rejectsWith(/the same disk as storage\.disks\.0/, /storage\.disks\.1/),
+        // Caught by device identity before any plan is made.
+        rejectsWith(/and storage\.disks\.0\.device \(disk \/dev\/loop\d+\) are the same device .*one disk cannot have two partition layouts/, /^storage\.disks\.1\.device$/),
       );
       assert.equal(printTable(disk.device), before);
     });
