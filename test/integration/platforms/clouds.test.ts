@@ -23,7 +23,7 @@ interface Case extends LabOptions {
 }
 
 const CASES: Case[] = [
-  { platform: "aws", expectHostname: "ip-172-31-5-10.ec2.internal" },
+  { platform: "aws", scenario: "imdsv2-optional", expectHostname: "ip-172-31-5-10.ec2.internal" },
   {
     platform: "aws",
     scenario: "imdsv2-only",

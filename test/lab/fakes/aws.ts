@@ -3,10 +3,10 @@
 //   (1..21600; missing or out of range → 400) returns a session token; GETs
 //   carry it in `X-aws-ec2-metadata-token`; an unknown or expired token → 401.
 //   A PUT carrying `X-Forwarded-For` is refused (403).
-// - Scenarios: default = IMDSv2 optional (tokenless GETs are served, as
-//   `HttpTokens=optional`); `imdsv2-only` = tokenless GETs → 401
-//   (`HttpTokens=required`); `imdsv1-only` = an old service with no token
-//   endpoint (the PUT → 404).
+// - Scenarios: default and `imdsv2-only` = tokenless GETs → 401
+//   (`HttpTokens=required`, what new instances get); `imdsv2-optional` =
+//   tokenless GETs are served too (`HttpTokens=optional`); `imdsv1-only` =
+//   an old service with no token endpoint (the PUT → 404), GETs tokenless.
 // - Paths under `/latest/` or any dated version: `user-data` (404 when the
 //   instance has none), `meta-data/…` (directory listings end with `/`).
 // Served at 169.254.169.254 and the IPv6 endpoint fd00:ec2::254.
@@ -37,7 +37,7 @@ export function aws(options: CloudOptions): FakeCloud {
     metaData["public-keys/0/openssh-key"] = `${options.sshKey}\n`;
   }
   const noTokenEndpoint = options.scenario === "imdsv1-only";
-  const tokenRequired = options.scenario === "imdsv2-only";
+  const tokenRequired = !noTokenEndpoint && options.scenario !== "imdsv2-optional";
 
   const handler: Handler = (req, res) => {
     const { path } = parse(req);
