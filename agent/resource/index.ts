@@ -4,16 +4,17 @@
 // file is written under a temporary name and renamed only when verified.
 // Only this folder opens sockets; callers use only the exports here.
 
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import type { Proxy, Resource, Timeouts } from "../config/types";
 import { FlintError } from "../errors";
 import { log } from "../log";
+import { randomTempName } from "../root/temp-name";
 import { RetryableError, withRetries, type RetryInfo } from "./backoff";
 import { decodeDataUrl } from "./data";
 import { HttpStatusError, httpTry } from "./http";
@@ -88,8 +89,7 @@ export async function fetchToBuffer(resource: Resource, options: FetchOptions = 
  * nothing is left at `path` (an existing file there stays as it was).
  */
 export async function fetchToFile(resource: Resource, path: string, options: FetchOptions & { mode?: number; sync?: boolean } = {}): Promise<{ bytes: number }> {
-  // The prefix is the one the files stage sweeps after a crash (agent/root/write.ts).
-  const temp = join(dirname(path), `.flint-tmp-fetch-${randomBytes(6).toString("hex")}`);
+  const temp = randomTempName(dirname(path), "fetch-");
   try {
     const bytes = await fetchInto(resource, options, async () => {
       // Each try starts the temporary file afresh, never through a link planted under its name.

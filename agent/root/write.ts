@@ -11,7 +11,9 @@ import { posix } from "node:path";
 import { FlintError } from "../errors";
 import { canonicalRoot, inspectInRoot } from "./resolve";
 
-export const TEMP_PREFIX = ".flint-tmp-";
+import { TEMP_PREFIX } from "./temp-name";
+
+export { TEMP_PREFIX };
 
 export interface Ownership {
   uid: number;

@@ -4,10 +4,10 @@
 
 import { constants } from "node:fs";
 import { lchown, lstat, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import { FlintError } from "../errors";
 import { resolveInRoot } from "../root/resolve";
+import { randomTempName } from "../root/temp-name";
 
 export interface KeyFragment {
   /** The root directory (`/` on a booted system, `/sysroot` in the initramfs). */
@@ -91,7 +91,7 @@ async function readRegular(host: string): Promise<string | undefined> {
 
 /** Writes `text` to a fresh temporary file beside `host`, owned and 0600, synced, then renamed over it. */
 async function writePrivate(host: string, text: string, owner: { uid: number; gid: number }): Promise<void> {
-  const temp = posix.join(posix.dirname(host), `.flint-tmp-${randomBytes(6).toString("hex")}`);
+  const temp = randomTempName(posix.dirname(host));
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     await handle.writeFile(text);
