@@ -6,11 +6,6 @@ import { UsageError } from "./errors";
 
 type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
-export interface CommandArgs<T> {
-  values: T;
-  positionals: string[];
-}
-
 /** Parses one command's arguments; unknown options are usage errors (exit 2). */
 export function parseCommandArgs<const O extends OptionSpec>(command: string, argv: string[], options: O, positionals = { min: 0, max: 0 }) {
   let parsed;

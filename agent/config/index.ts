@@ -20,6 +20,7 @@ import { parseSpecVersion } from "./version";
 
 export { mergeConfigs, mergeSourcedConfigs, type SourcedConfig } from "./merge";
 export { describePlace, parseConfigPath } from "./place";
+export { GPT_MAX_PARTITIONS, RAID_LEVELS } from "./validate/storage";
 export { documentTree, locateInSources, parseSources, serializeSources, type SourceTree } from "./sources";
 export { NEWEST_SPEC } from "./types";
 export { SUPPORTED_V2, SUPPORTED_V3, EXPERIMENTAL } from "./version";

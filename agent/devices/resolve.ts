@@ -48,12 +48,6 @@ export async function waitForDevice(path: string, timeoutMs = deviceTimeoutMs())
   }
 }
 
-/** Waits for several devices at once; the first missing one is named in the error. */
-export async function waitForDevices(paths: string[], timeoutMs = deviceTimeoutMs()): Promise<Map<string, string>> {
-  const resolved = await Promise.all(paths.map((p) => waitForDevice(p, timeoutMs)));
-  return new Map(paths.map((p, i) => [p, resolved[i]!]));
-}
-
 /**
  * The device a config entry names, waited for; in a dry run (`flint plan`)
  * not waited for, and undefined when it is not there (yet): an earlier step

@@ -10,8 +10,6 @@ export const DEFAULT_ROOT = "/sysroot";
 export const sourcesPathFor = (cachePath: string): string => join(dirname(cachePath), "config-sources.json");
 export const REPORT_PATH_IN_ROOT = "/etc/.flint-result.json";
 
-export type StageName = "fetch-offline" | "fetch" | "disks" | "mount" | "files" | "umount";
-
 /** One thing a stage did or would do, shown by `flint plan` and kept in the report. */
 export interface Action {
   /** create, replace, chmod, chown, link, enable, mask, useradd, mkfs, partition, mount… */

@@ -42,11 +42,6 @@ export async function isLuks(device: string): Promise<boolean> {
   return result.code === 0;
 }
 
-/** The LUKS header's UUID, lowercase. */
-export async function luksUuid(device: string): Promise<string> {
-  return (await run("cryptsetup", ["luksUUID", "--", device])).stdout.trim().toLowerCase();
-}
-
 export async function close(name: string): Promise<void> {
   await run("cryptsetup", ["close", "--", name]);
 }

@@ -9,10 +9,6 @@ export async function removePartition(device: string, number: number): Promise<v
   await run("partx", ["--delete", "--nr", String(number), "--", device]);
 }
 
-export async function addPartition(device: string, number: number): Promise<void> {
-  await run("partx", ["--add", "--nr", String(number), "--", device]);
-}
-
 /** Updates the kernel's view of partition `number`, adding it when the kernel does not have it yet. */
 export async function refreshPartition(device: string, number: number, exists: boolean): Promise<void> {
   if (!exists) {

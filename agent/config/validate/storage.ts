@@ -47,8 +47,12 @@ export function validateDisk(cx: ValidateContext, d: Disk, path: JsonPath): void
 
 const NOT_WITH_SHOULD_NOT_EXIST = ["label", "sizeMiB", "startMiB", "typeGuid", "guid"] as const;
 
+/** A GPT holds 128 entries (sgdisk's and Ignition's limit). */
+export const GPT_MAX_PARTITIONS = 128;
+
 export function validatePartition(cx: ValidateContext, p: Partition, path: JsonPath): void {
   if (p.number !== undefined && p.number < 0) cx.issues.error([...path, "number"], `partition number must not be negative (got ${p.number})`);
+  else if (p.number !== undefined && p.number > GPT_MAX_PARTITIONS) cx.issues.error([...path, "number"], `partition number must be at most ${GPT_MAX_PARTITIONS}, the entries of a GPT (got ${p.number})`);
   if (p.sizeMiB !== undefined && p.sizeMiB < 0) cx.issues.error([...path, "sizeMiB"], `sizeMiB must not be negative (got ${p.sizeMiB})`);
   if (p.startMiB !== undefined && p.startMiB < 0) cx.issues.error([...path, "startMiB"], `startMiB must not be negative (got ${p.startMiB})`);
   if (p.label !== undefined) {
@@ -83,22 +87,41 @@ function checkOverlaps(cx: ValidateContext, parts: Partition[], path: JsonPath):
   }
 }
 
-const LEVELS_WITHOUT_SPARES = ["linear", "raid0", "0", "stripe"];
-const LEVELS_WITH_SPARES = ["raid1", "1", "mirror", "raid4", "4", "raid5", "5", "raid6", "6", "raid10", "10"];
+/** Every RAID level spelling Ignition accepts, with mdadm's name for it and whether the level can have spares. */
+export const RAID_LEVELS: Record<string, { mdadm: string; spares: boolean }> = {
+  linear: { mdadm: "linear", spares: false },
+  raid0: { mdadm: "raid0", spares: false },
+  "0": { mdadm: "raid0", spares: false },
+  stripe: { mdadm: "raid0", spares: false },
+  raid1: { mdadm: "raid1", spares: true },
+  "1": { mdadm: "raid1", spares: true },
+  mirror: { mdadm: "raid1", spares: true },
+  raid4: { mdadm: "raid4", spares: true },
+  "4": { mdadm: "raid4", spares: true },
+  raid5: { mdadm: "raid5", spares: true },
+  "5": { mdadm: "raid5", spares: true },
+  raid6: { mdadm: "raid6", spares: true },
+  "6": { mdadm: "raid6", spares: true },
+  raid10: { mdadm: "raid10", spares: true },
+  "10": { mdadm: "raid10", spares: true },
+};
 
 export function validateRaid(cx: ValidateContext, r: Raid, path: JsonPath): void {
   if (r.name === "") cx.issues.error([...path, "name"], "name must not be empty");
   else if (r.name?.includes("/")) cx.issues.error([...path, "name"], `RAID name must not contain "/" (got ${JSON.stringify(r.name)})`);
   if (r.level === undefined || r.level === "") cx.issues.error([...path, "level"], "level is required (linear, raid0, raid1, raid4, raid5, raid6 or raid10)");
-  else if (LEVELS_WITHOUT_SPARES.includes(r.level)) {
-    if (r.spares) cx.issues.error([...path, "spares"], `RAID level ${r.level} cannot have spares`);
-  } else if (!LEVELS_WITH_SPARES.includes(r.level)) cx.issues.error([...path, "level"], `unknown RAID level ${JSON.stringify(r.level)}`);
+  else if (!Object.hasOwn(RAID_LEVELS, r.level)) cx.issues.error([...path, "level"], `unknown RAID level ${JSON.stringify(r.level)}`);
+  else if (r.spares && !RAID_LEVELS[r.level]!.spares) cx.issues.error([...path, "spares"], `RAID level ${r.level} cannot have spares`);
   if (r.spares !== undefined && r.spares < 0) cx.issues.error([...path, "spares"], "spares must not be negative");
+  else if (r.spares && r.devices?.length && r.spares >= r.devices.length) cx.issues.error([...path, "spares"], `${r.spares} spare(s) leave no active member among ${r.devices.length} device(s)`);
   if (!r.devices?.length) cx.issues.error([...path, "devices"], "devices is required: list the member devices");
   r.devices?.forEach((d, i) => checkPath(cx, d, [...path, "devices", i], "device"));
 }
 
-/** mkfs label limits per format. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const VFAT_VOLUME_ID = /^[0-9a-f]{4}-?[0-9a-f]{4}$/i;
+
+/** mkfs label limits per format, in bytes (mkfs counts bytes, not characters). */
 const LABEL_LIMITS: Record<string, number> = { ext4: 16, xfs: 12, swap: 15, vfat: 11, btrfs: 256 };
 
 export function validateFilesystem(cx: ValidateContext, fs: Filesystem, path: JsonPath): void {
@@ -120,6 +143,10 @@ export function validateFilesystem(cx: ValidateContext, fs: Filesystem, path: Js
     cx.issues.error([...path, "format"], `unknown filesystem format ${JSON.stringify(format)} (spec 3.${cx.minor}.0 allows ${allowedFormats(cx.minor).join(", ")})`);
   } else if (fs.label && LABEL_LIMITS[format] !== undefined && Buffer.byteLength(fs.label) > LABEL_LIMITS[format]!) {
     cx.issues.error([...path, "label"], `a ${format} label is at most ${LABEL_LIMITS[format]} bytes (got ${Buffer.byteLength(fs.label)})`);
+  }
+  if (fs.uuid && format && format !== "none" && format !== "virtiofs") {
+    const ok = format === "vfat" ? VFAT_VOLUME_ID.test(fs.uuid) : UUID.test(fs.uuid);
+    if (!ok) cx.issues.error([...path, "uuid"], `not a valid ${format} uuid (got ${JSON.stringify(fs.uuid)}${format === "vfat" ? "; a vfat uuid is a volume id like 1234-ABCD" : ""})`);
   }
   if (fs.mountOptions?.length && !fs.path) cx.issues.warn([...path, "mountOptions"], "mountOptions are ignored: the filesystem has no path to be mounted at");
   if ((format === "swap" || format === "none") && fs.path) cx.issues.error([...path, "path"], `a ${format} filesystem cannot be mounted, so it cannot have a path`);

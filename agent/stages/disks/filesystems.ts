@@ -7,20 +7,6 @@ import { FlintError } from "../../errors";
 import { log } from "../../log";
 import type { StageContext } from "../context";
 
-export const FORMATS: readonly FilesystemFormat[] = ["ext4", "btrfs", "xfs", "vfat", "swap", "none"];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Checks that need no device: run for every filesystem before any disk changes. */
-export function checkFilesystem(fs: Filesystem, where: string): void {
-  if (fs.format === undefined) return;
-  if (!FORMATS.includes(fs.format)) throw new FlintError(`unknown filesystem format ${JSON.stringify(fs.format)} (known: ${FORMATS.join(", ")})`, `${where}.format`);
-  if (fs.uuid !== undefined && fs.format !== "none") {
-    const ok = fs.format === "vfat" ? /^[0-9a-f]{4}-?[0-9a-f]{4}$/i.test(fs.uuid) : UUID.test(fs.uuid);
-    if (!ok) throw new FlintError(`not a valid ${fs.format} uuid (got ${JSON.stringify(fs.uuid)})`, `${where}.uuid`);
-  }
-  if (fs.format === "vfat" && fs.label !== undefined && fs.label.length > 11) throw new FlintError(`a vfat label has at most 11 characters (got ${fs.label.length})`, `${where}.label`);
-}
-
 /** blkid's name for the format. */
 function blkidType(format: FilesystemFormat): string {
   return format;

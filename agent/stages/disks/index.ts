@@ -1,14 +1,14 @@
 // The disks stage, in Ignition's order: partitions, then RAID arrays, then
-// LUKS volumes, then filesystems. Everything that can be checked without
-// touching a disk (formats, names, every disk's partition plan) is checked
-// first, so a bad config leaves every disk as it was; so is every device
-// named twice under different names.
+// LUKS volumes, then filesystems. The config's own rules (formats, names,
+// levels, partition numbers) were checked by validation before the config
+// was cached; what only this machine can tell (LUKS features Flint lacks,
+// every disk's partition plan against its table, every device named twice
+// under different names) is checked first, so a config that cannot work
+// here leaves every disk as it was.
 
 import type { Config } from "../../config/types";
 import type { Stage, StageContext } from "../context";
-import { checkFilesystem } from "./filesystems";
-import { checkLuks } from "./luks";
-import { checkRaid } from "./raid";
+import { checkLuks, createLuksVolumes } from "./luks";
 
 export interface DisksStageOptions {
   /** Where LUKS key files are kept during the run (default /run/flint/luks). */
@@ -23,9 +23,7 @@ export async function runDisksStage(config: Config, context: StageContext, optio
   const filesystems = storage.filesystems ?? [];
   if (disks.length + raids.length + volumes.length + filesystems.filter((f) => f.format !== undefined).length === 0) return;
 
-  raids.forEach((raid, i) => checkRaid(raid, `storage.raid.${i}`));
   volumes.forEach((luks, i) => checkLuks(luks, `storage.luks.${i}`));
-  filesystems.forEach((fs, i) => checkFilesystem(fs, `storage.filesystems.${i}`));
   await (await import("./device-uses")).checkDeviceUses(storage);
 
   if (disks.length > 0) {
@@ -34,7 +32,7 @@ export async function runDisksStage(config: Config, context: StageContext, optio
     for (const disk of work) await applyDiskPlan(disk, context);
   }
   if (raids.length > 0) await (await import("./raid")).createRaids(raids, context);
-  if (volumes.length > 0) await (await import("./luks")).createLuksVolumes(volumes, context, { keyDir: options.luksKeyDir });
+  if (volumes.length > 0) await createLuksVolumes(volumes, context, { keyDir: options.luksKeyDir });
   if (filesystems.length > 0) await (await import("./filesystems")).makeFilesystems(filesystems, context);
 }
 

@@ -18,10 +18,8 @@ export const RUN_KEY_DIR = "/run/flint/luks";
 export const ROOT_KEY_DIR = "/etc/luks";
 const KEY_BYTES = 256;
 
-/** Checks that need no device: run before any disk changes. */
+/** Valid configs Flint cannot carry out yet (validation accepts them, as Ignition does): refused before any disk changes. */
 export function checkLuks(luks: Luks, where: string): void {
-  if (!luks.name || luks.name.includes("/")) throw new FlintError(`must be a name without "/" (got ${JSON.stringify(luks.name)})`, `${where}.name`);
-  if (!luks.device) throw new FlintError("a device is required", `${where}.device`);
   const clevis = luks.clevis;
   if (clevis && ((clevis.tang?.length ?? 0) > 0 || clevis.tpm2 || clevis.custom?.pin)) {
     throw new FlintError("clevis (tang, tpm2, custom pins) is not supported yet by Flint; use a keyFile", `${where}.clevis`);

@@ -3,6 +3,7 @@
 // kept, resized, deleted or created, and the exact sectors of every new one.
 // Nothing here touches a disk, so a bad config fails before any change.
 
+import { GPT_MAX_PARTITIONS } from "../../config/index";
 import type { Disk, Partition } from "../../config/types";
 import { FlintError } from "../../errors";
 import type { TablePartition } from "../../system/sfdisk";
@@ -41,10 +42,6 @@ export interface PartitionPlan {
   /** Labels of the partitions the config names (for waiting on by-partlabel links). */
   labels: string[];
 }
-
-/** The Linux filesystem data type, sgdisk's default (8300). */
-export const LINUX_DATA_TYPE = "0fc63daf-8483-4772-8e79-3d69d8477de4";
-const GPT_MAX_PARTITIONS = 128;
 
 interface Region {
   start: number;
@@ -93,26 +90,9 @@ export function planPartitions(disk: Disk, state: DiskState, where: string): Par
   const sectorsPerMiB = (1024 * 1024) / state.sectorSize;
   const specs = (disk.partitions ?? []).map((spec, index) => ({ spec, path: `${where}.partitions.${index}` }));
 
-  // Checks on the config alone.
-  const seen = new Map<number, string>();
-  for (const { spec, path } of specs) {
-    const n = spec.number ?? 0;
-    if (!Number.isInteger(n) || n < 0 || n > GPT_MAX_PARTITIONS) throw new FlintError(`number must be 0 to ${GPT_MAX_PARTITIONS} (got ${n})`, `${path}.number`);
-    if (n !== 0) {
-      const other = seen.get(n);
-      if (other) throw new FlintError(`partition number ${n} is used twice (also by ${other})`, `${path}.number`);
-      seen.set(n, path);
-    }
-    for (const field of ["startMiB", "sizeMiB"] as const) {
-      const v = spec[field];
-      if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new FlintError(`must be a whole number of MiB, 0 or more (got ${v})`, `${path}.${field}`);
-    }
-  }
-  if (specs.some(({ spec }) => !shouldExist(spec)) && specs.some(({ spec }) => (spec.number ?? 0) === 0)) {
-    const zero = specs.find(({ spec }) => (spec.number ?? 0) === 0)!;
-    throw new FlintError("partition number 0 is not allowed on a disk where a partition has shouldExist false", `${zero.path}.number`);
-  }
-
+  // The config's own rules (numbers 0-128 and unique, sizes not negative,
+  // numbers wherever a partition must not exist) were checked by validation;
+  // what follows needs the disk's table.
   const wipeTable = isTrue(disk.wipeTable);
   if (!wipeTable && state.table && state.table.kind !== "gpt") {
     throw new FlintError(`the disk has a ${state.table.kind} partition table, not GPT; set wipeTable to replace it`, `${where}.device`);

@@ -1,32 +1,20 @@
 // Software RAID: create each array with mdadm, or keep a running one that
 // already matches the config (same level, same number of members).
 
+import { RAID_LEVELS } from "../../config/index";
 import type { Raid } from "../../config/types";
 import { deviceForStep, waitForDevice } from "../../devices/resolve";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
 import type { StageContext } from "../context";
 
-const LEVELS = ["linear", "raid0", "0", "stripe", "raid1", "1", "mirror", "raid4", "4", "raid5", "5", "raid6", "6", "raid10", "10"];
-
-/** Checks that need no device: run before any disk changes. */
-export function checkRaid(raid: Raid, where: string): void {
-  if (!raid.name || raid.name.includes("/")) throw new FlintError(`must be a name without "/" (got ${JSON.stringify(raid.name)})`, `${where}.name`);
-  if (!raid.level || !LEVELS.includes(raid.level)) throw new FlintError(`unknown RAID level ${JSON.stringify(raid.level)} (known: ${LEVELS.join(", ")})`, `${where}.level`);
-  const devices = raid.devices ?? [];
-  if (devices.length === 0) throw new FlintError("at least one device is needed", `${where}.devices`);
-  const spares = raid.spares ?? 0;
-  if (!Number.isInteger(spares) || spares < 0 || spares >= devices.length) throw new FlintError(`must be 0 to ${devices.length - 1} for ${devices.length} device(s) (got ${spares})`, `${where}.spares`);
-}
-
 export function raidPath(name: string): string {
   return `/dev/md/${name}`;
 }
 
-/** mdadm's level name ("raid1") for any of the config's spellings. */
+/** mdadm's level name ("raid1") for any of the config's spellings (validation accepted only known ones). */
 function canonicalLevel(level: string): string {
-  const aliases: Record<string, string> = { "0": "raid0", stripe: "raid0", "1": "raid1", mirror: "raid1", "4": "raid4", "5": "raid5", "6": "raid6", "10": "raid10" };
-  return aliases[level] ?? level;
+  return RAID_LEVELS[level]?.mdadm ?? level;
 }
 
 /**

@@ -212,27 +212,6 @@ describe("disks stage: partitions", () => {
       assert.equal(printTable(disk.device), before);
     });
 
-    it("rejects a partition number used twice", async () => {
-      await assert.rejects(
-        runStage(storageConfig({ disks: [{ device: disk.device, partitions: [{ number: 2, sizeMiB: 8 }, { number: 2, sizeMiB: 8 }] }] })),
-        rejectsWith(/partition number 2 is used twice \(also by storage\.disks\.0\.partitions\.0\)/, /partitions\.1\.number/),
-      );
-      assert.equal(printTable(disk.device), before);
-    });
-
-    it("rejects an unknown filesystem format before partitioning", async () => {
-      await assert.rejects(
-        runStage(
-          storageConfig({
-            disks: [{ device: disk.device, partitions: [{ number: 2, label: "B", sizeMiB: 8 }] }],
-            filesystems: [{ device: disk.partition(2), format: "ntfs" as "ext4" }],
-          }),
-        ),
-        rejectsWith(/unknown filesystem format "ntfs"/, /storage\.filesystems\.0\.format/),
-      );
-      assert.equal(printTable(disk.device), before);
-    });
-
     it("rejects a second disk's bad plan before changing the first disk", async () => {
       await assert.rejects(
         runStage(

@@ -176,6 +176,7 @@ const RULES: Rule[] = [
   { rule: "partition labels have no colon", good: disk([{ label: "a-b" }]), bad: disk([{ label: "a:b" }]), error: /partitions\.0\.label: partition label must not contain ":"/ },
   { rule: "typeGuid is a GUID", good: disk([{ typeGuid: "0FC63DAF-8483-4772-8E79-3D69D8477DE4" }]), bad: disk([{ typeGuid: "linux" }]), error: /partitions\.0\.typeGuid: typeGuid must be a GUID/ },
   { rule: "guid is a GUID", good: disk([{ guid: "5f4e6c8a-1b2c-4d3e-8f90-a1b2c3d4e5f6" }]), bad: disk([{ guid: "5f4e6c8a-1b2c-4d3e-8f90" }]), error: /partitions\.0\.guid: guid must be a GUID/ },
+  { rule: "partition numbers fit a GPT", good: disk([{ number: 128 }]), bad: disk([{ number: 129 }]), error: /partitions\.0\.number: partition number must be at most 128, the entries of a GPT \(got 129\)$/ },
   { rule: "partition numbers are not negative", good: disk([{ number: 0 }]), bad: disk([{ number: -1 }]), error: /partitions\.0\.number: partition number must not be negative/ },
   { rule: "shouldExist false needs a number", good: disk([{ number: 3, shouldExist: false }]), bad: disk([{ label: "x", shouldExist: false }]), error: /partitions\.0\.number: a partition with shouldExist false needs a non-zero number/ },
   { rule: "shouldExist false forbids other fields", good: disk([{ number: 3, shouldExist: false, wipePartitionEntry: true }]), bad: disk([{ number: 3, shouldExist: false, sizeMiB: 10 }]), error: /partitions\.0\.sizeMiB: sizeMiB must not be set when shouldExist is false/ },
@@ -185,7 +186,8 @@ const RULES: Rule[] = [
   // RAID
   { rule: "RAID level is required", good: { storage: { raid: [{ name: "md", level: "raid1", devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", devices: ["/dev/sda"] }] } }, error: /^storage\.raid\.0\.level: level is required/ },
   { rule: "RAID level is known", good: { storage: { raid: [{ name: "md", level: "raid10", devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid7", devices: ["/dev/sda"] }] } }, error: /^storage\.raid\.0\.level: unknown RAID level "raid7"/ },
-  { rule: "RAID 0 has no spares", good: { storage: { raid: [{ name: "md", level: "raid1", spares: 1, devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid0", spares: 1, devices: ["/dev/sda"] }] } }, error: /^storage\.raid\.0\.spares: RAID level raid0 cannot have spares/ },
+  { rule: "RAID 0 has no spares", good: { storage: { raid: [{ name: "md", level: "raid1", spares: 1, devices: ["/dev/sda", "/dev/sdb"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid0", spares: 1, devices: ["/dev/sda", "/dev/sdb"] }] } }, error: /^storage\.raid\.0\.spares: RAID level raid0 cannot have spares/ },
+  { rule: "RAID spares leave an active member", good: { storage: { raid: [{ name: "md", level: "raid1", spares: 1, devices: ["/dev/sda", "/dev/sdb"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid1", spares: 2, devices: ["/dev/sda", "/dev/sdb"] }] } }, error: /^storage\.raid\.0\.spares: 2 spare\(s\) leave no active member among 2 device\(s\)$/ },
   { rule: "RAID devices are absolute paths", good: { storage: { raid: [{ name: "md", level: "raid1", devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid1", devices: ["sda"] }] } }, error: /^storage\.raid\.0\.devices\.0: device must be absolute/ },
   { rule: "RAID arrays list their devices", good: { storage: { raid: [{ name: "md", level: "raid1", devices: ["/dev/sda"] }] } }, bad: { storage: { raid: [{ name: "md", level: "raid1" }] } }, error: /^storage\.raid\.0\.devices: devices is required/ },
   {
@@ -198,6 +200,9 @@ const RULES: Rule[] = [
 
   { rule: "filesystem formats are known", good: fs({ format: "btrfs" }), bad: fs({ format: "ntfs" }), error: /^storage\.filesystems\.0\.format: unknown filesystem format "ntfs"/ },
   { rule: "format is required with other fields", good: fs({ format: "ext4", path: "/srv" }), bad: fs({ path: "/srv" }), error: /^storage\.filesystems\.0\.format: format is required when path is set$/ },
+  { rule: "filesystem uuids are UUIDs", good: fs({ format: "ext4", uuid: "0f6b1b1e-9c4a-4d59-9a4e-6b0c1f0e2a11" }), bad: fs({ format: "ext4", uuid: "not-a-uuid" }), error: /^storage\.filesystems\.0\.uuid: not a valid ext4 uuid \(got "not-a-uuid"\)$/ },
+  { rule: "a vfat uuid is a volume id", good: fs({ format: "vfat", uuid: "1234-ABCD" }), bad: fs({ format: "vfat", uuid: "0f6b1b1e-9c4a-4d59-9a4e-6b0c1f0e2a11" }), error: /^storage\.filesystems\.0\.uuid: not a valid vfat uuid .*volume id like 1234-ABCD/ },
+  { rule: "a vfat label is counted in bytes", good: fs({ format: "vfat", label: "x".repeat(11) }), bad: fs({ format: "vfat", label: "é".repeat(6) }), error: /^storage\.filesystems\.0\.label: a vfat label is at most 11 bytes \(got 12\)$/ },
   { rule: "filesystem labels fit the format", good: fs({ format: "xfs", label: "x".repeat(12) }), bad: fs({ format: "xfs", label: "x".repeat(13) }), error: /^storage\.filesystems\.0\.label: a xfs label is at most 12 bytes \(got 13\)$/ },
   { rule: "format is not needed for wipeFilesystem false", good: fs({ wipeFilesystem: false }), bad: fs({ wipeFilesystem: true }), error: /^storage\.filesystems\.0\.format: format is required when wipeFilesystem is set$/ },
   { rule: "filesystem paths are absolute", good: fs({ format: "ext4", path: "/srv" }), bad: fs({ format: "ext4", path: "srv" }), error: /^storage\.filesystems\.0\.path: path must be absolute/ },

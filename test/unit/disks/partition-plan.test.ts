@@ -90,10 +90,6 @@ describe("partition plan", () => {
     assert.deepEqual(p.ops.map((o) => o.op), ["delete", "create"]);
   });
 
-  it("refuses number 0 on a disk where a partition must not exist", () => {
-    fails(() => plan({ partitions: [{ number: 1, shouldExist: false }, { label: "X" }] }, state([])), /number 0 is not allowed/, "storage.disks.0.partitions.1.number");
-  });
-
   it("refuses a start inside an existing partition", () => {
     fails(() => plan({ partitions: [{ number: 2, startMiB: 20, sizeMiB: 8 }] }, state([part(1, 10, 90)])), /start sector 40960 is not free \(it would start inside partition 1\)/);
   });
