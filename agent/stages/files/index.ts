@@ -49,18 +49,15 @@ function keyInstaller(ctx: StageContext): KeyInstaller {
 async function persistLuks(ctx: StageContext, config: Config): Promise<void> {
   const volumes = config.storage?.luks ?? [];
   if (volumes.length === 0 || ctx.dryRun) return;
-  const { access } = await import("node:fs/promises");
-  const { join } = await import("node:path");
-  const luks = await import("../disks/luks");
-  const present = (path: string) => access(path).then(() => true, () => false);
+  const keys = await import("../luks-keys");
   const fresh = [];
-  for (const volume of volumes) {
-    if (await present(join(luks.RUN_KEY_DIR, volume.name))) fresh.push(volume);
-    else if (!(await present(join(ctx.root, luks.ROOT_KEY_DIR, volume.name)))) {
-      throw new FlintError(`no key for LUKS volume ${volume.name}: not in ${luks.RUN_KEY_DIR} (the disks stage did not run) nor in the root`, "storage.luks");
+  for (const [i, volume] of volumes.entries()) {
+    if (await keys.readRunKey(volume.name)) fresh.push(volume);
+    else if (!(await keys.rootHasKey(ctx.root, volume.name))) {
+      throw new FlintError(`no key for LUKS volume ${volume.name}: not in ${keys.RUN_KEY_DIR} (the disks stage did not run) nor in the root`, `storage.luks.${i}`);
     }
   }
-  if (fresh.length) await luks.persistLuksVolumes(fresh, ctx.root);
+  if (fresh.length) await keys.persistLuksVolumes(fresh, ctx.root);
 }
 
 /** How many entries are written at once. */

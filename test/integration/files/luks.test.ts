@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RUN_KEY_DIR } from "../../../agent/stages/disks/luks";
+import { RUN_KEY_DIR } from "../../../agent/stages/luks-keys";
 import { createLoopDisk, sh, type LoopDisk } from "../../helpers/loop";
 import { useTempRoot } from "../../helpers/root";
 import { applyConfig, applyFailure, useCapturedLog, V } from "./run";
@@ -42,7 +42,7 @@ describe("files stage: LUKS keys from the disks stage", () => {
   });
 
   it("fails, naming the volume, when neither /run nor the root has its key", async () => {
-    assert.match(await applyFailure(roots.root, config()), new RegExp(`storage\\.luks \\(line 1, column \\d+\\): no key for LUKS volume ${name}`));
+    assert.match(await applyFailure(roots.root, config()), new RegExp(`storage\\.luks\\.0 \\(line 1, column \\d+\\), LUKS volume ${name}: no key for LUKS volume ${name}`));
     assert.equal(existsSync(join(roots.root, "etc/crypttab")), false);
   });
 });

@@ -1,0 +1,99 @@
+// The LUKS key hand-off between stages. The disks stage makes (or fetches)
+// each volume's key and leaves it in /run, because at boot the root is not
+// mounted yet; the files stage puts it into the root with the volume's
+// crypttab line. When the root is already there (`flint apply --root DIR`),
+// the disks stage installs it itself. Both stages go through this module.
+
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join, posix } from "node:path";
+import type { Luks } from "../config/types";
+import { waitForDevice } from "../devices/resolve";
+import { FlintError } from "../errors";
+import { inspectInRoot } from "../root/resolve";
+
+/** Where keys live in the initramfs while the stages run. */
+export const RUN_KEY_DIR = "/run/flint/luks";
+/** Where Ignition (and so Flint) keeps keys on the installed system. */
+export const ROOT_KEY_DIR = "/etc/luks";
+
+/** Tests keep run keys in a directory of their own. */
+export interface KeyDirOption {
+  keyDir?: string;
+}
+
+export function runKeyPath(name: string, options: KeyDirOption = {}): string {
+  return join(options.keyDir ?? RUN_KEY_DIR, name);
+}
+
+export function rootKeyPath(name: string): string {
+  return posix.join(ROOT_KEY_DIR, name);
+}
+
+/** Leaves the key in /run for the files stage, 0600 in a 0700 directory. */
+export async function writeRunKey(name: string, key: Buffer, options: KeyDirOption = {}): Promise<string> {
+  const path = runKeyPath(name, options);
+  await mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
+  await writeFile(path, key, { mode: 0o600 });
+  await chmod(path, 0o600);
+  return path;
+}
+
+export async function readRunKey(name: string, options: KeyDirOption = {}): Promise<Buffer | undefined> {
+  return readFile(runKeyPath(name, options)).catch(() => undefined);
+}
+
+/** Whether the root already has the volume's key (a re-run, or `apply` whose disks stage installed it); looked up inside the root. */
+export async function rootHasKey(root: string, name: string): Promise<boolean> {
+  return (await inspectInRoot(root, rootKeyPath(name), { followLast: true })).stat !== undefined;
+}
+
+/** Puts each volume's key from /run into the root with its crypttab line. */
+export async function persistLuksVolumes(volumes: Luks[], root: string, options: KeyDirOption = {}): Promise<void> {
+  const { probe } = await import("../system/blkid");
+  for (const luks of volumes) {
+    const key = await readRunKey(luks.name, options);
+    if (!key) throw new FlintError(`no key for LUKS volume ${luks.name} in ${options.keyDir ?? RUN_KEY_DIR}; did the disks stage run?`, "storage.luks");
+    const device = await waitForDevice(luks.device!);
+    await installInRoot(root, luks, key, (await probe(device)).UUID ?? "");
+  }
+}
+
+/** The key at /etc/luks/<name> (0600, in a 0700 directory) and the volume's crypttab line, in the root. */
+export async function installInRoot(root: string, luks: Luks, key: Buffer, uuid: string): Promise<void> {
+  if (!uuid) throw new FlintError(`cannot read the LUKS uuid of ${luks.device}`, "storage.luks");
+  await copyKeyIntoRoot(root, luks.name, key);
+  await addCrypttabEntry(root, luks, uuid);
+}
+
+/** Adds or replaces the volume's line in <root>/etc/crypttab (Ignition's format). */
+async function addCrypttabEntry(root: string, luks: Luks, uuid: string): Promise<void> {
+  const { ensureDirectory, createTempFile, commitTempFile } = await import("../root/write");
+  const etc = await ensureDirectory(root, "/etc");
+  const path = join(etc, "crypttab");
+  const old = await readFile(path, "utf8").catch(() => "");
+  const options = ["luks", ...(luks.discard ? ["discard"] : [])].join(",");
+  const line = `${luks.name} UUID=${uuid} ${rootKeyPath(luks.name)} ${options}`;
+  const kept = old.split("\n").filter((l) => l !== "" && l.split(/\s+/)[0] !== luks.name);
+  const temp = await createTempFile(etc);
+  try {
+    await temp.handle.writeFile([...kept, line].join("\n") + "\n");
+  } finally {
+    await temp.handle.close();
+  }
+  await commitTempFile(temp.path, path, 0o644, { uid: 0, gid: 0 });
+}
+
+/** Writes the key to /etc/luks/<name> in the root, 0600, atomically. */
+async function copyKeyIntoRoot(root: string, name: string, key: Buffer): Promise<void> {
+  const { ensureDirectory, createTempFile, commitTempFile } = await import("../root/write");
+  const dir = await ensureDirectory(root, ROOT_KEY_DIR);
+  await chmod(dir, 0o700);
+  const temp = await createTempFile(dir);
+  try {
+    await temp.handle.writeFile(key);
+    await temp.handle.sync();
+  } finally {
+    await temp.handle.close();
+  }
+  await commitTempFile(temp.path, join(dir, name), 0o600, { uid: 0, gid: 0 });
+}
