@@ -15,13 +15,39 @@ export async function umount(target: string): Promise<void> {
   await run("umount", ["--", target]);
 }
 
+/** One line of /proc/self/mountinfo. */
+export interface MountInfo {
+  /** The kernel's id of this mount: unique while it exists. */
+  id: number;
+  /** `major:minor` of the filesystem (anonymous `0:N` for btrfs, tmpfs…). */
+  majorMinor: string;
+  mountPoint: string;
+  fstype: string;
+  /** What was mounted: a device node, a tag, `tmpfs`… */
+  source: string;
+}
+
+const unescape = (field: string): string => field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/** Every mount, in the order the kernel lists them (a mount stacked on another comes after it). */
+export async function mountTable(): Promise<MountInfo[]> {
+  const text = await readFile("/proc/self/mountinfo", "utf8");
+  const mounts: MountInfo[] = [];
+  for (const line of text.split("\n")) {
+    const fields = line.split(" ");
+    const dash = fields.indexOf("-");
+    if (fields.length < 5 || dash === -1) continue;
+    mounts.push({ id: Number(fields[0]), majorMinor: fields[2]!, mountPoint: unescape(fields[4]!), fstype: fields[dash + 1] ?? "", source: unescape(fields[dash + 2] ?? "") });
+  }
+  return mounts;
+}
+
+/** The mount on top at `path` (the one a lookup of the path sees), or undefined. */
+export async function topMountAt(path: string): Promise<MountInfo | undefined> {
+  return (await mountTable()).filter((m) => m.mountPoint === path).pop();
+}
+
 /** Mount points from /proc/self/mountinfo (octal escapes decoded). */
 export async function mountPoints(): Promise<Set<string>> {
-  const text = await readFile("/proc/self/mountinfo", "utf8");
-  const points = new Set<string>();
-  for (const line of text.split("\n")) {
-    const field = line.split(" ")[4];
-    if (field) points.add(field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return points;
+  return new Set((await mountTable()).map((m) => m.mountPoint));
 }

@@ -1,11 +1,17 @@
 // The mount stage: every storage.filesystems entry with a `path` is mounted
 // under the root, parents before children, with its mountOptions. Mount
-// points are created inside the root through the resolver.
+// points are created inside the root through the resolver. What is mounted
+// is recorded (with the kernel's mount id) for the umount stage, which undoes
+// exactly that; a path already mounted from the same device is left alone
+// and not recorded, one mounted from another device is an error.
 
 import { FlintError } from "../../errors";
 import { log } from "../../log";
 import { canonicalRoot } from "../../root/resolve";
 import { ensureDirectory } from "../../root/write";
+import type { Filesystem } from "../../config/types";
+import { deviceIdentity } from "../../devices/identity";
+import type { MountInfo } from "../../system/mount";
 import type { Stage } from "../context";
 import { mountEntries, readMountRecord, writeMountRecord, type MountRecord } from "./mounts";
 
@@ -21,8 +27,13 @@ export const mountStage: Stage = async (config, ctx) => {
       created: (p) => ctx.actions.push({ kind: "mkdir", target: p, detail: "mode=0755 owner=0:0" }),
     });
     const detail = `${fs.device} type=${fs.format ?? "auto"}${fs.mountOptions?.length ? ` options=${fs.mountOptions.join(",")}` : ""}`;
-    if (!ctx.dryRun && (await system.mountPoints()).has(hostPath)) {
-      log.info(`${fs.path} is already mounted; leaving it`, { device: fs.device });
+    const present = ctx.dryRun ? undefined : await system.topMountAt(hostPath);
+    if (present) {
+      const wanted = await sameDevice(present, fs);
+      if (!wanted.same) {
+        throw new FlintError(`${fs.path} is already mounted with ${present.source} (${present.majorMinor}), not with ${fs.device} (${wanted.id ?? "no such device"}); unmount it first`, where);
+      }
+      log.info(`${fs.path} is already mounted from ${fs.device}; leaving it, and it will not be unmounted`, { source: present.source });
       continue;
     }
     ctx.actions.push({ kind: "mount", target: fs.path, detail });
@@ -33,7 +44,23 @@ export const mountStage: Stage = async (config, ctx) => {
     } catch (e) {
       throw new FlintError(`cannot mount ${fs.device} at ${fs.path}: ${(e as Error).message}`, where);
     }
-    records.push({ device: fs.device, path: fs.path, hostPath });
+    const made = await system.topMountAt(hostPath);
+    if (!made) throw new FlintError(`mount reported success, but nothing is mounted at ${fs.path}`, where);
+    records.push({ device: fs.device, path: fs.path, hostPath, mountId: made.id, majorMinor: made.majorMinor });
     await writeMountRecord(root, records);
   }
 };
+
+/**
+ * Whether what is mounted is the config's filesystem: the same major:minor
+ * as the device (symlinks followed), or a mount source that resolves to it
+ * (btrfs mounts carry an anonymous major:minor); a virtiofs tag by name.
+ */
+async function sameDevice(present: MountInfo, fs: Filesystem): Promise<{ same: boolean; id?: string }> {
+  if ((fs.format as string | undefined) === "virtiofs") return { same: present.fstype === "virtiofs" && present.source === fs.device, id: "virtiofs tag" };
+  const wanted = await deviceIdentity(fs.device);
+  if (!wanted) return { same: false };
+  if (present.majorMinor === wanted.id) return { same: true, id: wanted.id };
+  const source = present.source.startsWith("/") ? await deviceIdentity(present.source).catch(() => undefined) : undefined;
+  return { same: source?.id === wanted.id, id: wanted.id };
+}

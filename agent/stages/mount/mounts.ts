@@ -21,6 +21,9 @@ export interface MountRecord {
   path: string;
   /** Where it was mounted on the host. */
   hostPath: string;
+  /** The kernel's id of the mount made, and its filesystem's major:minor: umount undoes that mount, never one stacked on it or made since. */
+  mountId: number;
+  majorMinor: string;
 }
 
 /** Filesystems with a `path` (swap and `none` are never mounted), parents before children. */

@@ -1,6 +1,8 @@
-// The umount stage: unmounts what the mount stage mounted, children before
-// parents. It follows the mount stage's record when there is one, else the
-// config, and leaves alone anything that is not mounted.
+// The umount stage: unmounts what the mount stage of this run mounted, as
+// its record in /run says, children before parents, and nothing else: not a
+// filesystem that was already mounted (the root itself included), not one
+// mounted since on the same path. Only a plan, which has no record, works
+// from the config.
 
 import { log } from "../../log";
 import { canonicalRoot, resolveInRoot } from "../../root/resolve";
@@ -9,22 +11,24 @@ import { forgetMountRecord, mountEntries, readMountRecord } from "../mount/mount
 
 export const umountStage: Stage = async (config, ctx) => {
   const root = await canonicalRoot(ctx.root);
-  let records = await readMountRecord(root);
-  if (!records) {
-    records = [];
-    for (const { fs } of mountEntries(config)) records.push({ device: fs.device, path: fs.path, hostPath: await resolveInRoot(root, fs.path, { followLast: true }) });
+  if (ctx.dryRun) {
+    for (const { fs } of [...mountEntries(config)].reverse()) ctx.actions.push({ kind: "umount", target: fs.path });
+    return;
   }
+  const records = (await readMountRecord(root)) ?? [];
   if (records.length === 0) return;
   const system = await import("../../system/mount");
   for (const record of [...records].reverse()) {
-    if (ctx.dryRun) {
-      ctx.actions.push({ kind: "umount", target: record.path });
+    // The path again, as the root stands now: a directory swapped for a symlink since must not send umount elsewhere.
+    const hostPath = await resolveInRoot(root, record.path, { followLast: true }).catch(() => undefined);
+    const top = hostPath === record.hostPath ? await system.topMountAt(record.hostPath) : undefined;
+    if (!top || top.id !== record.mountId || top.majorMinor !== record.majorMinor) {
+      log.warn(`${record.path} is no longer the mount Flint made there; leaving it`, { device: record.device });
       continue;
     }
-    if (!(await system.mountPoints()).has(record.hostPath)) continue;
     ctx.actions.push({ kind: "umount", target: record.path });
     log.info(`unmounting ${record.path}`);
     await system.umount(record.hostPath);
   }
-  if (!ctx.dryRun) await forgetMountRecord(root);
+  await forgetMountRecord(root);
 };
