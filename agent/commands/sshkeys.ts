@@ -8,7 +8,6 @@ import { parseCommandArgs, requireOption } from "../cli";
 import { FlintError } from "../errors";
 import { log } from "../log";
 
-export const METADATA_FRAGMENT = "flint-metadata";
 /** After boot nobody waits on this unit: give up after two minutes instead of retrying forever. */
 export const SSHKEYS_TOTAL_TIMEOUT_S = 120;
 
@@ -33,7 +32,7 @@ export async function run([command, ...argv]: string[]): Promise<number> {
   const user = await passwdEntry(root, userName);
   const { createPlatformContext } = await import("../platforms/context");
   const keys = await platform.sshKeys(createPlatformContext({ settings: { timeouts: { httpTotal: SSHKEYS_TOTAL_TIMEOUT_S } } }));
-  const { installKeyFragment } = await import("../users/authorized-keys");
+  const { installKeyFragment, METADATA_FRAGMENT } = await import("../users/authorized-keys");
   const written = await installKeyFragment({ root, home: user.home, uid: user.uid, gid: user.gid, fragment: METADATA_FRAGMENT, keys });
   log.info(`installed ${keys.length} SSH key(s) from the ${platformId} metadata`, { user: userName, fragment: written.fragment });
   return 0;

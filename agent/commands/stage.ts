@@ -10,7 +10,7 @@ import { FlintError } from "../errors";
 import { log } from "../log";
 import { mergeReports, readReport, writeReport, type FlintReport } from "../report";
 import { runStages } from "../stages/run";
-import { DEFAULT_CACHE, DEFAULT_ROOT, sourcesPathFor } from "../stages/context";
+import { DEFAULT_CACHE, DEFAULT_ROOT, sourcesPathFor, PLATFORM_KEYS_FILE, type PlatformKeys } from "../stages/context";
 import type { RootStageName } from "../stages/index";
 
 async function readCachedConfig(path: string): Promise<Config> {
@@ -35,7 +35,8 @@ export async function run([command, ...argv]: string[]): Promise<number> {
   const cache = values.cache ?? DEFAULT_CACHE;
   const config = await readCachedConfig(cache);
   const sources = async () => (await import("../config/index")).parseSources(await readFile(sourcesPathFor(cache), "utf8"));
-  const { report, error } = await runStages(config, [name], { root, dryRun: false, sources });
+  const platformKeys = await readPlatformKeys(join(dirname(cache), PLATFORM_KEYS_FILE));
+  const { report, error } = await runStages(config, [name], { root, dryRun: false, sources, platformKeys });
   try {
     await recordStage(name, root, join(dirname(cache), "report.json"), report);
   } catch (e) {
@@ -58,6 +59,27 @@ async function recordStage(name: RootStageName, root: string, runReport: string,
   await writeFile(temp, JSON.stringify(merged, null, 2) + "\n", { mode: 0o600 });
   await rename(temp, runReport);
   if (name !== "disks") await writeReport(root, mergeReports(await readReport(root).catch(() => undefined), merged));
+}
+
+/** The platform's SSH keys fetch left beside the cache, if any. */
+async function readPlatformKeys(path: string): Promise<PlatformKeys | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new FlintError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
+  }
+  let value: Partial<PlatformKeys>;
+  try {
+    value = JSON.parse(text) as Partial<PlatformKeys>;
+  } catch (e) {
+    throw new FlintError(`not valid JSON: ${(e as Error).message}`, path);
+  }
+  if (typeof value?.user !== "string" || !Array.isArray(value.keys) || !value.keys.every((k) => typeof k === "string")) {
+    throw new FlintError("not a platform keys record ({ user, keys })", path);
+  }
+  return { user: value.user, keys: value.keys };
 }
 
 async function readJson(path: string): Promise<FlintReport | undefined> {

@@ -19,6 +19,13 @@ export interface Action {
   detail?: string;
 }
 
+/** SSH keys from the platform's metadata for one user; fetch leaves them beside the cache. */
+export interface PlatformKeys {
+  user: string;
+  keys: string[];
+}
+export const PLATFORM_KEYS_FILE = "platform-keys.json";
+
 export interface StageContext {
   /** The future root: `/sysroot` at boot, any directory with `--root`. */
   root: string;
@@ -26,6 +33,8 @@ export interface StageContext {
   dryRun: boolean;
   /** Appended to as the stage works. */
   actions: Action[];
+  /** The platform's SSH keys, when fetch found some (boot only). */
+  platformKeys?: PlatformKeys;
 }
 
 export type Stage = (config: Config, context: StageContext) => Promise<void>;

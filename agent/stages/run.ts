@@ -9,7 +9,7 @@ import { describeError, FlintError } from "../errors";
 import { log } from "../log";
 import { REPORT_FORMAT, type FlintReport } from "../report";
 import { VERSION } from "../version";
-import type { StageContext } from "./context";
+import type { PlatformKeys, StageContext } from "./context";
 import { ROOT_STAGE_ORDER, STAGES, type RootStageName } from "./index";
 
 async function bootId(): Promise<string | undefined> {
@@ -37,6 +37,8 @@ export interface RunOptions {
   specVersion?: string;
   /** Where each part of the config came from; read only when a stage fails. */
   sources?: () => Promise<SourceTree | undefined>;
+  /** The platform's SSH keys fetch found (boot only; the files stage writes them). */
+  platformKeys?: PlatformKeys;
 }
 
 export async function runStages(config: Config, names: RootStageName[], options: RunOptions): Promise<RunOutcome> {
@@ -67,7 +69,7 @@ export async function runStages(config: Config, names: RootStageName[], options:
 }
 
 async function runOne(config: Config, name: RootStageName, options: RunOptions, report: FlintReport): Promise<unknown> {
-  const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions: [] };
+  const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions: [], platformKeys: options.platformKeys };
   const startedAt = new Date();
   const started = process.hrtime.bigint();
   let error: unknown;

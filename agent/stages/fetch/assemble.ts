@@ -31,6 +31,8 @@ export interface Assembled {
   /** Which document each part of `config` came from, for errors at stage time. */
   origins: SourcedConfig["sources"];
   sources: SourceRecord[];
+  /** Public SSH keys from the platform's metadata for SSH_KEYS_USER (empty when it has none). */
+  platformKeys: string[];
 }
 
 /** Assembles with the OEM partition mounted read-only (when there is one) for the duration. */
@@ -87,11 +89,13 @@ async function assemble(options: AssembleOptions): Promise<Assembled> {
   if (platform.hostname && platform.needsNetwork && options.offline) throw new NeedsNetworkError(`the ${platform.id} platform's hostname`);
   const hostname = options.offline ? undefined : await platformHostname(platform, context);
   if (hostname) sources.push({ role: "hostname", source: `${platform.id} platform` });
+  const platformKeys = options.offline ? [] : await platformSshKeys(platform, context);
+  if (platformKeys.length) sources.push({ role: "ssh-keys", source: `${platform.id} platform` });
 
   // The platform's defaults go under everything, so any config that says otherwise wins.
-  let config: SourcedConfig = { config: platformDefaults(platform, hostname), sources: documentTree({ name: `the ${platform.id} platform's defaults` }) };
+  let config: SourcedConfig = { config: platformDefaults(hostname, platformKeys), sources: documentTree({ name: `the ${platform.id} platform's defaults` }) };
   for (const layer of user ? [...layers, user] : layers) config = mergeSourcedConfigs(config, layer);
-  return { config: config.config, origins: config.sources, sources };
+  return { config: config.config, origins: config.sources, sources, platformKeys };
 }
 
 /** `<lib>/base.d/*.ign` in name order, then `base/base.ign` on the OEM partition. */
@@ -126,6 +130,23 @@ async function platformHostname(platform: Platform, context: ReturnType<typeof c
   }
 }
 
+/**
+ * The platform's SSH keys, written on this first boot (the refresh unit in the
+ * root, where there is one, keeps them current on later boots). A metadata
+ * service without keys, or one that fails, does not stop the boot.
+ */
+async function platformSshKeys(platform: Platform, context: ReturnType<typeof createPlatformContext>): Promise<string[]> {
+  if (!platform.sshKeys) return [];
+  try {
+    const keys = await platform.sshKeys(context);
+    if (keys.length) log.info(`${keys.length} SSH key(s) for ${SSH_KEYS_USER} from the platform's metadata`);
+    return keys;
+  } catch (e) {
+    log.warn(`cannot get SSH keys from the ${platform.id} metadata service: ${(e as Error).message}`);
+    return [];
+  }
+}
+
 function emptyConfig(): Config {
   return { ignition: { version: NEWEST_SPEC } };
 }
@@ -135,14 +156,15 @@ export const SSH_KEYS_USER = "core";
 
 /**
  * What the platform adds on its own: `/etc/hostname` from the metadata, and
- * the unit that fetches SSH keys after boot on platforms that have keys.
- * Merged first, so that configs override both.
+ * the user its SSH keys are for (created if the root lacks it, as Flatcar
+ * images have it). The keys themselves go to their own fragment (files
+ * stage), not into the config. Merged first, so that configs override both.
  */
-export function platformDefaults(platform: Platform, hostname: string | undefined): Config {
+export function platformDefaults(hostname: string | undefined, platformKeys: string[]): Config {
   const config: Config = emptyConfig();
   if (hostname) {
     config.storage = { files: [{ path: "/etc/hostname", mode: 0o644, overwrite: true, contents: { source: `data:,${encodeURIComponent(hostname + "\n")}` } }] };
   }
-  if (platform.sshKeys) config.systemd = { units: [{ name: `flint-sshkeys@${SSH_KEYS_USER}.service`, enabled: true }] };
+  if (platformKeys.length) config.passwd = { users: [{ name: SSH_KEYS_USER }] };
   return config;
 }

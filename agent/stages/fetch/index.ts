@@ -8,8 +8,8 @@ import { serializeSources } from "../../config/index";
 import { log } from "../../log";
 import { platformPaths } from "../../platforms/paths";
 import { NeedsNetworkError } from "../../resource/index";
-import { sourcesPathFor } from "../context";
-import { assembleConfig } from "./assemble";
+import { PLATFORM_KEYS_FILE, sourcesPathFor, type PlatformKeys } from "../context";
+import { assembleConfig, SSH_KEYS_USER } from "./assemble";
 import type { FetchRecord } from "./record";
 
 export interface FetchStageOptions {
@@ -55,6 +55,10 @@ export async function runFetchStage(options: FetchStageOptions): Promise<FetchOu
   const record: FetchRecord = { command: options.command, platform: options.platformId, sources: assembled.sources };
   await writeAtomically(join(runDir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n", 0o644);
   await writeAtomically(sourcesPathFor(options.cachePath), serializeSources(assembled.origins) + "\n", 0o600);
+  if (assembled.platformKeys.length) {
+    const keys: PlatformKeys = { user: SSH_KEYS_USER, keys: assembled.platformKeys };
+    await writeAtomically(join(runDir, PLATFORM_KEYS_FILE), JSON.stringify(keys) + "\n", 0o644);
+  }
   await writeAtomically(options.cachePath, JSON.stringify(assembled.config) + "\n", 0o600);
   log.info("config cached", { cache: options.cachePath, sources: assembled.sources.length });
   return "cached";

@@ -1,7 +1,7 @@
 // The record of a fetch run: which configs were used, from where, in which
 // role. Never contents; sources are shown without data or query strings.
 
-export type SourceRole = "base" | "hostname" | "platform" | "user" | "merge" | "replace";
+export type SourceRole = "base" | "hostname" | "ssh-keys" | "platform" | "user" | "merge" | "replace";
 
 export interface SourceRecord {
   role: SourceRole;

@@ -15,6 +15,7 @@ import { applyKernelArguments } from "./kargs";
 import { applyEntry, checkPaths, flushBatch, independentSteps, orderEntries, storageEntries, type NodeWriter } from "./nodes";
 import { applyGroups, applyUsers, type KeyInstaller } from "./passwd";
 import { record } from "./record";
+import { applyPlatformKeys, withRefreshUnit } from "./platform-keys";
 import { applyUnits } from "./units";
 
 /**
@@ -93,6 +94,7 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   // Users first: owners by name below are looked up in what this creates.
   await applyGroups(ctx, config.passwd?.groups ?? []);
   await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(ctx));
+  if (ctx.platformKeys?.keys.length) await applyPlatformKeys(ctx, ctx.platformKeys);
   await persistLuks(ctx, config);
 
   // Timeouts, proxy and extra CAs from the config's ignition section.
@@ -119,7 +121,7 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   try {
     await committing(writer, async () => {
       for (const step of independentSteps(orderEntries(entries))) await inParallel(step, width, (entry) => applyEntry(writer, entry));
-      await applyUnits(writer, config.systemd?.units ?? []);
+      await applyUnits(writer, await withRefreshUnit(ctx, config.systemd?.units ?? []));
     });
     failed = false;
   } finally {

@@ -114,7 +114,9 @@ describe("platforms in the lab namespace at the real addresses (no VM)", functio
       const config = cached(lab);
       assert.ok(config.storage.files.some((f: { path: string }) => f.path === "/etc/from-the-cloud"), JSON.stringify(config));
       assert.equal(hostnameOf(config), c.expectHostname);
-      assert.deepEqual(config.systemd.units, [{ name: "flint-sshkeys@core.service", enabled: true }]);
+      // The keys' user goes under the config; the keys themselves beside the cache, for the files stage.
+      assert.deepEqual(config.passwd.users, [{ name: "core" }]);
+      assert.deepEqual(JSON.parse(readFileSync(join(lab.dir, "run/platform-keys.json"), "utf8")), { user: "core", keys: [KEY] });
       assert.deepEqual(await sshkeys(lab, c.platform, env), [KEY]);
       c.checkRequests?.(lab.requests);
     });
