@@ -30,7 +30,8 @@ trap 'rm -rf "$staging"' EXIT
 install -m 0755 "$repo/dracut-module/module-setup.sh" "$staging/module-setup.sh"
 install -m 0755 "$repo/dracut-module/flint-wrapper.sh" "$staging/flint-wrapper.sh"
 install -m 0755 "$repo/units/flint-generator" "$staging/flint-generator"
-install -m 0644 "$repo"/units/flint-*.service "$repo"/units/flint-*.target "$repo"/units/*.network "$staging/"
+install -m 0755 "$repo/units/flint-resolv" "$staging/flint-resolv"
+install -m 0644 "$repo"/units/flint-*.service "$repo"/units/flint-*.target "$repo"/units/flint-*.path "$repo"/units/*.network "$staging/"
 rm -f "$staging/flint-sshkeys@.service" # for the real root, not the initramfs
 install -m 0644 "$bundle" "$staging/flint.js"
 # Base configs someone put there are theirs, not ours: keep them.

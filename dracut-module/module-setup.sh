@@ -56,10 +56,16 @@ install() {
     local unit
     for unit in flint-complete.target flint-fetch-offline.service flint-fetch.service \
         flint-disks.service flint-mount.service flint-files.service flint-umount.service \
-        flint-quench.service flint-randomize-guid.service; do
+        flint-quench.service flint-randomize-guid.service flint-resolv.service; do
         inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
     done
     inst_simple "$moddir/10-flint-dhcp.network" "$systemdnetwork/10-flint-dhcp.network"
+    # Linked into /run/systemd/network by the generator on platforms that need it.
+    inst_simple "$moddir/05-flint-linklocal.network" /usr/lib/flint/network/05-flint-linklocal.network
+    # /etc/resolv.conf from the DHCP lease (no systemd-resolved in the initramfs).
+    inst_multiple mv
+    inst_script "$moddir/flint-resolv" /usr/lib/flint/flint-resolv
+    inst_simple "$moddir/flint-resolv.path" "$systemdsystemunitdir/flint-resolv.path"
 
     # The network is for first boots only: the generator starts systemd-networkd
     # then, so undo the systemd-networkd module's unconditional enablement.

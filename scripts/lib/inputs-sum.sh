@@ -6,7 +6,7 @@ source "$(dirname "$0")/common.sh"
 bundle=${1:?usage: inputs-sum.sh BUNDLE}
 {
     sha256sum "$bundle"
-    (cd "$FLINT_REPO" && sha256sum dracut-module/* units/flint-generator units/*.service units/*.target units/*.network)
+    (cd "$FLINT_REPO" && sha256sum dracut-module/* units/flint-generator units/flint-resolv units/*.path units/*.service units/*.target units/*.network)
     flint_kver
     readlink -f "$(command -v node)"
 } | sed 's#  .*/#  #' | sha256sum | cut -d' ' -f1

@@ -28,7 +28,7 @@ describe("the initramfs generator (units/flint-generator)", () => {
   function generate(cmdline: string): Generated {
     const file = join(work, "cmdline");
     writeFileSync(file, cmdline + "\n");
-    const env = { ...process.env, FLINT_CMDLINE_FILE: file, FLINT_RUN_DIR: join(work, "run") };
+    const env = { ...process.env, FLINT_CMDLINE_FILE: file, FLINT_RUN_DIR: join(work, "run"), FLINT_NETWORK_DIR: join(work, "network") };
     const printed = Object.fromEntries(
       execFileSync("sh", [GENERATOR, "--print"], { env, encoding: "utf8" })
         .trim()
@@ -133,5 +133,31 @@ describe("the initramfs generator (units/flint-generator)", () => {
   it("ignores a flint.log value that is not a level (the stages report it)", () => {
     const g = generate("flint.log=loud flatcar.first_boot=1");
     assert.equal(existsSync(join(g.runDir, "flint.env")), false);
+  });
+
+  describe("the initramfs network (where systemd-networkd is installed, as in the initramfs)", () => {
+    before(function () {
+      if (!existsSync("/usr/lib/systemd/system/systemd-networkd.service")) this.skip();
+    });
+
+    it("starts networkd and the resolv.conf watch on a first boot only", () => {
+      const g = generate("flatcar.first_boot=1 flatcar.oem.id=aws");
+      assert.deepEqual(readdirSync(join(g.unitDir, "initrd.target.wants")).sort(), ["flint-resolv.path", "systemd-networkd.service"]);
+      assert.equal(existsSync(join(work, "network")), false, "no link-local network outside DigitalOcean");
+      rmSync(g.unitDir, { recursive: true, force: true });
+      const later = generate("flatcar.oem.id=aws");
+      assert.equal(existsSync(join(later.unitDir, "initrd.target.wants")), false);
+    });
+
+    it("gives DigitalOcean an IPv4 link-local address besides DHCP, whatever the spelling of its id", () => {
+      for (const cmdline of ["flatcar.first_boot=1 flatcar.oem.id=digitalocean", "ignition.firstboot ignition.platform.id=DigitalOcean"]) {
+        rmSync(join(work, "network"), { recursive: true, force: true });
+        generate(cmdline);
+        assert.equal(readlinkSync(join(work, "network", "05-flint-linklocal.network")), "/usr/lib/flint/network/05-flint-linklocal.network", cmdline);
+      }
+      const linkLocal = readFileSync(join(__dirname, "..", "..", "..", "units", "05-flint-linklocal.network"), "utf8");
+      assert.match(linkLocal, /^LinkLocalAddressing=yes$/m);
+      assert.match(linkLocal, /^DHCP=yes$/m);
+    });
   });
 });
