@@ -3,14 +3,20 @@
 # serial console on stdout (and in --log FILE). Used by vm.sh and the boot tests.
 #
 # usage: qemu-boot.sh --disk IMG --initrd IMG [--config FILE] [--append ARGS]
-#          [--extra-disk IMG]... [--timeout SECONDS] [--log FILE] [--interactive]
+#          [--extra-disk IMG]... [--smbios SPEC]... [--qemu ARG]... [--tap IFNAME]
+#          [--timeout SECONDS] [--log FILE] [--interactive]
 #   Without --interactive the guest has no keyboard, never reboots, and is
 #   killed after --timeout seconds (exit status 124).
+#   --tap IFNAME  the NIC on that (existing) tap device instead of QEMU's user
+#                 network: the lab runs this script inside its namespace.
+#   --smbios SPEC one -smbios argument (e.g. type=1,manufacturer=Amazon EC2).
+#   --qemu ARG    one more QEMU argument as it is (media: -drive …).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-disk= initrd= config= append= timeout=600 logfile= interactive=0
+disk= initrd= config= append= timeout=600 logfile= interactive=0 tap=
 extra=()
+nic=(-nic user,model=virtio-net-pci)
 while (($#)); do
     case $1 in
     --disk) disk=$2; shift ;;
@@ -18,6 +24,9 @@ while (($#)); do
     --config) config=$2; shift ;;
     --append) append=$2; shift ;;
     --extra-disk) extra+=(-drive "file=$2,if=virtio,format=raw"); shift ;;
+    --qemu) extra+=("$2"); shift ;;
+    --smbios) extra+=(-smbios "$2"); shift ;;
+    --tap) tap=$2; shift ;;
     --timeout) timeout=$2; shift ;;
     --log) logfile=$2; shift ;;
     --interactive) interactive=1 ;;
@@ -26,6 +35,9 @@ while (($#)); do
     shift
 done
 [[ -n $disk && -n $initrd ]] || { echo "qemu-boot.sh: --disk and --initrd are required" >&2; exit 2; }
+if [[ -n $tap ]]; then
+    nic=(-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" -device virtio-net-pci,netdev=net0)
+fi
 kver=$(flint_kver)
 
 accel=(-accel tcg)
@@ -53,7 +65,7 @@ esac
 args=("${accel[@]}" -m 1536 -smp 2 -nographic -no-reboot
     -kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
     -drive "file=$disk,if=virtio,format=raw" "${extra[@]}"
-    -nic user,model=virtio-net-pci
+    "${nic[@]}"
     -append "console=ttyS0 root=LABEL=ROOT rw panic=-1 systemd.show_status=1 printk.time=1 $append")
 if [[ -n $config ]]; then
     args+=(-fw_cfg "name=opt/org.flatcar-linux/config,file=$config")

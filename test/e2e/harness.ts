@@ -85,6 +85,12 @@ export interface BootOptions {
   extraDisks?: string[];
   /** Hard limit for the whole boot; QEMU is killed after it. */
   timeoutSeconds?: number;
+  /** QEMU `-smbios` arguments (the cloud's DMI strings). */
+  smbios?: string[];
+  /** More QEMU arguments as they are (a cloud's media). */
+  qemuArgs?: string[];
+  /** Boot inside this network namespace, the NIC on its tap `tap` (see test/e2e/lab.ts). */
+  network?: { netns: string; tap: string };
 }
 
 export interface BootResult {
@@ -104,11 +110,16 @@ export function boot(options: BootOptions): Promise<BootResult> {
   const args = ["--disk", options.disk, "--initrd", initramfs, "--timeout", String(options.timeoutSeconds ?? 600), "--log", logFile];
   if (options.config) args.push("--config", options.config);
   for (const extra of options.extraDisks ?? []) args.push("--extra-disk", extra);
+  for (const smbios of options.smbios ?? []) args.push("--smbios", smbios);
+  for (const arg of options.qemuArgs ?? []) args.push("--qemu", arg);
+  if (options.network) args.push("--tap", options.network.tap);
   // forward_to_console: the initramfs journal (unit starts and stops, with
   // timestamps) reaches the console log too, for diagnosis and timing.
   args.push("--append", `${options.append} flint.test.poweroff rd.shell=0 rd.emergency=poweroff systemd.journald.forward_to_console=1`);
   return new Promise((resolve, reject) => {
-    const child = spawn(join(SCRIPTS, "lib", "qemu-boot.sh"), args, {
+    const script = join(SCRIPTS, "lib", "qemu-boot.sh");
+    const [command, argv] = options.network ? ["ip", ["netns", "exec", options.network.netns, script, ...args]] : [script, args];
+    const child = spawn(command, argv, {
       env: { ...process.env, FLINT_ACCEL: "tcg" },
       stdio: ["ignore", "ignore", "pipe"],
     });

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseCmdline } from "../../../agent/boot/cmdline";
@@ -28,7 +28,7 @@ describe("the initramfs generator (units/flint-generator)", () => {
   function generate(cmdline: string): Generated {
     const file = join(work, "cmdline");
     writeFileSync(file, cmdline + "\n");
-    const env = { ...process.env, FLINT_CMDLINE_FILE: file, FLINT_RUN_DIR: join(work, "run"), FLINT_NETWORK_DIR: join(work, "network") };
+    const env = { ...process.env, FLINT_CMDLINE_FILE: file, FLINT_RUN_DIR: join(work, "run"), FLINT_NETWORK_DIR: join(work, "network"), FLINT_SYSFS_ROOT: join(work, "sys") };
     const printed = Object.fromEntries(
       execFileSync("sh", [GENERATOR, "--print"], { env, encoding: "utf8" })
         .trim()
@@ -155,6 +155,15 @@ describe("the initramfs generator (units/flint-generator)", () => {
         generate(cmdline);
         assert.equal(readlinkSync(join(work, "network", "05-flint-linklocal.network")), "/usr/lib/flint/network/05-flint-linklocal.network", cmdline);
       }
+      // Found by DMI alone, as Flint finds the platform.
+      rmSync(join(work, "network"), { recursive: true, force: true });
+      mkdirSync(join(work, "sys/class/dmi/id"), { recursive: true });
+      writeFileSync(join(work, "sys/class/dmi/id/sys_vendor"), "DigitalOcean\n");
+      generate("flatcar.first_boot=detected");
+      assert.equal(readlinkSync(join(work, "network", "05-flint-linklocal.network")), "/usr/lib/flint/network/05-flint-linklocal.network", "not found by DMI");
+      rmSync(join(work, "network"), { recursive: true, force: true });
+      generate("flatcar.first_boot=detected flatcar.oem.id=aws");
+      assert.equal(existsSync(join(work, "network")), false, "the command line's platform wins over DMI");
       const linkLocal = readFileSync(join(__dirname, "..", "..", "..", "units", "05-flint-linklocal.network"), "utf8");
       assert.match(linkLocal, /^LinkLocalAddressing=yes$/m);
       assert.match(linkLocal, /^DHCP=yes$/m);

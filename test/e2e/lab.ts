@@ -1,0 +1,197 @@
+// The cloud lab: a network namespace of its own (scripts/lib/lab-net.sh:
+// bridge, tap, dnsmasq for DHCP and DNS), a fake cloud serving at the real
+// metadata addresses and names inside it (test/lab/serve-cloud.ts), or for
+// bare metal a config served by host name (test/lab/serve-config.ts), and
+// QEMU booting on the tap with the cloud's SMBIOS strings and media. Used by
+// test/e2e/lab.test.ts and by scripts/lab.sh. Nothing here touches the
+// host's network: every address lives in the namespace, which stop() (or,
+// at the latest, the process's exit) deletes with everything running in it.
+
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { REPO, type BootOptions } from "./harness";
+
+/** The lab's own addresses, names and devices (inside its namespace only). */
+export const LAB_ADDRESS = "192.0.2.1";
+export const LAB_TAP = "fltap0";
+export const LAB_BRIDGE = "flbr0";
+export const CONFIG_HOST = "config.example.test";
+export const CONFIG_PORT = 8080;
+/** Where a bare-metal boot's config is served, by host name. */
+export const CONFIG_URL = `http://${CONFIG_HOST}:${CONFIG_PORT}/boot.ign`;
+
+const LAB_NET = join(REPO, "scripts", "lib", "lab-net.sh");
+const READY_TIMEOUT_MS = 60_000;
+
+/** How a cloud looks from inside the guest (test/lab/clouds.ts). */
+export interface Cloud {
+  smbios: string[];
+  hosts: Record<string, string>;
+  media?(dir: string, options: { userdata?: string; sshKey?: string; hostname?: string; scenario?: string }): Promise<string[]>;
+  cmdline?: string;
+}
+
+/** Bare metal: QEMU's own DMI, the config by URL on the command line. */
+const METAL: Cloud = { smbios: [], hosts: {}, cmdline: `flatcar.oem.id=metal ignition.config.url=${CONFIG_URL}` };
+
+export async function cloudFor(platform: string): Promise<Cloud> {
+  if (platform === "metal") return METAL;
+  // Loaded by name: the clouds live with their fakes under test/lab/.
+  const clouds = "../lab/clouds";
+  const { CLOUDS } = (await import(clouds)) as { CLOUDS: Record<string, Cloud> };
+  const cloud = CLOUDS[platform];
+  if (!cloud) throw new Error(`the lab has no cloud ${JSON.stringify(platform)} (it has metal, ${Object.keys(CLOUDS).join(", ")})`);
+  return cloud;
+}
+
+export interface LabOptions {
+  /** Names the state directory (logs) and, with the pid, the namespace. */
+  name: string;
+  /** `metal`, or a cloud of test/lab/clouds.ts. */
+  platform: string;
+  /** The cloud's user data, or for metal the config served at CONFIG_URL. */
+  userdata?: string;
+  sshKey?: string;
+  hostname?: string;
+  /** A cloud-specific variation (see test/lab/fakes/). */
+  scenario?: string;
+  /** false: no DHCP server, the guest has only link-local addresses. */
+  dhcp?: boolean;
+}
+
+const live = new Set<Lab>();
+let exitHookInstalled = false;
+
+export class Lab {
+  private readonly children: ChildProcess[] = [];
+  private stopped = false;
+  /** QEMU `-smbios` arguments, media and kernel arguments for the guest. */
+  smbios: string[] = [];
+  qemuArgs: string[] = [];
+  cmdline = "";
+
+  private constructor(
+    readonly options: LabOptions,
+    readonly netns: string,
+    /** Logs (dnsmasq, the cloud's requests), leases and media. */
+    readonly dir: string,
+  ) {}
+
+  static async start(options: LabOptions): Promise<Lab> {
+    const dir = mkdtempSync(join(tmpdir(), `flint-lab-${options.name}-`));
+    const lab = new Lab(options, `flint-lab-${process.pid}-${live.size}-${Date.now() % 100000}`, dir);
+    live.add(lab);
+    installExitHook();
+    try {
+      const cloud = await cloudFor(options.platform);
+      const hosts = { ...cloud.hosts, [CONFIG_HOST]: LAB_ADDRESS };
+      const args = ["up", lab.netns, join(dir, "net"), ...Object.entries(hosts).flatMap(([name, address]) => ["--host", `${name}=${address}`])];
+      if (options.dhcp === false) args.push("--no-dhcp");
+      execFileSync(LAB_NET, args, { stdio: ["ignore", "pipe", "pipe"] });
+      if (options.platform === "metal") {
+        if (!options.userdata) throw new Error("a metal lab needs the config to serve (userdata)");
+        await lab.serve("serve-config", ["--address", LAB_ADDRESS, "--port", String(CONFIG_PORT), "--file", options.userdata]);
+      } else {
+        const cloudArgs = ["--platform", options.platform, "--dev", LAB_BRIDGE];
+        if (options.userdata) cloudArgs.push("--userdata", options.userdata);
+        if (options.sshKey) cloudArgs.push("--ssh-key", options.sshKey);
+        if (options.hostname) cloudArgs.push("--hostname", options.hostname);
+        if (options.scenario) cloudArgs.push("--scenario", options.scenario);
+        await lab.serve("serve-cloud", cloudArgs);
+      }
+      lab.smbios = cloud.smbios;
+      lab.cmdline = cloud.cmdline ?? "";
+      lab.qemuArgs = cloud.media ? await cloud.media(join(dir, "media"), options) : [];
+      return lab;
+    } catch (e) {
+      await lab.stop();
+      throw e;
+    }
+  }
+
+  /** What harness.boot() needs to boot in this lab. */
+  bootOptions(): Pick<BootOptions, "smbios" | "qemuArgs" | "network"> {
+    return { smbios: this.smbios, qemuArgs: this.qemuArgs, network: { netns: this.netns, tap: LAB_TAP } };
+  }
+
+  /** The requests the fake services saw, one `ADDRESS METHOD URL STATUS` line each. */
+  requests(): string[] {
+    return readText(join(this.dir, "requests.log")).split("\n").filter((l) => / (GET|PUT|POST|HEAD) /.test(l));
+  }
+
+  /** dnsmasq's log: DHCP and DNS queries. */
+  dnsLog(): string {
+    return readText(join(this.dir, "net", "dnsmasq.log"));
+  }
+
+  /** Ends everything in the namespace and deletes it; safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    try {
+      takeDown(this.netns, this.dir);
+    } finally {
+      live.delete(this);
+      await Promise.all(this.children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once("close", r)))));
+    }
+  }
+
+  /** Removes the state directory (after stop(); keep it to look at the logs). */
+  removeFiles(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Starts test/lab/SCRIPT.ts inside the namespace and waits for its `ready` line. */
+  private async serve(script: string, args: string[]): Promise<void> {
+    const log = createWriteStream(join(this.dir, "requests.log"), { flags: "a" });
+    const child = spawn("ip", ["netns", "exec", this.netns, process.execPath, "--import", "tsx", join(REPO, "test", "lab", `${script}.ts`), ...args], {
+      cwd: REPO,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.children.push(child);
+    child.stderr!.pipe(log);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${script} did not say ready within ${READY_TIMEOUT_MS / 1000} s (see ${this.dir}/requests.log)`)), READY_TIMEOUT_MS);
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        if (line.trim() === "ready") {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once("close", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${script} exited (${code}) before it was ready: ${readText(join(this.dir, "requests.log")).slice(-2000)}`));
+      });
+    });
+  }
+}
+
+function takeDown(netns: string, dir: string): void {
+  execFileSync(LAB_NET, ["down", netns, join(dir, "net")], { stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** A lab whose owner never stopped it (a crash, an interrupted run) still goes with the process. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const lab of live) {
+      try {
+        takeDown(lab.netns, lab.dir);
+      } catch {
+        // Nothing more can be done while exiting.
+      }
+    }
+  });
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
