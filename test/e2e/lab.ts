@@ -12,6 +12,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { CLOUDS, type Cloud } from "../lab/clouds";
 import { REPO, type BootOptions } from "./harness";
 
 /** The lab's own addresses, names and devices (inside its namespace only). */
@@ -26,22 +27,12 @@ export const CONFIG_URL = `http://${CONFIG_HOST}:${CONFIG_PORT}/boot.ign`;
 const LAB_NET = join(REPO, "scripts", "lib", "lab-net.sh");
 const READY_TIMEOUT_MS = 60_000;
 
-/** How a cloud looks from inside the guest (test/lab/clouds.ts). */
-export interface Cloud {
-  smbios: string[];
-  hosts: Record<string, string>;
-  media?(dir: string, options: { userdata?: string; sshKey?: string; hostname?: string; scenario?: string }): Promise<string[]>;
-  cmdline?: string;
-}
-
 /** Bare metal: QEMU's own DMI, the config by URL on the command line. */
 const METAL: Cloud = { smbios: [], hosts: {}, cmdline: `flatcar.oem.id=metal ignition.config.url=${CONFIG_URL}` };
 
-export async function cloudFor(platform: string): Promise<Cloud> {
+/** How `platform` looks from inside the guest: test/lab/clouds.ts, or bare metal. */
+export function cloudFor(platform: string): Cloud {
   if (platform === "metal") return METAL;
-  // Loaded by name: the clouds live with their fakes under test/lab/.
-  const clouds = "../lab/clouds";
-  const { CLOUDS } = (await import(clouds)) as { CLOUDS: Record<string, Cloud> };
   const cloud = CLOUDS[platform];
   if (!cloud) throw new Error(`the lab has no cloud ${JSON.stringify(platform)} (it has metal, ${Object.keys(CLOUDS).join(", ")})`);
   return cloud;
@@ -86,7 +77,7 @@ export class Lab {
     live.add(lab);
     installExitHook();
     try {
-      const cloud = await cloudFor(options.platform);
+      const cloud = cloudFor(options.platform);
       const hosts = { ...cloud.hosts, [CONFIG_HOST]: LAB_ADDRESS };
       const args = ["up", lab.netns, join(dir, "net"), ...Object.entries(hosts).flatMap(([name, address]) => ["--host", `${name}=${address}`])];
       if (options.dhcp === false) args.push("--no-dhcp");

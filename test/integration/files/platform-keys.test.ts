@@ -47,7 +47,7 @@ describe("files stage: the platform's SSH keys on the first boot", () => {
     writeFileSync(join(t.root, "usr/lib/systemd/system/flint-sshkeys@.service"), TEMPLATE);
     await firstBoot(withDefaults());
     assert.equal(readlinkSync(join(t.root, "etc/systemd/system/multi-user.target.wants/flint-sshkeys@core.service")), "/usr/lib/systemd/system/flint-sshkeys@.service");
-    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^enable flint-sshkeys@core\.service$/m);
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^enable flint-sshkeys@\.service core$/m);
   });
 
   it("lets the config disable the refresh unit and keeps the config's own keys in their fragment", async () => {
