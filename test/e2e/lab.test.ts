@@ -4,7 +4,7 @@
 // Every boot is judged on the disk afterwards, not only on console lines.
 
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { artefacts, boot, freshDisk, inspectDisk, PLACEHOLDER_GUID, scratch, writeConfig, type BootResult } from "./harness";
 import { CONFIG_URL, Lab, type LabOptions } from "./lab";
@@ -58,12 +58,78 @@ describe("first boots in the cloud lab", function () {
     const config = writeConfig(dir, "metal.ign", userConfig("metal by name"));
     const { disk, result } = await labBoot("metal", { platform: "metal", userdata: config });
     assertBooted(result);
-    assert.equal(lab!.requests().some((r) => / GET \/boot\.ign 200$/.test(r)), true, `the config server saw no request: ${lab!.requests().join("; ")}`);
+    assert.equal(lab!.cmdline.includes(CONFIG_URL), true);
+    assertRequested(/ GET \/boot\.ign 200$/);
     assert.match(lab!.dnsLog(), /query\[A\] config\.example\.test/);
     await inspectDisk(disk, ({ root }) => {
       assert.equal(readFileSync(join(root, "etc/flint-lab/marker"), "utf8"), "metal by name\n");
     });
   });
+
+  it("aws: found by DMI alone, IMDSv2 only: user data applied, key for core, hostname set", async () => {
+    const userdata = writeConfig(dir, "aws.ign", userConfig("aws user data"));
+    const { disk, result } = await labBoot("aws", { platform: "aws", userdata, sshKey: KEY, hostname: "flint-lab-aws", scenario: "imdsv2-only" });
+    assertBooted(result);
+    assert.match(result.console, /detected platform aws/);
+    assertRequested(/ PUT \/latest\/api\/token 200$/);
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "aws user data", "flint-lab-aws"));
+  });
+
+  it("gcp: user data, keys and hostname from metadata.google.internal's service", async () => {
+    const userdata = writeConfig(dir, "gcp.ign", userConfig("gcp user data"));
+    const { disk, result } = await labBoot("gcp", { platform: "gcp", userdata, sshKey: KEY, hostname: "flint-lab-gcp" });
+    assertBooted(result);
+    assertRequested(/ GET \/computeMetadata\/v1\/instance\/attributes\/user-data 200$/);
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "gcp user data", "flint-lab-gcp.c.flint-lab.internal"));
+  });
+
+  it("azure: IMDS answers 404 twice while provisioning, then the user data", async () => {
+    const userdata = writeConfig(dir, "azure.ign", userConfig("azure user data"));
+    const { disk, result } = await labBoot("azure-404", { platform: "azure", userdata, sshKey: KEY, hostname: "flint-lab-azure", scenario: "imds-404-twice" });
+    assertBooted(result);
+    const statuses = lab!.requests().map((r) => r.split(" ").pop());
+    assert.deepEqual(statuses.slice(0, 2), ["404", "404"], `IMDS requests: ${lab!.requests().join("; ")}`);
+    assert.equal(statuses.includes("200"), true);
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "azure user data", "flint-lab-azure"));
+  });
+
+  it("azure: the config only on the OVF provisioning CD-ROM", async () => {
+    const userdata = writeConfig(dir, "azure-ovf.ign", userConfig("azure custom data"));
+    const { disk, result } = await labBoot("azure-ovf", { platform: "azure", userdata, sshKey: KEY, hostname: "flint-lab-ovf", scenario: "ovf-only" });
+    assertBooted(result);
+    assert.equal(lab!.qemuArgs.some((a) => a.includes("media=cdrom")), true);
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "azure custom data", "flint-lab-ovf"));
+  });
+
+  it("openstack: a CONFIG-2 config drive and no metadata service", async () => {
+    const userdata = writeConfig(dir, "openstack.ign", userConfig("openstack config drive"));
+    const { disk, result } = await labBoot("openstack", { platform: "openstack", userdata, sshKey: KEY, hostname: "flint-lab-openstack", scenario: "drive-only" });
+    assertBooted(result);
+    assert.deepEqual(lab!.requests(), [], "nothing may answer at 169.254.169.254 in this scenario");
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "openstack config drive", "flint-lab-openstack"));
+  });
+
+  it("digitalocean: no DHCP, the metadata service reached over IPv4 link-local", async () => {
+    const userdata = writeConfig(dir, "digitalocean.ign", userConfig("droplet user data"));
+    const { disk, result } = await labBoot("digitalocean", { platform: "digitalocean", userdata, sshKey: KEY, hostname: "flint-lab-droplet", dhcp: false });
+    assertBooted(result);
+    assert.doesNotMatch(lab!.dnsLog(), /DHCPACK/);
+    assertRequested(/ GET \/metadata\/v1\/user-data 200$/);
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "droplet user data", "flint-lab-droplet"));
+  });
+
+  function assertRequested(pattern: RegExp): void {
+    assert.equal(lab!.requests().some((r) => pattern.test(r)), true, `no request matched ${String(pattern)}: ${lab!.requests().join("; ")}`);
+  }
+
+  /** The user config applied, the metadata key for core in its fragment, the hostname, and no refresh unit (the root has no Flint). */
+  function assertProvisioned(root: string, marker: string, hostname: string): void {
+    assert.equal(readFileSync(join(root, "etc/flint-lab/marker"), "utf8"), `${marker}\n`);
+    const home = join(root, "home/core/.ssh");
+    assert.equal(readFileSync(join(home, "authorized_keys.d/flint-metadata"), "utf8"), `${KEY}\n`);
+    assert.match(readFileSync(join(home, "authorized_keys"), "utf8"), new RegExp(`^${KEY.replace(/[.+]/g, "\\$&")}$`, "m"));
+    assert.equal(readFileSync(join(root, "etc/hostname"), "utf8"), `${hostname}\n`);
+    assert.equal(existsSync(join(root, "etc/systemd/system/multi-user.target.wants/flint-sshkeys@core.service")), false);
+  }
 });
 
-export { CONFIG_URL, KEY, existsSync, readdirSync };
