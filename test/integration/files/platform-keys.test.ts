@@ -4,6 +4,7 @@
 // only where the root has its template.
 
 import { strict as assert } from "node:assert";
+import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { run as stageCommand } from "../../../agent/commands/stage";
@@ -83,5 +84,33 @@ describe("files stage: the platform's SSH keys on the first boot", () => {
       assert.equal(e.where, join(run, "platform-keys.json"));
       return true;
     });
+  });
+});
+
+describe("scripts/install-root.sh: Flint in a root, for the key refresh unit", () => {
+  useCapturedLog();
+  const t = useTempRoot();
+  const SCRIPT = join(__dirname, "..", "..", "..", "scripts", "install-root.sh");
+  const bundle = join(__dirname, "..", "..", "..", "dist", "flint.js");
+
+  it("refuses to run without a root", () => {
+    assert.throws(() => execFileSync(SCRIPT, [], { stdio: "pipe" }), /usage: install-root\.sh/);
+    assert.throws(() => execFileSync(SCRIPT, ["--no-build", "/"], { stdio: "pipe", env: { ...process.env, FLINT_BUNDLE: __filename } }), /never \//);
+  });
+
+  it("installs the bundle, /usr/bin/flint and the template that a first boot then enables", async function () {
+    if (!existsSync(bundle)) this.skip(); // npm run build makes it; the suite builds first
+    execFileSync(SCRIPT, ["--no-build", t.root], { stdio: "pipe" });
+    assert.equal(readFileSync(join(t.root, "usr/lib/flint/flint.js"), "utf8"), readFileSync(bundle, "utf8"));
+    assert.match(readFileSync(join(t.root, "usr/bin/flint"), "utf8"), /exec \/usr\/bin\/node \/usr\/lib\/flint\/flint\.js/);
+    assert.equal(lstatSync(join(t.root, "usr/bin/flint")).mode & 0o111, 0o111);
+    assert.match(readFileSync(join(t.root, "usr/lib/systemd/system/flint-sshkeys@.service"), "utf8"), /^ExecStart=\/usr\/bin\/flint sshkeys --user %i$/m);
+
+    const run = join(t.dir, "run");
+    mkdirSync(run, { recursive: true });
+    writeFileSync(join(run, "config.json"), JSON.stringify(platformDefaults(undefined, [KEY_1])));
+    writeFileSync(join(run, "platform-keys.json"), JSON.stringify({ user: "core", keys: [KEY_1] }));
+    assert.equal(await stageCommand(["files", "--root", t.root, "--cache", join(run, "config.json")]), 0);
+    assert.equal(readlinkSync(join(t.root, "etc/systemd/system/multi-user.target.wants/flint-sshkeys@core.service")), "/usr/lib/systemd/system/flint-sshkeys@.service");
   });
 });
