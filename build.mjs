@@ -1,4 +1,6 @@
-// Bundles agent/main.ts into one minified file, dist/flint.js, for Node 20.
+// Bundles agent/main.ts into one minified file, dist/flint.js, for Node 20,
+// and the YAML library that only Butane configs need into dist/flint-yaml.js
+// beside it: flint.js requires it at run time, so JSON configs never load it.
 import { build } from "esbuild";
 import { chmodSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -21,6 +23,26 @@ const result = await build({
   banner: { js: "#!/usr/bin/env node" },
   define: { FLINT_VERSION: JSON.stringify(version) },
   metafile: true,
+  logLevel: "warning",
+  plugins: [
+    {
+      name: "yaml-beside",
+      setup(b) {
+        b.onResolve({ filter: /^yaml$/ }, () => ({ path: "./flint-yaml.js", external: true }));
+      },
+    },
+  ],
+});
+await build({
+  absWorkingDir: repo,
+  stdin: { contents: 'module.exports = require("yaml");', resolveDir: repo, loader: "js" },
+  outfile: "dist/flint-yaml.js",
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  minify: true,
+  legalComments: "none",
   logLevel: "warning",
 });
 chmodSync("dist/flint.js", 0o755);

@@ -9,14 +9,18 @@ import { VERSION } from "./version";
 
 const USAGE = `Usage: flint COMMAND [OPTIONS]
 
-  validate [--json] [--experimental] FILE|-...
-                                  check configs; exit 0 valid, 1 invalid, 2 unreadable
-  translate FILE|-                print the config in the newest 3.x spec
+  validate [--json] [--experimental] [--strict] [--files-dir DIR] FILE|-...
+                                  check configs (Ignition JSON or Butane YAML);
+                                  exit 0 valid, 1 invalid, 2 unreadable
+  translate [--experimental] [--strict] [--files-dir DIR] FILE|-
+                                  print the config in the newest 3.x spec; a
+                                  Butane config as the Ignition config Butane makes
   cmdline [--cmdline-file F]      print the parsed boot parameters as JSON
   fetch-offline|fetch [--platform ID] [--cmdline-file F] [--cache PATH]
   disks|mount|files|umount --root DIR [--cache PATH]
-  apply --config FILE|- --root DIR [--stages LIST]
-  plan --config FILE|- --root DIR print what apply would do; change nothing
+  apply --config FILE|- --root DIR [--stages LIST] [--files-dir DIR]
+  plan --config FILE|- --root DIR [--files-dir DIR]
+                                  print what apply would do; change nothing
   randomize-guid [--guid G] [--cmdline-file F] [--device DEV]...
   quench [--esp DIR | --esp-device DEV | --esp-label L] [--cmdline-file F]
                                   delete flatcar/first_boot and coreos/first_boot

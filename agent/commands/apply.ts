@@ -15,9 +15,9 @@ import { readConfigInput } from "./config-input";
 export const DEFAULT_APPLY_STAGES: RootStageName[] = ["mount", "files", "umount"];
 
 /** The config as the stages see it: parsed, translated to 3.x, references resolved, with where each part came from. */
-export async function loadConfig(command: string, file: string): Promise<SourcedConfig & { specVersion: string }> {
+export async function loadConfig(command: string, file: string, filesDir?: string): Promise<SourcedConfig & { specVersion: string }> {
   const label = file === "-" ? "stdin" : file;
-  const parsed = parseDocument(readConfigInput(command, file), label, label);
+  const parsed = parseDocument(readConfigInput(command, file), label, label, filesDir);
   const refs = parsed.config.ignition?.config;
   const resolved = refs?.replace?.source || refs?.merge?.length ? await (await import("../stages/fetch/references")).resolveConfigReferences(parsed) : parsed;
   return { ...resolved, specVersion: parsed.specVersion };
@@ -27,6 +27,8 @@ export interface ApplyArgs {
   config: string;
   root: string;
   stages: RootStageName[];
+  /** Butane configs: where `local:` files are read from. */
+  filesDir?: string;
 }
 
 export function parseApplyArgs(command: string, argv: string[]): ApplyArgs {
@@ -34,8 +36,10 @@ export function parseApplyArgs(command: string, argv: string[]): ApplyArgs {
     config: { type: "string" },
     root: { type: "string" },
     stages: { type: "string" },
+    "files-dir": { type: "string" },
   });
   return {
+    ...(values["files-dir"] !== undefined ? { filesDir: values["files-dir"] } : {}),
     config: requireOption(command, "config", values.config),
     root: requireOption(command, "root", values.root),
     stages: values.stages === undefined ? DEFAULT_APPLY_STAGES : parseList(command, "stages", values.stages, ROOT_STAGE_ORDER),
@@ -43,7 +47,7 @@ export function parseApplyArgs(command: string, argv: string[]): ApplyArgs {
 }
 
 export async function applyOrPlan(command: string, args: ApplyArgs, dryRun: boolean): Promise<RunOutcome> {
-  const { config, specVersion, sources } = await loadConfig(command, args.config);
+  const { config, specVersion, sources } = await loadConfig(command, args.config, args.filesDir);
   return runStages(config, args.stages, { root: args.root, dryRun, specVersion, sources: async () => sources });
 }
 

@@ -23,3 +23,8 @@ export function printIssues(issues: ConfigIssue[], prefix = ""): void {
 export function issueJson(issue: ConfigIssue): Record<string, unknown> {
   return { path: issue.path.join("."), message: issue.message, line: issue.line ?? null, column: issue.column ?? null };
 }
+
+/** `--files-dir DIR` as parse options (Butane's `local:` files are read from DIR). */
+export function filesDir(dir: string | undefined): { filesDir?: string } {
+  return dir !== undefined ? { filesDir: dir } : {};
+}

@@ -1,10 +1,11 @@
-// `flint validate [--json] [--experimental] FILE|-...`: checks configs without applying them.
+// `flint validate [--json] [--experimental] [--strict] [--files-dir DIR] FILE|-...`:
+// checks configs (Ignition JSON or Butane YAML) without applying them.
 // Exit 0 when every config is valid, 1 when one is invalid, 2 when one cannot be read.
 
 import { parseCommandArgs } from "../cli";
-import { ConfigInvalidError, parseConfig, type ConfigIssue } from "../config/index";
+import { ConfigInvalidError, parseConfig, type ConfigIssue, type ParseOptions } from "../config/index";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "../errors";
-import { issueJson, printIssues, readConfigInput } from "./config-input";
+import { filesDir, issueJson, printIssues, readConfigInput } from "./config-input";
 
 interface Outcome {
   file: string;
@@ -17,8 +18,9 @@ interface Outcome {
 }
 
 export async function run([command, ...argv]: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(command!, argv, { json: { type: "boolean" }, experimental: { type: "boolean" } }, { min: 1, max: Infinity });
-  const outcomes = positionals.map((file) => check(command!, file, values.experimental ?? false));
+  const { values, positionals } = parseCommandArgs(command!, argv, { json: { type: "boolean" }, experimental: { type: "boolean" }, strict: { type: "boolean" }, "files-dir": { type: "string" } }, { min: 1, max: Infinity });
+  const options: ParseOptions = { allowExperimental: values.experimental ?? false, strict: values.strict ?? false, ...filesDir(values["files-dir"]) };
+  const outcomes = positionals.map((file) => check(command!, file, options));
   const several = outcomes.length > 1;
   for (const o of outcomes) {
     if (values.json) {
@@ -33,7 +35,7 @@ export async function run([command, ...argv]: string[]): Promise<number> {
   return Math.max(...outcomes.map((o) => o.status));
 }
 
-function check(command: string, file: string, allowExperimental: boolean): Outcome {
+function check(command: string, file: string, options: ParseOptions): Outcome {
   let bytes: Buffer;
   try {
     bytes = readConfigInput(command, file);
@@ -42,7 +44,7 @@ function check(command: string, file: string, allowExperimental: boolean): Outco
     throw e;
   }
   try {
-    const parsed = parseConfig(bytes, { source: file, allowExperimental });
+    const parsed = parseConfig(bytes, { ...options, source: file });
     return { file, status: EXIT_OK, specVersion: parsed.specVersion, errors: [], warnings: parsed.warnings };
   } catch (e) {
     if (e instanceof ConfigInvalidError) return { file, status: EXIT_FAILED, errors: e.errors, warnings: e.warnings };

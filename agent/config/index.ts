@@ -7,6 +7,7 @@
 
 import { FlintError } from "../errors";
 import { rememberConfigSecrets } from "../secrets";
+import { looksLikeButane, translateButane, yamlPathFor, type YamlSource } from "./butane/index";
 import { IssueList, type JsonPath, type RawIssue } from "./issues";
 import { locatePaths } from "./locate";
 import { decodeText, parseJsonText } from "./text";
@@ -38,8 +39,12 @@ export interface ConfigIssue {
 export interface ParseOptions {
   /** Where the text came from (a file name or URL label), for messages. */
   source?: string;
-  /** Accept 3.7.0-experimental. */
+  /** Accept 3.7.0-experimental (and Butane's experimental versions). */
   allowExperimental?: boolean;
+  /** Butane: the directory `local:` paths (contents, units, SSH keys, trees) are read from; none on a first boot. */
+  filesDir?: string;
+  /** Warnings are errors (as `butane --strict`). */
+  strict?: boolean;
   /** The document as errors at stage time name it (`merged config https://…`); `source` by default. */
   documentName?: string;
 }
@@ -51,6 +56,8 @@ export interface ParsedConfig {
   warnings: ConfigIssue[];
   /** Where each part of `config` lies in the document (differs from the config's own paths for 2.x). */
   sources: SourceTree;
+  /** For a Butane config: the Ignition document it translates to, as Butane prints it. */
+  butane?: { ignition: Record<string, unknown>; ignitionVersion: string };
 }
 
 /** A config that Ignition would reject; carries every error found (and the warnings, in `issues`). */
@@ -84,6 +91,7 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
   const decoded = decodeText(input);
   if (!decoded.ok) return fail([{ severity: "error", path: [], message: decoded.message }]);
   const text = decoded.text.charCodeAt(0) === 0xfeff ? decoded.text.slice(1) : decoded.text;
+  if (looksLikeButane(text)) return parseButane(text, options, fail);
   const json = parseJsonText(text);
   if (!json.ok) return fail([json.issue]);
   const doc = json.value;
@@ -118,10 +126,65 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
       }
     }
   }
-  const located = positioned(text, issues.items);
-  if (!config || issues.hasErrors) return fail(located);
+  const located = strictly(positioned(text, issues.items), options);
+  if (!config || located.some((i) => i.severity === "error")) return fail(located);
   config.ignition.version = version.experimental ? version.text : NEWEST_SPEC;
   return { config, specVersion: version.text, warnings: located.filter((i) => i.severity === "warning"), sources };
+}
+
+/** With `strict`, every warning is an error. */
+function strictly(issues: ConfigIssue[], options: ParseOptions): ConfigIssue[] {
+  return options.strict ? issues.map((i) => (i.severity === "warning" ? { ...i, severity: "error" as const } : i)) : issues;
+}
+
+/**
+ * A Butane config: translated as Butane does, then checked with the Ignition
+ * rules of the spec it becomes; every issue, Butane's or Ignition's, is
+ * reported at the YAML path, line and column the user wrote.
+ */
+function parseButane(text: string, options: ParseOptions, fail: (issues: ConfigIssue[]) => never): ParsedConfig {
+  const result = translateButane(text, {
+    ...(options.filesDir !== undefined ? { filesDir: options.filesDir } : {}),
+    allowExperimental: options.allowExperimental ?? false,
+  });
+  if (!result.ok) return fail(strictly(result.source ? locatedInYaml(result.source, result.issues) : result.issues, options));
+  const { document, version, source } = result;
+  rememberConfigSecrets(document);
+  const ignition = new IssueList();
+  const config = readConfigV3(document, [], { issues: ignition, major: 3, minor: version.ignitionMinor });
+  if (config) validateConfig(normalize(config), version.ignitionMinor, ignition);
+  const mapped = ignition.items.map((i) => ({ ...i, path: yamlPathFor(document, i.path), atKey: false }));
+  const issues = strictly(locatedInYaml(source, [...result.issues, ...mapped]), options);
+  if (!config || issues.some((i) => i.severity === "error")) return fail(issues);
+  config.ignition.version = NEWEST_SPEC;
+  // Stage-time errors name the YAML path; the text is left out, as lines are found in JSON text there.
+  const sources = translatedTree({ name: options.documentName ?? options.source ?? "config" }, yamlOrigins(document));
+  return {
+    config,
+    specVersion: `butane ${version.variant} ${version.version}`,
+    warnings: issues.filter((i) => i.severity === "warning"),
+    sources,
+    butane: { ignition: document, ignitionVersion: version.ignitionVersion },
+  };
+}
+
+/** Every path of the translated document with the YAML path it came from. */
+function* yamlOrigins(document: unknown, path: JsonPath = []): Generator<[JsonPath, JsonPath]> {
+  yield [path, yamlPathFor(document, path)];
+  let node: unknown = document;
+  for (const key of path) node = (node as Record<string | number, unknown>)[key];
+  if (typeof node !== "object" || node === null) return;
+  for (const key of Object.keys(node)) yield* yamlOrigins(document, [...path, Array.isArray(node) ? Number(key) : key]);
+}
+
+function locatedInYaml(source: YamlSource, raw: (RawIssue & { line?: number; column?: number })[]): ConfigIssue[] {
+  const issues = raw.map((r) => {
+    const issue: ConfigIssue = { severity: r.severity, path: r.path, message: r.message };
+    const at = r.line !== undefined ? { line: r.line, column: r.column! } : source.position(r.path, r.atKey);
+    if (at) Object.assign(issue, at);
+    return issue;
+  });
+  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 function findVersion(doc: unknown, issues: IssueList): string | undefined {

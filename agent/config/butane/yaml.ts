@@ -1,0 +1,117 @@
+// The YAML side of Butane configs: loads the `yaml` library only when a
+// config is YAML (JSON configs and ordinary boots never pay for it), parses
+// one document keeping every node's position, and finds the line and column
+// of a YAML path for messages.
+//
+// In dist/ the library is its own file, flint-yaml.js, beside flint.js
+// (build.mjs points `yaml` there); from source it comes from node_modules.
+
+import type * as YamlLib from "yaml";
+import type { JsonPath, RawIssue } from "../issues";
+import type { Position } from "../locate";
+
+export type YamlNode = YamlLib.Node;
+export type YamlMap = YamlLib.YAMLMap<YamlLib.Scalar, YamlNode | null>;
+export type YamlSeq = YamlLib.YAMLSeq<YamlNode | null>;
+export type YamlScalar = YamlLib.Scalar<string>;
+
+let lib: typeof YamlLib | undefined;
+
+function yaml(): typeof YamlLib {
+  // A plain require, resolved at run time: esbuild keeps it out of flint.js.
+  lib ??= require("yaml") as typeof YamlLib;
+  return lib;
+}
+
+export function isMap(node: unknown): node is YamlMap {
+  return yaml().isMap(node);
+}
+export function isSeq(node: unknown): node is YamlSeq {
+  return yaml().isSeq(node);
+}
+export function isScalar(node: unknown): node is YamlScalar {
+  return yaml().isScalar(node);
+}
+export function isAlias(node: unknown): node is YamlLib.Alias {
+  return yaml().isAlias(node);
+}
+
+export interface YamlSource {
+  text: string;
+  root: YamlNode | null;
+  /** Line and column of the node at `path` (or of its key); the deepest existing ancestor when absent. */
+  position(path: JsonPath, atKey?: boolean): Position | undefined;
+  /** Follows an alias (`*name`) to the node it names. */
+  resolve(node: YamlNode | null | undefined): YamlNode | null | undefined;
+}
+
+/** Parses the first YAML document of `text`; syntax errors come back as issues with their position. */
+export function parseYaml(text: string): { ok: true; source: YamlSource } | { ok: false; issues: (RawIssue & Partial<Position>)[] } {
+  const Y = yaml();
+  const lineCounter = new Y.LineCounter();
+  // failsafe: every scalar stays a string, typed later the way Butane's Go decoder types it.
+  const docs = Y.parseAllDocuments(text, { lineCounter, schema: "failsafe", uniqueKeys: true, prettyErrors: false, merge: false });
+  const list = Array.isArray(docs) ? docs : [];
+  const first = list[0];
+  const errors = first ? first.errors : [];
+  if (errors.length > 0) {
+    return {
+      ok: false,
+      issues: errors.slice(0, 5).map((e) => {
+        const at = e.linePos?.[0];
+        return { severity: "error" as const, path: [], message: `invalid YAML: ${describeYamlError(e)}`, ...(at ? { line: at.line, column: at.col } : {}) };
+      }),
+    };
+  }
+  const doc = first;
+  const root = (doc?.contents ?? null) as YamlNode | null;
+  const resolve = (node: YamlNode | null | undefined) => (node && Y.isAlias(node) && doc ? (node.resolve(doc) as YamlNode | undefined) : node);
+  const at = (offset: number): Position => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  return {
+    ok: true,
+    source: {
+      text,
+      root,
+      resolve,
+      position(path, atKey = false) {
+        let node: YamlNode | null | undefined = resolve(root);
+        let best: Position | undefined = node?.range ? at(node.range[0]) : undefined;
+        for (let i = 0; i < path.length && node; i++) {
+          const step = path[i]!;
+          if (Y.isMap(node) && typeof step === "string") {
+            const pair = (node as YamlMap).items.find((p) => Y.isScalar(p.key) && String((p.key as YamlScalar).value) === step);
+            if (!pair) break;
+            const last = i === path.length - 1;
+            if ((last && atKey) || !pair.value) {
+              const key = pair.key as YamlScalar;
+              best = key.range ? at(key.range[0]) : best;
+              if (last && atKey) break;
+            }
+            node = resolve(pair.value);
+          } else if (Y.isSeq(node) && typeof step === "number") {
+            node = resolve((node as YamlSeq).items[step]);
+          } else break;
+          if (node?.range) best = at(node.range[0]);
+        }
+        return best;
+      },
+    },
+  };
+}
+
+function describeYamlError(e: YamlLib.YAMLError): string {
+  const message = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").trim();
+  switch (e.code) {
+    case "BAD_INDENT":
+      return `bad indentation (${message})`;
+    case "TAB_AS_INDENT":
+      return "a tab character cannot indent YAML; use spaces";
+    case "DUPLICATE_KEY":
+      return `a key appears twice in one mapping (${message})`;
+    default:
+      return message;
+  }
+}

@@ -1,0 +1,1 @@
+export function normalizeIgnition(value: unknown): unknown;
