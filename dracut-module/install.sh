@@ -5,7 +5,8 @@
 # puts Flint into an initramfs.
 #
 # usage: dracut-module/install.sh [--no-build] [DESTDIR]
-#   FLINT_BUNDLE=FILE installs that bundle instead of building dist/flint.js.
+#   FLINT_BUNDLE=FILE installs that bundle instead of building dist/flint.js
+#   (and the flint-yaml.js beside it, which Butane configs need).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +35,10 @@ install -m 0755 "$repo/units/flint-resolv" "$staging/flint-resolv"
 install -m 0644 "$repo"/units/flint-*.service "$repo"/units/flint-*.target "$repo"/units/flint-*.path "$repo"/units/*.network "$staging/"
 rm -f "$staging/flint-sshkeys@.service" # for the real root, not the initramfs
 install -m 0644 "$bundle" "$staging/flint.js"
+# The YAML library, loaded only when a config is Butane YAML.
+yaml_lib=$(dirname "$bundle")/flint-yaml.js
+[[ -s $yaml_lib ]] || { echo "install.sh: $yaml_lib missing; run npm run build" >&2; exit 1; }
+install -m 0644 "$yaml_lib" "$staging/flint-yaml.js"
 # Base configs someone put there are theirs, not ours: keep them.
 if [[ -d $target/base.d ]]; then
     cp -a "$target/base.d" "$staging/base.d"

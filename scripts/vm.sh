@@ -4,7 +4,8 @@
 # serial console on this terminal and the config passed through fw_cfg.
 #
 # usage: scripts/vm.sh [--config FILE] [--check] [--expect TEXT] [--keep-disk]
-#   --config FILE  the Ignition config (default examples/demo.ign)
+#   --config FILE  the Ignition config or Butane config (YAML, translated by
+#                  Flint in the initramfs; default examples/demo.ign)
 #   --check        no login prompt: the machine powers itself off once up, and
 #                  the script exits 0 when the console shows the config applied
 #   --expect TEXT  with --check, also require TEXT on the console (by default
@@ -24,7 +25,7 @@ while (($#)); do
     --check) check=1 ;;
     --expect) expect+=("$2"); shift ;;
     --keep-disk) keep=1 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "vm.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -52,6 +53,8 @@ if [[ ! -d node_modules ]]; then
 fi
 step "building dist/flint.js"
 node build.mjs >&2
+# A config Flint would reject fails here, with its line and column, not in the VM.
+node dist/flint.js validate "$config" >&2 || { echo "vm.sh: $config is not a valid config" >&2; exit 2; }
 mkdir -p "$FLINT_CACHE"
 
 sum=$("$FLINT_REPO/scripts/lib/inputs-sum.sh" dist/flint.js)
@@ -84,7 +87,7 @@ if [[ $check == 0 ]]; then
 fi
 
 if ((${#expect[@]} == 0)); then
-    mapfile -t expect < <(node "$FLINT_REPO/scripts/lib/expected-greetings.mjs" "$config")
+    mapfile -t expect < <(node dist/flint.js translate "$config" 2>/dev/null | node "$FLINT_REPO/scripts/lib/expected-greetings.mjs" /dev/stdin)
 fi
 log=$FLINT_CACHE/vm-console.log
 step "booting non-interactively (config $config, console log $log)"

@@ -1,5 +1,6 @@
 // Prints, one per line, what the enabled units of an Ignition config echo
 // (`ExecStart=... echo TEXT`): vm.sh --check expects each on the console.
+// vm.sh gives it `flint translate`'s output, so Butane configs work too.
 import { readFileSync } from "node:fs";
 
 const config = JSON.parse(readFileSync(process.argv[2], "utf8"));

@@ -7,6 +7,7 @@
 // (build.mjs points `yaml` there); from source it comes from node_modules.
 
 import type * as YamlLib from "yaml";
+import { FlintError } from "../../errors";
 import type { JsonPath, RawIssue } from "../issues";
 import type { Position } from "../locate";
 
@@ -18,8 +19,14 @@ export type YamlScalar = YamlLib.Scalar<string>;
 let lib: typeof YamlLib | undefined;
 
 function yaml(): typeof YamlLib {
-  // A plain require, resolved at run time: esbuild keeps it out of flint.js.
-  lib ??= require("yaml") as typeof YamlLib;
+  if (lib) return lib;
+  try {
+    // A plain require, resolved at run time: esbuild keeps it out of flint.js.
+    lib = require("yaml") as typeof YamlLib;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw e;
+    throw new FlintError("this is a Butane (YAML) config, and the YAML library flint-yaml.js is missing beside flint.js");
+  }
   return lib;
 }
 
@@ -50,7 +57,7 @@ export function parseYaml(text: string): { ok: true; source: YamlSource } | { ok
   const Y = yaml();
   const lineCounter = new Y.LineCounter();
   // failsafe: every scalar stays a string, typed later the way Butane's Go decoder types it.
-  const docs = Y.parseAllDocuments(text, { lineCounter, schema: "failsafe", uniqueKeys: true, prettyErrors: false, merge: false });
+  const docs = Y.parseAllDocuments(text, { lineCounter, schema: "failsafe", uniqueKeys: true, prettyErrors: true, merge: false });
   const list = Array.isArray(docs) ? docs : [];
   const first = list[0];
   const errors = first ? first.errors : [];
@@ -59,7 +66,9 @@ export function parseYaml(text: string): { ok: true; source: YamlSource } | { ok
       ok: false,
       issues: errors.slice(0, 5).map((e) => {
         const at = e.linePos?.[0];
-        return { severity: "error" as const, path: [], message: `invalid YAML: ${describeYamlError(e)}`, ...(at ? { line: at.line, column: at.col } : {}) };
+        // The field being written where the text broke, from what did parse.
+        const path = pathAt(first?.contents as YamlNode | null | undefined, e.pos[0]);
+        return { severity: "error" as const, path, message: `invalid YAML: ${describeYamlError(e)}`, ...(at ? { line: at.line, column: at.col } : {}) };
       }),
     };
   }
@@ -114,4 +123,33 @@ function describeYamlError(e: YamlLib.YAMLError): string {
     default:
       return message;
   }
+}
+
+/** The path of the innermost mapping entry or list item whose text spans `offset`. */
+function pathAt(node: YamlNode | null | undefined, offset: number): JsonPath {
+  const Y = yaml();
+  const path: JsonPath = [];
+  const within = (n: unknown, end?: number) => {
+    const r = (n as YamlNode | null)?.range;
+    return r !== undefined && r !== null && r[0] <= offset && offset <= (end ?? r[2]);
+  };
+  for (let depth = 0; node && depth < 100; depth++) {
+    if (Y.isMap(node)) {
+      const items = (node as YamlMap).items;
+      // the last entry starting before the offset holds it (its value may end early in broken text)
+      const pair = [...items].reverse().find((p) => (p.key as YamlScalar | null)?.range && (p.key as YamlScalar).range![0] <= offset);
+      if (!pair || !Y.isScalar(pair.key)) break;
+      path.push(String((pair.key as YamlScalar).value));
+      node = pair.value as YamlNode | null;
+    } else if (Y.isSeq(node)) {
+      const items = (node as YamlSeq).items;
+      let i = items.length - 1;
+      while (i >= 0 && !(items[i]?.range && items[i]!.range![0] <= offset)) i--;
+      if (i < 0) break;
+      path.push(i);
+      node = items[i] ?? null;
+    } else break;
+    if (node && !within(node, Number.MAX_SAFE_INTEGER)) break;
+  }
+  return path;
 }

@@ -2,9 +2,10 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { normalizeIgnition } from "../../../scripts/lib/butane-normalize.mjs";
 
 const FIXTURES = "test/fixtures/configs";
 
@@ -145,5 +146,36 @@ describe("flint validate / translate (built CLI)", function () {
     assert.equal(r.status, 1);
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /^error: storage\.files\.1\.path/);
+  });
+
+  it("translates a Butane config to the Ignition JSON Butane makes of it", () => {
+    const name = "fcos-1.5.0-units-contents-local";
+    const r = flint(["translate", "--files-dir", "test/fixtures/butane/files", `test/fixtures/butane/configs/${name}.bu`]);
+    assert.equal(r.status, 0, r.stderr);
+    const expected = JSON.parse(readFileSync(`test/fixtures/butane/expected/${name}.json`, "utf8"));
+    assert.deepEqual(normalizeIgnition(JSON.parse(r.stdout)), normalizeIgnition(expected.ignition));
+    assert.equal(JSON.parse(r.stdout).ignition.version, "3.4.0");
+  });
+
+  it("validates Butane with --strict and --files-dir, reporting YAML lines", () => {
+    assert.equal(flint(["validate", "--strict", "examples/demo.bu"]).status, 0);
+    const r = flint(["validate", "--strict", "test/fixtures/butane/configs/fcos-1.5.0-unused-key.bu"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^error: storage\.files\.0\.colour: unused key "colour" \(line 6, column 7\)$/m);
+    const local = flint(["validate", "test/fixtures/butane/configs/fcos-1.1.0-local-contents.bu"]);
+    assert.equal(local.status, 1);
+    assert.match(local.stderr, /^error: storage\.files\.0\.contents\.local: local files are read from a files directory/m);
+    assert.equal(flint(["validate", "--files-dir", "test/fixtures/butane/files", "test/fixtures/butane/configs/fcos-1.1.0-local-contents.bu"]).status, 0);
+  });
+
+  it("loads the YAML library only for YAML: JSON configs need no flint-yaml.js", () => {
+    const lone = join(tmp, "lone");
+    mkdirSync(lone);
+    copyFileSync("dist/flint.js", join(lone, "flint.js"));
+    const run = (file: string) => spawnSync(process.execPath, [join(lone, "flint.js"), "validate", file], { encoding: "utf8" });
+    assert.equal(run("examples/demo.ign").status, 0);
+    const yaml = run("examples/demo.bu");
+    assert.equal(yaml.status, 1);
+    assert.match(yaml.stderr, /flint-yaml\.js is missing beside flint\.js/);
   });
 });
