@@ -12,7 +12,7 @@
 //   BENCH_BIG_RUNS=1             runs at 100,000 files in the files stage (1: the
 //                                first run is the measured one, no warm-up)
 //   BENCH_ONLY=startup,fetch     run only these figures (startup, bundle, validate,
-//                                files, fetch, boot); the others are kept from the
+//                                files, fetch, boot, butane); the others are kept from the
 //                                last bench/results.json
 //   BENCH_VALIDATE_SIZES=100,1000,10000,100000
 //   BENCH_FILES_SIZES=10,100,1000,10000,100000
@@ -30,7 +30,7 @@ import { fileURLToPath } from "node:url";
 import { HAVE_GNU_TIME } from "./lib/measure.mjs";
 import { formatTable, row } from "./lib/report.mjs";
 
-const FIGURES = ["startup", "bundle", "validate", "files", "fetch", "boot"];
+const FIGURES = ["startup", "bundle", "validate", "files", "fetch", "boot", "butane"];
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)));
 const env = process.env;
