@@ -13,6 +13,12 @@ import { ROOT_STAGE_ORDER, type RootStageName } from "../stages/index";
 import { readConfigInput } from "./config-input";
 
 export const DEFAULT_APPLY_STAGES: RootStageName[] = ["mount", "files", "umount"];
+/**
+ * A plan also shows what kernelArguments would change; apply leaves the
+ * kernel command line (the OEM partition of the machine it runs on) alone
+ * unless `--stages` names kargs.
+ */
+export const DEFAULT_PLAN_STAGES: RootStageName[] = [...DEFAULT_APPLY_STAGES, "kargs"];
 
 /** The config as the stages see it: parsed, translated to 3.x, references resolved, with where each part came from. */
 export async function loadConfig(command: string, file: string, filesDir?: string): Promise<SourcedConfig & { specVersion: string }> {
@@ -29,6 +35,9 @@ export interface ApplyArgs {
   stages: RootStageName[];
   /** Butane configs: where `local:` files are read from. */
   filesDir?: string;
+  /** kargs: the OEM partition to edit (else the one labelled OEM) and the command line to compare with. */
+  oemDevice?: string;
+  cmdlineFile?: string;
 }
 
 export function parseApplyArgs(command: string, argv: string[]): ApplyArgs {
@@ -37,18 +46,23 @@ export function parseApplyArgs(command: string, argv: string[]): ApplyArgs {
     root: { type: "string" },
     stages: { type: "string" },
     "files-dir": { type: "string" },
+    "oem-device": { type: "string" },
+    "cmdline-file": { type: "string" },
   });
+  const defaults = command === "plan" ? DEFAULT_PLAN_STAGES : DEFAULT_APPLY_STAGES;
   return {
     ...(values["files-dir"] !== undefined ? { filesDir: values["files-dir"] } : {}),
     config: requireOption(command, "config", values.config),
     root: requireOption(command, "root", values.root),
-    stages: values.stages === undefined ? DEFAULT_APPLY_STAGES : parseList(command, "stages", values.stages, ROOT_STAGE_ORDER),
+    stages: values.stages === undefined ? defaults : parseList(command, "stages", values.stages, ROOT_STAGE_ORDER),
+    oemDevice: values["oem-device"],
+    cmdlineFile: values["cmdline-file"],
   };
 }
 
 export async function applyOrPlan(command: string, args: ApplyArgs, dryRun: boolean): Promise<RunOutcome> {
   const { config, specVersion, sources } = await loadConfig(command, args.config, args.filesDir);
-  return runStages(config, args.stages, { root: args.root, dryRun, specVersion, sources: async () => sources });
+  return runStages(config, args.stages, { root: args.root, dryRun, specVersion, sources: async () => sources, oemDevice: args.oemDevice, cmdlineFile: args.cmdlineFile });
 }
 
 export async function run([command, ...argv]: string[]): Promise<number> {

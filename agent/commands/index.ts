@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, () => Promise<{ run: CommandRunner }>> = {
   mount: () => import("./stage"),
   files: () => import("./stage"),
   umount: () => import("./stage"),
+  kargs: () => import("./stage"),
   apply: () => import("./apply"),
   plan: () => import("./plan"),
   "randomize-guid": () => import("./randomize-guid"),

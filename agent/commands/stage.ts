@@ -1,5 +1,6 @@
-// `flint disks|mount|files|umount --root DIR [--cache PATH]`: one stage, at
-// boot, on the config that fetch cached. Each run folds its stage into the
+// `flint disks|mount|files|umount|kargs --root DIR [--cache PATH]`: one stage,
+// at boot, on the config that fetch cached (kargs also takes --oem-device and
+// --cmdline-file, and leaves its reboot marker beside the cache). Each run folds its stage into the
 // root's result report, so after the boot `flint report` shows them all.
 
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
@@ -30,13 +31,18 @@ async function readCachedConfig(path: string): Promise<Config> {
 
 export async function run([command, ...argv]: string[]): Promise<number> {
   const name = command as RootStageName;
-  const { values } = parseCommandArgs(name, argv, { root: { type: "string" }, cache: { type: "string" } });
+  const { values } = parseCommandArgs(name, argv, {
+    root: { type: "string" },
+    cache: { type: "string" },
+    ...(name === "kargs" ? { "oem-device": { type: "string" }, "cmdline-file": { type: "string" } } : {}),
+  } as const);
   const root = values.root ?? DEFAULT_ROOT;
   const cache = values.cache ?? DEFAULT_CACHE;
   const config = await readCachedConfig(cache);
   const sources = async () => (await import("../config/index")).parseSources(await readFile(sourcesPathFor(cache), "utf8"));
   const platformKeys = await readPlatformKeys(join(dirname(cache), PLATFORM_KEYS_FILE));
-  const { report, error } = await runStages(config, [name], { root, dryRun: false, sources, platformKeys });
+  const kargs = values as { "oem-device"?: string; "cmdline-file"?: string };
+  const { report, error } = await runStages(config, [name], { root, dryRun: false, sources, platformKeys, oemDevice: kargs["oem-device"], cmdlineFile: kargs["cmdline-file"], runDir: dirname(cache) });
   try {
     await recordStage(name, root, join(dirname(cache), "report.json"), report);
   } catch (e) {

@@ -62,3 +62,18 @@ export async function deviceForStep(path: string, dryRun: boolean, where: string
     throw e;
   }
 }
+
+/**
+ * The one device whose filesystem label is `label`: udev's by-label link
+ * first (what Flatcar uses), else a blkid scan; none or several is an error
+ * (`what` names the partition in it, `where` the stage).
+ */
+export async function findDeviceByLabel(label: string, where: string, what = "partition"): Promise<string> {
+  const resolved = await resolveDevicePath(`/dev/disk/by-label/${label}`);
+  if (resolved) return resolved;
+  const { devicesWithLabel } = await import("../system/blkid");
+  const found = await devicesWithLabel(label);
+  if (found.length === 0) throw new FlintError(`no partition labelled ${label} found`, where);
+  if (found.length > 1) throw new FlintError(`more than one partition labelled ${label} (${found.join(", ")}); refusing to guess which ${what} to change`, where);
+  return found[0]!;
+}

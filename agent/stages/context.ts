@@ -35,6 +35,10 @@ export interface StageContext {
   actions: Action[];
   /** The platform's SSH keys, when fetch found some (boot only). */
   platformKeys?: PlatformKeys;
+  /** kargs: the OEM partition (else the one labelled OEM), the command line file, and where run-time state goes (/run/flint). */
+  oemDevice?: string;
+  cmdlineFile?: string;
+  runDir?: string;
 }
 
 export type Stage = (config: Config, context: StageContext) => Promise<void>;

@@ -51,15 +51,8 @@ export async function mtoolsEsp(device: string): Promise<EspFiles> {
 
 /** Finds the ESP device: udev's by-label link first (what Flatcar uses), else a blkid scan. */
 export async function findEspDevice(label = ESP_LABEL): Promise<string> {
-  const { resolveDevicePath } = await import("../devices/resolve");
-  const byLabel = `/dev/disk/by-label/${label}`;
-  const resolved = await resolveDevicePath(byLabel);
-  if (resolved) return resolved;
-  const { devicesWithLabel } = await import("../system/blkid");
-  const found = await devicesWithLabel(label);
-  if (found.length === 0) throw new FlintError(`no partition labelled ${label} found`, "quench");
-  if (found.length > 1) throw new FlintError(`more than one partition labelled ${label} (${found.join(", ")}); refusing to guess which ESP to change`, "quench");
-  return found[0]!;
+  const { findDeviceByLabel } = await import("../devices/resolve");
+  return findDeviceByLabel(label, "quench", "ESP");
 }
 
 /**

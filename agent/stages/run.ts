@@ -39,6 +39,10 @@ export interface RunOptions {
   sources?: () => Promise<SourceTree | undefined>;
   /** The platform's SSH keys fetch found (boot only; the files stage writes them). */
   platformKeys?: PlatformKeys;
+  /** Passed to the stages (kargs): see StageContext. */
+  oemDevice?: string;
+  cmdlineFile?: string;
+  runDir?: string;
 }
 
 export async function runStages(config: Config, names: RootStageName[], options: RunOptions): Promise<RunOutcome> {
@@ -69,7 +73,7 @@ export async function runStages(config: Config, names: RootStageName[], options:
 }
 
 async function runOne(config: Config, name: RootStageName, options: RunOptions, report: FlintReport): Promise<unknown> {
-  const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions: [], platformKeys: options.platformKeys };
+  const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions: [], platformKeys: options.platformKeys, oemDevice: options.oemDevice, cmdlineFile: options.cmdlineFile, runDir: options.runDir };
   const startedAt = new Date();
   const started = process.hrtime.bigint();
   let error: unknown;

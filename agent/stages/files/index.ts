@@ -1,7 +1,7 @@
 // The files stage: everything the config puts into the future root, in
-// Ignition's order — kernel arguments checked, groups and users, then
-// directories, files and links, then systemd units. Every path is checked
-// before anything is written.
+// Ignition's order — groups and users, then directories, files and links,
+// then systemd units. Every path is checked before anything is written.
+// Kernel arguments are the kargs stage's (stages/kargs).
 
 import type { Config, PasswdUser, Resource } from "../../config/types";
 import { FlintError } from "../../errors";
@@ -11,7 +11,6 @@ import { posix } from "node:path";
 import { canonicalRoot, inspectInRoot } from "../../root/resolve";
 import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
-import { applyKernelArguments } from "./kargs";
 import { applyEntry, checkPaths, flushBatch, independentSteps, orderEntries, storageEntries, type NodeWriter } from "./nodes";
 import { applyGroups, applyUsers, type KeyInstaller } from "./passwd";
 import { record } from "./record";
@@ -88,8 +87,6 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   ctx.actions = context.actions;
   const entries = storageEntries(config.storage);
   checkPaths(entries);
-
-  await applyKernelArguments(ctx, config.kernelArguments);
 
   // Users first: owners by name below are looked up in what this creates.
   await applyGroups(ctx, config.passwd?.groups ?? []);

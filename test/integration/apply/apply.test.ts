@@ -171,19 +171,6 @@ describe("flint apply, plan and report", function () {
     assert.doesNotMatch(box, /warn/);
   });
 
-  it("records kernelArguments and fails clearly when arguments must be added and no writer exists", () => {
-    const present = readFileSync("/proc/cmdline", "utf8").trim().split(/\s+/)[0]!;
-    const fine = flint(["apply", "--config", writeConfig({ ignition: { version: "3.3.0" }, kernelArguments: { shouldExist: [present], shouldNotExist: ["flint.test.never=1"] } }), "--root", t.root, "--stages", "files"]);
-    assert.equal(fine.code, 0, fine.stderr);
-    const missing = flint(["apply", "--config", writeConfig({ ignition: { version: "3.3.0" }, kernelArguments: { shouldExist: ["flint.test.missing=1"] }, storage: { files: [{ path: "/etc/x" }] } }), "--root", t.root, "--stages", "files"]);
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /kernelArguments \(line 1, column \d+\): the kernel command line needs a change \(add flint\.test\.missing=1\) and this platform has no kernel-argument writer/);
-    const report = JSON.parse(readFileSync(join(t.root, REPORT), "utf8"));
-    assert.deepEqual(report.stages[0].actions, [{ kind: "karg-add", target: "flint.test.missing=1" }]);
-    assert.equal(lstatSync(join(t.root, "etc")).isDirectory(), true);
-    assert.throws(() => lstatSync(join(t.root, "etc/x")), "nothing written after the failure");
-  });
-
   it("applies the seed-style 2.2.0 example (unit + link) and the unit ends up enabled", () => {
     // What Flatcar users wrote before 3.x: a unit, and the [Install] link by hand.
     const seed = {
