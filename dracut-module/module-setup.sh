@@ -52,13 +52,13 @@ install() {
     inst_script "$moddir/flint-wrapper.sh" /usr/bin/flint
 
     # The generator is a shell script: it runs on every boot, Node only on first boots.
-    inst_multiple cat mkdir ln tr
+    inst_multiple cat mkdir ln tr sh sleep
     inst_script "$moddir/flint-generator" "$systemdutildir/system-generators/flint-generator"
 
     local unit
     for unit in flint-complete.target flint-fetch-offline.service flint-fetch.service \
         flint-disks.service flint-mount.service flint-files.service flint-umount.service \
-        flint-quench.service flint-randomize-guid.service flint-resolv.service; do
+        flint-kargs.service flint-quench.service flint-randomize-guid.service flint-resolv.service; do
         inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
     done
     inst_simple "$moddir/10-flint-dhcp.network" "$systemdnetwork/10-flint-dhcp.network"

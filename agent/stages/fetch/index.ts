@@ -24,6 +24,8 @@ export interface FetchStageOptions {
 export type FetchOutcome = "cached" | "already-cached" | "needs-network";
 
 export const NEEDNET_MARKER = "neednet";
+/** Left when the config has kernelArguments: flint-kargs.service runs (a Node start) only then. */
+export const NEEDKARGS_MARKER = "needkargs";
 export const RECORD_FILE = "fetch-record.json";
 
 export async function runFetchStage(options: FetchStageOptions): Promise<FetchOutcome> {
@@ -60,6 +62,8 @@ export async function runFetchStage(options: FetchStageOptions): Promise<FetchOu
     await writeAtomically(join(runDir, PLATFORM_KEYS_FILE), JSON.stringify(keys) + "\n", 0o644);
   }
   await writeAtomically(options.cachePath, JSON.stringify(assembled.config) + "\n", 0o600);
+  const kargs = assembled.config.kernelArguments;
+  if (kargs?.shouldExist?.length || kargs?.shouldNotExist?.length) await writeFile(join(runDir, NEEDKARGS_MARKER), "");
   log.info("config cached", { cache: options.cachePath, sources: assembled.sources.length });
   return "cached";
 }
