@@ -17,9 +17,11 @@ const USAGE = `Usage: flint COMMAND [OPTIONS]
                                   Butane config as the Ignition config Butane makes
   cmdline [--cmdline-file F]      print the parsed boot parameters as JSON
   fetch-offline|fetch [--platform ID] [--cmdline-file F] [--cache PATH]
-  disks|mount|files|umount --root DIR [--cache PATH]
+  disks|mount|files|umount|kargs --root DIR [--cache PATH]
+                                  (kargs also [--oem-device DEV] [--cmdline-file F])
   apply --config FILE|- --root DIR [--stages LIST] [--files-dir DIR]
-  plan --config FILE|- --root DIR [--files-dir DIR]
+        [--oem-device DEV] [--cmdline-file F]
+  plan --config FILE|- --root DIR [--files-dir DIR] [--cmdline-file F]
                                   print what apply would do; change nothing
   randomize-guid [--guid G] [--cmdline-file F] [--device DEV]...
   quench [--esp DIR | --esp-device DEV | --esp-label L] [--cmdline-file F]

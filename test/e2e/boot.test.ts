@@ -164,6 +164,71 @@ describe("booting a Flatcar-like image in QEMU", function () {
     });
   });
 
+  it("enables a unit the image does not have: the boot still reaches the root, with the preset line on the disk", async () => {
+    const disk = freshDisk(dir, "absent-unit.img");
+    const config = writeConfig(dir, "absent-unit.ign", {
+      ignition: { version: "3.4.0" },
+      systemd: {
+        units: [
+          // Neither is in the image (on Flatcar, docker arrives later with a sysext image).
+          { name: "docker.service", enabled: true, dropins: [{ name: "10-flint.conf", contents: "[Service]\nEnvironment=FLINT=1\n" }] },
+          { name: "wg-quick@wg0.service", enabled: true },
+        ],
+      },
+    });
+    const result = await boot({ name: "7-absent-unit", disk, config, append: FIRST_BOOT });
+    assertFinished(result);
+    assertConsole(result, "Flint failed", false);
+    assertConsole(result, /unit docker\.service is not in the root yet/);
+    assertConsole(result, SWITCHED_ROOT);
+    await inspectDisk(disk, ({ espFlatcar, root }) => {
+      const preset = readFileSync(join(root, "etc/systemd/system-preset/20-flint.preset"), "utf8");
+      assert.match(preset, /^enable docker\.service$/m);
+      assert.match(preset, /^enable wg-quick@\.service wg0$/m);
+      assert.equal(readFileSync(join(root, "etc/systemd/system/docker.service.d/10-flint.conf"), "utf8"), "[Service]\nEnvironment=FLINT=1\n");
+      assert.equal(espFlatcar.includes("first_boot"), false, "the first boot did not complete");
+    });
+  });
+
+  describe("kernelArguments on a machine whose loader does not read grub.cfg", () => {
+    let disk: string;
+    let config: string;
+    before(() => {
+      disk = freshDisk(dir, "kargs.img");
+      config = writeConfig(dir, "kargs.ign", {
+        ignition: { version: "3.4.0" },
+        kernelArguments: { shouldExist: ["flint.e2e.karg=1"] },
+        storage: { files: [{ path: "/etc/flint-e2e/kargs", contents: { source: dataUrl("written before the reboot\n") } }] },
+      });
+    });
+
+    it("writes the linux_append line on OEM after the other stages and reboots before switch-root, keeping the first-boot flag", async () => {
+      const result = await boot({ name: "8a-kargs-reboot", disk, config, append: FIRST_BOOT });
+      assertFinished(result);
+      assertConsole(result, "Flint failed", false);
+      assertConsole(result, "flint: rebooting for the new kernel arguments");
+      assertConsole(result, SWITCHED_ROOT, false);
+      await inspectPartition(disk, 6, (oem) => {
+        assert.match(readFileSync(join(oem, "grub.cfg"), "utf8"), /^set linux_append="\$linux_append flint\.e2e\.karg=1"$/m);
+      });
+      await inspectDisk(disk, ({ espFlatcar, root }) => {
+        assert.equal(espFlatcar.includes("first_boot"), true, "the flag was quenched before the reboot");
+        assert.equal(readFileSync(join(root, "etc/flint-e2e/kargs"), "utf8"), "written before the reboot\n");
+      });
+    });
+
+    it("on the next first boot changes nothing, so it does not reboot again though the command line still lacks the argument", async () => {
+      const result = await boot({ name: "8b-kargs-no-loop", disk, config, append: FIRST_BOOT });
+      assertFinished(result);
+      assertConsole(result, "Flint failed", false);
+      assertConsole(result, "flint: rebooting for the new kernel arguments", false);
+      assertConsole(result, SWITCHED_ROOT);
+      await inspectDisk(disk, ({ espFlatcar }) => {
+        assert.equal(espFlatcar.includes("first_boot"), false);
+      });
+    });
+  });
+
   describe("a config over the network", () => {
     let server: Server;
     const requests: string[] = [];
