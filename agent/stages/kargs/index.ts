@@ -11,6 +11,7 @@ import type { Config, KernelArguments } from "../../config/types";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
 import type { Stage, StageContext } from "../context";
+import { record } from "../files/record";
 import { asToken, editGrubConfig, rebootNeeded } from "./grub";
 
 export const OEM_LABEL = "OEM";
@@ -31,11 +32,6 @@ export function kernelArgumentsChange(wanted: KernelArguments, current: string[]
     add: [...new Set(wanted.shouldExist ?? [])].filter((a) => !present.has(asToken(a))),
     remove: [...new Set(wanted.shouldNotExist ?? [])].filter((a) => present.has(asToken(a))),
   };
-}
-
-function record(ctx: StageContext, kind: string, target: string, detail?: string): void {
-  ctx.actions.push(detail ? { kind, target, detail } : { kind, target });
-  if (!ctx.dryRun) log.info(`${kind} ${target}${detail ? ` ${detail}` : ""}`);
 }
 
 export const kargsStage: Stage = async (config: Config, ctx: StageContext) => {
