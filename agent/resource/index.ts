@@ -11,7 +11,7 @@ import { dirname } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import type { Proxy, Resource, Timeouts } from "../config/types";
+import type { Config, Proxy, Resource, Timeouts } from "../config/types";
 import { FlintError } from "../errors";
 import { log } from "../log";
 import { randomTempName } from "../root/temp-name";
@@ -24,7 +24,6 @@ export { decodeDataUrl } from "./data";
 export { describeSource, needsNetwork } from "./source";
 export { backoffDelay, type RetryInfo } from "./backoff";
 export { HttpStatusError } from "./http";
-export { settingsFromConfig } from "./settings";
 
 /** Network settings that come from the config's `ignition` section. */
 export interface FetchSettings {
@@ -32,6 +31,27 @@ export interface FetchSettings {
   proxy?: Proxy;
   /** Extra trusted CAs in PEM, already fetched. */
   certificateAuthorities?: Buffer[];
+}
+
+/**
+ * Fetch settings from a config's `ignition` section, layered over inherited
+ * ones: timeouts and proxy replace, CAs add up. CA sources are resources too.
+ */
+export async function settingsFromConfig(config: Config, inherited: FetchSettings = {}, options: { offline?: boolean } = {}): Promise<FetchSettings> {
+  const ignition = config.ignition ?? {};
+  const settings: FetchSettings = {
+    timeouts: { ...inherited.timeouts, ...definedOnly(ignition.timeouts ?? {}) },
+    proxy: ignition.proxy ?? inherited.proxy,
+    certificateAuthorities: [...(inherited.certificateAuthorities ?? [])],
+  };
+  for (const ca of ignition.security?.tls?.certificateAuthorities ?? []) {
+    settings.certificateAuthorities!.push(await fetchToBuffer(ca, { ...inherited, offline: options.offline, maxBytes: DEFAULT_CONFIG_CAP, label: `certificate authority ${describeSource(ca.source)}` }));
+  }
+  return settings;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
 }
 
 export interface FetchOptions extends FetchSettings {
