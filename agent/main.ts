@@ -2,7 +2,7 @@
 
 import { COMMANDS } from "./commands/index";
 import { describeError, EXIT_FAILED, EXIT_USAGE, FlintError, UsageError } from "./errors";
-import { writeFailureSummary } from "./failure-summary";
+import { writeFailureSummary } from "./console/failure-summary";
 import { configureLog, isLogLevel, log, logLevelEnabled } from "./log";
 import { VERSION } from "./version";
 
@@ -85,7 +85,7 @@ async function reportFailure(command: string, err: unknown): Promise<void> {
   log.error(describeError(err));
   if (!(err instanceof FlintError) && err instanceof Error && err.stack) log.debug(err.stack);
   const dump: string[] = [];
-  if (logLevelEnabled("debug")) await (await import("./diagnostics")).dumpMachine((line) => dump.push(line));
+  if (logLevelEnabled("debug")) await (await import("./console/machine-dump")).dumpMachine((line) => dump.push(line));
   writeFailureSummary(command, err, dump);
 }
 

@@ -2,7 +2,7 @@
 // to the console (the serial log), so that the cause is visible without a shell.
 
 import { openSync, writeSync, closeSync } from "node:fs";
-import { describeError, FlintError } from "./errors";
+import { describeError, FlintError } from "../errors";
 
 /** The units set FLINT_CONSOLE=/dev/console; elsewhere nothing is written. */
 export function consoleTarget(): string | undefined {

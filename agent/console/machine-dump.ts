@@ -1,23 +1,30 @@
-// The machine dump printed under the failure box when flint.log=debug: block
-// devices with their labels and partition tables, network interfaces and
-// addresses, and the platform (DMI), so that a serial console alone is enough
-// to see why a stage failed. Read straight from /sys, /proc and /dev (no
-// tools to spawn, no dependency to load) and never allowed to throw.
+// The machine dump printed under the failure box when flint.log=debug: the
+// platform (system, BIOS and board data), block devices with their labels
+// and partition tables, what is mounted, and network interfaces with their
+// addresses, so that a serial console alone is enough to see why a stage
+// failed. Never allowed to throw.
+//
+// systeminformation gathers the system/BIOS/DMI data, block devices and
+// network interfaces; it is loaded here only, and this module only on a
+// failure at debug level, so a normal boot never loads it. What it does not
+// show is read directly: each disk's partition table (GPT names, types and
+// GUIDs, read from the disk), udev's names, QEMU fw_cfg entries, the default
+// route and the name servers.
 
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from "node:fs";
-import { networkInterfaces } from "node:os";
 import { basename, join } from "node:path";
 
 export interface DiagnosticsPaths {
   sys: string;
   proc: string;
   dev: string;
+  etc: string;
 }
 
-const DEFAULT_PATHS: DiagnosticsPaths = { sys: "/sys", proc: "/proc", dev: "/dev" };
+const DEFAULT_PATHS: DiagnosticsPaths = { sys: "/sys", proc: "/proc", dev: "/dev", etc: "/etc" };
 
 export async function dumpMachine(write: (line: string) => void, paths: DiagnosticsPaths = DEFAULT_PATHS): Promise<void> {
-  const sections: [string, () => string[]][] = [
+  const sections: [string, () => Promise<string[]> | string[]][] = [
     ["platform", () => platformLines(paths)],
     ["block devices", () => blockDeviceLines(paths)],
     ["mounts", () => mountLines(paths)],
@@ -27,7 +34,7 @@ export async function dumpMachine(write: (line: string) => void, paths: Diagnost
   for (const [title, lines] of sections) {
     write(`[${title}]`);
     try {
-      for (const line of lines()) write(`  ${line}`);
+      for (const line of await lines()) write(`  ${line}`);
     } catch (e) {
       write(`  (unavailable: ${(e as Error).message})`);
     }
@@ -51,13 +58,24 @@ function list(dir: string): string[] {
   }
 }
 
-// The serial number and UUID are left out: they identify a machine and help no diagnosis.
-const DMI_FIELDS = ["sys_vendor", "product_name", "product_version", "board_vendor", "board_name", "bios_vendor", "bios_version", "chassis_vendor"];
+/** `key: value` for the fields that have a value. */
+function fields(record: object, names: string[]): string {
+  const values = record as Record<string, unknown>;
+  return names
+    .filter((n) => values[n] !== undefined && values[n] !== null && values[n] !== "" && values[n] !== "-")
+    .map((n) => `${n}=${String(values[n])}`)
+    .join(" ");
+}
 
-export function platformLines(paths: DiagnosticsPaths): string[] {
-  const dmi = join(paths.sys, "class", "dmi", "id");
-  const fields = DMI_FIELDS.map((f) => [f, readText(join(dmi, f))] as const).filter(([, v]) => v);
-  const lines = fields.length > 0 ? fields.map(([f, v]) => `${f}: ${v}`) : ["no DMI information"];
+// Serial numbers and UUIDs are left out: they identify a machine and help no diagnosis.
+export async function platformLines(paths: DiagnosticsPaths): Promise<string[]> {
+  const si = await import("systeminformation/lib/system");
+  const [system, bios, board] = await Promise.all([si.system(), si.bios(), si.baseboard()]);
+  const lines = [
+    `system: ${fields(system, ["manufacturer", "model", "version", "virtual", "virtualHost"]) || "unknown"}`,
+    `BIOS: ${fields(bios, ["vendor", "version", "releaseDate"]) || "unknown"}`,
+    `board: ${fields(board, ["manufacturer", "model", "version"]) || "unknown"}`,
+  ];
   const kernel = readText(join(paths.proc, "sys", "kernel", "osrelease"));
   if (kernel) lines.push(`kernel: ${kernel}`);
   const fwcfg = list(join(paths.sys, "firmware", "qemu_fw_cfg", "by_name", "opt"));
@@ -65,7 +83,7 @@ export function platformLines(paths: DiagnosticsPaths): string[] {
   return lines;
 }
 
-/** Every /dev/disk/by-* name pointing at each device, e.g. vda1 → ["label=EFI-SYSTEM", …]. */
+/** Every /dev/disk/by-* name pointing at each device, e.g. vda1 → ["partlabel=EFI-SYSTEM", …]. */
 function deviceNames(paths: DiagnosticsPaths): Map<string, string[]> {
   const names = new Map<string, string[]>();
   for (const kind of ["label", "partlabel", "uuid", "partuuid"]) {
@@ -95,36 +113,23 @@ function humanSize(bytes: number): string {
   return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
-export function blockDeviceLines(paths: DiagnosticsPaths): string[] {
-  const classDir = join(paths.sys, "class", "block");
+/** systeminformation's block devices (from lsblk), each disk followed by its partition table as read from the disk. */
+export async function blockDeviceLines(paths: DiagnosticsPaths): Promise<string[]> {
+  const si = await import("systeminformation/lib/filesystem");
+  const devices = (await si.blockDevices()).filter((d) => d.size > 0);
   const names = deviceNames(paths);
-  const devices = list(classDir).filter((d) => !/^(loop|ram|zram)\d/.test(d) || readText(join(classDir, d, "size")) !== "0");
   const lines: string[] = [];
-  for (const device of devices.filter((d) => readText(join(classDir, d, "partition")) === undefined)) {
-    const sectors = Number(readText(join(classDir, device, "size")) ?? "0");
-    if (sectors === 0) continue;
-    const model = readText(join(classDir, device, "device", "model"));
-    const ro = readText(join(classDir, device, "ro")) === "1" ? " read-only" : "";
-    lines.push(`${device}: ${humanSize(sectors * 512)}${model ? ` ${model}` : ""}${ro}${describeNames(names.get(device))}`);
-    const table = readPartitionTable(join(paths.dev, device));
-    if (table) lines.push(`  ${table.summary}`);
-    for (const part of list(join(classDir, device)).filter((p) => p.startsWith(device) && readText(join(classDir, device, p, "partition")))) {
-      const size = Number(readText(join(classDir, device, part, "size")) ?? "0") * 512;
-      const number = Number(readText(join(classDir, device, part, "partition")));
-      const entry = table?.partitions.get(number);
-      lines.push(`  ${part}: #${number} ${humanSize(size)}${entry ? ` ${entry}` : ""}${describeNames(names.get(part))}`);
-    }
-  }
-  // Devices with no partitions of their own parent (md, dm) still matter.
-  for (const device of devices.filter((d) => /^(md|dm-)/.test(d))) {
-    const holders = list(join(classDir, device, "slaves"));
-    if (holders.length > 0) lines.push(`${device} on ${holders.join(", ")}`);
+  for (const d of devices) {
+    const mounted = d.mount ? ` mounted at ${d.mount}` : "";
+    const udev = names.get(d.name);
+    lines.push(`${d.name}: ${d.type} ${humanSize(d.size)} ${fields(d, ["fsType", "label", "model", "protocol"])}${mounted}${udev?.length ? ` [${udev.join(" ")}]` : ""}`.replace(/ +/g, " "));
+    if (d.type !== "disk" && d.type !== "loop") continue;
+    const table = readPartitionTable(join(paths.dev, d.name));
+    if (!table) continue;
+    lines.push(`  ${table.summary}`);
+    for (const [number, entry] of table.partitions) lines.push(`  #${number} ${entry}`);
   }
   return lines.length > 0 ? lines : ["no block devices"];
-}
-
-function describeNames(names: string[] | undefined): string {
-  return names && names.length > 0 ? ` [${names.join(" ")}]` : "";
 }
 
 interface PartitionTable {
@@ -159,7 +164,10 @@ const TYPE_NAMES: Record<string, string> = {
   "be9067b9-ea49-4f15-b4f6-f36f8c9e1818": "Flatcar root",
 };
 
-/** The GPT (or a note about an MBR) of a whole disk, read from its first sectors. */
+/** The logical sector sizes a GPT may have been written with: its header sits in the second sector. */
+const SECTOR_SIZES = [512, 4096, 1024, 2048];
+
+/** The GPT (or a note about an MBR) of a whole disk or disk image, read from its first sectors, whatever its sector size. */
 export function readPartitionTable(device: string): PartitionTable | undefined {
   let fd: number;
   try {
@@ -168,8 +176,8 @@ export function readPartitionTable(device: string): PartitionTable | undefined {
     return undefined;
   }
   try {
-    const header = readAt(fd, 512, 512);
-    if (header.length < 92 || header.toString("latin1", 0, 8) !== "EFI PART") {
+    const found = SECTOR_SIZES.map((size) => ({ size, header: readAt(fd, size, 512) })).find(({ header }) => header.length >= 92 && header.toString("latin1", 0, 8) === "EFI PART");
+    if (!found) {
       const mbr = readAt(fd, 0, 512);
       if (mbr.length === 512 && mbr[510] === 0x55 && mbr[511] === 0xaa) {
         const types = [0, 1, 2, 3].map((i) => mbr[446 + i * 16 + 4]!).filter((t) => t !== 0);
@@ -177,12 +185,13 @@ export function readPartitionTable(device: string): PartitionTable | undefined {
       }
       return { summary: "no partition table", partitions: new Map() };
     }
+    const { size: sectorSize, header } = found;
     const entriesLba = Number(header.readBigUInt64LE(72));
     const count = Math.min(header.readUInt32LE(80), 256);
     const size = header.readUInt32LE(84);
     const partitions = new Map<number, string>();
     if (size >= 128 && size <= 4096) {
-      const entries = readAt(fd, entriesLba * 512, count * size);
+      const entries = readAt(fd, entriesLba * sectorSize, count * size);
       for (let i = 0; i < count && (i + 1) * size <= entries.length; i++) {
         const at = i * size;
         const type = guidAt(entries, at);
@@ -193,7 +202,8 @@ export function readPartitionTable(device: string): PartitionTable | undefined {
         partitions.set(i + 1, `type=${TYPE_NAMES[type] ?? type} name=${JSON.stringify(name)} sectors=${first}-${last} guid=${guidAt(entries, at + 16)}`);
       }
     }
-    return { summary: `GPT disk GUID ${guidAt(header, 56)}, ${partitions.size} partition(s)`, partitions };
+    const sectors = sectorSize === 512 ? "" : ` (${sectorSize}-byte sectors)`;
+    return { summary: `GPT disk GUID ${guidAt(header, 56)}, ${partitions.size} partition(s)${sectors}`, partitions };
   } catch {
     return undefined;
   } finally {
@@ -212,30 +222,17 @@ export function mountLines(paths: DiagnosticsPaths): string[] {
   return lines.length > 0 ? lines : ["nothing mounted"];
 }
 
-export function networkLines(paths: DiagnosticsPaths): string[] {
-  const addresses = networkInterfaces();
-  const lines: string[] = [];
-  for (const name of list(join(paths.sys, "class", "net"))) {
-    const dir = join(paths.sys, "class", "net", name);
-    const state = readText(join(dir, "operstate")) ?? "?";
-    const mac = readText(join(dir, "address"));
-    const driver = (() => {
-      try {
-        return basename(readlinkSync(join(dir, "device", "driver")));
-      } catch {
-        return undefined;
-      }
-    })();
-    const ips = (addresses[name] ?? []).map((a) => a.cidr ?? a.address);
-    lines.push(`${name}: ${state}${mac ? ` ${mac}` : ""}${driver ? ` driver=${driver}` : ""} ${ips.length > 0 ? ips.join(" ") : "no address"}`);
-  }
+/** systeminformation's interfaces with their addresses, then the default route and name servers as this machine has them. */
+export async function networkLines(paths: DiagnosticsPaths): Promise<string[]> {
+  const si = await import("systeminformation/lib/network");
+  const found = await si.networkInterfaces();
+  const lines = (Array.isArray(found) ? found : [found]).map((n) => {
+    const addresses = [n.ip4 && `${n.ip4}/${n.ip4subnet}`, n.ip6].filter(Boolean).join(" ") || "no address";
+    return `${n.iface}: ${n.operstate} ${fields(n, ["mac", "type", "speed", "mtu"])} ${addresses}`.replace(/ +/g, " ");
+  });
   const route = (readText(join(paths.proc, "net", "route")) ?? "").split("\n").slice(1).map((l) => l.split("\t")).find((f) => f[1] === "00000000");
-  if (route) {
-    const gw = Buffer.from(route[2]!, "hex").reverse().join(".");
-    lines.push(`default route via ${gw} dev ${route[0]}`);
-  }
-  const resolv = readText("/etc/resolv.conf");
-  const servers = (resolv ?? "").split("\n").filter((l) => l.startsWith("nameserver")).map((l) => l.split(/\s+/)[1]);
+  if (route) lines.push(`default route via ${Buffer.from(route[2]!, "hex").reverse().join(".")} dev ${route[0]}`);
+  const servers = (readText(join(paths.etc, "resolv.conf")) ?? "").split("\n").filter((l) => l.startsWith("nameserver")).map((l) => l.split(/\s+/)[1]);
   if (servers.length > 0) lines.push(`nameservers: ${servers.join(" ")}`);
   return lines.length > 0 ? lines : ["no network interfaces"];
 }
