@@ -29,6 +29,7 @@ const result = await build({
       name: "yaml-beside",
       setup(b) {
         b.onResolve({ filter: /^yaml$/ }, () => ({ path: "./flint-yaml.js", external: true }));
+        b.onResolve({ filter: /^systeminformation$/ }, () => ({ path: "./flint-sysinfo.js", external: true }));
       },
     },
   ],
@@ -37,6 +38,23 @@ await build({
   absWorkingDir: repo,
   stdin: { contents: 'module.exports = require("yaml");', resolveDir: repo, loader: "js" },
   outfile: "dist/flint-yaml.js",
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning",
+});
+// The parts of systeminformation the debug machine dump uses (agent/console/machine-dump.ts).
+await build({
+  absWorkingDir: repo,
+  stdin: {
+    contents: 'module.exports = { ...require("systeminformation/lib/system"), ...require("systeminformation/lib/filesystem"), ...require("systeminformation/lib/network") };',
+    resolveDir: repo,
+    loader: "js",
+  },
+  outfile: "dist/flint-sysinfo.js",
   bundle: true,
   platform: "node",
   target: "node20",

@@ -39,6 +39,10 @@ install -m 0644 "$bundle" "$staging/flint.js"
 yaml_lib=$(dirname "$bundle")/flint-yaml.js
 [[ -s $yaml_lib ]] || { echo "install.sh: $yaml_lib missing; run npm run build" >&2; exit 1; }
 install -m 0644 "$yaml_lib" "$staging/flint-yaml.js"
+# systeminformation's parts, loaded only by the machine dump after a failure at debug level.
+sysinfo_lib=$(dirname "$bundle")/flint-sysinfo.js
+[[ -s $sysinfo_lib ]] || { echo "install.sh: $sysinfo_lib missing; run npm run build" >&2; exit 1; }
+install -m 0644 "$sysinfo_lib" "$staging/flint-sysinfo.js"
 # Base configs someone put there are theirs, not ours: keep them.
 if [[ -d $target/base.d ]]; then
     cp -a "$target/base.d" "$staging/base.d"

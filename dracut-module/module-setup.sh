@@ -49,6 +49,7 @@ install() {
     inst_simple "$moddir/flint.js" /usr/lib/flint/flint.js
     # Butane (YAML) configs only: flint.js loads it beside itself when it meets one.
     inst_simple "$moddir/flint-yaml.js" /usr/lib/flint/flint-yaml.js
+    inst_simple "$moddir/flint-sysinfo.js" /usr/lib/flint/flint-sysinfo.js
     inst_script "$moddir/flint-wrapper.sh" /usr/bin/flint
 
     # The generator is a shell script: it runs on every boot, Node only on first boots.

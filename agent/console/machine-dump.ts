@@ -5,8 +5,10 @@
 // failed. Never allowed to throw.
 //
 // systeminformation gathers the system/BIOS/DMI data, block devices and
-// network interfaces; it is loaded here only, and this module only on a
-// failure at debug level, so a normal boot never loads it. What it does not
+// network interfaces. It is loaded here only, and this module only on a
+// failure at debug level, so a normal boot never loads it; in dist/ its
+// parts are a file of their own, flint-sysinfo.js beside flint.js
+// (build.mjs), so a normal boot does not even read them. What it does not
 // show is read directly: each disk's partition table (GPT names, types and
 // GUIDs, read from the disk), udev's names, QEMU fw_cfg entries, the default
 // route and the name servers.
@@ -19,6 +21,14 @@ export interface DiagnosticsPaths {
   proc: string;
   dev: string;
   etc: string;
+}
+
+type SystemInformation = typeof import("systeminformation");
+
+/** systeminformation, loaded on first use; a missing flint-sysinfo.js only leaves its sections unavailable. */
+function sysinfo(): SystemInformation {
+  // A plain require, resolved at run time: esbuild keeps it out of flint.js.
+  return require("systeminformation") as SystemInformation;
 }
 
 const DEFAULT_PATHS: DiagnosticsPaths = { sys: "/sys", proc: "/proc", dev: "/dev", etc: "/etc" };
@@ -69,7 +79,7 @@ function fields(record: object, names: string[]): string {
 
 // Serial numbers and UUIDs are left out: they identify a machine and help no diagnosis.
 export async function platformLines(paths: DiagnosticsPaths): Promise<string[]> {
-  const si = await import("systeminformation/lib/system");
+  const si = sysinfo();
   const [system, bios, board] = await Promise.all([si.system(), si.bios(), si.baseboard()]);
   const lines = [
     `system: ${fields(system, ["manufacturer", "model", "version", "virtual", "virtualHost"]) || "unknown"}`,
@@ -115,7 +125,7 @@ function humanSize(bytes: number): string {
 
 /** systeminformation's block devices (from lsblk), each disk followed by its partition table as read from the disk. */
 export async function blockDeviceLines(paths: DiagnosticsPaths): Promise<string[]> {
-  const si = await import("systeminformation/lib/filesystem");
+  const si = sysinfo();
   const devices = (await si.blockDevices()).filter((d) => d.size > 0);
   const names = deviceNames(paths);
   const lines: string[] = [];
@@ -224,7 +234,7 @@ export function mountLines(paths: DiagnosticsPaths): string[] {
 
 /** systeminformation's interfaces with their addresses, then the default route and name servers as this machine has them. */
 export async function networkLines(paths: DiagnosticsPaths): Promise<string[]> {
-  const si = await import("systeminformation/lib/network");
+  const si = sysinfo();
   const found = await si.networkInterfaces();
   const lines = (Array.isArray(found) ? found : [found]).map((n) => {
     const addresses = [n.ip4 && `${n.ip4}/${n.ip4subnet}`, n.ip6].filter(Boolean).join(" ") || "no address";

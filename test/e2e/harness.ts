@@ -36,7 +36,7 @@ export function artefacts(): Artefacts {
   // The working tree, so that the boots test the code being changed.
   sh(process.execPath, [join(REPO, "build.mjs")]);
   copyFileSync(join(REPO, "dist", "flint.js"), bundle);
-  copyFileSync(join(REPO, "dist", "flint-yaml.js"), join(CACHE, "flint-yaml.js"));
+  for (const lib of ["flint-yaml.js", "flint-sysinfo.js"]) copyFileSync(join(REPO, "dist", lib), join(CACHE, lib));
   const sum = sh(join(SCRIPTS, "lib", "inputs-sum.sh"), [bundle]).trim();
   const initramfs = join(CACHE, "initramfs-flint.img");
   const sumFile = `${initramfs}.sum`;

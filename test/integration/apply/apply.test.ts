@@ -169,6 +169,14 @@ describe("flint apply, plan and report", function () {
     assert.match(box, /Flint failed in stage: apply /);
     assert.match(box, /journalctl -u flint-apply\.service/);
     assert.doesNotMatch(box, /warn/);
+    // At debug level the machine dump follows, with systeminformation's data from flint-sysinfo.js beside the bundle.
+    writeFileSync(consoleFile, "");
+    assert.equal(flint(["--log-level", "debug", "apply", "--config", config, "--root", t.root], undefined, { ...process.env, FLINT_CONSOLE: consoleFile }).code, 1);
+    const dump = readFileSync(consoleFile, "utf8");
+    assert.match(dump, /---- machine dump \(flint\.log=debug\) ----/);
+    assert.match(dump, /^ {2}system: /m);
+    assert.match(dump, /^ {2}lo: .*127\.0\.0\.1/m);
+    assert.doesNotMatch(dump, /\(unavailable: /);
   });
 
   it("applies the seed-style 2.2.0 example (unit + link) and the unit ends up enabled", () => {
