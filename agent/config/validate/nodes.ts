@@ -4,7 +4,7 @@
 import type { JsonPath } from "../issues";
 import type { Directory, File, Link, NodeGroup, NodeUser, Storage } from "../types";
 import { posix } from "node:path";
-import { checkId, checkPath, type ValidateContext } from "./common";
+import { checkId, checkPath, PATH_MAX, pathTooLong, type ValidateContext } from "./common";
 import { validateResource } from "./resource";
 
 type Kind = "files" | "directories" | "links";
@@ -42,6 +42,12 @@ export function validateLink(cx: ValidateContext, l: Link, path: JsonPath): void
   checkOwner(cx, l.group, [...path, "group"]);
   if (l.hard && (l.user || l.group)) cx.issues.warn([...path, l.user ? "user" : "group"], "user and group are ignored for a hard link: it shares its target's owner");
   if (l.target === undefined || l.target === "") cx.issues.error([...path, "target"], "target is required");
+  else if (l.target.includes("\0")) cx.issues.error([...path, "target"], "target must not contain a NUL character");
+  else {
+    // A symlink's target is text the kernel stores (at most PATH_MAX - 1 bytes); a hard link's is a path to look up.
+    const tooLong = l.hard ? pathTooLong(l.target) : Buffer.byteLength(l.target) >= PATH_MAX ? `is ${Buffer.byteLength(l.target)} bytes long; the limit is ${PATH_MAX - 1} (PATH_MAX)` : undefined;
+    if (tooLong) cx.issues.error([...path, "target"], `target ${tooLong}`);
+  }
 }
 
 /** A node's path: a clean absolute path, and never `/` itself (the root is not an entry to create or replace). */

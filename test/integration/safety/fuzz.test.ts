@@ -18,7 +18,7 @@ import { routes, startHttpServer, type TestServer } from "../../helpers/servers/
 
 const FLINT = join(__dirname, "../../../dist/flint.js");
 const SEED = Number(process.env.FLINT_FUZZ_SEED ?? 20261129);
-const COUNT = Number(process.env.FLINT_FUZZ_COUNT ?? 90);
+const COUNT = Number(process.env.FLINT_FUZZ_COUNT ?? 60);
 const ONLY = process.env.FLINT_FUZZ_CASE === undefined ? undefined : Number(process.env.FLINT_FUZZ_CASE);
 
 /** mulberry32: small, fast, and the same sequence everywhere for a seed. */

@@ -1,0 +1,22 @@
+// Link targets the kernel can take, refused with the JSON path otherwise
+// (found by the safety fuzz test: a 5,000-byte target reached symlink(2)).
+
+import assert from "node:assert/strict";
+import { doc, errorLines, parse } from "./helpers";
+
+const link = (l: object) => doc("3.4.0", { storage: { links: [{ path: "/etc/l", ...l }] } });
+
+describe("link targets", () => {
+  it("accepts a symlink target of 4095 bytes, whatever its components", () => {
+    parse(link({ target: "x".repeat(4095) }));
+  });
+  it("refuses a symlink target of 4096 bytes", () => {
+    assert.match(errorLines(link({ target: "x".repeat(4096) })).join("\n"), /^storage\.links\.0\.target: target is 4096 bytes long; the limit is 4095 \(PATH_MAX\)/);
+  });
+  it("refuses a hard-link target with a component over NAME_MAX", () => {
+    assert.match(errorLines(link({ hard: true, target: "/etc/" + "n".repeat(256) })).join("\n"), /^storage\.links\.0\.target: target has a component of 256 bytes/);
+  });
+  it("refuses a NUL in a target", () => {
+    assert.match(errorLines(link({ target: "/a\u0000b" })).join("\n"), /^storage\.links\.0\.target: target must not contain a NUL character/);
+  });
+});
