@@ -57,6 +57,16 @@ export async function readReport(root: string): Promise<FlintReport | undefined>
 
 /** Writes the report into the root atomically (temp name, fsync, rename). */
 export async function writeReport(root: string, report: FlintReport): Promise<void> {
+  try {
+    await writeReportFile(root, report);
+  } catch (e) {
+    // The root may hold anything at that path (a directory, a FIFO): say so, not a bare errno.
+    if (e instanceof FlintError) throw e;
+    throw new FlintError(`cannot write the result report: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, REPORT_PATH_IN_ROOT);
+  }
+}
+
+async function writeReportFile(root: string, report: FlintReport): Promise<void> {
   const dir = await ensureDirectory(root, posix.dirname(REPORT_PATH_IN_ROOT));
   const temp = await createTempFile(dir);
   try {
