@@ -191,6 +191,8 @@ const MUTATORS: ((c: Case, rand: () => number) => string)[] = [
   },
   (c, r) => {
     c.config.storage.files[2].contents.source = pick(r, [`${c.config.storage.files[2].contents.source}/missing`, "http://127.0.0.1:1/refused", "tftp://127.0.0.1:1/x"]);
+    // Sources are retried until httpTotal, forever by default, as in Ignition.
+    c.config.ignition.timeouts = { httpTotal: 2 };
     return `unreachable source ${c.config.storage.files[2].contents.source}`;
   },
   (c, r) => {
