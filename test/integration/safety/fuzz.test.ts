@@ -4,21 +4,26 @@
 // --stages files` to a fresh scratch root with a canary beside it. Whatever
 // the mutation, the run exits 0, 1 or 2, prints no stack trace, changes
 // nothing outside the root, and no secret value of the config (hash, file or
-// unit contents, header value) appears in its output or its report.
+// unit contents, header value) appears in its output or its report. A
+// second, shorter run mutates the storage section and applies it with
+// `--stages disks` to a loop disk (named directly, by a symlink, or by its
+// partition), with a second loop disk that must come out untouched.
 // Fixed seed and count: a failure names the case, which replays alone with
 // FLINT_FUZZ_CASE=N. FLINT_FUZZ_COUNT and FLINT_FUZZ_SEED widen a local run.
 
 import { strict as assert } from "node:assert";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createLoopDisk, sh, type LoopDisk } from "../../helpers/loop";
 import { makeTempRoot, snapshotTree } from "../../helpers/root";
 import { routes, startHttpServer, type TestServer } from "../../helpers/servers/http";
 
 const FLINT = join(__dirname, "../../../dist/flint.js");
 const SEED = Number(process.env.FLINT_FUZZ_SEED ?? 20261129);
-const COUNT = Number(process.env.FLINT_FUZZ_COUNT ?? 60);
+const COUNT = Number(process.env.FLINT_FUZZ_COUNT ?? 50);
+const DISK_COUNT = Number(process.env.FLINT_FUZZ_DISK_COUNT ?? 8);
 const ONLY = process.env.FLINT_FUZZ_CASE === undefined ? undefined : Number(process.env.FLINT_FUZZ_CASE);
 
 /** mulberry32: small, fast, and the same sequence everywhere for a seed. */
@@ -209,9 +214,9 @@ function makeCase(n: number, server: TestServer): Case {
   return c;
 }
 
-function flint(args: string[]): Promise<{ code: number | null; out: string }> {
+function flint(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FLINT, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [FLINT, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     const chunks: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => chunks.push(d));
     child.stderr.on("data", (d: Buffer) => chunks.push(d));
@@ -274,6 +279,93 @@ describe("safety: fuzzed configs applied to a scratch root", function () {
     if (ONLY === undefined) {
       assert.ok((exits.get(0) ?? 0) > 0, `no case succeeded: ${JSON.stringify([...exits])}`);
       assert.ok((exits.get(1) ?? 0) > 0, `no case failed: ${JSON.stringify([...exits])}`);
+    }
+  });
+});
+
+const FORMATS: Json[] = ["ext4", "vfat", "swap", "none", "xfs", "btrfs", "ntfs", "", null];
+const PART_LABELS = ["data", "a:b", "x".repeat(37), "", "ünï", "--label"];
+const SIZES: Json[] = [0, 1, 8, -1, 1e9, 1.5, null];
+const NUMBERS: Json[] = [0, 1, 2, 128, 129, -1];
+
+/** One storage section on `disk`, mutated; `alias` is a symlink to the disk beside the root. */
+function diskCase(n: number, disk: LoopDisk, alias: string): { storage: Json; mutations: string[] } {
+  const rand = prng(SEED + 104729 + n * 7919);
+  const storage: Json = {
+    disks: [{ device: disk.device, wipeTable: true, partitions: [{ label: "data", number: 1, sizeMiB: 8 }] }],
+    filesystems: [{ device: disk.partition(1), format: "ext4", label: "data", wipeFilesystem: true }],
+  };
+  const mutators: ((r: () => number) => string)[] = [
+    (r) => (storage.filesystems[0].device = pick(r, [disk.device, alias, disk.partition(2), "/dev/null", "relative", "/dev/flint-fuzz-none"])),
+    (r) => JSON.stringify((storage.filesystems[0].format = pick(r, FORMATS))),
+    (r) => JSON.stringify((storage.filesystems[0].label = pick(r, LABELS))),
+    (r) => JSON.stringify((storage.filesystems[0].uuid = pick(r, ["not-a-uuid", "4a2d2d2a-1111-2222-3333-444455556666", "1234-ABCD", ""]))),
+    (r) => JSON.stringify((storage.disks[0].partitions[0].label = pick(r, PART_LABELS))),
+    (r) => JSON.stringify((storage.disks[0].partitions[0].sizeMiB = pick(r, SIZES))),
+    (r) => JSON.stringify((storage.disks[0].partitions[0].number = pick(r, NUMBERS))),
+    (r) => (storage.disks[0].device = pick(r, [alias, disk.partition(1), "/dev/null"])),
+    (r) => {
+      storage.disks.push({ device: pick(r, [alias, disk.device]), partitions: [] });
+      return "the disk again";
+    },
+  ];
+  const mutations: string[] = [];
+  const count = 1 + Math.floor(rand() * 2);
+  for (let i = 0; i < count; i++) {
+    const k = Math.floor(rand() * mutators.length);
+    mutations.push(`#${k} ${mutators[k]!(rand)}`);
+  }
+  return { storage, mutations };
+}
+
+describe("safety: fuzzed storage applied to a loop disk", function () {
+  this.timeout(240_000);
+  let disk: LoopDisk;
+  let bystander: LoopDisk;
+  let configDir: string;
+
+  before(() => {
+    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
+    assert.equal(built.status, 0, built.stderr);
+    disk = createLoopDisk(48, "flint-safety-tools-fuzz-disk-");
+    bystander = createLoopDisk(8, "flint-safety-tools-fuzz-disk-");
+    sh("mkfs.ext4", ["-q", "-F", "-L", "bystander", bystander.device]);
+    configDir = mkdtempSync(join(tmpdir(), "flint-safety-tools-fuzz-"));
+  });
+  after(() => {
+    disk?.destroy();
+    bystander?.destroy();
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
+  });
+
+  it(`keeps every promise for ${ONLY === undefined ? DISK_COUNT : 1} mutated storage section(s) (seed ${SEED})`, async () => {
+    const bystanderImage = () => sh("sha256sum", [bystander.image]).split(" ")[0];
+    const untouched = bystanderImage();
+    for (let n = ONLY ?? 0; n < (ONLY === undefined ? DISK_COUNT : ONLY + 1); n++) {
+      // A blank disk each time: no table, no signatures, no partition nodes.
+      sh("wipefs", ["-a", "-q", disk.device]);
+      sh("sgdisk", ["--zap-all", disk.device]);
+      disk.rescan();
+      const t = makeTempRoot("flint-safety-tools-fuzz-root-");
+      const alias = join(t.dir, "alias");
+      symlinkSync(disk.device, alias);
+      const outside = () => snapshotTree(t.dir, { ignore: (rel) => rel === "root" || rel.startsWith("root/") });
+      try {
+        const { storage, mutations } = diskCase(n, disk, alias);
+        const before = outside();
+        const config = join(configDir, `disk-case-${n}.json`);
+        writeFileSync(config, JSON.stringify({ ignition: { version: "3.4.0" }, storage }));
+        const r = await flint(["--log-level", "debug", "apply", "--config", config, "--root", t.root, "--stages", "disks"], { FLINT_DEVICE_TIMEOUT: "2" });
+        const label = `disk case ${n} (FLINT_FUZZ_CASE=${n}): ${mutations.join("; ")}\n--- output ---\n${r.out.slice(-3000)}`;
+        assert.ok(r.code === 0 || r.code === 1 || r.code === 2, `exit ${r.code}: ${label}`);
+        assert.doesNotMatch(r.out, /^\s+at .+:\d+:\d+\)?$/m, `a stack trace: ${label}`);
+        assert.doesNotMatch(r.out, /\b(TypeError|RangeError|ReferenceError|SyntaxError|Cannot read propert|is not a function|undefined is not)\b/, `an internal error: ${label}`);
+        assert.deepEqual(outside(), before, `something outside the root changed: ${label}`);
+        assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, `the canary changed: ${label}`);
+        assert.equal(bystanderImage(), untouched, `the other loop disk changed: ${label}`);
+      } finally {
+        spawnSync("rm", ["-rf", "--", t.dir]);
+      }
     }
   });
 });
