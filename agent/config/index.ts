@@ -7,7 +7,8 @@
 
 import { FlintError } from "../errors";
 import { rememberConfigSecrets } from "../secrets";
-import { looksLikeButane, translateButane, yamlPathFor, type YamlSource } from "./butane/index";
+import { looksLikeButane } from "./butane/detect";
+import type { YamlSource } from "./butane/index";
 import { IssueList, type JsonPath, type RawIssue } from "./issues";
 import { locatePaths } from "./locate";
 import { decodeText, parseJsonText } from "./text";
@@ -143,6 +144,8 @@ function strictly(issues: ConfigIssue[], options: ParseOptions): ConfigIssue[] {
  * reported at the YAML path, line and column the user wrote.
  */
 function parseButane(text: string, options: ParseOptions, fail: (issues: ConfigIssue[]) => never): ParsedConfig {
+  // Required here, not imported: the bundle initialises the translator only for a Butane config.
+  const { translateButane, yamlPathFor } = require("./butane/index") as typeof import("./butane/index");
   const result = translateButane(text, {
     ...(options.filesDir !== undefined ? { filesDir: options.filesDir } : {}),
     allowExperimental: options.allowExperimental ?? false,
@@ -158,7 +161,7 @@ function parseButane(text: string, options: ParseOptions, fail: (issues: ConfigI
   if (!config || issues.some((i) => i.severity === "error")) return fail(issues);
   config.ignition.version = NEWEST_SPEC;
   // Stage-time errors name the YAML path; the text is left out, as lines are found in JSON text there.
-  const sources = translatedTree({ name: options.documentName ?? options.source ?? "config" }, yamlOrigins(document));
+  const sources = translatedTree({ name: options.documentName ?? options.source ?? "config" }, yamlOrigins(document, yamlPathFor));
   return {
     config,
     specVersion: `butane ${version.variant} ${version.version}`,
@@ -169,12 +172,12 @@ function parseButane(text: string, options: ParseOptions, fail: (issues: ConfigI
 }
 
 /** Every path of the translated document with the YAML path it came from. */
-function* yamlOrigins(document: unknown, path: JsonPath = []): Generator<[JsonPath, JsonPath]> {
+function* yamlOrigins(document: unknown, yamlPathFor: (doc: unknown, path: JsonPath) => JsonPath, path: JsonPath = []): Generator<[JsonPath, JsonPath]> {
   yield [path, yamlPathFor(document, path)];
   let node: unknown = document;
   for (const key of path) node = (node as Record<string | number, unknown>)[key];
   if (typeof node !== "object" || node === null) return;
-  for (const key of Object.keys(node)) yield* yamlOrigins(document, [...path, Array.isArray(node) ? Number(key) : key]);
+  for (const key of Object.keys(node)) yield* yamlOrigins(document, yamlPathFor, [...path, Array.isArray(node) ? Number(key) : key]);
 }
 
 function locatedInYaml(source: YamlSource, raw: (RawIssue & { line?: number; column?: number })[]): ConfigIssue[] {

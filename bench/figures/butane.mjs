@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { alternate, runOnce } from "../lib/measure.mjs";
+import { alternate, countInstructions, HAVE_VALGRIND, runOnce } from "../lib/measure.mjs";
 import { fmtBytes, ratio, row } from "../lib/report.mjs";
 
 export const title = "butane";
@@ -52,5 +52,18 @@ export async function measure(ctx) {
     row("7", "require flint-yaml.js vs node -e 0", { ms: m.load.ms }, { ms: m.floor.ms }),
     row("7", "require flint-yaml.js, timed inside the process", Number.isFinite(loadInsideMs) ? { ms: loadInsideMs } : { na: "no timing printed" }),
   ];
+  // Instructions barely move with the machine's load, where wall time does.
+  if (ctx.callgrindRuns > 0 && HAVE_VALGRIND) {
+    const c = alternate(
+      [
+        { name: "bu", run: () => countInstructions(node, bu) },
+        { name: "ign", run: () => countInstructions(node, ign) },
+      ],
+      ctx.callgrindRuns,
+    );
+    data.instructions = { butane: c.bu.instructions, json: c.ign.instructions, ratio: ratio(c.bu.instructions, c.ign.instructions) };
+    const mega = (n) => ({ text: `${(n / 1e6).toFixed(1)} M instr.` });
+    rows.push(row("7", "validate instructions: demo.bu vs demo.ign (callgrind)", mega(c.bu.instructions), mega(c.ign.instructions), null, data.instructions.ratio));
+  }
   return { data, rows };
 }

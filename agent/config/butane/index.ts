@@ -17,13 +17,6 @@ export { BUTANE_VERSIONS } from "./versions";
 export type { ButaneVersion } from "./versions";
 export type { YamlSource } from "./yaml";
 
-/** Cheap test, without loading the YAML library: a top-level `variant:` or `version:` key, not JSON. */
-export function looksLikeButane(text: string): boolean {
-  const start = /^\s*(\S)/.exec(text)?.[1];
-  if (start === "{" || start === "[") return false;
-  return /^(?:variant|version)[ \t]*:/m.test(text);
-}
-
 export interface ButaneOptions {
   filesDir?: string;
   allowExperimental?: boolean;
