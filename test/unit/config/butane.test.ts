@@ -4,7 +4,8 @@
 // and the errors a person gets: YAML path, line and column.
 
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigInvalidError, formatIssue, parseConfig, type ParseOptions } from "../../../agent/config/index";
 import { normalizeIgnition } from "../../../scripts/lib/butane-normalize.mjs";
@@ -98,6 +99,20 @@ describe("Butane configs: what a person is told", () => {
     const options = { filesDir: FILES };
     assert.match(errorsOf("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /x\n      contents:\n        local: ../configs/fcos-1.5.0-minimal.bu\n", options)[0]!, /leaves the files directory/);
     assert.match(errorsOf("variant: fcos\nversion: 1.5.0\nstorage:\n  trees:\n    - local: ..\n", options)[0]!, /^storage\.trees\.0: .*leaves the files directory \(line 5, column 7\)$/);
+  });
+
+  it("refuses a symbolic link in the files directory that leads out of it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "flint-butane-links-"));
+    try {
+      writeFileSync(join(dir, "inside.txt"), "inside\n");
+      symlinkSync("/etc/hostname", join(dir, "out"));
+      symlinkSync("inside.txt", join(dir, "in"));
+      const text = (local: string) => `variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /x\n      contents:\n        local: ${local}\n`;
+      assert.deepEqual(errorsOf(text("out"), { filesDir: dir }), ['storage.files.0.contents.local: local path "out" leads out of the files directory (line 7, column 16)']);
+      assert.equal(parseConfig(text("in"), { filesDir: dir }).config.storage?.files?.[0]?.contents?.source, "data:,inside%0A");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps experimental versions behind allowExperimental", () => {

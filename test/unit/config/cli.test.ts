@@ -178,4 +178,17 @@ describe("flint validate / translate (built CLI)", function () {
     assert.equal(yaml.status, 1);
     assert.match(yaml.stderr, /flint-yaml\.js is missing beside flint\.js/);
   });
+
+  it("plans and applies a Butane config on a directory root, local files from --files-dir", () => {
+    const root = join(tmp, "butane-root");
+    mkdirSync(root);
+    const args = ["--config", "test/fixtures/butane/configs/fcos-1.1.0-local-contents.bu", "--root", root, "--files-dir", "test/fixtures/butane/files"];
+    const plan = flint(["plan", ...args]);
+    assert.equal(plan.status, 0, plan.stderr);
+    assert.match(plan.stdout, /\/etc\/motd/);
+    const apply = flint(["apply", ...args]);
+    assert.equal(apply.status, 0, apply.stderr);
+    assert.equal(readFileSync(join(root, "etc/motd"), "utf8"), readFileSync("test/fixtures/butane/files/motd.txt", "utf8"));
+    assert.deepEqual(readFileSync(join(root, "var/lib/random.bin")), readFileSync("test/fixtures/butane/files/random.bin"));
+  });
 });
