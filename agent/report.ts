@@ -3,11 +3,9 @@
 // units, users — never contents). The runner that fills it is
 // stages/run.ts.
 
-import { readFile, rm, writeFile } from "node:fs/promises";
-import { posix } from "node:path";
 import { FlintError } from "./errors";
-import { inspectInRoot } from "./root/resolve";
-import { commitTempFile, createTempFile, ensureDirectory } from "./root/write";
+import { readRootFile } from "./root/read";
+import { writeRootFile } from "./root/write";
 import { REPORT_PATH_IN_ROOT, type Action } from "./stages/context";
 import { ROOT_STAGE_ORDER, type RootStageName } from "./stages/index";
 
@@ -45,11 +43,15 @@ export function mergeReports(previous: FlintReport | undefined, next: FlintRepor
   return { ...next, startedAt: previous.startedAt, specVersion: next.specVersion ?? previous.specVersion, stages, ok: stages.every((s) => s.ok) };
 }
 
+/** A report is a few KiB per thousand actions; more than this is not one Flint wrote. */
+const REPORT_CAP = 256 * 1024 * 1024;
+
 export async function readReport(root: string): Promise<FlintReport | undefined> {
-  const where = await inspectInRoot(root, REPORT_PATH_IN_ROOT, { followLast: true });
-  if (!where.stat) return undefined;
+  // A FIFO or device there is refused (never waited on); so is a huge file.
+  const text = readRootFile(root, REPORT_PATH_IN_ROOT, REPORT_CAP);
+  if (!text) return undefined;
   try {
-    return JSON.parse(await readFile(where.hostPath, "utf8")) as FlintReport;
+    return JSON.parse(text.toString("utf8")) as FlintReport;
   } catch (e) {
     throw new FlintError(`cannot read the report: ${(e as Error).message}`, REPORT_PATH_IN_ROOT);
   }
@@ -58,25 +60,12 @@ export async function readReport(root: string): Promise<FlintReport | undefined>
 /** Writes the report into the root atomically (temp name, fsync, rename). */
 export async function writeReport(root: string, report: FlintReport): Promise<void> {
   try {
-    await writeReportFile(root, report);
+    // 0600: a failed stage's error quotes a tool, and the root's users have no business reading that.
+    await writeRootFile(root, REPORT_PATH_IN_ROOT, JSON.stringify(report, null, 2) + "\n", 0o600);
   } catch (e) {
     // The root may hold anything at that path (a directory, a FIFO): say so, not a bare errno.
     if (e instanceof FlintError) throw e;
     throw new FlintError(`cannot write the result report: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, REPORT_PATH_IN_ROOT);
-  }
-}
-
-async function writeReportFile(root: string, report: FlintReport): Promise<void> {
-  const dir = await ensureDirectory(root, posix.dirname(REPORT_PATH_IN_ROOT));
-  const temp = await createTempFile(dir);
-  try {
-    await temp.handle.close();
-    await writeFile(temp.path, JSON.stringify(report, null, 2) + "\n");
-    // 0600: a failed stage's error quotes a tool, and the root's users have no business reading that.
-    await commitTempFile(temp.path, posix.join(dir, posix.basename(REPORT_PATH_IN_ROOT)), 0o600, { uid: 0, gid: 0 });
-  } catch (e) {
-    await rm(temp.path, { force: true });
-    throw e;
   }
 }
 

@@ -2,7 +2,6 @@
 // keys into the user's authorized_keys.d/flint-metadata, then authorized_keys
 // rebuilt from all fragments (run by flint-sshkeys@.service after boot).
 
-import { readFile } from "node:fs/promises";
 import { loadBootParams } from "../boot/cmdline";
 import { parseCommandArgs, requireOption } from "../cli";
 import { FlintError } from "../errors";
@@ -40,17 +39,12 @@ export async function run([command, ...argv]: string[]): Promise<number> {
 
 /** The user's uid, gid and home from `<root>/etc/passwd`. */
 async function passwdEntry(root: string, name: string): Promise<{ uid: number; gid: number; home: string }> {
-  const { resolveInRoot } = await import("../root/resolve");
-  const path = await resolveInRoot(root, "/etc/passwd", { followLast: true });
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new FlintError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, `${root}/etc/passwd`);
-  }
+  const { readRootText } = await import("../root/read");
+  // Through the resolver, non-blocking: a FIFO or a symlink to the host's passwd is refused or stays in the root.
+  const text = readRootText(root, "/etc/passwd");
   for (const line of text.split("\n")) {
     const fields = line.split(":");
     if (fields[0] === name && fields.length >= 7) return { uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5]! };
   }
-  throw new FlintError(`no such user in ${root}/etc/passwd`, `user ${name}`);
+  throw new FlintError("no such user in the root's /etc/passwd", `user ${name}`);
 }

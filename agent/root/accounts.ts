@@ -1,9 +1,8 @@
 // Users and groups as the future root knows them: its own /etc/passwd and
 // /etc/group, never the initramfs's (which has different ids, or none).
 
-import { readFile } from "node:fs/promises";
 import { FlintError } from "../errors";
-import { inspectInRoot } from "./resolve";
+import { readRootText } from "./read";
 
 export interface RootUser {
   name: string;
@@ -19,11 +18,9 @@ export interface RootGroup {
   members: string[];
 }
 
+/** The account file's text ("" when absent); a FIFO or other non-file there is refused, never waited on. */
 async function readRootFile(root: string, path: string): Promise<string> {
-  const where = await inspectInRoot(root, path, { followLast: true });
-  if (!where.stat) return "";
-  if (!where.stat.isFile()) throw new FlintError("is not a regular file", path);
-  return readFile(where.hostPath, "utf8");
+  return readRootText(root, path);
 }
 
 function records(text: string): string[][] {

@@ -1,24 +1,24 @@
 // Changes to the future root that cannot escape it and cannot be seen half
-// done: directories are created one component at a time through the
-// resolver, files and links are made under a temporary name in their final
-// directory, synced, given their mode and owner, then renamed into place.
-// A CommitBatch does the syncing for many temporary files at once.
+// done. Every change is made by name inside a directory held open (a
+// RootDir from resolve.ts, walked afresh for that change), never through a
+// host path: directories are created one component at a time, files and
+// links are made under a temporary name in their final directory, given
+// their owner and mode, then renamed into place. A CommitBatch does the
+// syncing for many temporary files at once.
 
-import { closeSync, constants, fchmodSync, fchownSync, lchownSync, openSync, renameSync, rmSync, statSync, symlinkSync, writeSync, type Stats } from "node:fs";
-import { lchown, link, lstat, mkdir, open, readdir, rename, rm, symlink, unlink, type FileHandle } from "node:fs/promises";
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, lchownSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import { FlintError } from "../errors";
-import { canonicalRoot, inspectInRoot } from "./resolve";
+import { lstatIn, openDirectory, openParent, RootDir, type Ownership } from "./resolve";
+
+export type { Ownership } from "./resolve";
+export { RootDir } from "./resolve";
 
 import { TEMP_PREFIX } from "./temp-name";
 
 export { TEMP_PREFIX };
-
-export interface Ownership {
-  uid: number;
-  gid: number;
-}
 
 const ROOT_OWNER: Ownership = { uid: 0, gid: 0 };
 
@@ -26,206 +26,234 @@ const ROOT_OWNER: Ownership = { uid: 0, gid: 0 };
 export type Created = (rootPath: string) => void;
 
 /**
- * Makes sure the directory `dir` (a path inside the root) exists, creating
- * each missing component as root:root 0755, and returns its host path.
- * Symlinks on the way are followed as if chrooted. With `dryRun` nothing is
- * created; the would-be path is returned and `created` still hears of each.
+ * Opens the directory `dir` (a path inside the root), creating each missing
+ * component as root:root 0755; symlinks on the way are followed as if
+ * chrooted. With `dryRun` nothing is created: `created` hears of each
+ * component that would be, and undefined is returned when any is missing.
+ * The caller closes the directory.
  */
-export async function ensureDirectory(
-  root: string,
-  dir: string,
-  options: { dryRun?: boolean; created?: Created; pending?: (hostPath: string) => Promise<boolean> } = {},
-): Promise<string> {
-  // Each pass creates one missing component; a path has finitely many.
-  for (let pass = 0; pass < 4096; pass++) {
-    const here = await inspectInRoot(root, dir, { followLast: true });
-    if (here.stat?.isDirectory()) return here.hostPath;
-    if (here.stat) throw new FlintError(`${here.rootPath} exists and is not a directory`, dir);
-    // Find the first missing component of the resolved path and make it.
-    const base = await canonicalRoot(root);
-    const parts = here.rootPath.split("/").filter(Boolean);
-    let prefix = "";
-    for (const part of parts) {
-      prefix += "/" + part;
-      const st = await lstatOrUndefined(base + prefix);
-      if (st) continue;
-      // A file or link waiting under a temporary name to become this path: put it in place and look again.
-      if (!options.dryRun && (await options.pending?.(base + prefix))) break;
-      options.created?.(prefix);
-      if (options.dryRun) {
-        // Nothing below exists either; report the rest and stop.
-        let rest = prefix;
-        for (const more of parts.slice(prefix.split("/").length - 1)) {
-          rest += "/" + more;
-          options.created?.(rest);
-        }
-        return here.hostPath;
-      }
-      await makeOneDirectory(base + prefix, 0o755, ROOT_OWNER);
-      break;
-    }
-  }
-  throw new FlintError("could not create the directory", dir);
+export function openOrCreateDirectory(root: string, dir: string, options: { dryRun?: boolean; created?: Created } = {}): RootDir | undefined {
+  if (!options.dryRun) return openDirectory(root, dir, { create: true, created: options.created }).dir!;
+  const walked = openDirectory(root, dir);
+  if (walked.missing === undefined) return walked.dir;
+  // Nothing below the first missing component exists either; announce them all.
+  const rest = walked.missing.slice(walked.firstMissing.length).split("/").filter(Boolean);
+  let prefix = walked.firstMissing;
+  options.created?.(prefix);
+  for (const part of rest) options.created?.((prefix = posix.join(prefix, part)));
+  return undefined;
 }
 
-/** mkdir of one component, owned and moded as asked whatever the umask. */
-export async function makeOneDirectory(hostPath: string, mode: number, owner: Ownership): Promise<void> {
+/**
+ * Makes sure the directory `dir` exists and returns its host path, for what
+ * must be named by path (a mount point). Writes use openOrCreateDirectory.
+ */
+export async function ensureDirectory(root: string, dir: string, options: { dryRun?: boolean; created?: Created } = {}): Promise<string> {
+  const opened = openOrCreateDirectory(root, dir, options);
+  if (!opened) {
+    const { canonicalRoot } = await import("./resolve");
+    return posix.join(await canonicalRoot(root), dir);
+  }
   try {
-    await mkdir(hostPath, { mode: 0o700 });
+    return opened.hostPath();
+  } finally {
+    opened.close();
+  }
+}
+
+/** mkdir of `name` in `dir`, owned and moded as asked whatever the umask; an existing directory is left alone. */
+export function makeOneDirectory(dir: RootDir, name: string, mode: number, owner: Ownership): void {
+  try {
+    mkdirSync(dir.at(name), { mode: 0o700 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    const st = await lstat(hostPath);
-    if (!st.isDirectory()) throw new FlintError("exists and is not a directory", hostPath);
+    if (!lstatIn(dir, name)?.isDirectory()) throw new FlintError("exists and is not a directory", dir.inRoot(name));
     return;
   }
-  await lchown(hostPath, owner.uid, owner.gid);
-  await chmodNoFollow(hostPath, mode);
-}
-
-export async function lstatOrUndefined(hostPath: string): Promise<Stats | undefined> {
+  const fd = openSync(dir.at(name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
-    return await lstat(hostPath);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
-  }
-}
-
-/** chmod that refuses to act through a symlink swapped in after the check. */
-export async function chmodNoFollow(hostPath: string, mode: number): Promise<void> {
-  const handle = await open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    await handle.chmod(mode);
+    fchownSync(fd, owner.uid, owner.gid);
+    fchmodSync(fd, mode); // after chown: chown clears setuid/setgid bits
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
-/** Sets owner (and for non-links mode) on an existing node without following a final symlink. */
-export async function setOwnerAndMode(hostPath: string, owner: Ownership, mode?: number): Promise<void> {
-  await lchown(hostPath, owner.uid, owner.gid);
-  if (mode !== undefined) await chmodNoFollow(hostPath, mode);
+/**
+ * Sets owner (and, when given, mode) of `name` in `dir` without following a
+ * final symlink: a symlink gets lchown only; anything else is opened
+ * O_PATH-like (non-blocking, no follow) so the mode goes to what was checked.
+ */
+export function setOwnerAndMode(dir: RootDir, name: string, owner: Ownership, mode?: number): void {
+  lchownSync(dir.at(name), owner.uid, owner.gid);
+  if (mode === undefined) return;
+  const fd = openSync(dir.at(name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    fchmodSync(fd, mode);
+  } finally {
+    closeSync(fd);
+  }
 }
 
-/** Random per process, counted per name; every temporary file is still created with O_EXCL. */
+/** Random per process, counted per name (the prefix from temp-name.ts); every temporary file is still created with O_EXCL. */
 const tempBase = randomBytes(4).toString("hex");
 let tempCount = 0;
 
-function tempName(dirHost: string): string {
-  return posix.join(dirHost, `${TEMP_PREFIX}${tempBase}${(tempCount++).toString(36)}`);
+export function tempName(): string {
+  return `${TEMP_PREFIX}${tempBase}${(tempCount++).toString(36)}`;
 }
 
-/** A new, empty, private temporary file in `dirHost` (never follows or reuses a name). */
-export async function createTempFile(dirHost: string): Promise<{ path: string; handle: FileHandle }> {
-  const path = tempName(dirHost);
-  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  return { path, handle };
+const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** A new, empty, private temporary file in `dir` (never follows or reuses a name). */
+export async function createTempFile(dir: RootDir): Promise<{ name: string; path: string; handle: FileHandle }> {
+  const name = tempName();
+  const handle = await open(dir.at(name), NEW_FILE, 0o600);
+  return { name, path: dir.at(name), handle };
 }
 
 /**
- * Gives the finished temp file its mode and owner, syncs it, and renames it
- * over `finalHost` (which, if it is a symlink, is replaced, not followed).
+ * Writes `data` as `name` in the directory `dirPath` of the root: the
+ * directory is walked (and made) now, the file is written under a temporary
+ * name with its owner and mode, synced, and renamed into place.
  */
-export async function commitTempFile(tempPath: string, finalHost: string, mode: number, owner: Ownership): Promise<void> {
-  const handle = await open(tempPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+export async function writeRootFile(root: string, path: string, data: Buffer | string, mode: number, owner: Ownership = ROOT_OWNER, options: { dirMode?: number } = {}): Promise<void> {
+  const parent = openParent(root, path, { create: true });
+  const dir = parent.dir!;
   try {
-    await handle.chown(owner.uid, owner.gid);
-    await handle.chmod(mode); // after chown: chown clears setuid/setgid bits
-    await handle.sync();
+    if (options.dirMode !== undefined) fchmodSync(dir.fd, options.dirMode);
+    writeFileIn(dir, parent.name, data, mode, owner);
   } finally {
-    await handle.close();
+    dir.close();
   }
-  await rename(tempPath, finalHost);
-  await syncDirectory(posix.dirname(finalHost));
 }
 
-/** Creates a symlink at `finalHost` atomically, replacing whatever is there. */
-export async function replaceWithSymlink(finalHost: string, target: string, owner: Ownership): Promise<void> {
-  await replaceWithLink(finalHost, (temp) => symlink(target, temp), owner);
-}
-
-/**
- * Creates a hard link to `targetHost` at `finalHost` atomically, replacing
- * whatever is there. No owner: the link is the target's inode, whose owner
- * and mode are the target's own.
- */
-export async function replaceWithHardLink(finalHost: string, targetHost: string): Promise<void> {
-  await replaceWithLink(finalHost, (temp) => link(targetHost, temp));
-}
-
-/** Makes the link under a temporary name beside `finalHost`, then renames it into place. */
-async function replaceWithLink(finalHost: string, make: (temp: string) => Promise<void>, owner?: Ownership): Promise<void> {
-  const temp = tempName(posix.dirname(finalHost));
-  await make(temp);
+/** The atomic write of writeRootFile, in a directory already open. */
+export function writeFileIn(dir: RootDir, name: string, data: Buffer | string, mode: number, owner: Ownership): void {
+  const temp = writeTempFileSync(dir, typeof data === "string" ? Buffer.from(data) : data, mode, owner, { sync: true });
   try {
-    if (owner) await lchown(temp, owner.uid, owner.gid);
-    await rename(temp, finalHost);
+    renameSync(dir.at(temp), dir.at(name));
   } catch (e) {
-    await rm(temp, { force: true });
+    unlinkQuietly(dir, temp);
     throw e;
   }
-  await syncDirectory(posix.dirname(finalHost));
-}
-
-/** Deletes a node (a directory with everything in it; symlinks are not followed). */
-export async function removeNode(hostPath: string): Promise<void> {
-  const st = await lstatOrUndefined(hostPath);
-  if (!st) return;
-  if (st.isDirectory()) await rm(hostPath, { recursive: true, force: true });
-  else await unlink(hostPath);
+  syncDirectory(dir);
 }
 
 /**
- * Removes temp files a killed earlier run left in `dirHost`: ours, and the
- * resource layer's own temp names made beside them (`.<ours>.flint-…`).
+ * Creates a hard link to `target` (a name in `targetDir`) as `name` in
+ * `dir`, atomically, replacing whatever is there. No owner: the link is the
+ * target's inode, whose owner and mode are the target's own.
  */
-export async function sweepTempFiles(dirHost: string): Promise<void> {
+export function replaceWithHardLink(dir: RootDir, name: string, targetDir: RootDir, target: string): void {
+  const temp = tempName();
+  linkSync(targetDir.at(target), dir.at(temp)); // link(2) never follows a last symlink
+  try {
+    renameSync(dir.at(temp), dir.at(name));
+  } catch (e) {
+    unlinkQuietly(dir, temp);
+    throw e;
+  }
+  syncDirectory(dir);
+}
+
+function unlinkQuietly(dir: RootDir, name: string): void {
+  try {
+    unlinkSync(dir.at(name));
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Deletes `name` in `dir`, a directory with everything in it. Each directory
+ * is opened with O_NOFOLLOW and emptied through its own descriptor, so a
+ * subdirectory swapped for a symlink meanwhile is unlinked, never followed.
+ */
+export function removeNode(dir: RootDir, name: string): void {
+  try {
+    unlinkSync(dir.at(name));
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    if (code !== "EISDIR" && code !== "EPERM") throw e;
+  }
+  emptyDirectory(dir, name);
+  rmdirSync(dir.at(name));
+}
+
+/** Removes everything inside the directory `name` of `dir` (not the directory itself), never following a link. */
+export function emptyDirectory(dir: RootDir, name: string): void {
+  const inner = openDirectory(dir.self, "/" + name, { noSymlinks: true });
+  if (inner.missing !== undefined) return;
+  const sub = new RootDir(inner.dir.fd, dir.inRoot(name));
+  try {
+    for (const child of readdirSync(sub.self)) removeNode(sub, child);
+  } finally {
+    sub.close();
+  }
+}
+
+/**
+ * Removes temp files a killed earlier run left in `dir`: ours, and the
+ * resource layer's own temp names made beside them (`.flint-tmp-fetch-…`,
+ * `.<ours>.flint-…`).
+ */
+export function sweepTempFiles(dir: RootDir): void {
   let names: string[];
   try {
-    names = await readdir(dirHost);
+    names = readdirSync(dir.self);
   } catch {
     return;
   }
   for (const name of names) {
-    if (name.startsWith(TEMP_PREFIX) || name.startsWith("." + TEMP_PREFIX)) await rm(posix.join(dirHost, name), { force: true, recursive: true });
+    if (name.startsWith(TEMP_PREFIX) || name.startsWith("." + TEMP_PREFIX)) removeNode(dir, name);
   }
 }
 
-export async function syncDirectory(dirHost: string): Promise<void> {
-  const handle = await open(dirHost, constants.O_RDONLY | constants.O_DIRECTORY);
+export function syncDirectory(dir: RootDir): void {
   try {
-    await handle.sync();
+    fsyncSync(dir.fd);
   } catch (e) {
     // Some filesystems cannot fsync a directory; the rename is still atomic.
     if ((e as NodeJS.ErrnoException).code !== "EINVAL") throw e;
-  } finally {
-    await handle.close();
   }
 }
 
 /**
  * Temporary files (and links) waiting to be renamed to their real names,
  * made durable together: `flush` syncs each filesystem they are on once
- * (syncfs), then renames them all in the order they were added. A crash
- * before the renames leaves only temporary names, which the next run sweeps;
- * a crash after leaves only complete files, since the contents reached the
- * disk before any real name pointed at them. The renames themselves reach
- * the disk with the next flush's sync, or with `settle`, which the caller
- * runs once at the end. The caller flushes as late as it can (once per
- * stage, or when a later entry needs a pending one in place), since each
- * syncfs is a child process.
+ * (syncfs), then renames them all in the order they were added. Each
+ * directory is walked again for its renames (a directory swapped since the
+ * temporary file was made fails the rename: its temporary name is not in
+ * what the path now leads to). A crash before the renames leaves only
+ * temporary names, which the next run sweeps; a crash after leaves only
+ * complete files, since the contents reached the disk before any real name
+ * pointed at them. The renames themselves reach the disk with the next
+ * flush's sync, or with `settle`, which the caller runs once at the end. The
+ * caller flushes as late as it can (once per stage, or when a later entry
+ * needs a pending one in place), since each syncfs is a child process.
  */
 export class CommitBatch {
-  private pending: { temp: string; final: string }[] = [];
-  /** Final names of `pending`, for `holds`. */
+  private pending: { dir: string; temp: string; final: string }[] = [];
+  /** Where `pending` goes, as paths in the root (and as the config wrote them), for `holds`. */
   private finals = new Set<string>();
-  /** Directories with renames not yet synced. */
+  /** One host path per filesystem with writes not yet synced, for syncfs. */
+  private dirty = new Map<number, string>();
+  /** Directories (paths in the root) with renames not yet synced. */
   private renamedIn = new Set<string>();
 
   constructor(
+    private readonly root: string,
     private readonly syncFilesystem: (path: string) => Promise<void>,
-    private readonly syncDir: (dir: string) => Promise<void> = syncDirectory,
+    private readonly syncDir: (dir: RootDir) => Promise<void> = async (dir) => syncDirectory(dir),
   ) {}
+
+  /** Whether something pending goes to `path` (a path in the root): it is not there yet. */
+  holds(path: string): boolean {
+    return this.finals.has(path);
+  }
 
   /** Bytes of contents pending. */
   bytes = 0;
@@ -234,16 +262,18 @@ export class CommitBatch {
     return this.pending.length;
   }
 
-  /** Whether something pending goes to `final` (it is not there yet). */
-  holds(final: string): boolean {
-    return this.finals.has(final);
+  /** `temp` (complete: contents, owner, mode) goes to `final` in `dir` at the next flush; `alias` is the config's path for it. */
+  add(dir: RootDir, temp: string, final: string, bytes = 0, alias?: string): void {
+    this.pending.push({ dir: dir.rootPath, temp, final });
+    this.finals.add(dir.inRoot(final));
+    if (alias !== undefined) this.finals.add(alias);
+    this.bytes += bytes;
+    this.noteFilesystem(dir);
   }
 
-  /** `temp` is complete (contents, owner, mode) and goes to `final` at the next flush. */
-  add(temp: string, final: string, bytes = 0): void {
-    this.pending.push({ temp, final });
-    this.finals.add(final);
-    this.bytes += bytes;
+  private noteFilesystem(dir: RootDir): void {
+    const dev = fstatSync(dir.fd).dev;
+    if (!this.dirty.has(dev)) this.dirty.set(dev, dir.hostPath());
   }
 
   /** Flushes run one after another, so renames keep the order the files were added in. */
@@ -261,23 +291,33 @@ export class CommitBatch {
     this.finals = new Set();
     this.bytes = 0;
     if (batch.length === 0) return;
-    const dirs = new Set(batch.map((p) => posix.dirname(p.temp)));
     try {
-      await this.syncAll([...dirs, ...this.renamedIn]);
-      this.renamedIn.clear(); // those renames are on disk now
+      await this.syncAll();
     } catch (e) {
-      for (const { temp } of batch) rmSync(temp, { force: true });
+      this.remove(batch);
       throw e;
     }
-    for (const [i, { temp, final }] of batch.entries()) {
-      try {
-        renameSync(temp, final);
-      } catch (e) {
-        for (const rest of batch.slice(i)) rmSync(rest.temp, { force: true });
-        throw new FlintError(`cannot move the new file into place: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, final);
-      } finally {
-        this.renamedIn.add(posix.dirname(final));
+    const open = new Map<string, RootDir>();
+    try {
+      for (const [i, { dir, temp, final }] of batch.entries()) {
+        try {
+          let d = open.get(dir);
+          if (!d) {
+            const walked = openDirectory(this.root, dir);
+            if (walked.missing !== undefined) throw Object.assign(new Error("directory gone"), { code: "ENOENT" });
+            d = walked.dir;
+            open.set(dir, d);
+            this.noteFilesystem(d);
+          }
+          renameSync(d.at(temp), d.at(final));
+          this.renamedIn.add(dir);
+        } catch (e) {
+          this.remove(batch.slice(i), open);
+          throw new FlintError(`cannot move the new file into place: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, posix.join(dir, final));
+        }
       }
+    } finally {
+      for (const d of open.values()) d.close();
     }
   }
 
@@ -288,29 +328,49 @@ export class CommitBatch {
   async settle(): Promise<void> {
     const dirs = [...this.renamedIn];
     this.renamedIn.clear();
-    if (dirs.length > SETTLE_BY_FSYNC) return this.syncAll(dirs);
-    await Promise.all(dirs.map((dir) => this.syncDir(dir).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== "ENOENT") throw e; // gone (a later entry replaced it): nothing there to sync
-    })));
+    if (dirs.length > SETTLE_BY_FSYNC) return this.syncAll();
+    this.dirty.clear();
+    for (const path of dirs) {
+      const walked = openDirectory(this.root, path);
+      if (walked.missing !== undefined) continue; // gone (a later entry replaced it): nothing there to sync
+      try {
+        await this.syncDir(walked.dir);
+      } finally {
+        walked.dir.close();
+      }
+    }
   }
 
   /** Removes everything still pending (a failed run leaves no temporary files behind). */
   discard(): void {
-    for (const { temp } of this.pending) rmSync(temp, { force: true });
+    this.remove(this.pending);
     this.pending = [];
     this.finals = new Set();
     this.bytes = 0;
   }
 
-  /** One syncfs per filesystem among `dirs`. */
-  private async syncAll(dirs: string[]): Promise<void> {
-    const byDevice = new Map<number, string>();
-    for (const dir of dirs) {
-      const dev = statSync(dir, { throwIfNoEntry: false })?.dev;
-      if (dev === undefined) continue; // gone (a later entry replaced it): nothing there to sync
-      if (!byDevice.has(dev)) byDevice.set(dev, dir);
+  /** Removes the temporary files of `entries`, each looked up again in its directory. */
+  private remove(entries: { dir: string; temp: string }[], open = new Map<string, RootDir>()): void {
+    const opened: RootDir[] = [];
+    for (const { dir, temp } of entries) {
+      let d = open.get(dir);
+      if (!d) {
+        const walked = openDirectory(this.root, dir);
+        if (walked.missing !== undefined) continue;
+        d = walked.dir;
+        open.set(dir, d);
+        opened.push(d);
+      }
+      unlinkQuietly(d, temp);
     }
-    await Promise.all([...byDevice.values()].map((dir) => this.syncFilesystem(dir)));
+    for (const d of opened) d.close();
+  }
+
+  /** One syncfs per filesystem written to since the last sync. */
+  private async syncAll(): Promise<void> {
+    const paths = [...this.dirty.values()];
+    this.dirty.clear();
+    await Promise.all(paths.map((path) => this.syncFilesystem(path)));
   }
 }
 
@@ -321,30 +381,31 @@ export class CommitBatch {
 const SETTLE_BY_FSYNC = 64;
 
 /**
- * Writes `data` to a new temporary file in `dirHost` with its owner and
- * then its mode (chown clears setuid bits), unsynced: for a CommitBatch.
+ * Writes `data` to a new temporary file in `dir` with its owner and then its
+ * mode (chown clears setuid bits), unsynced unless asked: for a CommitBatch.
  * Synchronous: a handful of system calls cost less than the thread-pool
- * round trips of their promise versions.
+ * round trips of their promise versions. Returns the temporary name.
  */
-export function writeTempFileSync(dirHost: string, data: Buffer, mode: number, owner: Ownership): string {
-  const path = tempName(dirHost);
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+export function writeTempFileSync(dir: RootDir, data: Buffer, mode: number, owner: Ownership, options: { sync?: boolean } = {}): string {
+  const name = tempName();
+  const fd = openSync(dir.at(name), NEW_FILE, 0o600);
   try {
     for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
     fchownSync(fd, owner.uid, owner.gid);
     fchmodSync(fd, mode);
+    if (options.sync) fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
-    rmSync(path, { force: true });
+    unlinkQuietly(dir, name);
     throw e;
   }
   closeSync(fd);
-  return path;
+  return name;
 }
 
 /** Gives an existing temporary file its owner and then its mode, unsynced: for a CommitBatch. */
-export function finishTempFileSync(tempPath: string, mode: number, owner: Ownership): void {
-  const fd = openSync(tempPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+export function finishTempFileSync(dir: RootDir, temp: string, mode: number, owner: Ownership): void {
+  const fd = openSync(dir.at(temp), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     fchownSync(fd, owner.uid, owner.gid);
     fchmodSync(fd, mode);
@@ -353,15 +414,44 @@ export function finishTempFileSync(tempPath: string, mode: number, owner: Owners
   }
 }
 
-/** A symlink under a temporary name beside `finalHost`, owned as asked: for a CommitBatch. */
-export function tempSymlinkSync(finalHost: string, target: string, owner: Ownership): string {
-  const temp = tempName(posix.dirname(finalHost));
-  symlinkSync(target, temp);
+/** A symlink under a temporary name in `dir`, owned as asked: for a CommitBatch. Returns the temporary name. */
+export function tempSymlinkSync(dir: RootDir, target: string, owner: Ownership): string {
+  const temp = tempName();
+  symlinkSync(target, dir.at(temp));
   try {
-    lchownSync(temp, owner.uid, owner.gid);
+    lchownSync(dir.at(temp), owner.uid, owner.gid);
   } catch (e) {
-    rmSync(temp, { force: true });
+    unlinkQuietly(dir, temp);
     throw e;
   }
   return temp;
+}
+
+/** lstat of a host path or undefined (for paths outside the root Flint owns, e.g. under /run). */
+export function lstatOrUndefined(hostPath: string) {
+  return lstatSync(hostPath, { throwIfNoEntry: false });
+}
+
+/** Removes whatever is at `path` in the root (a directory with its contents), never following a link; nothing there is fine. */
+export function removeInRoot(root: string, path: string): void {
+  const parent = openParent(root, path);
+  if (!parent.dir) return;
+  try {
+    removeNode(parent.dir, parent.name);
+  } finally {
+    parent.dir.close();
+  }
+}
+
+/** Removes the directory at `path` in the root if it is empty; anything else leaves it. */
+export function removeEmptyDirectoryInRoot(root: string, path: string): void {
+  const parent = openParent(root, path);
+  if (!parent.dir) return;
+  try {
+    rmdirSync(parent.dir.at(parent.name));
+  } catch {
+    // not empty, not a directory, or gone: left as it is
+  } finally {
+    parent.dir.close();
+  }
 }

@@ -65,35 +65,23 @@ export async function installInRoot(root: string, luks: Luks, key: Buffer, uuid:
   await addCrypttabEntry(root, luks, uuid);
 }
 
-/** Adds or replaces the volume's line in <root>/etc/crypttab (Ignition's format). */
+/** Where the installed system reads which volumes to unlock. */
+const CRYPTTAB = "/etc/crypttab";
+
+/** Adds or replaces the volume's line in the root's /etc/crypttab (Ignition's format). */
 async function addCrypttabEntry(root: string, luks: Luks, uuid: string): Promise<void> {
-  const { ensureDirectory, createTempFile, commitTempFile } = await import("../root/write");
-  const etc = await ensureDirectory(root, "/etc");
-  const path = join(etc, "crypttab");
-  const old = await readFile(path, "utf8").catch(() => "");
+  const { readRootText } = await import("../root/read");
+  const { writeRootFile } = await import("../root/write");
+  // Read and replaced inside the root: a symlink there is followed as if chrooted, never to the host's file.
+  const old = readRootText(root, CRYPTTAB);
   const options = ["luks", ...(luks.discard ? ["discard"] : [])].join(",");
   const line = `${luks.name} UUID=${uuid} ${rootKeyPath(luks.name)} ${options}`;
   const kept = old.split("\n").filter((l) => l !== "" && l.split(/\s+/)[0] !== luks.name);
-  const temp = await createTempFile(etc);
-  try {
-    await temp.handle.writeFile([...kept, line].join("\n") + "\n");
-  } finally {
-    await temp.handle.close();
-  }
-  await commitTempFile(temp.path, path, 0o644, { uid: 0, gid: 0 });
+  await writeRootFile(root, CRYPTTAB, [...kept, line].join("\n") + "\n", 0o644);
 }
 
-/** Writes the key to /etc/luks/<name> in the root, 0600, atomically. */
+/** Writes the key to /etc/luks/<name> in the root, 0600 in a 0700 directory, atomically. */
 async function copyKeyIntoRoot(root: string, name: string, key: Buffer): Promise<void> {
-  const { ensureDirectory, createTempFile, commitTempFile } = await import("../root/write");
-  const dir = await ensureDirectory(root, ROOT_KEY_DIR);
-  await chmod(dir, 0o700);
-  const temp = await createTempFile(dir);
-  try {
-    await temp.handle.writeFile(key);
-    await temp.handle.sync();
-  } finally {
-    await temp.handle.close();
-  }
-  await commitTempFile(temp.path, join(dir, name), 0o600, { uid: 0, gid: 0 });
+  const { writeRootFile } = await import("../root/write");
+  await writeRootFile(root, rootKeyPath(name), key, 0o600, { uid: 0, gid: 0 }, { dirMode: 0o700 });
 }

@@ -4,10 +4,10 @@
 // following Also= and DefaultInstance=, as systemd 252 makes them. Nothing is
 // written here; the files stage writes what these plans list.
 
-import type { Dirent } from "node:fs";
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { readdirSync, type Dirent } from "node:fs";
 import { posix } from "node:path";
-import { inspectInRoot } from "../root/resolve";
+import { readRootText } from "../root/read";
+import { inspectInRoot, openDirectory, readLinkInRoot, type RootDir } from "../root/resolve";
 import { expandInstallSpecifiers, isInstance, isTemplate, parseUnitName, templateOf, withInstance, instanceOf } from "./unit-name";
 
 /** Where `systemctl enable` puts its links. */
@@ -113,8 +113,7 @@ async function lookIn(root: string, dir: string, file: string, name: string): Pr
   const at = await inspectInRoot(root, posix.join(dir, file)).catch(() => undefined);
   if (!at?.stat) return undefined;
   if (at.stat.isSymbolicLink()) {
-    const target = await readlink(at.hostPath);
-    if (target === "/dev/null") return { state: "masked", name };
+    if (readLinkInRoot(root, at.rootPath) === "/dev/null") return { state: "masked", name };
   }
   const real = await inspectInRoot(root, at.rootPath, { followLast: true }).catch(() => undefined);
   if (!real?.stat?.isFile()) return undefined;
@@ -122,7 +121,7 @@ async function lookIn(root: string, dir: string, file: string, name: string): Pr
   // An alias (a link to another unit in the search path) stands for that unit.
   const aliasOf = realName !== file && UNIT_PATH.includes(posix.dirname(real.rootPath)) && parseUnitName(realName) ? realName : undefined;
   const unitName = aliasOf ? (isTemplate(aliasOf) && isInstance(name) ? withInstance(aliasOf, instanceOf(name)!) : aliasOf) : name;
-  const install = parseInstallSection(await readFile(real.hostPath, "utf8"));
+  const install = parseInstallSection(readRootText(root, real.rootPath));
   return { state: "found", name: unitName, path: real.rootPath, install };
 }
 
@@ -256,21 +255,39 @@ export async function planDisable(root: string, names: string[], config: ConfigU
 
 /** Every symlink below `dir` in the root (paths inside the root); symlinked directories are not entered. */
 async function symlinksUnder(root: string, dir: string): Promise<string[]> {
-  const at = await inspectInRoot(root, dir, { followLast: true }).catch(() => undefined);
-  if (!at?.stat?.isDirectory()) return [];
+  const top = await Promise.resolve().then(() => openDirectory(root, dir)).catch(() => undefined);
+  if (!top?.dir) return [];
   const out: string[] = [];
-  const walk = async (host: string, inRoot: string): Promise<void> => {
+  // Each directory is entered through its parent's descriptor with O_NOFOLLOW: a swapped-in symlink is listed, never entered.
+  const walk = (at: RootDir, inRoot: string): void => {
     let entries: Dirent[];
     try {
-      entries = await readdir(host, { withFileTypes: true });
+      entries = readdirSync(at.self, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (e.isSymbolicLink()) out.push(posix.join(inRoot, e.name));
-      else if (e.isDirectory()) await walk(posix.join(host, e.name), posix.join(inRoot, e.name));
+      else if (e.isDirectory()) {
+        let sub: RootDir | undefined;
+        try {
+          sub = openDirectory(at.self, "/" + e.name, { noSymlinks: true }).dir;
+        } catch {
+          continue; // swapped for something else meanwhile
+        }
+        if (!sub) continue;
+        try {
+          walk(sub, posix.join(inRoot, e.name));
+        } finally {
+          sub.close();
+        }
+      }
     }
   };
-  await walk(at.hostPath, dir);
+  try {
+    walk(top.dir, dir);
+  } finally {
+    top.dir.close();
+  }
   return out;
 }

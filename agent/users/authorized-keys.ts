@@ -1,13 +1,14 @@
 // A user's SSH keys as fragments in `~/.ssh/authorized_keys.d/`, merged into
 // `~/.ssh/authorized_keys` (what Flatcar's update-ssh-keys does). Every write
-// goes through resolveInRoot, to a temporary name, and is renamed into place.
+// is made by name inside a directory walked in the root (never through a
+// symlink at .ssh or authorized_keys.d), to a temporary name, renamed into place.
 
-import { constants } from "node:fs";
-import { lchown, lstat, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { readdirSync } from "node:fs";
 import { posix } from "node:path";
 import { FlintError } from "../errors";
-import { resolveInRoot } from "../root/resolve";
-import { randomTempName } from "../root/temp-name";
+import { readAllOf } from "../root/read";
+import { lstatIn, openDirectory, RootDir, type Ownership } from "../root/resolve";
+import { makeOneDirectory, setOwnerAndMode, writeFileIn } from "../root/write";
 
 export interface KeyFragment {
   /** The root directory (`/` on a booted system, `/sysroot` in the initramfs). */
@@ -38,74 +39,58 @@ export async function installKeyFragment(input: KeyFragment): Promise<{ fragment
     if (/[\r\n\0]/.test(key)) throw new FlintError("an SSH key must be a single line", `key ${i} for ${input.home}`);
   }
   const owner = { uid: input.uid, gid: input.gid };
-  const homeHost = await resolveInRoot(input.root, input.home, { followLast: true });
-  const homeStat = await lstat(homeHost).catch(() => undefined);
-  if (!homeStat?.isDirectory()) throw new FlintError("the home directory does not exist", input.home);
-
+  const home = openDirectory(input.root, input.home);
+  if (!home.dir) throw new FlintError("the home directory does not exist", input.home);
   const sshDir = posix.join(input.home, ".ssh");
   const fragmentDir = posix.join(sshDir, "authorized_keys.d");
-  const sshHost = await privateDirectory(input.root, sshDir, owner);
-  const fragmentsExisted = (await lstat(posix.join(sshHost, "authorized_keys.d")).catch(() => undefined)) !== undefined;
-  const fragmentHost = await privateDirectory(input.root, fragmentDir, owner);
   const authorizedKeys = posix.join(sshDir, "authorized_keys");
-  const authorizedHost = await resolveInRoot(input.root, authorizedKeys, { followLast: false });
+  const opened: RootDir[] = [home.dir];
+  try {
+    const ssh = privateDirectory(home.dir, ".ssh", owner);
+    opened.push(ssh);
+    const fragmentsExisted = lstatIn(ssh, "authorized_keys.d") !== undefined;
+    const fragments = privateDirectory(ssh, "authorized_keys.d", owner);
+    opened.push(fragments);
 
-  // Keys someone put in authorized_keys before fragments existed keep living, in their own fragment.
-  if (!fragmentsExisted) {
-    const previous = await readRegular(authorizedHost);
-    if (previous !== undefined && previous.trim() !== "") await writePrivate(posix.join(fragmentHost, PRESERVED_FRAGMENT), previous, owner);
+    // Keys someone put in authorized_keys before fragments existed keep living, in their own fragment.
+    if (!fragmentsExisted) {
+      const previous = readRegular(ssh, "authorized_keys");
+      if (previous !== undefined && previous.trim() !== "") writeFileIn(fragments, PRESERVED_FRAGMENT, previous, 0o600, owner);
+    }
+
+    const body = input.keys.map((k) => k.trim()).filter(Boolean).map((k) => k + "\n").join("");
+    writeFileIn(fragments, input.fragment, body, 0o600, owner);
+
+    let merged = HEADER;
+    for (const name of readdirSync(fragments.self).filter((n) => !n.startsWith(".")).sort()) {
+      const text = readRegular(fragments, name);
+      if (text === undefined) continue;
+      merged += `# ${name}\n${text}${text === "" || text.endsWith("\n") ? "" : "\n"}`;
+    }
+    writeFileIn(ssh, "authorized_keys", merged, 0o600, owner);
+  } finally {
+    for (const d of opened) d.close();
   }
-
-  const body = input.keys.map((k) => k.trim()).filter(Boolean).map((k) => k + "\n").join("");
-  await writePrivate(posix.join(fragmentHost, input.fragment), body, owner);
-
-  let merged = HEADER;
-  for (const name of (await readdir(fragmentHost)).filter((n) => !n.startsWith(".")).sort()) {
-    const text = await readRegular(posix.join(fragmentHost, name));
-    if (text === undefined) continue;
-    merged += `# ${name}\n${text}${text === "" || text.endsWith("\n") ? "" : "\n"}`;
-  }
-  await writePrivate(authorizedHost, merged, owner);
   return { fragment: posix.join(fragmentDir, input.fragment), authorizedKeys };
 }
 
-/** Makes (or checks) a 0700 directory owned by the user; a symlink there is refused. */
-async function privateDirectory(root: string, path: string, owner: { uid: number; gid: number }): Promise<string> {
-  const host = await resolveInRoot(root, path, { followLast: false });
-  const st = await lstat(host).catch(() => undefined);
-  if (st?.isSymbolicLink()) throw new FlintError("is a symlink; refusing to write keys through it", path);
-  if (st && !st.isDirectory()) throw new FlintError("exists and is not a directory", path);
-  if (!st) await mkdir(host, { mode: 0o700 });
-  await lchown(host, owner.uid, owner.gid);
-  const handle = await open(host, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-  try {
-    await handle.chmod(0o700);
-  } finally {
-    await handle.close();
-  }
-  return host;
+/** Makes (or checks) a 0700 directory `name` in `parent` owned by the user, and opens it; a symlink there is refused. */
+function privateDirectory(parent: RootDir, name: string, owner: Ownership): RootDir {
+  const st = lstatIn(parent, name);
+  if (st?.isSymbolicLink()) throw new FlintError("is a symlink; refusing to write keys through it", parent.inRoot(name));
+  if (st && !st.isDirectory()) throw new FlintError("exists and is not a directory", parent.inRoot(name));
+  if (!st) makeOneDirectory(parent, name, 0o700, owner);
+  else setOwnerAndMode(parent, name, owner, 0o700);
+  const opened = openDirectory(parent.self, "/" + name, { noSymlinks: true });
+  if (!opened.dir) throw new FlintError("disappeared while keys were written", parent.inRoot(name));
+  return new RootDir(opened.dir.fd, parent.inRoot(name));
 }
 
-async function readRegular(host: string): Promise<string | undefined> {
-  const st = await lstat(host).catch(() => undefined);
-  if (!st?.isFile()) return undefined;
-  return readFile(host, "utf8");
-}
+/** Keys are small; a fragment larger than this is not one. */
+const FRAGMENT_CAP = 16 * 1024 * 1024;
 
-/** Writes `text` to a fresh temporary file beside `host`, owned and 0600, synced, then renamed over it. */
-async function writePrivate(host: string, text: string, owner: { uid: number; gid: number }): Promise<void> {
-  const temp = randomTempName(posix.dirname(host));
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.chown(owner.uid, owner.gid);
-    await handle.chmod(0o600);
-    await handle.sync();
-    await handle.close();
-    await rename(temp, host);
-  } catch (e) {
-    await handle.close().catch(() => undefined);
-    await rm(temp, { force: true });
-    throw e;
-  }
+/** The text of a regular file `name` in `dir`; undefined for anything else (a FIFO is skipped, never read). */
+function readRegular(dir: RootDir, name: string): string | undefined {
+  if (!lstatIn(dir, name)?.isFile()) return undefined;
+  return readAllOf(dir, name, FRAGMENT_CAP).toString("utf8");
 }

@@ -4,7 +4,6 @@
 
 import { randomBytes } from "node:crypto";
 import { stat } from "node:fs/promises";
-import { join } from "node:path";
 import type { Luks } from "../../config/types";
 import { deviceForStep, waitForDevice } from "../../devices/resolve";
 import { FlintError } from "../../errors";
@@ -101,5 +100,6 @@ export async function openLuksVolume(luks: Luks, device: string, keyPath: string
 }
 
 async function rootIsThere(root: string): Promise<boolean> {
-  return stat(join(root, "etc")).then((s) => s.isDirectory(), () => false);
+  const { inspectInRoot } = await import("../../root/resolve");
+  return (await inspectInRoot(root, "/etc", { followLast: true })).stat?.isDirectory() === true;
 }

@@ -30,10 +30,14 @@ function keyInstaller(ctx: StageContext): KeyInstaller {
     if (!account) throw new FlintError(`user ${JSON.stringify(user.name)} is not in the root's /etc/passwd`, where);
     const home = await inspectInRoot(root, account.home, { followLast: true });
     if (!home.stat) {
-      const { ensureDirectory, makeOneDirectory } = await import("../../root/write");
-      const parent = await ensureDirectory(root, posix.dirname(home.rootPath), { created: (p) => record(ctx, "mkdir", p, "mode=0755 owner=0:0") });
-      record(ctx, "mkdir", home.rootPath, `mode=0700 owner=${account.uid}:${account.gid}`);
-      await makeOneDirectory(posix.join(parent, posix.basename(home.rootPath)), 0o700, { uid: account.uid, gid: account.gid });
+      const { openOrCreateDirectory, makeOneDirectory } = await import("../../root/write");
+      const parent = openOrCreateDirectory(root, posix.dirname(home.rootPath), { created: (p) => record(ctx, "mkdir", p, "mode=0755 owner=0:0") })!;
+      try {
+        record(ctx, "mkdir", home.rootPath, `mode=0700 owner=${account.uid}:${account.gid}`);
+        makeOneDirectory(parent, posix.basename(home.rootPath), 0o700, { uid: account.uid, gid: account.gid });
+      } finally {
+        parent.close();
+      }
     }
     const { installKeyFragment } = await import("../../users/authorized-keys");
     await installKeyFragment({ root, home: account.home, uid: account.uid, gid: account.gid, fragment: "flint", keys: user.sshAuthorizedKeys ?? [] });
@@ -98,10 +102,9 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   const settings = ctx.dryRun ? {} : await settingsFromConfig(config);
   const writer: NodeWriter = {
     ctx,
-    sweeps: new Map(),
+    swept: new Set(),
     announced: new Set(),
-    batch: new CommitBatch(async (path) => (await import("../../system/sync")).syncFilesystem(path)),
-    dirs: new Map(),
+    batch: new CommitBatch(ctx.root, async (path) => (await import("../../system/sync")).syncFilesystem(path)),
     ids: new Map(),
     fetch: async (resource: Resource, hostPath: string, label: string) => {
       // Not synced here: the batch flushes the whole filesystem once.

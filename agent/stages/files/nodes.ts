@@ -4,24 +4,25 @@
 // by name from the root's own passwd and group files.
 
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, lstatSync, readFileSync, type Stats } from "node:fs";
-import { readFile, readlink, rm } from "node:fs/promises";
+import { createReadStream, createWriteStream, lstatSync, readlinkSync, type Stats } from "node:fs";
+import { rm } from "node:fs/promises";
 import { DEFAULT_FILE_CAP, decodeDataUrl, fetchToBuffer, verifyHash } from "../../resource/index";
 import { posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Directory, File, Link, NodeGroup, NodeUser, Resource } from "../../config/types";
 import { FlintError } from "../../errors";
 import { gidOf, uidOf } from "../../root/accounts";
-import { inspectInRoot } from "../../root/resolve";
+import { openReadable, readAllOf } from "../../root/read";
+import { lstatIn, openParent, RootDir, splitLast } from "../../root/resolve";
 import {
   createTempFile,
+  emptyDirectory,
   finishTempFileSync,
   tempSymlinkSync,
   writeTempFileSync,
   type CommitBatch,
-  ensureDirectory,
-  lstatOrUndefined,
   makeOneDirectory,
+  openOrCreateDirectory,
   removeNode,
   replaceWithHardLink,
   setOwnerAndMode,
@@ -43,10 +44,10 @@ export interface NodeWriter {
   ctx: StageContext;
   fetch: FetchContents;
   /**
-   * Each directory is swept of a killed run's temp files once, before anyone
-   * writes a temp file there (entries are written concurrently).
+   * Directories (by path in the root) already swept of a killed run's temp
+   * files: each is swept once, before the first temp file is written there.
    */
-  sweeps: Map<string, Promise<void>>;
+  swept: Set<string>;
   /** Directories already announced as created (several entries may share a parent). */
   announced: Set<string>;
   /**
@@ -58,12 +59,6 @@ export interface NodeWriter {
   batch: CommitBatch;
   /** The batch holds /etc/passwd or /etc/group: names must not be looked up before it is flushed. */
   accountsPending?: boolean;
-  /**
-   * Parent directories this run created or walked, by path in the root, with
-   * their host paths. Emptied whenever the run replaces a directory or a
-   * symlink, since a cached path may lead through it.
-   */
-  dirs: Map<string, string>;
   /** Owner ids looked up by name in the root (`u:NAME`, `g:NAME`). */
   ids: Map<string, Promise<number>>;
 }
@@ -86,19 +81,14 @@ export async function flushBatch(w: NodeWriter): Promise<void> {
   }
 }
 
-/** A complete temporary file or link, to become `host` (the entry at `path` in the root) at the next flush. */
-function addToBatch(w: NodeWriter, temp: string, host: string, path: string, bytes = 0): Promise<void> {
-  w.batch.add(temp, host, bytes);
+/** A complete temporary file or link in `dir`, to become `name` there (the entry at `path` in the root) at the next flush. */
+function addToBatch(w: NodeWriter, dir: RootDir, temp: string, name: string, path: string, bytes = 0): Promise<void> {
+  w.batch.add(dir, temp, name, bytes, path);
   if (ACCOUNT_FILES.has(posix.normalize(path))) w.accountsPending = true;
   return w.batch.size >= BATCH_LIMIT || w.batch.bytes >= BATCH_BYTES ? flushBatch(w) : Promise.resolve();
 }
 
 const ACCOUNT_FILES = new Set(["/etc/passwd", "/etc/group"]);
-
-/** Forgets cached paths when `existing` (about to be replaced) may be on one of them. */
-function replacing(w: NodeWriter, existing: Stats | undefined): void {
-  if (existing && (existing.isDirectory() || existing.isSymbolicLink())) w.dirs.clear();
-}
 
 /** Every directory, file and link of the config, with its JSON path for messages. */
 export function storageEntries(storage: { directories?: Directory[]; files?: File[]; links?: Link[] } | undefined): Entry[] {
@@ -116,6 +106,7 @@ export function checkPaths(entries: Entry[]): void {
     if (typeof path !== "string" || !path.startsWith("/")) throw new FlintError(`path must be absolute (got ${JSON.stringify(path)})`, `${where}.path`);
     if (path.split("/").includes("..")) throw new FlintError(`path must not contain ".." (got ${JSON.stringify(path)})`, `${where}.path`);
     if (path.includes("\0")) throw new FlintError("path must not contain a NUL byte", `${where}.path`);
+    if (path.split("/").every((c) => c === "" || c === ".")) throw new FlintError('path must not be "/": the root itself is not an entry to create or replace', `${where}.path`);
   }
 }
 
@@ -162,59 +153,60 @@ export function independentSteps(ordered: Entry[]): Entry[][] {
 }
 
 export async function applyEntry(w: NodeWriter, entry: Entry): Promise<void> {
-  if (entry.kind === "directory") return applyDirectory(w, entry.node, entry.where);
-  if (entry.kind === "file") return applyFile(w, entry.node, entry.where);
-  return applyLink(w, entry.node, entry.where);
+  // A file or link still pending on the way (or at the path itself) is put in place first.
+  if (!w.ctx.dryRun && w.batch.size > 0 && pendingOnTheWay(w, entry.node.path)) await flushBatch(w);
+  const at = place(w, entry.node.path);
+  try {
+    if (entry.kind === "directory") return await applyDirectory(w, entry.node, entry.where, at);
+    if (entry.kind === "file") return await applyFile(w, entry.node, entry.where, at);
+    return await applyLink(w, entry.node, entry.where, at);
+  } finally {
+    at.dir?.close();
+  }
 }
 
+/** Whether the batch holds `path` or one of its parents (as the config names them, or as resolved). */
+function pendingOnTheWay(w: NodeWriter, path: string): boolean {
+  for (let p = path; p.length > 1; p = posix.dirname(p)) if (w.batch.holds(p)) return true;
+  return false;
+}
+
+/** Where an entry goes: its parent directory, held open for the entry's whole write, and its name there. */
 interface Placed {
-  /** Host path of the node itself (the last component is never followed). */
-  host: string;
+  /** Undefined only in a plan, when the parent does not exist yet. */
+  dir?: RootDir;
+  name: string;
   /** lstat of what is there now. */
   existing?: Stats;
 }
 
-/** Creates the parents (root:root 0755) and says what is at the path now. */
-async function place(w: NodeWriter, path: string): Promise<Placed> {
+/**
+ * Walks to the entry's parent now (no path is remembered between entries:
+ * a directory swapped for a symlink since is seen as one), creating it
+ * root:root 0755 as needed, and says what is at the path.
+ */
+function place(w: NodeWriter, path: string): Placed {
   const { ctx } = w;
-  const dir = posix.dirname(path);
-  let parent = w.dirs.get(dir);
-  if (parent === undefined) {
-    parent = await ensureDirectory(ctx.root, dir, {
-      dryRun: ctx.dryRun,
-      pending: async (hostPath) => {
-        if (!w.batch.holds(hostPath)) return false;
-        await flushBatch(w);
-        return true;
-      },
-      created: (p) => {
-        if (w.announced.has(p)) return;
-        w.announced.add(p);
-        record(ctx, "mkdir", p, "mode=0755 owner=0:0");
-      },
-    });
-    // A plan creates nothing, so a would-be path is not worth keeping.
-    if (!ctx.dryRun) w.dirs.set(dir, parent);
-  }
-  if (!ctx.dryRun) {
-    let sweep = w.sweeps.get(parent);
-    if (!sweep) {
-      sweep = sweepTempFiles(parent);
-      w.sweeps.set(parent, sweep);
-    }
-    await sweep;
-  }
-  const host = posix.join(parent, posix.basename(path));
-  // An earlier entry for the same path still pending: this one sees it in place.
-  if (w.batch.holds(host)) await flushBatch(w);
-  // Synchronous: one system call costs less than a trip through the thread pool.
-  let existing: Stats | undefined;
+  const { dir: dirPath, name } = splitLast(path);
+  const dir = openOrCreateDirectory(ctx.root, dirPath, {
+    dryRun: ctx.dryRun,
+    created: (p) => {
+      if (w.announced.has(p)) return;
+      w.announced.add(p);
+      record(ctx, "mkdir", p, "mode=0755 owner=0:0");
+    },
+  });
+  if (!dir) return { name };
   try {
-    existing = lstatSync(host, { throwIfNoEntry: false });
-  } catch {
-    existing = undefined;
+    if (!ctx.dryRun && !w.swept.has(dir.rootPath)) {
+      w.swept.add(dir.rootPath);
+      sweepTempFiles(dir);
+    }
+    return { dir, name, existing: lstatIn(dir, name) };
+  } catch (e) {
+    dir.close();
+    throw e;
   }
-  return { host, existing };
 }
 
 /** Owner from the config (ids, or names looked up in the root), else `fallback`. */
@@ -259,7 +251,7 @@ function ownedBy(st: Stats): Ownership {
 }
 
 /** Brings mode and owner of an existing node in line, noting only real changes. */
-async function fixMetadata(w: NodeWriter, path: string, host: string, st: Stats, owner: Ownership, shownOwner: string, mode?: number): Promise<void> {
+async function fixMetadata(w: NodeWriter, path: string, at: Placed, st: Stats, owner: Ownership, shownOwner: string, mode?: number): Promise<void> {
   const { ctx } = w;
   const chownNeeded = owner.uid !== -1 && owner.gid !== -1 && (st.uid !== owner.uid || st.gid !== owner.gid);
   const chmodNeeded = mode !== undefined && (st.mode & 0o7777) !== (mode & 0o7777);
@@ -267,33 +259,42 @@ async function fixMetadata(w: NodeWriter, path: string, host: string, st: Stats,
   if (chmodNeeded) record(ctx, "chmod", path, `mode=${octal(mode!)}`);
   if (ctx.dryRun || (!chownNeeded && !chmodNeeded)) return;
   // chown clears setuid bits, so the mode (when the node has one) is set after it.
-  await setOwnerAndMode(host, chownNeeded ? owner : ownedBy(st), mode);
+  setOwnerAndMode(at.dir!, at.name, chownNeeded ? owner : ownedBy(st), mode);
 }
 
-async function applyDirectory(w: NodeWriter, dir: Directory, where: string): Promise<void> {
+async function applyDirectory(w: NodeWriter, node: Directory, where: string, at: Placed): Promise<void> {
   const { ctx } = w;
-  const { host, existing } = await place(w, dir.path);
+  const { existing } = at;
   if (existing?.isDirectory()) {
-    // An existing directory keeps its contents; only its mode and owner are set.
-    const { owner, shown } = await ownership(w, dir.user, dir.group, where, ownedBy(existing));
-    return fixMetadata(w, dir.path, host, existing, owner, shown, dir.mode ?? existing.mode & 0o7777);
+    const { owner, shown } = await ownership(w, node.user, node.group, where, ownedBy(existing));
+    // overwrite: pre-existing nodes at the path are deleted (the spec); an existing directory is emptied, as Ignition does.
+    if (node.overwrite) await emptyExisting(w, node.path, at);
+    return fixMetadata(w, node.path, at, existing, owner, shown, node.mode ?? existing.mode & 0o7777);
   }
-  if (existing && !dir.overwrite) {
-    throw new FlintError(`${dir.path} exists and is not a directory (set overwrite: true to replace it)`, where);
+  if (existing && !node.overwrite) {
+    throw new FlintError(`${node.path} exists and is not a directory (set overwrite: true to replace it)`, where);
   }
-  const mode = dir.mode ?? 0o755;
-  const { owner, shown } = await ownership(w, dir.user, dir.group, where, ROOT);
-  record(ctx, existing ? "replace" : "mkdir", dir.path, `mode=${octal(mode)} owner=${shown}`);
-  w.announced.add(dir.path);
+  const mode = node.mode ?? 0o755;
+  const { owner, shown } = await ownership(w, node.user, node.group, where, ROOT);
+  record(ctx, existing ? "replace" : "mkdir", node.path, `mode=${octal(mode)} owner=${shown}`);
+  w.announced.add(node.path);
   if (ctx.dryRun) return;
-  replacing(w, existing);
-  if (existing) await removeNode(host);
-  await makeOneDirectory(host, mode, owner);
+  if (existing) removeNode(at.dir!, at.name);
+  makeOneDirectory(at.dir!, at.name, mode, owner);
 }
 
-async function applyFile(w: NodeWriter, file: File, where: string): Promise<void> {
+/** Empties an existing directory for `overwrite: true`, through descriptors that never follow a link. */
+async function emptyExisting(w: NodeWriter, path: string, at: Placed): Promise<void> {
+  const { readdirSync } = await import("node:fs");
+  const children = readdirSync(at.dir!.at(at.name)).length;
+  if (children === 0) return;
+  record(w.ctx, "empty", path, `${children} entr${children === 1 ? "y" : "ies"}`);
+  if (!w.ctx.dryRun) emptyDirectory(at.dir!, at.name);
+}
+
+async function applyFile(w: NodeWriter, file: File, where: string, at: Placed): Promise<void> {
   const { ctx } = w;
-  const { host, existing } = await place(w, file.path);
+  const { existing } = at;
   const hasSource = Boolean(file.contents?.source);
   const appends = (file.append ?? []).filter((a) => a.source);
 
@@ -304,7 +305,7 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
   const keepExisting = existing?.isFile() === true && !hasSource && !file.overwrite;
   if (keepExisting && appends.length === 0) {
     const { owner, shown } = await ownership(w, file.user, file.group, where, ownedBy(existing!));
-    return fixMetadata(w, file.path, host, existing!, owner, shown, file.mode ?? existing!.mode & 0o7777);
+    return fixMetadata(w, file.path, at, existing!, owner, shown, file.mode ?? existing!.mode & 0o7777);
   }
 
   const mode = file.mode ?? (keepExisting ? existing!.mode & 0o7777 : 0o644);
@@ -314,54 +315,63 @@ async function applyFile(w: NodeWriter, file: File, where: string): Promise<void
     if (!existing) return record(ctx, "create", file.path, detail);
     if (keepExisting) return record(ctx, "append", file.path, detail);
     // Inline (data:) contents are known without fetching: compare them now.
-    const same = existing.isFile() && appends.length === 0 ? await holdsInlineContents(host, existing, file.contents) : undefined;
-    if (same === true) return fixMetadata(w, file.path, host, existing, owner, shown, mode);
+    const same = existing.isFile() && appends.length === 0 ? await holdsInlineContents(at, existing, file.contents) : undefined;
+    if (same === true) return fixMetadata(w, file.path, at, existing, owner, shown, mode);
     if (file.overwrite) return record(ctx, "replace", file.path, detail);
     if (same === false) return record(ctx, "conflict", file.path, "exists with other contents and overwrite is false");
     // Remote contents: apply fetches them and fails unless they match.
     return record(ctx, "verify", file.path, "must already hold these contents");
   }
 
-  const dir = posix.dirname(host);
+  const dir = at.dir!;
   const inline = hasSource && appends.length === 0 && !keepExisting ? inlineContents(file.contents!, `${where}.contents`) : undefined;
   if (inline) {
     // Inline contents are already in memory: compare, then write them in one go.
-    if (existing?.isFile() && existing.size === inline.length && inline.equals(readFileSync(host))) {
-      return fixMetadata(w, file.path, host, existing, owner, shown, mode);
+    if (existing?.isFile() && existing.size === inline.length && inline.equals(readExisting(at, inline.length + 1))) {
+      return fixMetadata(w, file.path, at, existing, owner, shown, mode);
     }
     if (existing && !file.overwrite) {
       throw new FlintError(`${file.path} already exists with other contents (set overwrite: true to replace it)`, where);
     }
     record(ctx, existing ? "replace" : "create", file.path, detail);
-    replacing(w, existing);
-    if (existing?.isDirectory()) await removeNode(host);
-    return addToBatch(w, writeTempFileSync(dir, inline, mode, owner), host, file.path, inline.length);
+    if (existing?.isDirectory()) removeNode(dir, at.name);
+    return addToBatch(w, dir, writeTempFileSync(dir, inline, mode, owner), at.name, file.path, inline.length);
   }
 
   const temp = await createTempFile(dir);
   await temp.handle.close();
   try {
-    if (keepExisting) await pipeline(createReadStream(host), createWriteStream(temp.path));
+    if (keepExisting) await pipeline(existingStream(at), createWriteStream(temp.path, { flags: "r+" }));
     else if (hasSource) await w.fetch(file.contents!, temp.path, `${where}.contents`);
     for (const [i, fragment] of appends.entries()) await appendResource(w, fragment, temp.path, dir, `${where}.append.${i}`);
 
-    if (existing?.isFile() && !keepExisting && (await sameContents(host, temp.path))) {
+    if (existing?.isFile() && !keepExisting && (await sameContents(at, temp.path))) {
       // Already written (an earlier run): nothing to replace.
       await rm(temp.path, { force: true });
-      return fixMetadata(w, file.path, host, existing, owner, shown, mode);
+      return fixMetadata(w, file.path, at, existing, owner, shown, mode);
     }
     if (existing && !keepExisting && !file.overwrite) {
       throw new FlintError(`${file.path} already exists with other contents (set overwrite: true to replace it)`, where);
     }
     record(ctx, existing ? (keepExisting ? "append" : "replace") : "create", file.path, detail);
-    replacing(w, existing);
-    if (existing?.isDirectory()) await removeNode(host);
-    finishTempFileSync(temp.path, mode, owner);
-    await addToBatch(w, temp.path, host, file.path, lstatSync(temp.path).size);
+    if (existing?.isDirectory()) removeNode(dir, at.name);
+    finishTempFileSync(dir, temp.name, mode, owner);
+    await addToBatch(w, dir, temp.name, at.name, file.path, lstatSync(temp.path).size);
   } catch (e) {
     await rm(temp.path, { force: true });
     throw e;
   }
+}
+
+/** The existing regular file at `at`, opened without following a link or blocking, as a stream. */
+function existingStream(at: Placed) {
+  const fd = openReadable(at.dir!, at.name);
+  return createReadStream("", { fd });
+}
+
+/** Up to `max` bytes of the existing regular file at `at`. */
+function readExisting(at: Placed, max: number): Buffer {
+  return readAllOf(at.dir!, at.name, max);
 }
 
 /**
@@ -378,7 +388,7 @@ function inlineContents(contents: Resource, label: string): Buffer | undefined {
 }
 
 /** For a plan: whether the file holds the inline contents; undefined when they are not inline. */
-async function holdsInlineContents(host: string, st: Stats, contents: Resource | undefined): Promise<boolean | undefined> {
+async function holdsInlineContents(at: Placed, st: Stats, contents: Resource | undefined): Promise<boolean | undefined> {
   if (!contents?.source?.toLowerCase().startsWith("data:")) return undefined;
   let wanted: Buffer;
   try {
@@ -387,10 +397,10 @@ async function holdsInlineContents(host: string, st: Stats, contents: Resource |
     return undefined;
   }
   if (wanted.length !== st.size) return false;
-  return wanted.equals(await readFile(host));
+  return wanted.equals(readExisting(at, wanted.length + 1));
 }
 
-async function appendResource(w: NodeWriter, fragment: Resource, target: string, dir: string, label: string): Promise<void> {
+async function appendResource(w: NodeWriter, fragment: Resource, target: string, dir: RootDir, label: string): Promise<void> {
   const part = await createTempFile(dir);
   await part.handle.close();
   try {
@@ -401,53 +411,55 @@ async function appendResource(w: NodeWriter, fragment: Resource, target: string,
   }
 }
 
-async function fileDigest(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  await pipeline(createReadStream(path), hash);
-  return hash.digest("hex");
-}
-
-async function sameContents(a: string, b: string): Promise<boolean> {
-  const [sa, sb] = await Promise.all([lstatOrUndefined(a), lstatOrUndefined(b)]);
+async function sameContents(at: Placed, temp: string): Promise<boolean> {
+  const [sa, sb] = [at.existing, lstatSync(temp, { throwIfNoEntry: false })];
   if (!sa || !sb || sa.size !== sb.size) return false;
-  return (await fileDigest(a)) === (await fileDigest(b));
+  const digest = async (stream: NodeJS.ReadableStream): Promise<string> => {
+    const hash = createHash("sha256");
+    await pipeline(stream, hash);
+    return hash.digest("hex");
+  };
+  return (await digest(existingStream(at))) === (await digest(createReadStream(temp)));
 }
 
-async function applyLink(w: NodeWriter, link: Link, where: string): Promise<void> {
+async function applyLink(w: NodeWriter, link: Link, where: string, at: Placed): Promise<void> {
   const { ctx } = w;
   const target = link.target;
   if (typeof target !== "string" || target === "") throw new FlintError("a link needs a target", `${where}.target`);
-  const { host, existing } = await place(w, link.path);
+  const { existing } = at;
 
   if (link.hard) {
     // The target may be pending, or be reached through a pending link.
-    if (w.batch.size > 0) await flushBatch(w);
+    if (!ctx.dryRun && w.batch.size > 0) await flushBatch(w);
     // A hard link is another name for its target's inode: it has no owner or
     // mode of its own, and setting one would change the target (as Ignition,
     // which does nothing after making the link).
     const targetPath = target.startsWith("/") ? target : posix.join(posix.dirname(link.path), target);
-    const resolved = await inspectInRoot(ctx.root, targetPath, { followLast: false });
-    if (!resolved.stat && !ctx.dryRun) throw new FlintError(`hard link target ${targetPath} does not exist in the root`, `${where}.target`);
-    if (resolved.stat?.isDirectory()) throw new FlintError(`hard link target ${targetPath} is a directory`, `${where}.target`);
-    if (existing && resolved.stat && existing.ino === resolved.stat.ino && existing.dev === resolved.stat.dev) return;
-    if (existing && !link.overwrite) throw new FlintError(`${link.path} already exists (set overwrite: true to replace it)`, where);
-    record(ctx, existing ? "replace" : "link", link.path, `hard -> ${resolved.rootPath}`);
-    if (ctx.dryRun) return;
-    replacing(w, existing);
-    if (existing?.isDirectory()) await removeNode(host);
-    return replaceWithHardLink(host, resolved.hostPath);
+    const found = openParent(ctx.root, targetPath);
+    try {
+      const targetStat = found.dir ? lstatIn(found.dir, found.name) : undefined;
+      const shownTarget = found.dir ? found.dir.inRoot(found.name) : found.missing!;
+      if (!targetStat && !ctx.dryRun) throw new FlintError(`hard link target ${targetPath} does not exist in the root`, `${where}.target`);
+      if (targetStat?.isDirectory()) throw new FlintError(`hard link target ${targetPath} is a directory`, `${where}.target`);
+      if (existing && targetStat && existing.ino === targetStat.ino && existing.dev === targetStat.dev) return;
+      if (existing && !link.overwrite) throw new FlintError(`${link.path} already exists (set overwrite: true to replace it)`, where);
+      record(ctx, existing ? "replace" : "link", link.path, `hard -> ${shownTarget}`);
+      if (ctx.dryRun) return;
+      if (existing?.isDirectory()) removeNode(at.dir!, at.name);
+      return replaceWithHardLink(at.dir!, at.name, found.dir!, found.name);
+    } finally {
+      found.dir?.close();
+    }
   }
 
   const fallback = existing?.isSymbolicLink() ? ownedBy(existing) : ROOT;
   const { owner, shown } = await ownership(w, link.user, link.group, where, fallback);
-
-  if (existing?.isSymbolicLink() && (await readlink(host)) === target) {
-    return fixMetadata(w, link.path, host, existing, owner, shown);
+  if (existing?.isSymbolicLink() && readlinkSync(at.dir!.at(at.name)) === target) {
+    return fixMetadata(w, link.path, at, existing, owner, shown);
   }
   if (existing && !link.overwrite) throw new FlintError(`${link.path} already exists (set overwrite: true to replace it)`, where);
   record(ctx, existing ? "replace" : "link", link.path, `-> ${target}`);
   if (ctx.dryRun) return;
-  replacing(w, existing);
-  if (existing?.isDirectory()) await removeNode(host);
-  await addToBatch(w, tempSymlinkSync(host, target, owner), host, link.path);
+  if (existing?.isDirectory()) removeNode(at.dir!, at.name);
+  await addToBatch(w, at.dir!, tempSymlinkSync(at.dir!, target, owner), at.name, link.path);
 }

@@ -4,9 +4,9 @@
 // tools' `/etc/passwd-` backups).
 
 import type { PasswdGroup, PasswdUser } from "../../config/types";
-import { readFile } from "node:fs/promises";
 import { posix } from "node:path";
 import { findGroup, findUser, groupPasswordHash, readGroups, userDetails } from "../../root/accounts";
+import { checkRegularFiles, readRootText } from "../../root/read";
 import { inspectInRoot } from "../../root/resolve";
 import type { StageContext } from "../context";
 import { record } from "./record";
@@ -20,7 +20,11 @@ async function act(ctx: StageContext, kind: string, target: string, detail: stri
   if (!ctx.dryRun) await work();
 }
 
+/** What the shadow tools read in the root: each must be a regular file (or absent), never a FIFO that hangs them. */
+const SHADOW_INPUTS = ["/etc/login.defs", "/etc/default/useradd", "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"];
+
 export async function applyGroups(ctx: StageContext, groups: PasswdGroup[]): Promise<void> {
+  if (groups.length) checkRegularFiles(ctx.root, SHADOW_INPUTS);
   const shadow = await import("../../system/shadow");
   for (const group of groups) {
     const existing = await findGroup(ctx.root, group.name);
@@ -49,6 +53,7 @@ export async function applyGroups(ctx: StageContext, groups: PasswdGroup[]): Pro
 }
 
 export async function applyUsers(ctx: StageContext, users: PasswdUser[], installKeys: KeyInstaller): Promise<void> {
+  if (users.length) checkRegularFiles(ctx.root, SHADOW_INPUTS);
   const shadow = await import("../../system/shadow");
   for (const [i, user] of users.entries()) {
     const where = `passwd.users.${i}`;
@@ -123,5 +128,5 @@ async function keysInPlace(root: string, user: PasswdUser): Promise<boolean> {
   const merged = await inspectInRoot(root, posix.join(account.home, ".ssh/authorized_keys"));
   if (!fragment.stat?.isFile() || !merged.stat?.isFile()) return false;
   const wanted = (user.sshAuthorizedKeys ?? []).map((k) => k.trim()).filter(Boolean).map((k) => k + "\n").join("");
-  return (await readFile(fragment.hostPath, "utf8")) === wanted;
+  return readRootText(root, fragment.rootPath) === wanted;
 }

@@ -6,13 +6,12 @@
 // the same answer. A unit that is not there is never an error: its preset
 // line is written and its links wait for the first `preset-all`.
 
-import { readdir, readlink, rmdir } from "node:fs/promises";
 import { posix } from "node:path";
 import type { File, Link, Unit } from "../../config/types";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
-import { inspectInRoot } from "../../root/resolve";
-import { removeNode } from "../../root/write";
+import { inspectInRoot, listDirectoryInRoot, readLinkInRoot } from "../../root/resolve";
+import { removeEmptyDirectoryInRoot, removeInRoot } from "../../root/write";
 import { planDisable, planEnable, UNIT_PATH, type ConfigUnits } from "../../systemd/install";
 import { dropinNameProblem, instanceOf, templateOf, unitNameProblem } from "../../systemd/unit-name";
 import { applyEntry, flushBatch, type NodeWriter } from "./nodes";
@@ -104,7 +103,7 @@ async function enable(w: NodeWriter, names: string[], config: ConfigUnits): Prom
   const announced = new Set<string>();
   for (const link of plan.links) {
     const at = await inspectInRoot(ctx.root, link.path);
-    if (at.stat?.isSymbolicLink() && (await readlink(at.hostPath)) === link.target) continue;
+    if (at.stat?.isSymbolicLink() && readLinkInRoot(ctx.root, link.path) === link.target) continue;
     // An alias taken by something else stays, as systemctl leaves it (without --force).
     if (at.stat && posix.dirname(link.path) === UNIT_DIR) {
       log.warn(`${link.path} already exists and is not a link to ${link.target}: alias of ${link.unit} not made`);
@@ -129,17 +128,17 @@ async function disable(w: NodeWriter, names: string[], config: ConfigUnits): Pro
       record(ctx, "disable", unit);
     }
     record(ctx, "unlink", path);
-    if (!ctx.dryRun) await removeNode((await inspectInRoot(ctx.root, path)).hostPath);
+    if (!ctx.dryRun) removeInRoot(ctx.root, path);
   }
   // A .wants/.requires directory left empty goes too, as systemctl removes it.
   const parents = new Set(plan.removals.map((r) => posix.dirname(r.path)).filter((d) => d !== UNIT_DIR));
   for (const dir of parents) {
     const at = await inspectInRoot(ctx.root, dir);
     if (!at.stat?.isDirectory()) continue;
-    const left = (await readdir(at.hostPath)).filter((n) => !plan.removals.some((r) => r.path === posix.join(dir, n)));
+    const left = listDirectoryInRoot(ctx.root, dir).filter((n) => !plan.removals.some((r) => r.path === posix.join(dir, n)));
     if (left.length) continue;
     record(ctx, "rmdir", dir);
-    if (!ctx.dryRun) await rmdir(at.hostPath).catch(() => undefined);
+    if (!ctx.dryRun) removeEmptyDirectoryInRoot(ctx.root, dir);
   }
 }
 
@@ -177,8 +176,7 @@ function stretches(units: Unit[]): Unit[][] {
 
 /** `mask: false` undoes a mask: a link to /dev/null at the unit's path goes away. */
 async function unmask(w: NodeWriter, path: string): Promise<void> {
-  const at = await inspectInRoot(w.ctx.root, path);
-  if (!at.stat?.isSymbolicLink() || (await readlink(at.hostPath)) !== "/dev/null") return;
+  if (readLinkInRoot(w.ctx.root, path) !== "/dev/null") return;
   record(w.ctx, "unmask", path);
-  if (!w.ctx.dryRun) await removeNode(at.hostPath);
+  if (!w.ctx.dryRun) removeInRoot(w.ctx.root, path);
 }

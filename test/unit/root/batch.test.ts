@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { FlintError } from "../../../agent/errors";
+import { openDirectory, type RootDir } from "../../../agent/root/resolve";
 import { CommitBatch, TEMP_PREFIX, finishTempFileSync, syncDirectory, tempSymlinkSync, writeTempFileSync } from "../../../agent/root/write";
 import { syncFilesystem } from "../../../agent/system/sync";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
@@ -20,24 +21,31 @@ describe("committing a batch of new files", () => {
   let t: TempRoot;
   let a: string;
   let b: string;
+  // The directories held open, as the files stage holds each entry's parent.
+  let A: RootDir;
+  let B: RootDir;
   beforeEach(() => {
     t = makeTempRoot();
     a = join(t.root, "a");
     b = join(t.root, "b");
     mkdirSync(a);
     mkdirSync(b);
+    A = openDirectory(t.root, "/a").dir!;
+    B = openDirectory(t.root, "/b").dir!;
   });
   afterEach(() => {
+    A.close();
+    B.close();
     assert.deepEqual(snapshotTree(t.canary), t.canaryBefore);
     t.cleanup();
   });
 
   it("syncs the filesystem while only temporary names exist, then renames every file into place", async () => {
     const seen: string[][] = [];
-    const batch = new CommitBatch(watchedSync([a, b], seen));
-    batch.add(writeTempFileSync(a, Buffer.from("one"), 0o640, { uid: 0, gid: 0 }), join(a, "one"));
-    batch.add(writeTempFileSync(b, Buffer.from("two"), 0o4755, { uid: 1234, gid: 5678 }), join(b, "two"));
-    batch.add(tempSymlinkSync(join(a, "link"), "one", { uid: 1234, gid: 0 }), join(a, "link"));
+    const batch = new CommitBatch(t.root, watchedSync([a, b], seen));
+    batch.add(A, writeTempFileSync(A, Buffer.from("one"), 0o640, { uid: 0, gid: 0 }), "one");
+    batch.add(B, writeTempFileSync(B, Buffer.from("two"), 0o4755, { uid: 1234, gid: 5678 }), "two");
+    batch.add(A, tempSymlinkSync(A, "one", { uid: 1234, gid: 0 }), "link");
     assert.equal(batch.size, 3);
     await batch.flush();
 
@@ -58,9 +66,9 @@ describe("committing a batch of new files", () => {
   });
 
   it("renames in the order the files were added: the later of two for one path wins", async () => {
-    const batch = new CommitBatch(syncFilesystem);
-    batch.add(writeTempFileSync(a, Buffer.from("first"), 0o644, { uid: 0, gid: 0 }), join(a, "f"), 5);
-    batch.add(writeTempFileSync(a, Buffer.from("second"), 0o644, { uid: 0, gid: 0 }), join(a, "f"), 6);
+    const batch = new CommitBatch(t.root, syncFilesystem);
+    batch.add(A, writeTempFileSync(A, Buffer.from("first"), 0o644, { uid: 0, gid: 0 }), "f", 5);
+    batch.add(A, writeTempFileSync(A, Buffer.from("second"), 0o644, { uid: 0, gid: 0 }), "f", 6);
     assert.equal(batch.bytes, 11, "the batch counts the bytes it holds");
     await batch.flush();
     assert.equal(batch.bytes, 0);
@@ -71,49 +79,49 @@ describe("committing a batch of new files", () => {
   it("syncs the renames of one flush with the next flush, or with settle (an fsync of each directory that got one)", async () => {
     const seen: string[][] = [];
     const dirSyncs: string[] = [];
-    const batch = new CommitBatch(watchedSync([a, b], seen), async (dir) => {
-      dirSyncs.push(dir);
-      await syncDirectory(dir);
+    const batch = new CommitBatch(t.root, watchedSync([a, b], seen), async (dir) => {
+      dirSyncs.push(dir.rootPath);
+      syncDirectory(dir);
     });
-    batch.add(writeTempFileSync(a, Buffer.from("1"), 0o644, { uid: 0, gid: 0 }), join(a, "1"));
+    batch.add(A, writeTempFileSync(A, Buffer.from("1"), 0o644, { uid: 0, gid: 0 }), "1");
     await batch.flush();
-    batch.add(writeTempFileSync(b, Buffer.from("2"), 0o644, { uid: 0, gid: 0 }), join(b, "2"));
+    batch.add(B, writeTempFileSync(B, Buffer.from("2"), 0o644, { uid: 0, gid: 0 }), "2");
     await batch.flush();
     // The second sync ran once b's temp file was complete, and after a's rename.
     assert.deepEqual(seen[1]!.filter((p) => !isTemp(p)), [join(a, "1")]);
     assert.deepEqual(dirSyncs, []);
     await batch.settle();
-    assert.deepEqual(dirSyncs, [b], "settle syncs the directory of the last renames");
+    assert.deepEqual(dirSyncs, ["/b"], "settle syncs the directory of the last renames");
     assert.equal(seen.length, 2, "settle needs no syncfs for one directory");
     await batch.settle();
-    assert.deepEqual(dirSyncs, [b], "nothing left to sync");
-    await new CommitBatch(watchedSync([a, b], seen)).flush();
+    assert.deepEqual(dirSyncs, ["/b"], "nothing left to sync");
+    await new CommitBatch(t.root, watchedSync([a, b], seen)).flush();
     assert.equal(seen.length, 2, "an empty batch syncs nothing");
   });
 
   it("when a rename fails, names the file, keeps the ones before it and removes every temporary file", async () => {
-    const batch = new CommitBatch(syncFilesystem);
+    const batch = new CommitBatch(t.root, syncFilesystem);
     mkdirSync(join(a, "busy"));
     mkdirSync(join(a, "busy", "child"));
-    batch.add(writeTempFileSync(a, Buffer.from("ok"), 0o644, { uid: 0, gid: 0 }), join(a, "ok"));
-    batch.add(writeTempFileSync(a, Buffer.from("x"), 0o644, { uid: 0, gid: 0 }), join(a, "busy"));
-    batch.add(writeTempFileSync(a, Buffer.from("later"), 0o644, { uid: 0, gid: 0 }), join(a, "later"));
-    await assert.rejects(batch.flush(), (e: FlintError) => e.message.includes("cannot move the new file into place") && e.where === join(a, "busy"));
+    batch.add(A, writeTempFileSync(A, Buffer.from("ok"), 0o644, { uid: 0, gid: 0 }), "ok");
+    batch.add(A, writeTempFileSync(A, Buffer.from("x"), 0o644, { uid: 0, gid: 0 }), "busy");
+    batch.add(A, writeTempFileSync(A, Buffer.from("later"), 0o644, { uid: 0, gid: 0 }), "later");
+    await assert.rejects(batch.flush(), (e: FlintError) => e.message.includes("cannot move the new file into place") && e.where === "/a/busy");
     assert.deepEqual(readdirSync(a).sort(), ["busy", "ok"]);
   });
 
   it("discard removes what is pending and renames nothing", () => {
-    const batch = new CommitBatch(syncFilesystem);
-    batch.add(writeTempFileSync(a, Buffer.from("x"), 0o644, { uid: 0, gid: 0 }), join(a, "x"));
+    const batch = new CommitBatch(t.root, syncFilesystem);
+    batch.add(A, writeTempFileSync(A, Buffer.from("x"), 0o644, { uid: 0, gid: 0 }), "x");
     batch.discard();
     assert.deepEqual(readdirSync(a), []);
     assert.equal(batch.size, 0);
   });
 
   it("gives a temporary file written elsewhere (a fetch) its owner, then its mode", async () => {
-    const temp = writeTempFileSync(a, Buffer.from("fetched"), 0o600, { uid: 0, gid: 0 });
-    finishTempFileSync(temp, 0o2755, { uid: 42, gid: 43 });
-    const st = lstatSync(temp);
+    const temp = writeTempFileSync(A, Buffer.from("fetched"), 0o600, { uid: 0, gid: 0 });
+    finishTempFileSync(A, temp, 0o2755, { uid: 42, gid: 43 });
+    const st = lstatSync(join(a, temp));
     assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o2755, 42, 43]);
   });
 });

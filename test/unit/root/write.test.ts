@@ -1,9 +1,9 @@
 import { strict as assert } from "node:assert";
-import { lstatSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findGroup, findUser, userDetails } from "../../../agent/root/accounts";
-import { commitTempFile, createTempFile, ensureDirectory, replaceWithSymlink, sweepTempFiles, TEMP_PREFIX } from "../../../agent/root/write";
+import { openDirectory } from "../../../agent/root/resolve";
+import { ensureDirectory, sweepTempFiles, TEMP_PREFIX, writeRootFile } from "../../../agent/root/write";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
 
 describe("writing inside the root", () => {
@@ -38,28 +38,32 @@ describe("writing inside the root", () => {
     assert.throws(() => lstatSync(join(t.root, "x")));
   });
 
-  it("commits a temp file by rename: mode and owner set, no temp name left", async () => {
-    const dir = join(t.root, "etc");
-    const temp = await createTempFile(dir);
-    await temp.handle.close();
-    await writeFile(temp.path, "content");
-    await commitTempFile(temp.path, join(dir, "final"), 0o640, { uid: 12, gid: 34 });
-    const st = lstatSync(join(dir, "final"));
+  it("writes a file by temporary name and rename: mode and owner set, no temp name left", async () => {
+    await writeRootFile(t.root, "/etc/final", "content", 0o640, { uid: 12, gid: 34 });
+    const st = lstatSync(join(t.root, "etc/final"));
     assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o640, 12, 34]);
-    assert.equal(readFileSync(join(dir, "final"), "utf8"), "content");
-    assert.deepEqual(readdirSync(dir).filter((n) => n.includes(TEMP_PREFIX)), []);
+    assert.equal(readFileSync(join(t.root, "etc/final"), "utf8"), "content");
+    assert.deepEqual(readdirSync(join(t.root, "etc")).filter((n) => n.includes(TEMP_PREFIX)), []);
   });
 
-  it("replaces a symlink atomically instead of following it", async () => {
+  it("replaces a symlink at the path atomically instead of following it", async () => {
     symlinkSync(join(t.canary, "untouched"), join(t.root, "etc/l"));
-    await replaceWithSymlink(join(t.root, "etc/l"), "/new/target", { uid: 0, gid: 0 });
-    assert.equal(readlinkSync(join(t.root, "etc/l")), "/new/target");
+    await writeRootFile(t.root, "/etc/l", "mine", 0o644);
+    assert.equal(lstatSync(join(t.root, "etc/l")).isFile(), true);
+    assert.equal(readFileSync(join(t.root, "etc/l"), "utf8"), "mine");
+  });
+
+  it("refuses to write the root itself", async () => {
+    await assert.rejects(writeRootFile(t.root, "/", "x", 0o644), /the root itself cannot be written/);
+    await assert.rejects(writeRootFile(t.root, "/etc/..", "x", 0o644), /the root itself cannot be written/);
   });
 
   it("sweeps the temp files a killed run left, and nothing else", async () => {
     writeFileSync(join(t.root, "etc", `${TEMP_PREFIX}abc`), "half");
     writeFileSync(join(t.root, "etc", `.${TEMP_PREFIX}abc.flint-123`), "half");
-    await sweepTempFiles(join(t.root, "etc"));
+    const etc = openDirectory(t.root, "/etc").dir!;
+    sweepTempFiles(etc);
+    etc.close();
     assert.deepEqual(readdirSync(join(t.root, "etc")).sort(), ["group", "gshadow", "login.defs", "passwd", "shadow"]);
   });
 });

@@ -1,0 +1,124 @@
+// Reading what the root holds (its passwd and group files, the report, a
+// file Flint appends to or compares with). The root may be hostile: a FIFO
+// or a device where a file should be would block Flint or read forever. So
+// every read opens non-blocking, without following a last symlink the
+// kernel's way (symlinks are followed as if chrooted, by the resolver), and
+// refuses anything that is not a regular file, with a message naming it.
+
+import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from "node:fs";
+import { posix } from "node:path";
+import { FlintError } from "../errors";
+import { lstatIn, openParent, type RootDir } from "./resolve";
+
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** Linux gives up after 40 symlinks in one lookup; so do we. */
+const MAX_SYMLINKS = 40;
+
+function kindOf(mode: number): string {
+  switch (mode & constants.S_IFMT) {
+    case constants.S_IFIFO:
+      return "a FIFO";
+    case constants.S_IFSOCK:
+      return "a socket";
+    case constants.S_IFCHR:
+      return "a character device";
+    case constants.S_IFBLK:
+      return "a block device";
+    case constants.S_IFDIR:
+      return "a directory";
+    case constants.S_IFLNK:
+      return "a symlink";
+    default:
+      return "not a regular file";
+  }
+}
+
+/** Opens `name` in `dir` for reading if it is a regular file; anything else is refused (never waited on). */
+export function openReadable(dir: RootDir, name: string): number {
+  let fd: number;
+  try {
+    fd = openSync(dir.at(name), READ_FLAGS);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") throw new FlintError("is a symlink where a regular file was expected", dir.inRoot(name));
+    throw new FlintError(`cannot read: ${code ?? (e as Error).message}`, dir.inRoot(name));
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw new FlintError(`is ${kindOf(st.mode)}, not a regular file; refusing to read it`, dir.inRoot(name));
+  }
+  return fd;
+}
+
+/** The whole regular file `name` in `dir`, at most `max` bytes (more is an error). */
+export function readAllOf(dir: RootDir, name: string, max: number): Buffer {
+  const fd = openReadable(dir, name);
+  try {
+    return readFd(fd, max, dir.inRoot(name));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readFd(fd: number, max: number, label: string): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, max + 1 - total));
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n === 0) break;
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+    if (total > max) throw new FlintError(`is larger than the ${max}-byte limit for this file`, label);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** What Flint reads from the root at most, per file, unless the caller says otherwise. */
+export const ROOT_FILE_CAP = 64 * 1024 * 1024;
+
+/**
+ * Reads the regular file at `path` inside the root, following symlinks as
+ * if chrooted; undefined when there is nothing there. A FIFO, socket,
+ * device or directory is an error naming it.
+ */
+export function readRootFile(root: string, path: string, max = ROOT_FILE_CAP, options: { probe?: boolean } = {}): Buffer | undefined {
+  let current = path;
+  for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
+    const parent = openParent(root, current);
+    if (!parent.dir) return undefined;
+    try {
+      const st = lstatIn(parent.dir, parent.name);
+      if (!st) return undefined;
+      if (st.isSymbolicLink()) {
+        const target = readlinkSync(parent.dir.at(parent.name));
+        current = target.startsWith("/") ? target : posix.join(parent.dir.rootPath, target);
+        continue;
+      }
+      if (options.probe) {
+        closeSync(openReadable(parent.dir, parent.name));
+        return Buffer.alloc(0);
+      }
+      return readAllOf(parent.dir, parent.name, max);
+    } finally {
+      parent.dir.close();
+    }
+  }
+  throw new FlintError("too many levels of symbolic links", path);
+}
+
+/**
+ * Checks that each of `paths` in the root is a regular file or absent, for
+ * files an external tool will read there (useradd --root reads login.defs):
+ * a FIFO would hang the tool, so it is refused before the tool runs.
+ */
+export function checkRegularFiles(root: string, paths: string[]): void {
+  for (const path of paths) readRootFile(root, path, Number.MAX_SAFE_INTEGER, { probe: true });
+}
+
+/** readRootFile as text; "" when there is nothing there. */
+export function readRootText(root: string, path: string, max = ROOT_FILE_CAP): string {
+  return readRootFile(root, path, max)?.toString("utf8") ?? "";
+}
