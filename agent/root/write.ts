@@ -183,13 +183,19 @@ export function removeNode(dir: RootDir, name: string): void {
   rmdirSync(dir.at(name));
 }
 
-/** Removes everything inside the directory `name` of `dir` (not the directory itself), never following a link. */
-export function emptyDirectory(dir: RootDir, name: string): void {
+/**
+ * Removes everything inside the directory `name` of `dir` (not the directory
+ * itself), never following a link; returns how many entries it held. With
+ * `dryRun` only counts them.
+ */
+export function emptyDirectory(dir: RootDir, name: string, options: { dryRun?: boolean } = {}): number {
   const inner = openDirectory(dir.self, "/" + name, { noSymlinks: true });
-  if (inner.missing !== undefined) return;
+  if (inner.missing !== undefined) return 0;
   const sub = new RootDir(inner.dir.fd, dir.inRoot(name));
   try {
-    for (const child of readdirSync(sub.self)) removeNode(sub, child);
+    const children = readdirSync(sub.self);
+    if (!options.dryRun) for (const child of children) removeNode(sub, child);
+    return children.length;
   } finally {
     sub.close();
   }
@@ -293,6 +299,7 @@ export class CommitBatch {
     if (batch.length === 0) return;
     try {
       await this.syncAll();
+      this.renamedIn.clear(); // the renames of earlier flushes are on disk now
     } catch (e) {
       this.remove(batch);
       throw e;

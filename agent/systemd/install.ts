@@ -259,7 +259,7 @@ async function symlinksUnder(root: string, dir: string): Promise<string[]> {
   if (!top?.dir) return [];
   const out: string[] = [];
   // Each directory is entered through its parent's descriptor with O_NOFOLLOW: a swapped-in symlink is listed, never entered.
-  const walk = (at: RootDir, inRoot: string): void => {
+  const walk = (at: RootDir, where: string): void => {
     let entries: Dirent[];
     try {
       entries = readdirSync(at.self, { withFileTypes: true });
@@ -267,7 +267,7 @@ async function symlinksUnder(root: string, dir: string): Promise<string[]> {
       return;
     }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (e.isSymbolicLink()) out.push(posix.join(inRoot, e.name));
+      if (e.isSymbolicLink()) out.push(posix.join(where, e.name));
       else if (e.isDirectory()) {
         let sub: RootDir | undefined;
         try {
@@ -277,7 +277,7 @@ async function symlinksUnder(root: string, dir: string): Promise<string[]> {
         }
         if (!sub) continue;
         try {
-          walk(sub, posix.join(inRoot, e.name));
+          walk(sub, posix.join(where, e.name));
         } finally {
           sub.close();
         }

@@ -265,10 +265,18 @@ async function fixMetadata(w: NodeWriter, path: string, at: Placed, st: Stats, o
 async function applyDirectory(w: NodeWriter, node: Directory, where: string, at: Placed): Promise<void> {
   const { ctx } = w;
   const { existing } = at;
+  if (existing?.isDirectory() && node.overwrite) {
+    // The spec: pre-existing nodes at the path are deleted. Ignition removes the
+    // directory and makes it anew; Flint empties it (through descriptors that
+    // never follow a link) and gives it a new directory's owner and mode.
+    const entries = emptyDirectory(at.dir!, at.name, { dryRun: ctx.dryRun });
+    if (entries) record(ctx, "empty", node.path, `${entries} entr${entries === 1 ? "y" : "ies"} removed`);
+    const { owner, shown } = await ownership(w, node.user, node.group, where, ROOT);
+    return fixMetadata(w, node.path, at, existing, owner, shown, node.mode ?? 0o755);
+  }
   if (existing?.isDirectory()) {
+    // An existing directory keeps its contents; only its mode and owner are set.
     const { owner, shown } = await ownership(w, node.user, node.group, where, ownedBy(existing));
-    // overwrite: pre-existing nodes at the path are deleted (the spec); an existing directory is emptied, as Ignition does.
-    if (node.overwrite) await emptyExisting(w, node.path, at);
     return fixMetadata(w, node.path, at, existing, owner, shown, node.mode ?? existing.mode & 0o7777);
   }
   if (existing && !node.overwrite) {
@@ -281,15 +289,6 @@ async function applyDirectory(w: NodeWriter, node: Directory, where: string, at:
   if (ctx.dryRun) return;
   if (existing) removeNode(at.dir!, at.name);
   makeOneDirectory(at.dir!, at.name, mode, owner);
-}
-
-/** Empties an existing directory for `overwrite: true`, through descriptors that never follow a link. */
-async function emptyExisting(w: NodeWriter, path: string, at: Placed): Promise<void> {
-  const { readdirSync } = await import("node:fs");
-  const children = readdirSync(at.dir!.at(at.name)).length;
-  if (children === 0) return;
-  record(w.ctx, "empty", path, `${children} entr${children === 1 ? "y" : "ies"}`);
-  if (!w.ctx.dryRun) emptyDirectory(at.dir!, at.name);
 }
 
 async function applyFile(w: NodeWriter, file: File, where: string, at: Placed): Promise<void> {
