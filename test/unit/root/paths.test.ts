@@ -15,7 +15,8 @@ const OWNER = "root/";
 const ROOTISH = String.raw`(?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$]*[Rr]oot\b`;
 
 const PATTERNS: { what: string; re: RegExp }[] = [
-  { what: "join/resolve with the root as first part", re: new RegExp(String.raw`\b(?:join|resolve)\(\s*${ROOTISH}\s*(?:,|\))`) },
+  { what: "join with the root as first part", re: new RegExp(String.raw`\bjoin\(\s*${ROOTISH}\s*,`) },
+  { what: "path.resolve with the root as first part", re: new RegExp(String.raw`\b(?:posix|path)\.resolve\(\s*${ROOTISH}\s*,`) },
   { what: "a template literal starting with the root", re: new RegExp(String.raw`\`\$\{${ROOTISH}\}/`) },
   { what: "the root concatenated with a path", re: new RegExp(String.raw`${ROOTISH}\s*\+\s*["'\`]/`) },
 ];
@@ -45,6 +46,8 @@ describe("paths inside the root have one owner (agent/root/)", () => {
     assert.equal(rawRootPaths('await stat(posix.join(ctx.root, "etc"));').length, 1);
     assert.equal(rawRootPaths("const p = `${options.root}/etc/passwd`;").length, 1);
     assert.equal(rawRootPaths('const p = sysroot + "/etc";').length, 1);
+    assert.equal(rawRootPaths('const p = posix.resolve(options.root, "etc");').length, 1);
+    assert.equal(rawRootPaths("const node = resolve(root); const doc = source.resolve(source.root);").length, 0, "a YAML document's root is no path");
     assert.equal(rawRootPaths('const p = join(RUN_KEY_DIR, name); if (p.startsWith(root + "/")) x();').length, 0);
   });
 
