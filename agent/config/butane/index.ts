@@ -3,7 +3,7 @@
 // produce, with every issue at a YAML path. config/index.ts then checks the
 // document with Ignition's rules and maps those issues back to the YAML.
 
-import { IssueList, type JsonPath, type RawIssue } from "../issues";
+import { IssueList, type RawIssue } from "../issues";
 import type { Position } from "../locate";
 import { addBootDevice, addGrubUsers, addMountUnits, addTrees } from "./generate";
 import { setFieldOrigin, setOrigin } from "./origins";
@@ -96,5 +96,3 @@ function withoutEmpty(value: unknown): unknown {
   }
   return value;
 }
-
-export type { JsonPath };

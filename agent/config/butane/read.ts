@@ -8,7 +8,7 @@
 import type { IssueList, JsonPath } from "../issues";
 import { setFieldOrigin, setOrigin } from "./origins";
 import type { ButaneVersion } from "./versions";
-import { isMap, isScalar, isSeq, type YamlNode, type YamlScalar, type YamlSource } from "./yaml";
+import { isMap, isScalar, isSeq, type YamlMap, type YamlNode, type YamlScalar, type YamlSource } from "./yaml";
 
 export interface ReadCx {
   src: YamlSource;
@@ -98,13 +98,18 @@ export function readObject(cx: ReadCx, node: YamlNode, spec: ObjectSpec, path: J
   const out: Plain = {};
   const own: Plain = {};
   setOrigin(out, path);
-  for (const pair of node.items) {
+  for (const pair of withMergedKeys(cx, node)) {
     const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
     if (key === undefined) {
       cx.issues.error(path, "keys must be plain text");
       continue;
     }
     const keyPath = [...path, key];
+    if (key === "<<") {
+      // as Butane's decoder: the merge is applied, and the key is reported as unused
+      cx.issues.warn(keyPath, 'unused key "<<" (its mapping was merged in)', true);
+      continue;
+    }
     const field = Object.prototype.hasOwnProperty.call(spec.fields, key) ? spec.fields[key] : undefined;
     if (!field || !fieldPresent(field, cx.version)) {
       const why = field ? ` (not in ${cx.version.variant} ${cx.version.version})` : "";
@@ -129,6 +134,28 @@ export function readObject(cx: ReadCx, node: YamlNode, spec: ObjectSpec, path: J
   }
   spec.after?.(cx, out, own, path);
   return out;
+}
+
+/** The mapping's entries, plus those a `<<: *anchor` merge key brings in (keys written in the mapping win). */
+function withMergedKeys(cx: ReadCx, node: YamlMap): YamlMap["items"] {
+  const merges = node.items.filter((p) => isScalar(p.key) && p.key.value === "<<");
+  if (merges.length === 0) return node.items;
+  const items = [...node.items];
+  const has = new Set(node.items.map((p: YamlMap["items"][number]) => (isScalar(p.key) ? String(p.key.value) : "")));
+  for (const merge of merges) {
+    const value = cx.src.resolve(merge.value as YamlNode | null);
+    const sources = value && isSeq(value) ? value.items.map((i) => cx.src.resolve(i)) : [value];
+    for (const source of sources) {
+      if (!source || !isMap(source)) continue;
+      for (const pair of source.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key === undefined || key === "<<" || has.has(key)) continue;
+        has.add(key);
+        items.push(pair);
+      }
+    }
+  }
+  return items;
 }
 
 function isNull(node: YamlNode): boolean {
