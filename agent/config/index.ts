@@ -160,8 +160,8 @@ function parseButane(text: string, options: ParseOptions, fail: (issues: ConfigI
   const issues = strictly(locatedInYaml(source, [...result.issues, ...mapped]), options);
   if (!config || issues.some((i) => i.severity === "error")) return fail(issues);
   config.ignition.version = NEWEST_SPEC;
-  // Stage-time errors name the YAML path; the text is left out, as lines are found in JSON text there.
-  const sources = translatedTree({ name: options.documentName ?? options.source ?? "config" }, yamlOrigins(document, yamlPathFor));
+  // Errors found at stage time point into the YAML too.
+  const sources = translatedTree({ name: options.documentName ?? options.source ?? "config", text, format: "yaml" }, yamlOrigins(document, yamlPathFor));
   return {
     config,
     specVersion: `butane ${version.variant} ${version.version}`,

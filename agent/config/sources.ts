@@ -16,6 +16,8 @@ export interface SourceDocument {
   /** As a person knows it: `merged config https://host/x.ign`, `base config /usr/lib/flint/base.d/a.ign`. */
   name: string;
   text?: string;
+  /** Butane YAML: paths are YAML paths, and lines are found in YAML text. */
+  format?: "yaml";
 }
 
 export interface Origin {
@@ -82,8 +84,16 @@ export interface Located {
 export function locateInSources(tree: SourceTree, path: JsonPath): Located | undefined {
   const origin = originOf(tree, path);
   if (!origin) return undefined;
-  const position = origin.document.text === undefined ? undefined : locatePaths(origin.document.text, [{ path: origin.path }])[0];
+  const { text, format } = origin.document;
+  const position = text === undefined ? undefined : format === "yaml" ? locateInYaml(text, origin.path) : locatePaths(text, [{ path: origin.path }])[0];
   return { document: origin.document.name, path: origin.path, ...(position ? { position } : {}) };
+}
+
+/** Only when an error is reported at stage time: the YAML library is loaded then, not before. */
+function locateInYaml(text: string, path: JsonPath): Position | undefined {
+  const { parseYaml } = require("./butane/yaml") as typeof import("./butane/yaml");
+  const parsed = parseYaml(text);
+  return parsed.ok ? parsed.source.position(path) : undefined;
 }
 
 // On disk (beside the config cache) the documents are listed once and the

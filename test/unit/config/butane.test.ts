@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigInvalidError, formatIssue, parseConfig, type ParseOptions } from "../../../agent/config/index";
+import { ConfigInvalidError, formatIssue, locateInSources, parseConfig, type ParseOptions } from "../../../agent/config/index";
 import { normalizeIgnition } from "../../../scripts/lib/butane-normalize.mjs";
 
 const FIXTURES = join(__dirname, "../../fixtures/butane");
@@ -113,6 +113,22 @@ describe("Butane configs: what a person is told", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("points errors found at stage time into the YAML: the path written, with line and column", () => {
+    const text = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/motd\n      contents:\n        inline: hi\n  filesystems:\n    - device: /dev/vdb\n      format: ext4\n      path: /var/srv\n      with_mount_unit: true\n";
+    const { sources } = parseConfig(text, { source: "fw_cfg" });
+    assert.deepEqual(locateInSources(sources, ["storage", "files", 0, "contents", "source"]), {
+      document: "fw_cfg",
+      path: ["storage", "files", 0, "contents", "inline"],
+      position: { line: 7, column: 17 },
+    });
+    // the generated mount unit: where with_mount_unit asked for it
+    assert.deepEqual(locateInSources(sources, ["systemd", "units", 0, "contents"]), {
+      document: "fw_cfg",
+      path: ["storage", "filesystems", 0, "with_mount_unit"],
+      position: { line: 12, column: 24 },
+    });
   });
 
   it("keeps experimental versions behind allowExperimental", () => {
