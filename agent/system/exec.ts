@@ -9,8 +9,17 @@ import { FlintError } from "../errors";
 import { log } from "../log";
 import { redact } from "../secrets";
 
-/** Quick tools (systemctl, useradd, blkid, sgdisk…) finish in seconds; two minutes means one hangs (a FIFO in the root, a stuck device). */
+/** Quick tools (useradd, blkid, sgdisk…) finish in seconds; two minutes means one hangs (a FIFO in the root, a stuck device). */
 export const DEFAULT_TIMEOUT_MS = 2 * 60_000;
+
+/** The quick tools' limit: `FLINT_TOOL_TIMEOUT` (seconds) when set, else the default. */
+export function toolTimeoutMs(): number {
+  const raw = process.env.FLINT_TOOL_TIMEOUT;
+  if (raw === undefined || raw === "") return DEFAULT_TIMEOUT_MS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new FlintError(`must be a positive number of seconds (got ${JSON.stringify(raw)})`, "FLINT_TOOL_TIMEOUT");
+  return seconds * 1000;
+}
 /** Tools whose time grows with the device (mkfs discarding a large disk, wipefs, RAID creation, LUKS formatting). */
 export const DEVICE_TIMEOUT_MS = 30 * 60_000;
 
@@ -22,7 +31,7 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Arguments that must not reach the log (positions in `args`). */
   secretArgs?: number[];
-  /** Kill the tool and fail after this long (default DEFAULT_TIMEOUT_MS). */
+  /** Kill the tool and fail after this long (default toolTimeoutMs()). */
   timeoutMs?: number;
 }
 
@@ -45,7 +54,7 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
   const secrets = (options.secretArgs ?? []).map((i) => args[i]!).filter((a) => a !== undefined);
   if (typeof options.input === "string") secrets.push(options.input);
   const scrub = (text: string): string => redact(text, secrets);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? toolTimeoutMs();
   log.debug(`running ${shown}`);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });

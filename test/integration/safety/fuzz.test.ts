@@ -230,7 +230,7 @@ function flint(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: num
 }
 
 describe("safety: fuzzed configs applied to a scratch root", function () {
-  this.timeout(240_000);
+  this.timeout(60_000 + COUNT * 3000);
   let server: TestServer;
   let configDir: string;
 
@@ -319,7 +319,7 @@ function diskCase(n: number, disk: LoopDisk, alias: string): { storage: Json; mu
 }
 
 describe("safety: fuzzed storage applied to a loop disk", function () {
-  this.timeout(240_000);
+  this.timeout(60_000 + DISK_COUNT * 10_000);
   let disk: LoopDisk;
   let bystander: LoopDisk;
   let configDir: string;
