@@ -56,6 +56,9 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
   const scrub = (text: string): string => redact(text, secrets);
   const timeoutMs = options.timeoutMs ?? toolTimeoutMs();
   log.debug(`running ${shown}`);
+  // No program can receive a NUL inside an argument; say so instead of Node's TypeError.
+  const nul = args.findIndex((a) => a.includes("\0"));
+  if (nul !== -1) return Promise.reject(new FlintError(`${cmd}: argument ${nul + 1} contains a NUL character, which no program can take`, scrub(shown)));
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];

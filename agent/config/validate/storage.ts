@@ -56,6 +56,7 @@ export function validatePartition(cx: ValidateContext, p: Partition, path: JsonP
   if (p.sizeMiB !== undefined && p.sizeMiB < 0) cx.issues.error([...path, "sizeMiB"], `sizeMiB must not be negative (got ${p.sizeMiB})`);
   if (p.startMiB !== undefined && p.startMiB < 0) cx.issues.error([...path, "startMiB"], `startMiB must not be negative (got ${p.startMiB})`);
   if (p.label !== undefined) {
+    if (p.label.includes("\0")) cx.issues.error([...path, "label"], "partition label must not contain a NUL character");
     if (p.label.length > 36) cx.issues.error([...path, "label"], `partition label is ${p.label.length} characters long; GPT allows at most 36`);
     if (p.label.includes(":")) cx.issues.error([...path, "label"], `partition label must not contain ":" (got ${JSON.stringify(p.label)})`);
   }
@@ -148,6 +149,7 @@ export function validateFilesystem(cx: ValidateContext, fs: Filesystem, path: Js
     const ok = format === "vfat" ? VFAT_VOLUME_ID.test(fs.uuid) : UUID.test(fs.uuid);
     if (!ok) cx.issues.error([...path, "uuid"], `not a valid ${format} uuid (got ${JSON.stringify(fs.uuid)}${format === "vfat" ? "; a vfat uuid is a volume id like 1234-ABCD" : ""})`);
   }
+  if (fs.label?.includes("\0")) cx.issues.error([...path, "label"], "filesystem label must not contain a NUL character");
   if (fs.mountOptions?.length && !fs.path) cx.issues.warn([...path, "mountOptions"], "mountOptions are ignored: the filesystem has no path to be mounted at");
   if ((format === "swap" || format === "none") && fs.path) cx.issues.error([...path, "path"], `a ${format} filesystem cannot be mounted, so it cannot have a path`);
 }
@@ -167,6 +169,7 @@ export function validateLuks(cx: ValidateContext, l: Luks, path: JsonPath): void
   else if (l.name?.includes("/")) cx.issues.error([...path, "name"], `LUKS name must not contain "/" (got ${JSON.stringify(l.name)})`);
   if (l.device === undefined || l.device === "") cx.issues.error([...path, "device"], "device is required");
   else checkPath(cx, l.device, [...path, "device"], "device");
+  if (l.label?.includes("\0")) cx.issues.error([...path, "label"], "LUKS label must not contain a NUL character");
   if (l.label !== undefined && l.label.length > 47) cx.issues.error([...path, "label"], `a LUKS label is at most 47 characters (got ${l.label.length})`);
   if (l.keyFile) validateResource(cx, l.keyFile, [...path, "keyFile"]);
   const c = l.clevis;

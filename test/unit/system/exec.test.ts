@@ -90,3 +90,10 @@ describe("running a tool", () => {
     assert.throws(() => absolutePaths("mdadm", ["/dev/md/a", "--zero-superblock"]), /mdadm operand must be an absolute path \(got "--zero-superblock"\)/);
   });
 });
+
+describe("running a tool with a NUL in an argument", () => {
+  it("fails naming the tool and the argument, not with Node's TypeError", async () => {
+    const e = await failure(run("true", ["ok", "a\u0000b"]));
+    assert.equal(e.message, "true: argument 2 contains a NUL character, which no program can take");
+  });
+});

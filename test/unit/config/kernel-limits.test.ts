@@ -1,5 +1,6 @@
-// Link targets the kernel can take, refused with the JSON path otherwise
-// (found by the safety fuzz test: a 5,000-byte target reached symlink(2)).
+// Values the kernel or a tool cannot take, refused with the JSON path before
+// anything runs (found by the safety fuzz test: a 5,000-byte link target
+// reached symlink(2), a NUL in a label reached spawn).
 
 import assert from "node:assert/strict";
 import { doc, errorLines, parse } from "./helpers";
@@ -18,5 +19,19 @@ describe("link targets", () => {
   });
   it("refuses a NUL in a target", () => {
     assert.match(errorLines(link({ target: "/a\u0000b" })).join("\n"), /^storage\.links\.0\.target: target must not contain a NUL character/);
+  });
+});
+
+describe("labels", () => {
+  for (const [section, entry] of [
+    ["filesystems", { device: "/dev/sdb", format: "ext4", label: "a\u0000b" }],
+    ["luks", { name: "x", device: "/dev/sdb", label: "a\u0000b" }],
+  ] as [string, object][]) {
+    it(`refuses a NUL in a ${section} label`, () => {
+      assert.match(errorLines(doc("3.4.0", { storage: { [section]: [entry] } })).join("\n"), new RegExp(`^storage\\.${section}\\.0\\.label: .*label must not contain a NUL character`, "m"));
+    });
+  }
+  it("refuses a NUL in a partition label", () => {
+    assert.match(errorLines(doc("3.4.0", { storage: { disks: [{ device: "/dev/sdb", partitions: [{ label: "a\u0000b" }] }] } })).join("\n"), /^storage\.disks\.0\.partitions\.0\.label: partition label must not contain a NUL character/m);
   });
 });
