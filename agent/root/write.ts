@@ -61,10 +61,15 @@ export async function ensureDirectory(root: string, dir: string, options: { dryR
   }
 }
 
-/** mkdir of `name` in `dir`, owned and moded as asked whatever the umask; an existing directory is left alone. */
+/**
+ * mkdir of `name` in `dir`, owned and moded as asked whatever the umask; an
+ * existing directory is left alone. It is made with its mode already (less
+ * what the umask takes), so that a run killed before the chmod leaves the
+ * usual 0755 parent as a clean run makes it.
+ */
 export function makeOneDirectory(dir: RootDir, name: string, mode: number, owner: Ownership): void {
   try {
-    mkdirSync(dir.at(name), { mode: 0o700 });
+    mkdirSync(dir.at(name), { mode: mode & 0o777 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     if (!lstatIn(dir, name)?.isDirectory()) throw new FlintError("exists and is not a directory", dir.inRoot(name));
@@ -202,9 +207,8 @@ export function emptyDirectory(dir: RootDir, name: string, options: { dryRun?: b
 }
 
 /**
- * Removes temp files a killed earlier run left in `dir`: ours, and the
- * resource layer's own temp names made beside them (`.flint-tmp-fetch-…`,
- * `.<ours>.flint-…`).
+ * Removes temp files a killed earlier run left in `dir`: every name with the
+ * one temporary prefix (root/temp-name.ts), whoever made it here.
  */
 export function sweepTempFiles(dir: RootDir): void {
   let names: string[];
@@ -214,7 +218,7 @@ export function sweepTempFiles(dir: RootDir): void {
     return;
   }
   for (const name of names) {
-    if (name.startsWith(TEMP_PREFIX) || name.startsWith("." + TEMP_PREFIX)) removeNode(dir, name);
+    if (name.startsWith(TEMP_PREFIX)) removeNode(dir, name);
   }
 }
 

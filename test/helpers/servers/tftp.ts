@@ -23,6 +23,25 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/** Sends a read request for a file that is not there, every 50 ms, until the server answers or `timeoutMs` passes. */
+async function answers(port: number, timeoutMs: number): Promise<boolean> {
+  const socket = createSocket("udp4");
+  const request = Buffer.concat([Buffer.from([0, 1]), Buffer.from("flint-probe-absent\0octet\0")]);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearInterval(ask);
+      clearTimeout(limit);
+      socket.close();
+      resolve(ok);
+    };
+    socket.on("message", () => done(true));
+    socket.on("error", () => undefined); // ICMP "port unreachable" until it binds
+    const ask = setInterval(() => socket.send(request, port, "127.0.0.1"), 50);
+    const limit = setTimeout(() => done(false), timeoutMs);
+    socket.send(request, port, "127.0.0.1");
+  });
+}
+
 export async function startTftpServer(): Promise<TestTftp> {
   const dir = mkdtempSync(join(tmpdir(), "flint-tftp-"));
   chmodSync(dir, 0o755); // in.tftpd drops to nobody, which must read the files
@@ -31,11 +50,15 @@ export async function startTftpServer(): Promise<TestTftp> {
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // Give it a moment to bind; a failed start shows up as an early exit.
-  await Promise.race([new Promise((resolve) => setTimeout(resolve, 300)), exited]);
-  if (child.exitCode !== null) {
+  // Ready when it answers a request (with "file not found"); a failed start shows up as an early exit.
+  const ready = await Promise.race([answers(port, 10_000), exited.then(() => false)]);
+  if (!ready || child.exitCode !== null) {
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      await exited;
+    }
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`in.tftpd did not start: ${stderr.trim()}`);
+    throw new Error(`in.tftpd did not start: ${stderr.trim() || "no answer"}`);
   }
   return {
     dir,

@@ -3,7 +3,7 @@
 
 import { strict as assert } from "node:assert";
 import { spawn, spawnSync } from "node:child_process";
-import { lstatSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { makeTempRoot, snapshotTree, useTempRoot } from "../../helpers/root";
@@ -220,28 +220,38 @@ describe("flint apply, plan and report", function () {
       const ignore = { ignore: (p: string) => p === REPORT };
       const expected = snapshotTree(clean.root, ignore);
 
-      // Kill once a quarter of the files exist, then apply again.
+      // Kill it at work (temporary files or some real names under srv/data, not all of them), then apply again.
       const child = spawn(process.execPath, [FLINT, "apply", "--config", config, "--root", t.root, "--stages", "files"], { stdio: "ignore" });
-      const exists = (p: string): boolean => {
-        try {
-          lstatSync(join(t.root, p));
-          return true;
-        } catch {
-          return false;
+      const atWork = (): boolean => {
+        let temps = 0;
+        let real = 0;
+        for (let d = 0; d < 20; d++) {
+          let names: string[] = [];
+          try {
+            names = readdirSync(join(t.root, `srv/data/d${d}`));
+          } catch {
+            // not made yet
+          }
+          for (const name of names) name.startsWith(".flint-tmp-") ? temps++ : real++;
         }
+        return (temps > 0 || real > 0) && real < 400;
       };
+      let killedAtWork = false;
       await new Promise<void>((resolve) => {
         const poll = setInterval(() => {
-          const started = exists("srv/data/d0/f100");
-          if (started || child.exitCode !== null) {
+          const working = atWork();
+          if (working || child.exitCode !== null) {
             clearInterval(poll);
+            killedAtWork = working && child.exitCode === null;
             child.kill("SIGKILL");
             resolve();
           }
         }, 2);
       });
-      if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve));
-      assert.equal(exists("srv/data/d19/f399"), false, "the first run was not interrupted in the middle");
+      if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once("exit", resolve));
+      assert.ok(killedAtWork, "the first run was not caught in the middle");
+      assert.equal(child.signalCode, "SIGKILL", "the first run ended on its own");
+      assert.notDeepEqual(snapshotTree(t.root, ignore), expected, "the killed run left the finished tree");
       const rerun = flint(["apply", "--config", config, "--root", t.root, "--stages", "files"]);
       assert.equal(rerun.code, 0, rerun.stderr);
       assert.deepEqual(snapshotTree(t.root, ignore), expected);

@@ -76,8 +76,11 @@ describe("files stage: crash safety of a batch", () => {
     let running = true;
     void done.then(() => (running = false));
     const checked = new Set<string>();
+    let sawWork = false; // temporary files seen while it ran: the watch overlapped the writing
     while (running) {
-      for (const rel of look(root).real) {
+      const now = look(root);
+      if (now.temps.length > 0 && now.real.length < FILES) sawWork = true;
+      for (const rel of now.real) {
         if (checked.has(rel)) continue;
         const text = readReal(root, rel);
         if (text === undefined) continue;
@@ -87,6 +90,7 @@ describe("files stage: crash safety of a batch", () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     assert.equal(child.exitCode, 0);
+    assert.ok(sawWork, "the run finished before the watch saw it at work");
     assert.equal(look(root).real.length, FILES);
     assert.deepEqual(look(root).temps, []);
   });

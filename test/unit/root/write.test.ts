@@ -3,7 +3,8 @@ import { lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from
 import { join } from "node:path";
 import { findGroup, findUser, userDetails } from "../../../agent/root/accounts";
 import { openDirectory } from "../../../agent/root/resolve";
-import { ensureDirectory, sweepTempFiles, TEMP_PREFIX, writeRootFile } from "../../../agent/root/write";
+import { randomTempName } from "../../../agent/root/temp-name";
+import { ensureDirectory, sweepTempFiles, TEMP_PREFIX, tempName, writeRootFile } from "../../../agent/root/write";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
 
 describe("writing inside the root", () => {
@@ -59,12 +60,16 @@ describe("writing inside the root", () => {
   });
 
   it("sweeps the temp files a killed run left, and nothing else", async () => {
-    writeFileSync(join(t.root, "etc", `${TEMP_PREFIX}abc`), "half");
-    writeFileSync(join(t.root, "etc", `.${TEMP_PREFIX}abc.flint-123`), "half");
+    const etcHost = join(t.root, "etc");
+    // Named as a killed run leaves them: the files stage's own, and a download's.
+    writeFileSync(join(etcHost, tempName()), "half");
+    writeFileSync(randomTempName(etcHost, "fetch-"), "half");
+    writeFileSync(join(etcHost, ".flint-tmpfile"), "someone else's");
+    assert.equal(readdirSync(etcHost).filter((n) => n.startsWith(TEMP_PREFIX)).length, 2);
     const etc = openDirectory(t.root, "/etc").dir!;
     sweepTempFiles(etc);
     etc.close();
-    assert.deepEqual(readdirSync(join(t.root, "etc")).sort(), ["group", "gshadow", "login.defs", "passwd", "shadow"]);
+    assert.deepEqual(readdirSync(etcHost).sort(), [".flint-tmpfile", "group", "gshadow", "login.defs", "passwd", "shadow"]);
   });
 });
 
