@@ -56,8 +56,9 @@ export async function applyUnits(w: NodeWriter, units: Unit[]): Promise<void> {
       const file: File = { path: `${path}.d/${dropin.name}`, contents: inlineContents(dropin.contents), mode: 0o644, overwrite: true };
       await applyEntry(w, { kind: "file", node: file, where: `${where}.dropins.${j}` });
     }
-    if (!unit.mask && !hasContents(unit.contents) && (unit.dropins?.length || unit.enabled !== undefined || unit.mask === false) && !(await inRoot(w.ctx.root, unit.name))) {
-      log.info(`unit ${unit.name} is not in the root yet: ${unit.enabled === undefined ? "its drop-ins are written" : "its preset line is written"} for when it arrives`);
+    // (Enabling and disabling say so themselves, below.)
+    if (unit.enabled === undefined && !unit.mask && !hasContents(unit.contents) && unit.dropins?.length && !(await inRoot(w.ctx.root, unit.name))) {
+      log.info(`unit ${unit.name} is not in the root yet: its drop-ins are written for when it arrives`);
     }
   }
 
