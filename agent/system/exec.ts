@@ -4,7 +4,7 @@
 // message taken from a tool is scrubbed of the run's secret values before
 // it can reach a log or the report. Only modules under system/ may import this.
 
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { FlintError } from "../errors";
 import { log } from "../log";
 import { redact } from "../secrets";
@@ -33,6 +33,8 @@ export interface RunOptions {
   secretArgs?: number[];
   /** Kill the tool and fail after this long (default toolTimeoutMs()). */
   timeoutMs?: number;
+  /** Open descriptors handed to the tool as its fd 3, 4…, for tools that must act on an object, not a path. */
+  passFds?: number[];
 }
 
 export interface RunResult {
@@ -60,7 +62,8 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
   const nul = args.findIndex((a) => a.includes("\0"));
   if (nul !== -1) return Promise.reject(new FlintError(`${cmd}: argument ${nul + 1} contains a NUL character, which no program can take`, scrub(shown)));
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    // stdin, stdout and stderr are pipes whatever follows them, so the streams are there.
+    const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe", ...(options.passFds ?? [])] }) as ChildProcessWithoutNullStreams;
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let settled = false;

@@ -11,6 +11,20 @@ export async function mount(device: string, target: string, format: string | und
   await run("mount", args);
 }
 
+/**
+ * Mounts onto the directory open as `dirFd`, handed to mount(8) as its fd 3
+ * and named `/proc/self/fd/3` without canonicalizing: the kernel mounts on
+ * that very directory, wherever a path to it leads by now. A directory of
+ * the root swapped for a symlink after it was opened cannot redirect it.
+ */
+export async function mountOnDirectory(device: string, dirFd: number, format: string | undefined, options: string[] = []): Promise<void> {
+  const args = ["--no-canonicalize"];
+  if (format) args.push("-t", format);
+  if (options.length) args.push("-o", options.join(","));
+  args.push("--", device, "/proc/self/fd/3");
+  await run("mount", args, { passFds: [dirFd] });
+}
+
 export async function umount(target: string): Promise<void> {
   await run("umount", ["--", target]);
 }

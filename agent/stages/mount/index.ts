@@ -5,15 +5,16 @@
 // exactly that; a path already mounted from the same device is left alone
 // and not recorded, one mounted from another device is an error.
 
+import { posix } from "node:path";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
 import { canonicalRoot } from "../../root/resolve";
-import { ensureDirectory } from "../../root/write";
+import { openOrCreateDirectory, type RootDir } from "../../root/write";
 import type { Filesystem } from "../../config/types";
 import { deviceIdentity } from "../../devices/identity";
 import type { MountInfo } from "../../system/mount";
-import type { Stage } from "../context";
-import { mountEntries, readMountRecord, writeMountRecord, type MountRecord } from "./mounts";
+import type { Stage, StageContext } from "../context";
+import { mountEntries, readMountRecord, writeMountRecord, type MountEntry, type MountRecord } from "./mounts";
 
 export const mountStage: Stage = async (config, ctx) => {
   const entries = mountEntries(config);
@@ -22,34 +23,44 @@ export const mountStage: Stage = async (config, ctx) => {
   const system = await import("../../system/mount");
   const records: MountRecord[] = ctx.dryRun ? [] : (await readMountRecord(root)) ?? [];
   for (const { fs, where } of entries) {
-    const hostPath = await ensureDirectory(root, fs.path, {
+    const dir = openOrCreateDirectory(root, fs.path, {
       dryRun: ctx.dryRun,
       created: (p) => ctx.actions.push({ kind: "mkdir", target: p, detail: "mode=0755 owner=0:0" }),
     });
-    const detail = `${fs.device} type=${fs.format ?? "auto"}${fs.mountOptions?.length ? ` options=${fs.mountOptions.join(",")}` : ""}`;
-    const present = ctx.dryRun ? undefined : await system.topMountAt(hostPath);
-    if (present) {
-      const wanted = await sameDevice(present, fs);
-      if (!wanted.same) {
-        throw new FlintError(`${fs.path} is already mounted with ${present.source} (${present.majorMinor}), not with ${fs.device} (${wanted.id ?? "no such device"}); unmount it first`, where);
-      }
-      log.info(`${fs.path} is already mounted from ${fs.device}; leaving it, and it will not be unmounted`, { source: present.source });
-      continue;
-    }
-    ctx.actions.push({ kind: "mount", target: fs.path, detail });
-    if (ctx.dryRun) continue;
-    log.info(`mounting ${fs.device} at ${fs.path}`, { format: fs.format });
     try {
-      await system.mount(fs.device, hostPath, fs.format, fs.mountOptions ?? []);
-    } catch (e) {
-      throw new FlintError(`cannot mount ${fs.device} at ${fs.path}: ${(e as Error).message}`, where);
+      await mountOne(fs, where, dir, records, ctx, system, root);
+    } finally {
+      dir?.close();
     }
-    const made = await system.topMountAt(hostPath);
-    if (!made) throw new FlintError(`mount reported success, but nothing is mounted at ${fs.path}`, where);
-    records.push({ device: fs.device, path: fs.path, hostPath, mountId: made.id, majorMinor: made.majorMinor });
-    await writeMountRecord(root, records);
   }
 };
+
+/** Mounts one filesystem on its directory, open as `dir` (undefined in a plan when it does not exist yet). */
+async function mountOne(fs: MountEntry["fs"], where: string, dir: RootDir | undefined, records: MountRecord[], ctx: StageContext, system: typeof import("../../system/mount"), root: string): Promise<void> {
+  const hostPath = dir ? dir.hostPath() : posix.join(root, fs.path);
+  const detail = `${fs.device} type=${fs.format ?? "auto"}${fs.mountOptions?.length ? ` options=${fs.mountOptions.join(",")}` : ""}`;
+  const present = ctx.dryRun ? undefined : await system.topMountAt(hostPath);
+  if (present) {
+    const wanted = await sameDevice(present, fs);
+    if (!wanted.same) {
+      throw new FlintError(`${fs.path} is already mounted with ${present.source} (${present.majorMinor}), not with ${fs.device} (${wanted.id ?? "no such device"}); unmount it first`, where);
+    }
+    log.info(`${fs.path} is already mounted from ${fs.device}; leaving it, and it will not be unmounted`, { source: present.source });
+    return;
+  }
+  ctx.actions.push({ kind: "mount", target: fs.path, detail });
+  if (ctx.dryRun || !dir) return;
+  log.info(`mounting ${fs.device} at ${fs.path}`, { format: fs.format });
+  try {
+    await system.mountOnDirectory(fs.device, dir.fd, fs.format, fs.mountOptions ?? []);
+  } catch (e) {
+    throw new FlintError(`cannot mount ${fs.device} at ${fs.path}: ${(e as Error).message}`, where);
+  }
+  const made = await system.topMountAt(hostPath);
+  if (!made) throw new FlintError(`mount reported success, but nothing is mounted at ${fs.path}`, where);
+  records.push({ device: fs.device, path: fs.path, hostPath, mountId: made.id, majorMinor: made.majorMinor });
+  await writeMountRecord(root, records);
+}
 
 /**
  * Whether what is mounted is the config's filesystem: the same major:minor

@@ -6,8 +6,10 @@
 
 import { strict as assert } from "node:assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { openOrCreateDirectory } from "../../../agent/root/write";
+import { mountOnDirectory } from "../../../agent/system/mount";
 import { createLoopDisk, type LoopDisk } from "../../helpers/loop";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
 
@@ -137,5 +139,20 @@ describe("safety: umount undoes only this run's mounts", function () {
     const again = flint(["umount"], fss);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(mountsUnder(t.root), []);
+  });
+
+  it("mounts on the directory it opened, even when that path is swapped for a symlink to outside before mount runs", async () => {
+    const dir = openOrCreateDirectory(t.root, "/data")!;
+    try {
+      // The swap: the opened directory moves away, a symlink to outside the root takes its name.
+      renameSync(join(t.root, "data"), join(t.root, "moved"));
+      symlinkSync(join(t.dir, "elsewhere"), join(t.root, "data"));
+      await mountOnDirectory(a.device, dir.fd, "ext4");
+    } finally {
+      dir.close();
+    }
+    assert.deepEqual(mountsUnder(t.root), [`${join(t.root, "moved")} ${majorMinor(a.device)}`]);
+    assert.deepEqual(mountsUnder(join(t.dir, "elsewhere")), []);
+    outsideBefore = outside(); // the symlink in the root is the test's own
   });
 });
