@@ -5,7 +5,6 @@
 // exactly that; a path already mounted from the same device is left alone
 // and not recorded, one mounted from another device is an error.
 
-import { posix } from "node:path";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
 import { canonicalRoot } from "../../root/resolve";
@@ -37,9 +36,10 @@ export const mountStage: Stage = async (config, ctx) => {
 
 /** Mounts one filesystem on its directory, open as `dir` (undefined in a plan when it does not exist yet). */
 async function mountOne(fs: MountEntry["fs"], where: string, dir: RootDir | undefined, records: MountRecord[], ctx: StageContext, system: typeof import("../../system/mount"), root: string): Promise<void> {
-  const hostPath = dir ? dir.hostPath() : posix.join(root, fs.path);
   const detail = `${fs.device} type=${fs.format ?? "auto"}${fs.mountOptions?.length ? ` options=${fs.mountOptions.join(",")}` : ""}`;
-  const present = ctx.dryRun ? undefined : await system.topMountAt(hostPath);
+  // A plan looks at nothing mounted: the directory may not even exist yet.
+  const hostPath = !ctx.dryRun && dir ? dir.hostPath() : undefined;
+  const present = hostPath ? await system.topMountAt(hostPath) : undefined;
   if (present) {
     const wanted = await sameDevice(present, fs);
     if (!wanted.same) {
@@ -49,7 +49,7 @@ async function mountOne(fs: MountEntry["fs"], where: string, dir: RootDir | unde
     return;
   }
   ctx.actions.push({ kind: "mount", target: fs.path, detail });
-  if (ctx.dryRun || !dir) return;
+  if (!dir || !hostPath) return;
   log.info(`mounting ${fs.device} at ${fs.path}`, { format: fs.format });
   try {
     await system.mountOnDirectory(fs.device, dir.fd, fs.format, fs.mountOptions ?? []);
