@@ -58,7 +58,8 @@ export async function deviceForStep(path: string, dryRun: boolean, where: string
   try {
     return await waitForDevice(path);
   } catch (e) {
-    if (e instanceof FlintError) throw new FlintError(e.message, `${where} (${path})`);
+    // The config path as `where` (so the error can be placed in its document); the device in the message.
+    if (e instanceof FlintError) throw new FlintError(`${path}: ${e.message}`, where);
     throw e;
   }
 }

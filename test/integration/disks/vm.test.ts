@@ -64,8 +64,9 @@ describe("disks stage and quench in a VM: RAID1, LUKS, vfat ESP", function () {
     const tools = ["qemu-system-x86_64", "cpio", "busybox", "mdadm", "cryptsetup"].every((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status === 0);
     if (!KVER || !tools || !existsSync(`/lib/modules/${KVER}/kernel/drivers/md`)) this.skip(); // no guest kernel with modules here
     work = mkdtempSync(join(tmpdir(), "flint-vm-"));
-    const bundle = join(work, "flint.js");
-    execFileSync(join(REPO, "node_modules", ".bin", "esbuild"), ["agent/main.ts", "--bundle", "--platform=node", "--target=node20", "--format=cjs", "--log-level=warning", `--outfile=${bundle}`], { cwd: REPO });
+    // The bundle exactly as it ships: built by build.mjs, with the libraries beside it.
+    execFileSync(process.execPath, [join(REPO, "build.mjs")]);
+    const bundle = join(REPO, "dist", "flint.js");
     writeFileSync(join(work, "guest.sh"), GUEST);
     execFileSync(join(__dirname, "vm", "build-initramfs.sh"), [KVER, bundle, join(work, "guest.sh"), join(work, "initramfs.gz")]);
     for (const d of ["c", "d"]) {

@@ -160,11 +160,16 @@ describe("files stage: directories, files and links", () => {
           { path: "/etc/hard", target: "/etc/deep/target", hard: true },
           { path: "/etc/localtime", target: "/usr/share/zoneinfo/UTC" },
         ],
-        files: [{ path: "/etc/deep/target", contents: { source: "data:,t" } }],
+        files: [{ path: "/etc/deep/target", mode: 0o640, user: { id: 1500 }, group: { id: 2500 }, contents: { source: "data:,t" } }],
       },
     });
     assert.equal(readlinkSync(join(t.root, "etc/localtime")), "/usr/share/zoneinfo/UTC");
-    assert.equal(statSync(join(t.root, "etc/hard")).ino, statSync(join(t.root, "etc/deep/target")).ino);
+    const [hard, target] = [lstatSync(join(t.root, "etc/hard")), lstatSync(join(t.root, "etc/deep/target"))];
+    assert.ok(hard.isFile(), "the hard link is a regular file, not a symlink");
+    assert.equal(hard.ino, target.ino);
+    // One inode, two names; making the link kept the target's owner and mode as the config set them.
+    assert.deepEqual([target.nlink, target.mode & 0o7777, target.uid, target.gid], [2, 0o640, 1500, 2500]);
+    assert.equal(readFileSync(join(t.root, "etc/hard"), "utf8"), "t");
   });
 
   it("leaves a matching link alone and refuses a different one without overwrite", async () => {

@@ -43,6 +43,10 @@ for m in virtio_pci virtio_blk loop md_mod raid1 dm_mod dm_crypt xts ecb algif_s
 done
 
 cp "$flint_js" "$work/flint/flint.js"
+# The libraries build.mjs puts beside the bundle (YAML, the machine dump's systeminformation).
+for lib in "$(dirname "$flint_js")"/flint-*.js; do
+  [ -e "$lib" ] && cp "$lib" "$work/flint/"
+done
 cp "$guest_script" "$work/guest.sh"
 cat > "$work/init" <<'INIT'
 #!/bin/busybox sh
