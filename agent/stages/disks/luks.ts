@@ -99,7 +99,12 @@ export async function openLuksVolume(luks: Luks, device: string, keyPath: string
   await waitForDevice(mapper);
 }
 
+/** Whether a root with an /etc is there to take the key now (`flint apply`); at boot the root is not mounted yet, or not even made. */
 async function rootIsThere(root: string): Promise<boolean> {
   const { inspectInRoot } = await import("../../root/resolve");
-  return (await inspectInRoot(root, "/etc", { followLast: true })).stat?.isDirectory() === true;
+  try {
+    return (await inspectInRoot(root, "/etc", { followLast: true })).stat?.isDirectory() === true;
+  } catch {
+    return false; // no root directory at all
+  }
 }
