@@ -4,9 +4,11 @@
 #
 # usage: qemu-boot.sh --disk IMG --initrd IMG [--config FILE] [--append ARGS]
 #          [--extra-disk IMG]... [--smbios SPEC]... [--qemu ARG]... [--tap IFNAME]
-#          [--timeout SECONDS] [--log FILE] [--interactive]
+#          [--kver KVER] [--timeout SECONDS] [--log FILE] [--interactive]
 #   Without --interactive the guest has no keyboard, never reboots, and is
 #   killed after --timeout seconds (exit status 124).
+#   --kver KVER   the kernel the initramfs was built for (default: the newest
+#                 installed, which changes when a kernel is installed meanwhile)
 #   --tap IFNAME  the NIC on that (existing) tap device instead of QEMU's user
 #                 network: the lab runs this script inside its namespace.
 #   --smbios SPEC one -smbios argument (e.g. type=1,manufacturer=Amazon EC2).
@@ -14,7 +16,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-disk= initrd= config= append= timeout=600 logfile= interactive=0 tap=
+disk= initrd= config= append= timeout=600 logfile= interactive=0 tap= kver=
 extra=()
 nic=(-nic user,model=virtio-net-pci)
 while (($#)); do
@@ -27,6 +29,7 @@ while (($#)); do
     --qemu) extra+=("$2"); shift ;;
     --smbios) extra+=(-smbios "$2"); shift ;;
     --tap) tap=$2; shift ;;
+    --kver) kver=$2; shift ;;
     --timeout) timeout=$2; shift ;;
     --log) logfile=$2; shift ;;
     --interactive) interactive=1 ;;
@@ -38,7 +41,7 @@ done
 if [[ -n $tap ]]; then
     nic=(-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" -device virtio-net-pci,netdev=net0)
 fi
-kver=$(flint_kver)
+kver=${kver:-$(flint_kver)}
 
 accel=(-accel tcg)
 # KVM only when it really runs a guest: on some hosts /dev/kvm opens but

@@ -19,6 +19,8 @@ export const PLACEHOLDER_GUID = "00000000-0000-0000-0000-000000000001";
 
 export interface Artefacts {
   initramfs: string;
+  /** The kernel the initramfs is for: boots use it even if a newer one is installed meanwhile. */
+  kver: string;
   pristineDisk: string;
 }
 
@@ -38,17 +40,18 @@ export function artefacts(): Artefacts {
   copyFileSync(join(REPO, "dist", "flint.js"), bundle);
   for (const lib of ["flint-yaml.js", "flint-sysinfo.js"]) copyFileSync(join(REPO, "dist", lib), join(CACHE, lib));
   const sum = sh(join(SCRIPTS, "lib", "inputs-sum.sh"), [bundle]).trim();
+  const kver = sh("bash", ["-c", `source ${JSON.stringify(join(SCRIPTS, "lib", "common.sh"))} && flint_kver`]).trim();
   const initramfs = join(CACHE, "initramfs-flint.img");
   const sumFile = `${initramfs}.sum`;
   if (!existsSync(initramfs) || !existsSync(sumFile) || readFileSync(sumFile, "utf8").trim() !== sum) {
-    sh(join(SCRIPTS, "build-initramfs.sh"), [initramfs], { FLINT_BUNDLE: bundle });
+    sh(join(SCRIPTS, "build-initramfs.sh"), ["--kver", kver, initramfs], { FLINT_BUNDLE: bundle });
     writeFileSync(sumFile, sum + "\n");
   }
   const pristineDisk = join(CACHE, "disk-pristine.img");
   if (!existsSync(pristineDisk) || statSync(join(SCRIPTS, "build-image.sh")).mtimeMs > statSync(pristineDisk).mtimeMs) {
     sh(join(SCRIPTS, "build-image.sh"), [pristineDisk]);
   }
-  built = { initramfs, pristineDisk };
+  built = { initramfs, kver, pristineDisk };
   return built;
 }
 
@@ -105,10 +108,10 @@ export interface BootResult {
 
 /** Boots once under TCG; the guest powers itself off (or is killed at the limit). */
 export function boot(options: BootOptions): Promise<BootResult> {
-  const { initramfs } = artefacts();
+  const { initramfs, kver } = artefacts();
   mkdirSync(OUTPUT, { recursive: true });
   const logFile = join(OUTPUT, `${options.name}.log`);
-  const args = ["--disk", options.disk, "--initrd", initramfs, "--timeout", String(options.timeoutSeconds ?? 600), "--log", logFile];
+  const args = ["--disk", options.disk, "--initrd", initramfs, "--kver", kver, "--timeout", String(options.timeoutSeconds ?? 600), "--log", logFile];
   if (options.config) args.push("--config", options.config);
   for (const extra of options.extraDisks ?? []) args.push("--extra-disk", extra);
   for (const smbios of options.smbios ?? []) args.push("--smbios", smbios);

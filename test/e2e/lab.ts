@@ -164,11 +164,15 @@ function takeDown(netns: string, dir: string): void {
   execFileSync(LAB_NET, ["down", netns, join(dir, "net")], { stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** A lab whose owner never stopped it (a crash, an interrupted run) still goes with the process. */
+/**
+ * A lab whose owner never stopped it (a crash, an interrupted run) still goes
+ * with the process: on exit, and on SIGINT/SIGTERM/SIGHUP, after which the
+ * signal is raised again so that the process ends as it would have.
+ */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on("exit", () => {
+  const takeDownAll = () => {
     for (const lab of live) {
       try {
         takeDown(lab.netns, lab.dir);
@@ -176,7 +180,16 @@ function installExitHook(): void {
         // Nothing more can be done while exiting.
       }
     }
-  });
+    live.clear();
+  };
+  process.on("exit", takeDownAll);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      takeDownAll();
+      // Someone else listening decides what the signal does; alone, it ends the process as usual.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 function readText(path: string): string {

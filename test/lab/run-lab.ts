@@ -59,7 +59,7 @@ async function main(): Promise<number> {
   try {
     if (!values.check) {
       say("booting; quit QEMU with Ctrl-a x (the lab is removed afterwards)");
-      const args = ["--interactive", "--disk", disk, "--initrd", artefacts().initramfs, "--append", append];
+      const args = ["--interactive", "--disk", disk, "--initrd", artefacts().initramfs, "--kver", artefacts().kver, "--append", append];
       const options = lab.bootOptions();
       for (const smbios of options.smbios ?? []) args.push("--smbios", smbios);
       for (const arg of options.qemuArgs ?? []) args.push("--qemu", arg);
