@@ -57,4 +57,29 @@ describe("flint fetch-offline / fetch from the built bundle", () => {
     const usage = await flint(["fetch", "--bogus"], env);
     assert.equal(usage.status, 2);
   });
+
+  it("takes Butane YAML as the config from a URL and from the OEM partition's config.ign", async () => {
+    const butane = (greeting: string) => `variant: flatcar\nversion: 1.1.0\nstorage:\n  files:\n    - path: /etc/greeting\n      mode: 0644\n      contents:\n        inline: ${greeting}\n`;
+    const cached = () => JSON.parse(readFileSync(join(dir, "run/config.json"), "utf8"));
+    server = await startHttpServer(routes({ "/machine.bu": butane("from a URL") }));
+    const fromUrl = await flint(args("fetch", `ignition.config.url=${server.url}/machine.bu`), env);
+    assert.equal(fromUrl.status, 0, fromUrl.stderr);
+    assert.deepEqual(cached().storage.files[0], { path: "/etc/greeting", mode: 0o644, contents: { source: "data:,from%20a%20URL", compression: "" } });
+
+    rmSync(join(dir, "run"), { recursive: true, force: true }); // a cached config is not fetched again
+    mkdirSync(join(dir, "oem"), { recursive: true });
+    writeFileSync(join(dir, "oem/config.ign"), butane("from the OEM partition"));
+    const fromOem = await flint(args("fetch-offline", "flatcar.first_boot=detected flatcar.oem.id=file"), env);
+    assert.equal(fromOem.status, 0, fromOem.stderr);
+    assert.equal(cached().storage.files[0].contents.source, "data:,from%20the%20OEM%20partition");
+  });
+
+  it("fails a Butane config with a local: reference on a boot, naming its line", async () => {
+    const fwCfg = join(dir, "sys/firmware/qemu_fw_cfg/by_name/opt/org.flatcar-linux/config");
+    mkdirSync(fwCfg, { recursive: true });
+    writeFileSync(join(fwCfg, "raw"), "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/motd\n      contents:\n        local: motd.txt\n");
+    const result = await flint(args("fetch-offline", "flatcar.first_boot=detected flatcar.oem.id=qemu"), env);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /storage\.files\.0\.contents\.local: local files are read from a files directory, and none was given.*\(line 7, column 16\)/);
+  });
 });
