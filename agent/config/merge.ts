@@ -4,7 +4,7 @@
 // updates the parent's entry with the same key, unkeyed lists (file `append`)
 // concatenate, and lists of strings become the union, parent first.
 
-import { descend, detach, rootCursor, type Cursor, type SourceDocument, type SourceTree } from "./sources";
+import { descend, detach, listTree, rootCursor, type Cursor, type ListItemSource, type SourceDocument, type SourceTree } from "./sources";
 import type { Config, HttpHeader, KernelArguments, Partition, Storage } from "./types";
 
 type Plain = Record<string, unknown>;
@@ -95,18 +95,19 @@ function mergeValue(parent: unknown, child: unknown, field: string, pc?: Cursor,
 function mergeList(parent: unknown[], child: unknown[], field: string, pc?: Cursor, cc?: Cursor): Merged {
   // Each item of the result comes whole from one side, or from merging two items.
   const out: unknown[] = [];
-  const from: (SourceTree | undefined)[] = [];
-  const add = (value: unknown, source: SourceTree | undefined) => (out.push(value), from.push(source));
-  parent.forEach((v, i) => add(v, place(sub(pc, i))));
+  const from: ListItemSource[] = [];
+  const [pList, cList] = cc ? [detach(pc!), detach(cc)] : [];
+  const add = (value: unknown, list: SourceTree | undefined, index: number) => (out.push(value), list && from.push({ list, index }));
+  parent.forEach((v, i) => add(v, pList, i));
   const objects = parent.every(isPlain) && child.every(isPlain);
   const keyOf = objects ? LIST_KEYS[field] : undefined;
   if (!objects) {
     const seen = new Set(parent);
     child.forEach((v, i) => {
-      if (!seen.has(v)) (seen.add(v), add(v, place(sub(cc, i))));
+      if (!seen.has(v)) (seen.add(v), add(v, cList, i));
     });
   } else if (!keyOf) {
-    child.forEach((v, i) => add(v, place(sub(cc, i)))); // e.g. a file's `append` fragments
+    child.forEach((v, i) => add(v, cList, i)); // e.g. a file's `append` fragments
   } else {
     const index = new Map<string, number>();
     out.forEach((item, i) => {
@@ -118,11 +119,11 @@ function mergeList(parent: unknown[], child: unknown[], field: string, pc?: Curs
       const at = k === undefined ? undefined : index.get(k);
       if (at === undefined) {
         if (k !== undefined) index.set(k, out.length);
-        add(item, place(sub(cc, i)));
+        add(item, cList, i);
       } else {
-        const [merged, source] = mergeValue(out[at], item, "", pc && from[at] ? { node: from[at], origin: from[at]!.at! } : undefined, sub(cc, i));
+        const [merged, source] = mergeValue(out[at], item, "", cc ? itemCursor(from[at]!) : undefined, sub(cc, i));
         out[at] = merged;
-        from[at] = source;
+        if (source) from[at] = { tree: source };
       }
     });
   }
@@ -132,9 +133,12 @@ function mergeList(parent: unknown[], child: unknown[], field: string, pc?: Curs
     const removed = new Set((child as unknown as HttpHeader[]).filter((h) => h.value === undefined).map((h) => h.name));
     keep = keep.filter((i) => !removed.has((out[i] as HttpHeader).name));
   }
-  const tree = cc ? sourceNode(cc) : undefined;
-  if (tree) keep.forEach((from_, i) => (tree.kids[i] = from[from_]!));
-  return [keep.map((i) => out[i]), tree];
+  return [keep.map((i) => out[i]), cc ? listTree(cc.origin, keep.map((i) => from[i]!)) : undefined];
+}
+
+function itemCursor(item: ListItemSource): Cursor {
+  if ("tree" in item) return { node: item.tree, origin: item.tree.at! };
+  return descend({ node: item.list, origin: item.list.at! }, item.index);
 }
 
 /** A fresh node for a merged object or list: its own origin is the child's (the last writer). */
@@ -147,7 +151,8 @@ function keepItems<T>(list: T[], kept: number[], cursor: Cursor | undefined, pat
   if (!cursor) return [kept.map((i) => list[i]!), undefined];
   let at = cursor;
   for (const key of path) at = descend(at, key);
-  const renumbered: SourceTree = { at: at.origin, kids: Object.fromEntries(kept.map((old, i) => [i, detach(descend(at, old))])) };
+  const source = detach(at);
+  const renumbered = listTree(at.origin, kept.map((index) => ({ list: source, index })));
   return [kept.map((i) => list[i]!), { ...cursor, node: replaceAt(detach(cursor), path, renumbered) }];
 }
 

@@ -28,6 +28,15 @@ export interface Origin {
 export interface SourceTree {
   at?: Origin;
   kids?: Record<string, SourceTree>;
+  /** List items taken whole from another list, a run at a time: items start… of this list are items from… of `list`. */
+  spans?: Span[];
+}
+
+export interface Span {
+  start: number;
+  count: number;
+  from: number;
+  list: SourceTree;
 }
 
 /** A whole document, path for path. */
@@ -58,12 +67,38 @@ export function rootCursor(tree: SourceTree, fallback: SourceDocument): Cursor {
 
 export function descend(cursor: Cursor, key: string | number): Cursor {
   const node = cursor.node?.kids?.[key];
+  if (!node && typeof key === "number" && cursor.node?.spans) {
+    const span = cursor.node.spans.find((s) => key >= s.start && key < s.start + s.count);
+    if (span) return descend({ node: span.list, origin: span.list.at! }, span.from + key - span.start);
+  }
   return { node, origin: node?.at ?? { document: cursor.origin.document, path: [...cursor.origin.path, key] } };
 }
 
 /** The subtree at a cursor, standing on its own (to be placed elsewhere in another tree). */
 export function detach(cursor: Cursor): SourceTree {
-  return cursor.node?.kids ? { at: cursor.origin, kids: cursor.node.kids } : { at: cursor.origin };
+  const { kids, spans } = cursor.node ?? {};
+  return { at: cursor.origin, ...(kids ? { kids } : {}), ...(spans ? { spans } : {}) };
+}
+
+/** Where one item of a new list came from: whole from an item of another list, or merged (its own tree). */
+export type ListItemSource = { list: SourceTree; index: number } | { tree: SourceTree };
+
+/** A list's node from where each of its items came, runs of whole items kept as spans (a 100,000-entry list is one span, not 100,000 nodes). */
+export function listTree(origin: Origin, items: ListItemSource[]): SourceTree {
+  const node: SourceTree = { at: origin };
+  let run: Span | undefined;
+  items.forEach((item, i) => {
+    if ("tree" in item) {
+      (node.kids ??= {})[i] = item.tree;
+      run = undefined;
+    } else if (run && run.list === item.list && run.from + run.count === item.index && run.start + run.count === i) {
+      run.count++;
+    } else {
+      run = { start: i, count: 1, from: item.index, list: item.list };
+      (node.spans ??= []).push(run);
+    }
+  });
+  return node;
 }
 
 /** The origin of a config path. */
@@ -101,6 +136,7 @@ function locateInYaml(text: string, path: JsonPath): Position | undefined {
 interface StoredTree {
   at?: { document: number; path: JsonPath };
   kids?: Record<string, StoredTree>;
+  spans?: (Omit<Span, "list"> & { list: StoredTree })[];
 }
 
 interface StoredSources {
@@ -119,6 +155,7 @@ export function serializeSources(tree: SourceTree): string {
       out.at = { document: n, path: node.at.path };
     }
     if (node.kids) out.kids = Object.fromEntries(Object.entries(node.kids).map(([k, v]) => [k, store(v)]));
+    if (node.spans) out.spans = node.spans.map((span) => ({ ...span, list: store(span.list) }));
     return out;
   };
   const stored = store(tree);
@@ -134,6 +171,7 @@ export function parseSources(text: string): SourceTree {
       if (document) out.at = { document, path: node.at.path };
     }
     if (node.kids) out.kids = Object.fromEntries(Object.entries(node.kids).map(([k, v]) => [k, load(v)]));
+    if (node.spans) out.spans = node.spans.map((span) => ({ ...span, list: load(span.list) }));
     return out;
   };
   return load(stored.tree);

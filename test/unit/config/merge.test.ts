@@ -138,6 +138,15 @@ describe("where each part of a merged config came from", () => {
     assert.equal(from(withHeaders, ["storage", "files", 0, "contents", "httpHeaders", 0]), "parent: storage.files.0.contents.httpHeaders.1");
   });
 
+  it("keeps a long list taken whole as one run, not a node per entry", () => {
+    const files = Array.from({ length: 1000 }, (_, i) => ({ path: `/f${i}` }));
+    const merged = mergeSourcedConfigs(doc("parent", base({ storage: { files: [{ path: "/etc/hostname" }] } })), doc("child", base({ storage: { files } })));
+    const stored = JSON.parse(serializeSources(merged.sources));
+    assert.equal(stored.tree.kids.storage.kids.files.spans.length, 2);
+    assert.equal(from({ sources: parseSources(serializeSources(merged.sources)) }, ["storage", "files", 1000, "path"]), "child: storage.files.999.path");
+    assert.equal(from(merged, ["storage", "files", 0]), "parent: storage.files.0");
+  });
+
   it("survives being written beside the cache and read back", () => {
     const merged = mergeSourcedConfigs(doc("parent", base({ storage: { files: [{ path: "/a" }] } })), doc("child", base({ storage: { files: [{ path: "/b" }] } })));
     const back = parseSources(serializeSources(merged.sources));
