@@ -48,19 +48,19 @@ export async function rootHasKey(root: string, name: string): Promise<boolean> {
 }
 
 /** Puts each volume's key from /run into the root with its crypttab line. */
-export async function persistLuksVolumes(volumes: Luks[], root: string, options: KeyDirOption = {}): Promise<void> {
+export async function persistLuksVolumes(volumes: { luks: Luks; where: string }[], root: string, options: KeyDirOption = {}): Promise<void> {
   const { probe } = await import("../system/blkid");
-  for (const luks of volumes) {
+  for (const { luks, where } of volumes) {
     const key = await readRunKey(luks.name, options);
-    if (!key) throw new FlintError(`no key for LUKS volume ${luks.name} in ${options.keyDir ?? RUN_KEY_DIR}; did the disks stage run?`, "storage.luks");
+    if (!key) throw new FlintError(`no key for LUKS volume ${luks.name} in ${options.keyDir ?? RUN_KEY_DIR}; did the disks stage run?`, where);
     const device = await waitForDevice(luks.device!);
-    await installInRoot(root, luks, key, (await probe(device)).UUID ?? "");
+    await installInRoot(root, luks, key, (await probe(device)).UUID ?? "", where);
   }
 }
 
-/** The key at /etc/luks/<name> (0600, in a 0700 directory) and the volume's crypttab line, in the root. */
-export async function installInRoot(root: string, luks: Luks, key: Buffer, uuid: string): Promise<void> {
-  if (!uuid) throw new FlintError(`cannot read the LUKS uuid of ${luks.device}`, "storage.luks");
+/** The key at /etc/luks/<name> (0600, in a 0700 directory) and the volume's crypttab line, in the root; `where` is the volume's config path. */
+export async function installInRoot(root: string, luks: Luks, key: Buffer, uuid: string, where: string): Promise<void> {
+  if (!uuid) throw new FlintError(`cannot read the LUKS uuid of ${luks.device}`, where);
   await copyKeyIntoRoot(root, luks.name, key);
   await addCrypttabEntry(root, luks, uuid);
 }

@@ -80,7 +80,7 @@ export async function prepareLuksVolume(luks: Luks, where: string, context: Stag
     log.info(`formatting LUKS volume ${luks.name}`, { device, label: luks.label, uuid: luks.uuid });
     await cryptsetup.luksFormat({ device, keyFile: keyPath, label: luks.label, uuid: luks.uuid, options: luks.options ?? [] });
   }
-  if (await rootIsThere(context.root)) await installInRoot(context.root, luks, key, (await probe(device)).UUID ?? "");
+  if (await rootIsThere(context.root)) await installInRoot(context.root, luks, key, (await probe(device)).UUID ?? "", where);
   return { device, keyPath };
 }
 

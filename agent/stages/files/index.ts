@@ -56,7 +56,7 @@ async function persistLuks(ctx: StageContext, config: Config): Promise<void> {
   const keys = await import("../luks-keys");
   const fresh = [];
   for (const [i, volume] of volumes.entries()) {
-    if (await keys.readRunKey(volume.name)) fresh.push(volume);
+    if (await keys.readRunKey(volume.name)) fresh.push({ luks: volume, where: `storage.luks.${i}` });
     else if (!(await keys.rootHasKey(ctx.root, volume.name))) {
       throw new FlintError(`no key for LUKS volume ${volume.name}: not in ${keys.RUN_KEY_DIR} (the disks stage did not run) nor in the root`, `storage.luks.${i}`);
     }

@@ -93,7 +93,7 @@ describe("disks stage: LUKS", () => {
       mkdirSync(join(root, "etc"), { recursive: true });
       writeFileSync(join(root, "etc", "crypttab"), `other UUID=1234 none luks\n${name} UUID=stale /etc/luks/${name} luks\n`);
       const { persistLuksVolumes } = await import("../../../agent/stages/luks-keys");
-      await persistLuksVolumes([luks], root, { keyDir });
+      await persistLuksVolumes([{ luks, where: "storage.luks.0" }], root, { keyDir });
       assert.equal(readFileSync(join(root, "etc", "luks", name), "utf8"), KEY);
       assert.equal(readFileSync(join(root, "etc", "crypttab"), "utf8"), `other UUID=1234 none luks\n${name} UUID=${blkid(disk.device).UUID} /etc/luks/${name} luks,discard\n`);
     });

@@ -42,7 +42,7 @@ describe("the root itself and what Flint reads from it", () => {
     const hostFile = join(t.canary, "etc/motd");
     symlinkSync(hostFile, join(t.root, "etc/crypttab"));
     symlinkSync(join(t.canary, "etc"), join(t.root, "etc/luks"));
-    await installInRoot(t.root, { name: "data", device: "/dev/null" }, Buffer.from("secret key"), "1234-uuid");
+    await installInRoot(t.root, { name: "data", device: "/dev/null" }, Buffer.from("secret key"), "1234-uuid", "storage.luks.0");
     const crypttab = readFileSync(join(t.root, "etc/crypttab"), "utf8");
     assert.equal(crypttab, "data UUID=1234-uuid /etc/luks/data luks\n", "the host file's lines were not copied in");
     assert.equal(lstatSync(join(t.root, "etc/crypttab")).isFile(), true, "the symlink was replaced, not written through");
@@ -77,7 +77,7 @@ describe("the root itself and what Flint reads from it", () => {
     const named = (re: RegExp) => (e: unknown) => re.test(describeError(e));
     await assert.rejects(readReport(t.root), named(/^\/etc\/\.flint-result\.json: is a FIFO, not a regular file/));
     mkfifo(join(t.root, "etc/crypttab"));
-    await assert.rejects(installInRoot(t.root, { name: "data", device: "/dev/null" }, Buffer.from("k"), "u"), named(/^\/etc\/crypttab: is a FIFO/));
+    await assert.rejects(installInRoot(t.root, { name: "data", device: "/dev/null" }, Buffer.from("k"), "u", "storage.luks.0"), named(/^\/etc\/crypttab: is a FIFO/));
   });
 
   it("overwrite: true on a directory empties it (as Ignition), removing links in it without following them", async () => {
