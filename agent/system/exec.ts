@@ -60,7 +60,7 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
   log.debug(`running ${shown}`);
   // No program can receive a NUL inside an argument; say so instead of Node's TypeError.
   const nul = args.findIndex((a) => a.includes("\0"));
-  if (nul !== -1) return Promise.reject(new FlintError(`${cmd}: argument ${nul + 1} contains a NUL character, which no program can take`, scrub(shown)));
+  if (nul !== -1) return Promise.reject(new FlintError(`${cmd}: argument ${nul + 1} contains a NUL character, which no program can take`, shown));
   return new Promise((resolve, reject) => {
     // stdin, stdout and stderr are pipes whatever follows them, so the streams are there.
     const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe", ...(options.passFds ?? [])] }) as ChildProcessWithoutNullStreams;
