@@ -5,13 +5,14 @@
 // reboot itself is the unit's (flint-kargs.service), on the marker left here.
 
 import { mkdir, mkdtemp, open, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DEFAULT_CMDLINE_FILE, tokenizeCmdline } from "../../boot/cmdline";
 import type { Config, KernelArguments } from "../../config/types";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
 import type { Stage, StageContext } from "../context";
 import { record } from "../files/record";
+import { randomTempName } from "../../root/temp-name";
 import { asToken, editGrubConfig, rebootNeeded } from "./grub";
 
 export const OEM_LABEL = "OEM";
@@ -107,8 +108,8 @@ async function editOnDevice(device: string, wanted: KernelArguments, runDir: str
 }
 
 async function replaceFile(path: string, text: string): Promise<void> {
-  const temp = `${path}.flint-tmp`;
-  const handle = await open(temp, "w", 0o644);
+  const temp = randomTempName(dirname(path), "kargs-");
+  const handle = await open(temp, "wx", 0o644);
   try {
     await handle.writeFile(text);
     await handle.sync();
@@ -121,7 +122,7 @@ async function replaceFile(path: string, text: string): Promise<void> {
     await rm(temp, { force: true });
     throw e;
   }
-  const dir = await open(join(path, ".."), "r");
+  const dir = await open(dirname(path), "r");
   try {
     await dir.sync();
   } finally {
