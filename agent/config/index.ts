@@ -171,13 +171,23 @@ function parseButane(text: string, options: ParseOptions, fail: (issues: ConfigI
   };
 }
 
-/** Every path of the translated document with the YAML path it came from. */
-function* yamlOrigins(document: unknown, yamlPathFor: (doc: unknown, path: JsonPath) => JsonPath, path: JsonPath = []): Generator<[JsonPath, JsonPath]> {
-  yield [path, yamlPathFor(document, path)];
-  let node: unknown = document;
-  for (const key of path) node = (node as Record<string | number, unknown>)[key];
-  if (typeof node !== "object" || node === null) return;
-  for (const key of Object.keys(node)) yield* yamlOrigins(document, yamlPathFor, [...path, Array.isArray(node) ? Number(key) : key]);
+/**
+ * The paths of the translated document whose YAML path is not simply the
+ * parent's plus the same key (the source tree inherits those), with the YAML
+ * path each came from.
+ */
+function* yamlOrigins(document: unknown, yamlPathFor: (doc: unknown, path: JsonPath) => JsonPath): Generator<[JsonPath, JsonPath]> {
+  const sameKey = (a: JsonPath, b: JsonPath) => a.length === b.length && a.every((k, i) => k === b[i]);
+  function* walk(node: unknown, path: JsonPath, inherited: JsonPath | undefined): Generator<[JsonPath, JsonPath]> {
+    const from = yamlPathFor(document, path);
+    if (!inherited || !sameKey(from, inherited)) yield [path, from];
+    if (typeof node !== "object" || node === null) return;
+    for (const [key, value] of Object.entries(node)) {
+      const k = Array.isArray(node) ? Number(key) : key;
+      yield* walk(value, [...path, k], [...from, k]);
+    }
+  }
+  yield* walk(document, [], undefined);
 }
 
 function locatedInYaml(source: YamlSource, raw: (RawIssue & { line?: number; column?: number })[]): ConfigIssue[] {
