@@ -3,13 +3,14 @@
 // --cmdline-file, and leaves its reboot marker beside the cache). Each run folds its stage into the
 // root's result report, so after the boot `flint report` shows them all.
 
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseCommandArgs } from "../cli";
 import type { Config } from "../config/types";
 import { FlintError } from "../errors";
 import { log } from "../log";
 import { mergeReports, readReport, writeReport, type FlintReport } from "../report";
+import { writeRunFile } from "../stages/run-files";
 import { runStages } from "../stages/run";
 import { DEFAULT_CACHE, DEFAULT_ROOT, sourcesPathFor, PLATFORM_KEYS_FILE, type PlatformKeys } from "../stages/context";
 import type { RootStageName } from "../stages/index";
@@ -60,10 +61,7 @@ export async function run([command, ...argv]: string[]): Promise<number> {
 async function recordStage(name: RootStageName, root: string, runReport: string, report: FlintReport): Promise<void> {
   const previous = await readJson(runReport);
   const merged = mergeReports(previous, report);
-  await mkdir(dirname(runReport), { recursive: true, mode: 0o700 });
-  const temp = `${runReport}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(merged, null, 2) + "\n", { mode: 0o600 });
-  await rename(temp, runReport);
+  await writeRunFile(runReport, JSON.stringify(merged, null, 2) + "\n", 0o600);
   if (name !== "disks") await writeReport(root, mergeReports(await readReport(root).catch(() => undefined), merged));
 }
 

@@ -2,13 +2,14 @@
 // later stages. fetch-offline defers to fetch (via the `neednet` marker) when
 // anything needs the network; fetch does nothing if a cache already exists.
 
-import { mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { serializeSources } from "../../config/index";
 import { log } from "../../log";
 import { platformPaths } from "../../platforms/paths";
 import { NeedsNetworkError } from "../../resource/index";
 import { PLATFORM_KEYS_FILE, sourcesPathFor, type PlatformKeys } from "../context";
+import { writeRunFile } from "../run-files";
 import { assembleConfig, SSH_KEYS_USER } from "./assemble";
 import type { FetchRecord } from "./record";
 
@@ -55,35 +56,17 @@ export async function runFetchStage(options: FetchStageOptions): Promise<FetchOu
   }
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   const record: FetchRecord = { command: options.command, platform: options.platformId, sources: assembled.sources };
-  await writeAtomically(join(runDir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n", 0o644);
-  await writeAtomically(sourcesPathFor(options.cachePath), serializeSources(assembled.origins) + "\n", 0o600);
+  await writeRunFile(join(runDir, RECORD_FILE), JSON.stringify(record, null, 2) + "\n", 0o644);
+  await writeRunFile(sourcesPathFor(options.cachePath), serializeSources(assembled.origins) + "\n", 0o600);
   if (assembled.platformKeys.length) {
     const keys: PlatformKeys = { user: SSH_KEYS_USER, keys: assembled.platformKeys };
-    await writeAtomically(join(runDir, PLATFORM_KEYS_FILE), JSON.stringify(keys) + "\n", 0o644);
+    await writeRunFile(join(runDir, PLATFORM_KEYS_FILE), JSON.stringify(keys) + "\n", 0o644);
   }
-  await writeAtomically(options.cachePath, JSON.stringify(assembled.config) + "\n", 0o600);
+  await writeRunFile(options.cachePath, JSON.stringify(assembled.config) + "\n", 0o600);
   const kargs = assembled.config.kernelArguments;
   if (kargs?.shouldExist?.length || kargs?.shouldNotExist?.length) await writeFile(join(runDir, NEEDKARGS_MARKER), "");
   log.info("config cached", { cache: options.cachePath, sources: assembled.sources.length });
   return "cached";
-}
-
-/** Writes a temp file in the same directory with `mode`, syncs it, then renames it into place. */
-async function writeAtomically(path: string, text: string, mode: number): Promise<void> {
-  const temp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  const handle = await open(temp, "wx", mode);
-  try {
-    await handle.writeFile(text);
-    await handle.chmod(mode);
-    await handle.sync();
-  } catch (e) {
-    await handle.close();
-    await rm(temp, { force: true });
-    throw e;
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-  await rename(temp, path);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -3,10 +3,11 @@
 // umount stage (a separate process at boot) undoes exactly that.
 
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { posix } from "node:path";
 import type { Config, Filesystem } from "../../config/types";
 import { FlintError } from "../../errors";
+import { writeRunFile } from "../run-files";
 
 export const MOUNT_RECORD_DIR = "/run/flint/mounts";
 
@@ -54,10 +55,7 @@ export async function readMountRecord(canonicalRoot: string): Promise<MountRecor
 }
 
 export async function writeMountRecord(canonicalRoot: string, records: MountRecord[]): Promise<void> {
-  const path = recordPath(canonicalRoot);
-  await mkdir(posix.dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path + ".tmp", JSON.stringify(records, null, 2) + "\n", { mode: 0o600 });
-  await rename(path + ".tmp", path);
+  await writeRunFile(recordPath(canonicalRoot), JSON.stringify(records, null, 2) + "\n", 0o600);
 }
 
 export async function forgetMountRecord(canonicalRoot: string): Promise<void> {
