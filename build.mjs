@@ -34,34 +34,26 @@ const result = await build({
     },
   ],
 });
-await build({
-  absWorkingDir: repo,
-  stdin: { contents: 'module.exports = require("yaml");', resolveDir: repo, loader: "js" },
-  outfile: "dist/flint-yaml.js",
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "cjs",
-  minify: true,
-  legalComments: "none",
-  logLevel: "warning",
-});
+/** A library that only some runs need, bundled on its own beside flint.js, which requires it by that name. */
+async function sideLibrary(outfile, contents) {
+  await build({
+    absWorkingDir: repo,
+    stdin: { contents, resolveDir: repo, loader: "js" },
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+}
+await sideLibrary("dist/flint-yaml.js", 'module.exports = require("yaml");');
 // The parts of systeminformation the debug machine dump uses (agent/console/machine-dump.ts).
-await build({
-  absWorkingDir: repo,
-  stdin: {
-    contents: 'module.exports = { ...require("systeminformation/lib/system"), ...require("systeminformation/lib/filesystem"), ...require("systeminformation/lib/network") };',
-    resolveDir: repo,
-    loader: "js",
-  },
-  outfile: "dist/flint-sysinfo.js",
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "cjs",
-  minify: true,
-  legalComments: "none",
-  logLevel: "warning",
-});
+await sideLibrary(
+  "dist/flint-sysinfo.js",
+  'module.exports = { ...require("systeminformation/lib/system"), ...require("systeminformation/lib/filesystem"), ...require("systeminformation/lib/network") };',
+);
 chmodSync("dist/flint.js", 0o755);
 if (process.argv.includes("--analyze")) console.log(Object.keys(result.metafile.inputs).length, "modules");
