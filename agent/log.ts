@@ -29,6 +29,16 @@ export function configureLog(update: Partial<LoggerSettings>): void {
   Object.assign(settings, update);
 }
 
+/** The settings now, to put back with configureLog (the agent sets them per stage). */
+export function currentLogSettings(): LoggerSettings {
+  return { ...settings };
+}
+
+/** A line as it is (a usage error), where the log goes. */
+export function writeLogLine(line: string): void {
+  settings.write(line);
+}
+
 export function logLevelEnabled(level: LogLevel): boolean {
   return RANK[level] <= RANK[settings.level];
 }

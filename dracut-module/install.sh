@@ -30,6 +30,7 @@ staging=$(mktemp -d "${target%/*}/.30flint.XXXXXX" 2>/dev/null || { mkdir -p "${
 trap 'rm -rf "$staging"' EXIT
 install -m 0755 "$repo/dracut-module/module-setup.sh" "$staging/module-setup.sh"
 install -m 0755 "$repo/dracut-module/flint-wrapper.sh" "$staging/flint-wrapper.sh"
+install -m 0755 "$repo/dracut-module/flint-client.sh" "$staging/flint-client.sh"
 install -m 0755 "$repo/units/flint-generator" "$staging/flint-generator"
 install -m 0755 "$repo/units/flint-resolv" "$staging/flint-resolv"
 install -m 0644 "$repo"/units/flint-*.service "$repo"/units/flint-*.target "$repo"/units/flint-*.path "$repo"/units/*.network "$staging/"

@@ -51,13 +51,16 @@ install() {
     inst_simple "$moddir/flint-yaml.js" /usr/lib/flint/flint-yaml.js
     inst_simple "$moddir/flint-sysinfo.js" /usr/lib/flint/flint-sysinfo.js
     inst_script "$moddir/flint-wrapper.sh" /usr/bin/flint
+    # The stage units' ExecStart: a shell client of the one `flint agent`.
+    inst_script "$moddir/flint-client.sh" /usr/lib/flint/flint-client
+    inst_multiple mkfifo rm
 
     # The generator is a shell script: it runs on every boot, Node only on first boots.
     inst_multiple cat mkdir ln tr sh sleep
     inst_script "$moddir/flint-generator" "$systemdutildir/system-generators/flint-generator"
 
     local unit
-    for unit in flint-complete.target flint-fetch-offline.service flint-fetch.service \
+    for unit in flint-complete.target flint-agent.service flint-fetch-offline.service flint-fetch.service \
         flint-disks.service flint-mount.service flint-files.service flint-umount.service \
         flint-kargs.service flint-quench.service flint-randomize-guid.service flint-resolv.service; do
         inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"

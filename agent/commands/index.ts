@@ -20,4 +20,5 @@ export const COMMANDS: Record<string, () => Promise<{ run: CommandRunner }>> = {
   quench: () => import("./quench"),
   sshkeys: () => import("./sshkeys"),
   report: () => import("./report"),
+  agent: () => import("./agent"),
 };

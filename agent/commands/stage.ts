@@ -3,7 +3,7 @@
 // --cmdline-file, and leaves its reboot marker beside the cache). Each run folds its stage into the
 // root's result report, so after the boot `flint report` shows them all.
 
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseCommandArgs } from "../cli";
 import type { Config } from "../config/types";
@@ -15,16 +15,29 @@ import { runStages } from "../stages/run";
 import { DEFAULT_CACHE, DEFAULT_ROOT, sourcesPathFor, PLATFORM_KEYS_FILE, type PlatformKeys } from "../stages/context";
 import type { RootStageName } from "../stages/index";
 
+/**
+ * The last config read, with the file's identity then: in the boot agent the
+ * stages after fetch run in one process and parse the cache once.
+ */
+let lastRead: { path: string; stamp: string; config: Config } | undefined;
+
 async function readCachedConfig(path: string): Promise<Config> {
   let text: string;
+  let stamp: string;
   try {
+    const st = await stat(path);
+    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (lastRead?.path === path && lastRead.stamp === stamp) return lastRead.config;
     text = await readFile(path, "utf8");
   } catch (e) {
     throw new FlintError(`no cached config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run flint fetch first`, path);
   }
   try {
     // Written by fetch: already validated, translated and merged.
-    return JSON.parse(text) as Config;
+    const config = JSON.parse(text) as Config;
+    log.debug("config read from the cache", { path });
+    lastRead = { path, stamp, config };
+    return config;
   } catch (e) {
     throw new FlintError(`the cached config is not valid JSON: ${(e as Error).message}`, path);
   }
