@@ -4,6 +4,7 @@
 #
 # usage: scripts/build-initramfs.sh [--without-flint] [--kver KVER] OUT.img
 #   --without-flint  the same image without Flint (to measure what Flint adds)
+#   FLINT_INITRAMFS_EXTRA=DIR  a tree of test fixtures copied into the image
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -28,13 +29,24 @@ args=(--force --no-hostonly --quiet --kver "$kver" -m "$modules")
 if command -v zstd >/dev/null; then
     args+=(--compress "zstd -10 -T0")
 fi
-if [[ $with_flint == 1 ]]; then
-    "$FLINT_REPO/dracut-module/install.sh" >&2
-    args+=(--add flint)
-fi
 mkdir -p "$(dirname "$out")"
 tmp=$(mktemp "$out.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-dracut "${args[@]}" "$tmp"
+# dracut reads its modules from a private copy of /usr/lib/dracut with this
+# tree's Flint module in it: builds running at the same time (other work
+# trees, other tests) never see each other's module, and the host's
+# /usr/lib/dracut is left alone.
+base=$(mktemp -d "${TMPDIR:-/tmp}/flint-dracut-base.XXXXXX")
+trap 'rm -f "$tmp"; rm -rf "$base"' EXIT
+mkdir -p "$base/usr/lib"
+cp -a /usr/lib/dracut "$base/usr/lib/dracut"
+rm -rf "$base/usr/lib/dracut/modules.d/30flint"
+if [[ $with_flint == 1 ]]; then
+    "$FLINT_REPO/dracut-module/install.sh" "$base" >&2
+    args+=(--add flint)
+fi
+# Tests add their own fixtures (FLINT_INITRAMFS_EXTRA=DIR, copied to /).
+if [[ -n ${FLINT_INITRAMFS_EXTRA:-} ]]; then
+    args+=(--include "$FLINT_INITRAMFS_EXTRA" / --install "sh ls grep sleep")
+fi
+dracutbasedir=$base/usr/lib/dracut dracut "${args[@]}" "$tmp"
 mv "$tmp" "$out"
-trap - EXIT

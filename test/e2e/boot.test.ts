@@ -4,7 +4,7 @@
 // log is kept under test-output/e2e/.
 
 import assert from "node:assert/strict";
-import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -239,6 +239,62 @@ describe("booting a Flatcar-like image in QEMU", function () {
       assertConsole(result, SWITCHED_ROOT);
       await inspectDisk(disk, ({ espFlatcar }) => {
         assert.equal(espFlatcar.includes("first_boot"), false);
+      });
+    });
+  });
+
+  describe("the agent killed with SIGKILL in the middle of the files stage", () => {
+    let server: Server;
+    let stall = true;
+    before(async () => {
+      server = createServer((req, res) => {
+        if (req.url !== "/slow") return void res.writeHead(404).end();
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        res.write("first half, ");
+        // The first boot's fetch never finishes: the agent is killed while it waits.
+        if (!stall) res.end("second half\n");
+      });
+      // Loopback only: QEMU's user network makes it 10.0.2.2 for the guest.
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    });
+    after(() => {
+      server?.closeAllConnections();
+      return new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    });
+
+    it("stops the boot with the stage named, and the next boot provisions cleanly", async () => {
+      const disk = freshDisk(dir, "killed.img");
+      const port = (server.address() as AddressInfo).port;
+      const config = writeConfig(dir, "slow.ign", {
+        ignition: { version: "3.3.0" },
+        storage: {
+          files: [
+            { path: "/etc/flint-e2e/before", contents: { source: dataUrl("inline\n") } },
+            { path: "/etc/flint-e2e/slow", contents: { source: `http://10.0.2.2:${port}/slow` } },
+          ],
+        },
+      });
+      const killed = await boot({ name: "7-agent-killed", disk, config, append: `${FIRST_BOOT} flint.e2e.kill_agent_in_files` });
+      assertFinished(killed);
+      assertConsole(killed, /flint-e2e: kill -9 \d+ \(flint agent\)/);
+      assertConsole(killed, "the Flint agent ended during stage files before it finished");
+      assertConsole(killed, /Failed to start flint-files\.service/);
+      assertConsole(killed, "Switching root", false);
+      await inspectDisk(disk, ({ espFlatcar, root }) => {
+        assert.equal(espFlatcar.includes("first_boot"), true, "the first-boot flag was removed after the agent died");
+        assert.equal(existsSync(join(root, "etc/flint-e2e/slow")), false, "the unfinished file has its real name");
+      });
+
+      stall = false;
+      const again = await boot({ name: "7b-after-kill", disk, config, append: FIRST_BOOT });
+      assertFinished(again);
+      assertConsole(again, "Flint failed", false);
+      assertConsole(again, SWITCHED_ROOT);
+      await inspectDisk(disk, ({ espFlatcar, root }) => {
+        assert.equal(espFlatcar.includes("first_boot"), false);
+        assert.equal(readFileSync(join(root, "etc/flint-e2e/slow"), "utf8"), "first half, second half\n");
+        assert.equal(readFileSync(join(root, "etc/flint-e2e/before"), "utf8"), "inline\n");
+        assert.deepEqual(readdirSync(join(root, "etc/flint-e2e")).filter((n) => n.includes("flint-tmp")), [], "the killed run's temporary files are still there");
       });
     });
   });

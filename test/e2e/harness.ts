@@ -39,12 +39,14 @@ export function artefacts(): Artefacts {
   sh(process.execPath, [join(REPO, "build.mjs")]);
   copyFileSync(join(REPO, "dist", "flint.js"), bundle);
   for (const lib of ["flint-yaml.js", "flint-sysinfo.js"]) copyFileSync(join(REPO, "dist", lib), join(CACHE, lib));
-  const sum = sh(join(SCRIPTS, "lib", "inputs-sum.sh"), [bundle]).trim();
+  // Test-only units (inert without their kernel argument) join the image too.
+  const fixtures = join(REPO, "test", "e2e", "fixtures", "initramfs");
+  const sum = `${sh(join(SCRIPTS, "lib", "inputs-sum.sh"), [bundle]).trim()} ${sh("sh", ["-c", `tar -C "$1" -c --sort=name --mtime=@0 --owner=0 --group=0 . | sha256sum`, "sh", fixtures]).split(" ")[0]}`;
   const kver = sh("bash", ["-c", `source ${JSON.stringify(join(SCRIPTS, "lib", "common.sh"))} && flint_kver`]).trim();
   const initramfs = join(CACHE, "initramfs-flint.img");
   const sumFile = `${initramfs}.sum`;
   if (!existsSync(initramfs) || !existsSync(sumFile) || readFileSync(sumFile, "utf8").trim() !== sum) {
-    sh(join(SCRIPTS, "build-initramfs.sh"), ["--kver", kver, initramfs], { FLINT_BUNDLE: bundle });
+    sh(join(SCRIPTS, "build-initramfs.sh"), ["--kver", kver, initramfs], { FLINT_BUNDLE: bundle, FLINT_INITRAMFS_EXTRA: fixtures });
     writeFileSync(sumFile, sum + "\n");
   }
   const pristineDisk = join(CACHE, "disk-pristine.img");
