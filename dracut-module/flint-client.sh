@@ -10,15 +10,25 @@
 set -u
 dir=${FLINT_AGENT_DIR:-/run/flint/agent}
 requests=$dir/requests
-mark=$(printf '\036')
+# Starts the agent's last line for a request: the stage's exit status.
+mark='@flint-agent exit '
 
+# The stage: the first argument that is neither an option nor an option's value.
 stage=
+value_of=
 for arg; do
     case $arg in
     *'	'* | *'
 '*)
         echo "flint-client: an argument holds a tab or a newline" >&2
         exit 2 ;;
+    esac
+    if [ -n "$value_of" ]; then
+        value_of=
+        continue
+    fi
+    case $arg in
+    --log-level | --log-format) value_of=$arg ;;
     -*) ;;
     *) [ -n "$stage" ] || stage=$arg ;;
     esac
@@ -29,11 +39,16 @@ if [ ! -p "$requests" ]; then
     exit 1
 fi
 
-reply=$dir/reply.$$
-rm -f "$reply"
-mkfifo -m 0600 "$reply" || exit 1
-trap 'rm -f "$reply"' EXIT
-trap 'exit 143' TERM INT
+# The agent unit makes each stage's reply FIFO ahead, in one mkfifo: under
+# emulation every program a client runs costs a noticeable fraction of a
+# second. Stages run one at a time, so each stage's FIFO has one user.
+case $stage in
+'' | *[!a-z0-9-]*) reply=$dir/reply.other ;;
+*) reply=$dir/reply.$stage ;;
+esac
+if [ ! -p "$reply" ]; then
+    mkfifo -m 0600 "$reply" || exit 1
+fi
 
 request=$reply
 for arg; do request="$request	$arg"; done
@@ -43,7 +58,7 @@ printf '%s\n' "$request" >"$requests" || exit 1
 status=
 while IFS= read -r line; do
     case $line in
-    "${mark}exit "*) status=${line#"${mark}exit "} ;;
+    "$mark"*) status=${line#"$mark"} ;;
     *) printf '%s\n' "$line" ;;
     esac
 done <"$reply"

@@ -8,8 +8,9 @@
 // of shell, which talks to the agent over FIFOs in DIR (/run/flint/agent):
 //   - `requests`, made by the unit before the agent starts (Node cannot make
 //     a FIFO), read here: one line per stage, `REPLY<TAB>ARG<TAB>ARG…`;
-//   - REPLY, a FIFO the client made in DIR: the stage's log lines, then
-//     `<RS>exit N` (RS = \x1e), which the client turns into its exit status.
+//   - REPLY, a FIFO in DIR (the unit makes one per stage): the stage's log
+//     lines, then `@flint-agent exit N`, which the client turns into its exit
+//     status (no log line starts with `@`).
 // A client whose agent dies sees the reply end without a status and fails;
 // the agent's own unit fails too and isolates emergency.target.
 
@@ -24,7 +25,7 @@ import { configureLog, currentLogSettings, log } from "../log";
 
 export const AGENT_DIR = "/run/flint/agent";
 /** Starts the status line of a reply; no log line starts with it. */
-export const STATUS_MARK = "\x1e";
+export const STATUS_MARK = "@flint-agent exit ";
 /** How long a client may take to open its reply FIFO after sending its request. */
 const REPLY_OPEN_TIMEOUT_MS = 30_000;
 
@@ -88,7 +89,7 @@ async function serve(dir: string, line: string): Promise<void> {
   }
   await new Promise<void>((resolve) => {
     out.on("error", () => resolve()); // the client went away: nothing left to tell it
-    out.end(`${STATUS_MARK}exit ${code}\n`, () => resolve());
+    out.end(`${STATUS_MARK}${code}\n`, () => resolve());
   });
   out.destroy();
   log.info(`stage ${name}: exit ${code} after ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms`);
