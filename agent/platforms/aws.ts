@@ -28,7 +28,7 @@ function session(ctx: PlatformContext): Promise<MetadataRequest> {
 async function openSession(ctx: PlatformContext): Promise<MetadataRequest> {
   try {
     const token = text(await ctx.fetchUrl(`${BASE}/latest/api/token`, { method: "PUT", headers: { "X-aws-ec2-metadata-token-ttl-seconds": TOKEN_TTL_S }, notFound: "error" }));
-    if (!token) throw new HttpStatusError(404, "IMDSv2 token");
+    if (!token) throw new HttpStatusError(404, "IMDSv2 token", "Not Found");
     return { headers: { "X-aws-ec2-metadata-token": token } };
   } catch (e) {
     if (!(e instanceof HttpStatusError) || !NO_TOKEN_ENDPOINT.includes(e.status)) throw e;

@@ -9,6 +9,7 @@ import tls from "node:tls";
 import type { Proxy } from "../config/types";
 import { FlintError } from "../errors";
 import { RetryableError } from "./backoff";
+import { HttpStatusError } from "./http-status";
 import { proxyFor } from "./proxy";
 import { describeSource } from "./source";
 
@@ -30,16 +31,6 @@ export interface HttpTry {
   connectTo?: string;
   signal: AbortSignal;
   label: string;
-}
-
-/** A final (non-retryable) HTTP status. */
-export class HttpStatusError extends FlintError {
-  constructor(
-    readonly status: number,
-    label: string,
-  ) {
-    super(`HTTP status ${status} ${http.STATUS_CODES[status] ?? ""}`.trim(), label);
-  }
 }
 
 const USER_AGENT = "flint";
@@ -70,7 +61,7 @@ export async function httpTry(source: string, options: HttpTry): Promise<Incomin
     if (status >= 200 && status < 300) return response;
     response.resume();
     if (status >= 500 || options.retryStatuses?.includes(status)) throw new RetryableError(`HTTP status ${status}`);
-    throw new HttpStatusError(status, options.label);
+    throw new HttpStatusError(status, options.label, http.STATUS_CODES[status]);
   }
   throw new FlintError(`more than ${MAX_REDIRECTS} redirects (a redirect loop?), last to ${describeSource(url.toString())}`, options.label);
 }

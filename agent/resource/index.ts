@@ -10,20 +10,20 @@ import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
 import type { Config, Proxy, Resource, Timeouts } from "../config/types";
 import { FlintError } from "../errors";
 import { log } from "../log";
 import { randomTempName } from "../root/temp-name";
 import { RetryableError, withRetries, type RetryInfo } from "./backoff";
 import { decodeDataUrl } from "./data";
-import { HttpStatusError, httpTry } from "./http";
+import { HttpStatusError } from "./http-status";
 import { describeSource, needsNetwork, schemeOf } from "./source";
+
+export { HttpStatusError } from "./http-status";
 
 export { decodeDataUrl } from "./data";
 export { describeSource, needsNetwork } from "./source";
 export { backoffDelay, type RetryInfo } from "./backoff";
-export { HttpStatusError } from "./http";
 
 /** Network settings that come from the config's `ignition` section. */
 export interface FetchSettings {
@@ -206,7 +206,8 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
     raw.on("error", (e) => (rawError ??= e));
     const sink = await makeSink();
     try {
-      const gunzip = resource.compression === "gzip" ? [createGunzip()] : [];
+      // zlib and the HTTP stack are loaded only by the fetches that use them (start-up).
+      const gunzip = resource.compression === "gzip" ? [(await import("node:zlib")).createGunzip()] : [];
       await pipeline([raw, ...gunzip, meter, sink.stream]);
     } catch (e) {
       await sink.abandon();
@@ -238,6 +239,7 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
       for (const header of resource.httpHeaders ?? []) if (header.value !== undefined) headers[header.name] = header.value;
       log.debug("fetching over HTTP", { source: label, method: options.method ?? "GET", headers: Object.keys(headers).length });
       const totalMs = Math.min(...[(options.timeouts?.httpTotal ?? 0) * 1000, options.totalMs ?? 0].filter((ms) => ms > 0), Infinity);
+      const { httpTry } = await import("./http");
       return withRetries(async (signal) => {
         const response = await httpTry(source, {
           method: options.method,
