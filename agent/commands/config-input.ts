@@ -1,14 +1,52 @@
 // Reading and reporting configs for `flint validate` and `flint translate`.
 
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import type { ConfigIssue } from "../config/index";
 import { formatIssue } from "../config/index";
-import { UsageError } from "../errors";
+import { MAX_CONFIG_BYTES, tooLarge } from "../config/limits";
+import { FlintError, UsageError } from "../errors";
 
-/** Reads FILE, or standard input for "-"; unreadable input is a usage/IO error (exit 2). */
+/**
+ * Reads FILE, or standard input for "-", stopping past MAX_CONFIG_BYTES (an
+ * error naming the file: exit 1); unreadable input is a usage/IO error (exit 2).
+ */
 export function readConfigInput(command: string, file: string): Buffer {
+  const data = readCapped(command, file);
+  if (data.length > MAX_CONFIG_BYTES) throw new FlintError(tooLarge(data.length) + " (or more)", file === "-" ? "stdin" : file);
+  return data;
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** Up to MAX_CONFIG_BYTES + 1 bytes, so an oversized input is never held whole. */
+function readCapped(command: string, file: string): Buffer {
   try {
-    return readFileSync(file === "-" ? 0 : file);
+    const fd = file === "-" ? 0 : openSync(file, "r");
+    try {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, MAX_CONFIG_BYTES + 1 - total));
+        let n: number;
+        try {
+          n = readSync(fd, chunk, 0, chunk.length, null);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
+            Atomics.wait(PAUSE, 0, 0, 10); // a non-blocking stdin: wait a moment for more
+            continue;
+          }
+          if ((e as NodeJS.ErrnoException).code === "EOF") break;
+          throw e;
+        }
+        if (n === 0) break;
+        chunks.push(chunk.subarray(0, n));
+        total += n;
+        if (total > MAX_CONFIG_BYTES) break;
+      }
+      return Buffer.concat(chunks, total);
+    } finally {
+      if (fd !== 0) closeSync(fd);
+    }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.code === "EACCES" ? "permission denied" : err.message;

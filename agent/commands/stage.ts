@@ -6,6 +6,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseCommandArgs } from "../cli";
+import { MAX_CONFIG_BYTES, tooLarge } from "../config/limits";
 import type { Config } from "../config/types";
 import { FlintError } from "../errors";
 import { log } from "../log";
@@ -26,10 +27,13 @@ async function readCachedConfig(path: string): Promise<Config> {
   let stamp: string;
   try {
     const st = await stat(path);
+    // fetch wrote it from configs each within the cap; a bigger one is not fetch's.
+    if (st.size > MAX_CONFIG_BYTES) throw new FlintError(tooLarge(st.size), path);
     stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
     if (lastRead?.path === path && lastRead.stamp === stamp) return lastRead.config;
     text = await readFile(path, "utf8");
   } catch (e) {
+    if (e instanceof FlintError) throw e;
     throw new FlintError(`no cached config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run flint fetch first`, path);
   }
   try {
@@ -82,8 +86,12 @@ async function recordStage(name: RootStageName, root: string, runReport: string,
 async function readPlatformKeys(path: string): Promise<PlatformKeys | undefined> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    // fetch wrote it from configs each within the cap; a bigger one is not fetch's.
+    if (size > MAX_CONFIG_BYTES) throw new FlintError(tooLarge(size), path);
     text = await readFile(path, "utf8");
   } catch (e) {
+    if (e instanceof FlintError) throw e;
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new FlintError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, path);
   }

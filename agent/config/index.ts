@@ -10,8 +10,9 @@ import { rememberConfigSecrets } from "../secrets";
 import { looksLikeButane } from "./butane/detect";
 import type { YamlSource } from "./butane/index";
 import { IssueList, type JsonPath, type RawIssue } from "./issues";
-import { locatePaths } from "./locate";
-import { decodeText, parseJsonText } from "./text";
+import { lineColumnAt, locatePaths } from "./locate";
+import { MAX_CONFIG_BYTES, tooLarge } from "./limits";
+import { decodeText, findDuplicateKeys, parseJsonText } from "./text";
 import { NEWEST_SPEC, type Config } from "./types";
 import { readConfigV2, type V2Config } from "./v2/read";
 import { documentTree, originOf, translatedTree, type SourceTree } from "./sources";
@@ -89,6 +90,8 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
   const fail = (issues: ConfigIssue[]): never => {
     throw new ConfigInvalidError(issues, options.source);
   };
+  const size = typeof input === "string" ? input.length : input.byteLength;
+  if (size > MAX_CONFIG_BYTES) return fail([{ severity: "error", path: [], message: tooLarge(size) }]);
   const decoded = decodeText(input);
   if (!decoded.ok) return fail([{ severity: "error", path: [], message: decoded.message }]);
   const text = decoded.text.charCodeAt(0) === 0xfeff ? decoded.text.slice(1) : decoded.text;
@@ -127,10 +130,31 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
       }
     }
   }
-  const located = strictly(positioned(text, issues.items), options);
+  const located = strictly(inDocumentOrder([...positioned(text, issues.items), ...duplicateKeyWarnings(text)]), options);
   if (!config || located.some((i) => i.severity === "error")) return fail(located);
   config.ignition.version = version.experimental ? version.text : NEWEST_SPEC;
   return { config, specVersion: version.text, warnings: located.filter((i) => i.severity === "warning"), sources };
+}
+
+function inDocumentOrder(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/** Reported one by one up to this many; the rest are counted in one more warning. */
+const DUPLICATE_KEYS_SHOWN = 100;
+
+/** A warning per key given twice in one object (the last value is the one used), as for unknown keys. */
+function duplicateKeyWarnings(text: string): ConfigIssue[] {
+  const found = findDuplicateKeys(text);
+  const shown: ConfigIssue[] = found.slice(0, DUPLICATE_KEYS_SHOWN).map((d) => ({
+    severity: "warning",
+    path: d.path,
+    message: `duplicate key ${JSON.stringify(String(d.path[d.path.length - 1]).slice(0, 60))}: only its last value is used`,
+    ...lineColumnAt(text, d.offset),
+  }));
+  // The count goes where the first unlisted one is, so that it reads after the listed ones.
+  if (found.length > DUPLICATE_KEYS_SHOWN) shown.push({ severity: "warning", path: [], message: `${found.length - DUPLICATE_KEYS_SHOWN} more duplicate keys not listed`, ...lineColumnAt(text, found[DUPLICATE_KEYS_SHOWN]!.offset) });
+  return shown;
 }
 
 /** With `strict`, every warning is an error. */

@@ -1,0 +1,15 @@
+// How big a config Flint takes from a file or standard input. The network's
+// cap (DEFAULT_CONFIG_CAP in resource/, 10 MiB) is the resource layer's.
+// A module of its own so that the stage commands check the cached config
+// without loading the config engine.
+
+/**
+ * Parsing and validating need about seven times a config's size in memory,
+ * so this bounds a run at a few hundred MiB; 100,000 files with small
+ * inline contents make a ~27 MiB config.
+ */
+export const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
+
+export function tooLarge(size: number): string {
+  return `the config is ${size} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (64 MiB)`;
+}
