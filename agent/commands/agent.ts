@@ -87,12 +87,13 @@ async function serve(dir: string, line: string): Promise<void> {
   } finally {
     configureLog(saved);
   }
+  // Logged before the client hears the status, so the agent's journal has it by the time the unit ends.
+  log.info(`stage ${name}: exit ${code} after ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms`);
   await new Promise<void>((resolve) => {
     out.on("error", () => resolve()); // the client went away: nothing left to tell it
     out.end(`${STATUS_MARK}${code}\n`, () => resolve());
   });
   out.destroy();
-  log.info(`stage ${name}: exit ${code} after ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms`);
 }
 
 /** Opens the client's reply FIFO for writing once the client has it open for reading. */

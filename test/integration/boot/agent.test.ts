@@ -47,6 +47,12 @@ describe("the boot agent and its stage clients (flint agent, flint-client)", fun
     agent.stderr!.on("data", (c: Buffer) => (agentLog += c.toString()));
   });
 
+  /** Waits (5 s at most) until the agent's own log has a line matching `pattern`. */
+  async function logged(pattern: RegExp): Promise<void> {
+    for (let i = 0; i < 100 && !pattern.test(agentLog); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(agentLog, pattern);
+  }
+
   /** Runs the client as a stage unit would: its output is the stage's lines. */
   function client(...args: string[]): Promise<{ status: number | null; out: string }> {
     return new Promise((resolve, reject) => {
@@ -72,9 +78,10 @@ describe("the boot agent and its stage clients (flint agent, flint-client)", fun
     assert.doesNotMatch(umount.out, /stage files/, "a stage's lines reach only its own client");
     assert.match(files.out, /config read from the cache/);
     assert.doesNotMatch(umount.out, /config read from the cache/, "the second stage parsed the config again");
-    // Both stages ran in the agent, and recorded into one report.
+    // Both stages ran in the agent, and recorded into one report. (The
+    // agent's own log comes through another pipe: give it a moment.)
+    await logged(/stage umount: exit 0/);
     assert.match(agentLog, /stage files: exit 0/);
-    assert.match(agentLog, /stage umount: exit 0/);
     const report = JSON.parse(readFileSync(join(t.root, "etc/.flint-result.json"), "utf8")) as { stages: { name: string }[] };
     assert.deepEqual(report.stages.map((s) => s.name), ["files", "umount"]);
     // One reply FIFO per stage, made when missing (the agent unit makes them ahead at boot).
