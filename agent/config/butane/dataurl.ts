@@ -3,6 +3,7 @@
 // or gzip + base64 (with `compression: gzip`) when that is shorter still.
 
 import { gzipSync } from "node:zlib";
+import { rememberSecret } from "../../secrets";
 
 /** Bytes that stay as they are in the escaped form (RFC 3986 unreserved, plus !'()*). */
 const PLAIN = /[A-Za-z0-9\-_.!~*'()]/;
@@ -40,6 +41,8 @@ export function makeDataUrl(contents: Uint8Array, userCompression: string | unde
     if (gz.length + 4 < opaque.length) {
       opaque = gz;
       compression = "gzip";
+      // The scrubber decodes data: URLs but does not gunzip them: give it the contents as written.
+      rememberSecret(Buffer.from(contents));
     }
   }
   return { source: "data:" + opaque, ...(compression !== undefined ? { compression } : {}) };

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigInvalidError, formatIssue, locateInSources, parseConfig, type ParseOptions } from "../../../agent/config/index";
+import { forgetSecrets, redact } from "../../../agent/secrets";
 import { normalizeIgnition } from "../../../scripts/lib/butane-normalize.mjs";
 
 const FIXTURES = join(__dirname, "../../fixtures/butane");
@@ -42,6 +43,8 @@ const names = readdirSync(join(FIXTURES, "configs"))
   .sort();
 
 describe("Butane configs against the real Butane's output", () => {
+  // Parsing remembers each config's secrets for scrubbing, process-wide: leave none to later tests.
+  afterEach(() => forgetSecrets());
   it("has at least 60 fixtures, over both variants and every version", () => {
     assert.ok(names.length >= 60, `only ${names.length} fixtures`);
     for (const v of ["fcos-1.0.0", "fcos-1.1.0", "fcos-1.2.0", "fcos-1.3.0", "fcos-1.4.0", "fcos-1.5.0", "fcos-1.6.0-experimental", "flatcar-1.0.0", "flatcar-1.1.0", "flatcar-1.2.0-experimental"]) {
@@ -66,6 +69,7 @@ describe("Butane configs against the real Butane's output", () => {
 });
 
 describe("Butane configs: what a person is told", () => {
+  afterEach(() => forgetSecrets());
   it("names the YAML path, line and column of an Ignition rule broken in the output", () => {
     assert.deepEqual(errorsOf("variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: etc/motd\n"), ['storage.files.0.path: path must be absolute (got "etc/motd") (line 5, column 13)']);
   });
@@ -129,6 +133,19 @@ describe("Butane configs: what a person is told", () => {
       path: ["storage", "filesystems", 0, "with_mount_unit"],
       position: { line: 12, column: 24 },
     });
+  });
+
+  it("scrubs secrets that Butane's sugar hides in gzip-compressed data URLs (GRUB hashes, long contents)", () => {
+    const line = "my-private-line-that-repeats ";
+    const text = `variant: fcos\nversion: 1.5.0\ngrub:\n  users:\n    - name: root\n      password_hash: grub.pbkdf2.sha512.10000.SECRETHASHVALUE\nstorage:\n  files:\n    - path: /etc/secret\n      contents:\n        inline: "${line.repeat(20)}"\n`;
+    try {
+      const { config } = parseConfig(text);
+      assert.equal(config.storage?.files?.find((f) => f.path === "/etc/secret")?.contents?.compression, "gzip");
+      assert.doesNotMatch(redact("tool said: grub.pbkdf2.sha512.10000.SECRETHASHVALUE"), /SECRETHASHVALUE/);
+      assert.doesNotMatch(redact(`tool said: ${line.repeat(20).trim()}`), /my-private-line/);
+    } finally {
+      forgetSecrets();
+    }
   });
 
   it("keeps experimental versions behind allowExperimental", () => {
