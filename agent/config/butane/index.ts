@@ -13,8 +13,6 @@ import { findButaneVersion, type ButaneVersion } from "./versions";
 import { isMap, isScalar, parseYaml, type YamlSource } from "./yaml";
 
 export { yamlPathFor } from "./origins";
-export { BUTANE_VERSIONS } from "./versions";
-export type { ButaneVersion } from "./versions";
 export type { YamlSource } from "./yaml";
 
 export interface ButaneOptions {
