@@ -63,7 +63,8 @@ async function serve(dir: string, line: string): Promise<void> {
     log.warn(`ignored a request without a reply FIFO in ${dir}`);
     return;
   }
-  const name = args.find((a) => !a.startsWith("-")) ?? "?";
+  // The stage: the first argument that is neither an option nor the value of --log-level/--log-format.
+  const name = args.find((a, i) => !a.startsWith("-") && !/^--log-(level|format)$/.test(args[i - 1] ?? "")) ?? "?";
   if (name === "agent") {
     log.warn("ignored a request to start another agent");
     return;
@@ -90,7 +91,8 @@ async function serve(dir: string, line: string): Promise<void> {
   // Logged before the client hears the status, so the agent's journal has it by the time the unit ends.
   log.info(`stage ${name}: exit ${code} after ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(0)} ms`);
   await new Promise<void>((resolve) => {
-    out.on("error", () => resolve()); // the client went away: nothing left to tell it
+    if (out.destroyed) return resolve(); // the client went away: nothing left to tell it
+    out.once("error", () => resolve());
     out.end(`${STATUS_MARK}${code}\n`, () => resolve());
   });
   out.destroy();
@@ -102,7 +104,10 @@ async function openReply(reply: string): Promise<Socket | undefined> {
   for (;;) {
     try {
       const fd = openSync(reply, constants.O_WRONLY | constants.O_NONBLOCK);
-      return new Socket({ fd, readable: false, writable: true });
+      const socket = new Socket({ fd, readable: false, writable: true });
+      // A client that goes away mid-stage (its unit stopped) must not take the agent with it.
+      socket.on("error", (e: Error) => log.warn(`the client of ${reply} went away: ${e.message}`));
+      return socket;
     } catch (e) {
       // ENXIO: no reader yet.
       if ((e as NodeJS.ErrnoException).code !== "ENXIO" || Date.now() > deadline) return undefined;

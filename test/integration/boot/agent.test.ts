@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { useTempRoot } from "../../helpers/root";
@@ -119,6 +119,32 @@ describe("the boot agent and its stage clients (flint agent, flint-client)", fun
       assert.equal(result.status, 1, result.out);
       assert.match(result.out, /the Flint agent ended during stage files before it finished/);
       assert.equal(existsSync(join(t.root, "etc/slow")), false);
+    } finally {
+      server?.closeAllConnections();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    }
+  });
+
+  it("a client killed in the middle of its stage: the agent finishes the stage and serves the next client", async () => {
+    let server: Server | undefined;
+    let pending!: (res: ServerResponse) => void;
+    const held = new Promise<ServerResponse>((resolve) => (pending = resolve));
+    try {
+      server = createServer((_req, res) => pending(res));
+      await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow`;
+      writeFileSync(cache, JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/slow", contents: { source: url } }] } }));
+      const child = spawn("sh", [CLIENT, "files", "--root", t.root, "--cache", cache], { env: { ...process.env, FLINT_AGENT_DIR: dir }, stdio: "ignore" });
+      const res = await held;
+      child.kill("SIGKILL");
+      await exited(child);
+      // The stage goes on and logs into a reply nobody reads any more.
+      res.end("late\n");
+      await logged(/stage files: exit 0/);
+      assert.equal(readFileSync(join(t.root, "etc/slow"), "utf8"), "late\n");
+      const next = await client("umount", "--root", t.root, "--cache", cache);
+      assert.equal(next.status, 0, next.out);
+      assert.equal(agent!.exitCode, null, "the agent died with its client");
     } finally {
       server?.closeAllConnections();
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
