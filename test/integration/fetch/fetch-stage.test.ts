@@ -64,12 +64,12 @@ describe("flint fetch-offline / fetch", () => {
     const server = await startHttpServer(routes({ "/extra.ign": extra }));
     servers.push(server);
     cmdline("flatcar.first_boot=1 flatcar.oem.id=qemu");
-    put("lib/base.d/10-base.ign", JSON.stringify({ ignition: { version: "3.0.0" }, storage: { files: [{ path: "/etc/base", contents: { source: "data:,base" } }, { path: "/etc/overridden", contents: { source: "data:,base" } }] } }));
+    put("lib/base.d/10-base.ign", JSON.stringify({ ignition: { version: "3.0.0" }, storage: { files: [{ path: "/etc/base", contents: { source: "data:,contents-from-a-base-config" } }, { path: "/etc/overridden", contents: { source: "data:,contents-from-a-base-config" } }] } }));
     put("lib/base.d/20-more.ign", JSON.stringify({ ignition: { version: "3.4.0" }, passwd: { users: [{ name: "core", groups: ["wheel"] }] } }));
     put("oem/base/base.ign", JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/oem-base", contents: { source: "data:,oem" } }] } }));
     put(FW_CFG, JSON.stringify({
       ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/extra.ign`, verification: { hash: sha512(extra) } }] } },
-      storage: { files: [{ path: "/etc/overridden", contents: { source: "data:,user" } }] },
+      storage: { files: [{ path: "/etc/overridden", contents: { source: "data:,contents-from-the-user-config" } }] },
     }));
 
     assert.equal(await fetch("fetch-offline"), 0);
@@ -80,7 +80,7 @@ describe("flint fetch-offline / fetch", () => {
     assert.equal(await fetch("fetch"), 0);
     const config = cached();
     const files = Object.fromEntries(config.storage.files.map((f: { path: string; contents: { source: string } }) => [f.path, f.contents.source]));
-    assert.deepEqual(files, { "/etc/base": "data:,base", "/etc/overridden": "data:,user", "/etc/oem-base": "data:,oem" });
+    assert.deepEqual(files, { "/etc/base": "data:,contents-from-a-base-config", "/etc/overridden": "data:,contents-from-the-user-config", "/etc/oem-base": "data:,oem" });
     assert.deepEqual(config.passwd.users, [{ name: "core", groups: ["wheel"] }]);
     assert.equal(config.systemd.units[0].name, "extra.service");
     assert.equal(config.ignition.config, undefined);
@@ -110,7 +110,7 @@ describe("flint fetch-offline / fetch", () => {
     cmdline("flatcar.oem.id=qemu");
     put(FW_CFG, JSON.stringify({
       ignition: { version: "3.4.0", config: { merge: [{ source: `${server.url}/child.ign?token=s3cret` }] } },
-      storage: { files: [{ path: "/etc/mine", contents: { source: "data:,user" } }] },
+      storage: { files: [{ path: "/etc/mine", contents: { source: "data:,contents-from-the-user-config" } }] },
     }));
     assert.equal(await fetch("fetch"), 0);
     assert.equal(statSync(join(dir, "run/config-sources.json")).mode & 0o777, 0o600);
