@@ -6,7 +6,7 @@
 // their owner and mode, then renamed into place. A CommitBatch does the
 // syncing for many temporary files at once.
 
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, lchownSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
@@ -42,23 +42,6 @@ export function openOrCreateDirectory(root: string, dir: string, options: { dryR
   options.created?.(prefix);
   for (const part of rest) options.created?.((prefix = posix.join(prefix, part)));
   return undefined;
-}
-
-/**
- * Makes sure the directory `dir` exists and returns its host path, for what
- * must be named by path (a mount point). Writes use openOrCreateDirectory.
- */
-export async function ensureDirectory(root: string, dir: string, options: { dryRun?: boolean; created?: Created } = {}): Promise<string> {
-  const opened = openOrCreateDirectory(root, dir, options);
-  if (!opened) {
-    const { canonicalRoot } = await import("./resolve");
-    return posix.join(await canonicalRoot(root), dir);
-  }
-  try {
-    return opened.hostPath();
-  } finally {
-    opened.close();
-  }
 }
 
 /**
@@ -436,11 +419,6 @@ export function tempSymlinkSync(dir: RootDir, target: string, owner: Ownership):
     throw e;
   }
   return temp;
-}
-
-/** lstat of a host path or undefined (for paths outside the root Flint owns, e.g. under /run). */
-export function lstatOrUndefined(hostPath: string) {
-  return lstatSync(hostPath, { throwIfNoEntry: false });
 }
 
 /** Removes whatever is at `path` in the root (a directory with its contents), never following a link; nothing there is fine. */

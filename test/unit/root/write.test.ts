@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { findGroup, findUser, userDetails } from "../../../agent/root/accounts";
 import { openDirectory } from "../../../agent/root/resolve";
 import { randomTempName } from "../../../agent/root/temp-name";
-import { ensureDirectory, sweepTempFiles, TEMP_PREFIX, tempName, writeRootFile } from "../../../agent/root/write";
+import { openOrCreateDirectory, sweepTempFiles, TEMP_PREFIX, tempName, writeRootFile } from "../../../agent/root/write";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
 
 describe("writing inside the root", () => {
@@ -20,7 +20,9 @@ describe("writing inside the root", () => {
   it("creates missing directories one at a time as root:root 0755, whatever the umask", async () => {
     const old = process.umask(0o077);
     try {
-      assert.equal(await ensureDirectory(t.root, "/a/b/c"), join(t.root, "a/b/c"));
+      const dir = openOrCreateDirectory(t.root, "/a/b/c")!;
+      assert.equal(dir.hostPath(), join(t.root, "a/b/c"));
+      dir.close();
     } finally {
       process.umask(old);
     }
@@ -29,12 +31,15 @@ describe("writing inside the root", () => {
 
   it("creates directories through a symlink to / inside the root, never beside it", async () => {
     symlinkSync("/", join(t.root, "up"));
-    assert.equal(await ensureDirectory(t.root, "/up/up/canary/new"), join(t.root, "canary/new"));
+    const dir = openOrCreateDirectory(t.root, "/up/up/canary/new")!;
+    assert.equal(dir.rootPath, "/canary/new");
+    assert.equal(dir.hostPath(), join(t.root, "canary/new"));
+    dir.close();
   });
 
   it("in a dry run creates nothing and names every directory it would create", async () => {
     const seen: string[] = [];
-    await ensureDirectory(t.root, "/x/y/z", { dryRun: true, created: (p) => seen.push(p) });
+    assert.equal(openOrCreateDirectory(t.root, "/x/y/z", { dryRun: true, created: (p) => seen.push(p) }), undefined);
     assert.deepEqual(seen, ["/x", "/x/y", "/x/y/z"]);
     assert.throws(() => lstatSync(join(t.root, "x")));
   });
