@@ -21,6 +21,17 @@ export function rememberConfigSecrets(config: unknown): void {
   gathered = undefined;
 }
 
+/**
+ * The config a stage run applies becomes the only config whose values are
+ * scrubbed: it holds every merged-in secret, and a process that applies
+ * several configs one after another (the tests, `flint apply` in a loop)
+ * must not garble a later run's messages with an earlier run's contents.
+ */
+export function useRunConfigSecrets(config: unknown): void {
+  sources.length = 0;
+  rememberConfigSecrets(config);
+}
+
 /** Remembers one secret value (a key Flint fetched or generated, a hash passed to a tool). */
 export function rememberSecret(value: string | Buffer): void {
   const text = typeof value === "string" ? value : value.toString("utf8");

@@ -7,6 +7,7 @@ import type { SourceTree } from "../config/index";
 import type { Config } from "../config/types";
 import { describeError, FlintError } from "../errors";
 import { log } from "../log";
+import { useRunConfigSecrets } from "../secrets";
 import { REPORT_FORMAT, type FlintReport } from "../report";
 import { VERSION } from "../version";
 import type { PlatformKeys, StageContext } from "./context";
@@ -56,6 +57,7 @@ export async function runStages(config: Config, names: RootStageName[], options:
     ok: true,
     stages: [],
   };
+  useRunConfigSecrets(config);
   const ordered = ROOT_STAGE_ORDER.filter((n) => names.includes(n));
   let error: unknown;
   for (const name of ordered) {

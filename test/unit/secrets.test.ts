@@ -1,0 +1,16 @@
+// The secrets scrubbed from tool messages are those of the config being
+// applied: an earlier config's short contents must not garble a later run.
+
+import { strict as assert } from "node:assert";
+import { forgetSecrets, redact, rememberConfigSecrets, useRunConfigSecrets } from "../../agent/secrets";
+
+describe("secrets of a run", () => {
+  afterEach(() => forgetSecrets());
+
+  it("scrubs the run's config values, and no longer an earlier config's", () => {
+    rememberConfigSecrets({ storage: { files: [{ path: "/etc/a", contents: { source: "data:,user" } }] } });
+    assert.equal(redact("useradd: bad"), "<redacted>add: bad", "the earlier config is scrubbed while it is the one in use");
+    useRunConfigSecrets({ passwd: { users: [{ name: "core", passwordHash: "$6$salty$hash" }] } });
+    assert.equal(redact("useradd: invalid field '$6$salty$hash'"), "useradd: invalid field '<redacted>'");
+  });
+});
