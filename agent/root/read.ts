@@ -77,7 +77,7 @@ function readFd(fd: number, max: number, label: string): Buffer {
 }
 
 /** What Flint reads from the root at most, per file, unless the caller says otherwise. */
-export const ROOT_FILE_CAP = 64 * 1024 * 1024;
+const ROOT_FILE_CAP = 64 * 1024 * 1024;
 
 /**
  * Reads the regular file at `path` inside the root, following symlinks as
