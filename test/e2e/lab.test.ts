@@ -75,6 +75,49 @@ describe("first boots in the cloud lab", function () {
     await inspectDisk(disk, ({ root }) => assertProvisioned(root, "aws user data", "flint-lab-aws"));
   });
 
+  it("gcp: user data, keys and hostname from metadata.google.internal's service", async () => {
+    const userdata = writeConfig(dir, "gcp.ign", userConfig("gcp user data"));
+    const { disk, result } = await labBoot("gcp", { platform: "gcp", userdata, sshKey: KEY, hostname: "flint-lab-gcp" });
+    assertBooted(result);
+    assertRequested(/ GET \/computeMetadata\/v1\/instance\/attributes\/user-data 200$/);
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "gcp user data", "flint-lab-gcp.c.flint-lab.internal"));
+  });
+
+  it("azure: IMDS answers 404 twice while provisioning, then the user data", async () => {
+    const userdata = writeConfig(dir, "azure.ign", userConfig("azure user data"));
+    const { disk, result } = await labBoot("azure-404", { platform: "azure", userdata, sshKey: KEY, hostname: "flint-lab-azure", scenario: "imds-404-twice" });
+    assertBooted(result);
+    const statuses = lab!.requests().map((r) => r.split(" ").pop());
+    assert.deepEqual(statuses.slice(0, 2), ["404", "404"], `IMDS requests: ${lab!.requests().join("; ")}`);
+    assert.equal(statuses.includes("200"), true);
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "azure user data", "flint-lab-azure"));
+  });
+
+  it("azure: the config only on the OVF provisioning CD-ROM", async () => {
+    const userdata = writeConfig(dir, "azure-ovf.ign", userConfig("azure custom data"));
+    const { disk, result } = await labBoot("azure-ovf", { platform: "azure", userdata, sshKey: KEY, hostname: "flint-lab-ovf", scenario: "ovf-only" });
+    assertBooted(result);
+    assert.equal(lab!.qemuArgs.some((a) => a.includes("media=cdrom")), true);
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "azure custom data", "flint-lab-ovf"));
+  });
+
+  it("openstack: a CONFIG-2 config drive and no metadata service", async () => {
+    const userdata = writeConfig(dir, "openstack.ign", userConfig("openstack config drive"));
+    const { disk, result } = await labBoot("openstack", { platform: "openstack", userdata, sshKey: KEY, hostname: "flint-lab-openstack", scenario: "drive-only" });
+    assertBooted(result);
+    assert.deepEqual(lab!.requests(), [], "nothing may answer at 169.254.169.254 in this scenario");
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "openstack config drive", "flint-lab-openstack"));
+  });
+
+  it("digitalocean: no DHCP, the metadata service reached over IPv4 link-local", async () => {
+    const userdata = writeConfig(dir, "digitalocean.ign", userConfig("droplet user data"));
+    const { disk, result } = await labBoot("digitalocean", { platform: "digitalocean", userdata, sshKey: KEY, hostname: "flint-lab-droplet", dhcp: false });
+    assertBooted(result);
+    assert.doesNotMatch(lab!.dnsLog(), /DHCPACK/);
+    assertRequested(/ GET \/metadata\/v1\/user-data 200$/);
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "droplet user data", "flint-lab-droplet"));
+  });
+
   function assertRequested(pattern: RegExp): void {
     assert.equal(lab!.requests().some((r) => pattern.test(r)), true, `no request matched ${String(pattern)}: ${lab!.requests().join("; ")}`);
   }
