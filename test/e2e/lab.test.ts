@@ -37,9 +37,11 @@ describe("first boots in the cloud lab", function () {
     artefacts();
     dir = scratch("lab");
   });
-  afterEach(async () => {
+  afterEach(async function () {
     await lab?.stop();
-    lab?.removeFiles();
+    // A failed boot's lab logs (requests, dnsmasq) stay for a look.
+    if (this.currentTest?.state === "passed") lab?.removeFiles();
+    else if (lab) console.error(`    lab logs kept in ${lab.dir}`);
     lab = undefined;
   });
   after(() => {
@@ -106,7 +108,7 @@ describe("first boots in the cloud lab", function () {
     const { disk, result } = await labBoot("openstack", { platform: "openstack", userdata, sshKey: KEY, hostname: "flint-lab-openstack", scenario: "drive-only" });
     assertBooted(result);
     assert.deepEqual(lab!.requests(), [], "nothing may answer at 169.254.169.254 in this scenario");
-    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "openstack config drive", "flint-lab-openstack"));
+    await inspectDisk(disk, ({ root }) => assertProvisioned(root, "openstack config drive", "flint-lab-openstack.novalocal"));
   });
 
   it("digitalocean: no DHCP, the metadata service reached over IPv4 link-local", async () => {
