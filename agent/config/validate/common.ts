@@ -26,14 +26,22 @@ export const NAME_MAX = 255;
 /** An absolute, fully simplified path (files, units' paths, devices, mount points) the kernel can take. */
 export function checkPath(cx: ValidateContext, value: string | undefined, path: JsonPath, what = "path"): void {
   if (value === undefined) return;
-  if (value === "") cx.issues.error(path, `${what} must not be empty`);
-  else if (!value.startsWith("/")) cx.issues.error(path, `${what} must be absolute (got ${JSON.stringify(value)})`);
-  else if (!isCleanAbsolute(value)) cx.issues.error(path, `${what} must be clean: no "//", "." or ".." parts and no trailing "/" (got ${JSON.stringify(value)})`);
-  else if (value.includes("\0")) cx.issues.error(path, `${what} must not contain a NUL character`);
-  else {
-    const tooLong = pathTooLong(value);
-    if (tooLong) cx.issues.error(path, `${what} ${tooLong}`);
-  }
+  const problem = pathProblem(value, what);
+  if (problem) cx.issues.error(path, problem);
+}
+
+/**
+ * What is wrong with `value` as a path, or undefined: the one rule, also
+ * applied by the stages to configs that reach them without validation.
+ */
+export function pathProblem(value: unknown, what = "path"): string | undefined {
+  if (typeof value !== "string") return `${what} must be a string (got ${JSON.stringify(value) ?? typeof value})`;
+  if (value === "") return `${what} must not be empty`;
+  if (!value.startsWith("/")) return `${what} must be absolute (got ${JSON.stringify(value)})`;
+  if (!isCleanAbsolute(value)) return `${what} must be clean: no "//", "." or ".." parts and no trailing "/" (got ${JSON.stringify(value)})`;
+  if (value.includes("\0")) return `${what} must not contain a NUL character`;
+  const tooLong = pathTooLong(value);
+  return tooLong ? `${what} ${tooLong}` : undefined;
 }
 
 /** Why the kernel would refuse `p` with ENAMETOOLONG, or undefined when it would not. */

@@ -4,7 +4,7 @@
 import type { JsonPath } from "../issues";
 import type { Directory, File, Link, NodeGroup, NodeUser, Storage } from "../types";
 import { posix } from "node:path";
-import { checkId, checkPath, PATH_MAX, pathTooLong, type ValidateContext } from "./common";
+import { checkId, PATH_MAX, pathProblem, pathTooLong, type ValidateContext } from "./common";
 import { validateResource } from "./resource";
 
 type Kind = "files" | "directories" | "links";
@@ -52,8 +52,15 @@ export function validateLink(cx: ValidateContext, l: Link, path: JsonPath): void
 
 /** A node's path: a clean absolute path, and never `/` itself (the root is not an entry to create or replace). */
 function checkNodePath(cx: ValidateContext, value: string | undefined, path: JsonPath): void {
-  if (value === "/") cx.issues.error(path, 'path must not be "/": the root itself cannot be a file, link or directory entry');
-  else checkPath(cx, value, path);
+  if (value === undefined) return;
+  const problem = nodePathProblem(value);
+  if (problem) cx.issues.error(path, problem);
+}
+
+/** What is wrong with `value` as a file's, directory's or link's path, or undefined (the files stage checks with it too). */
+export function nodePathProblem(value: unknown): string | undefined {
+  if (value === "/") return 'path must not be "/": the root itself cannot be a file, link or directory entry';
+  return pathProblem(value);
 }
 
 function checkMode(cx: ValidateContext, mode: number | undefined, path: JsonPath): void {

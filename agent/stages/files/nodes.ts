@@ -10,6 +10,7 @@ import { DEFAULT_FILE_CAP, decodeDataUrl, fetchToBuffer, verifyHash } from "../.
 import { posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Directory, File, Link, NodeGroup, NodeUser, Resource } from "../../config/types";
+import { nodePathProblem } from "../../config/validate/nodes";
 import { FlintError } from "../../errors";
 import { gidOf, uidOf } from "../../root/accounts";
 import { openReadable, readAllOf } from "../../root/read";
@@ -99,14 +100,11 @@ export function storageEntries(storage: { directories?: Directory[]; files?: Fil
   ];
 }
 
-/** Checks every path before anything is written, so a bad one leaves nothing half done. */
+/** Checks every path before anything is written (with the validator's rule), so a bad one leaves nothing half done. */
 export function checkPaths(entries: Entry[]): void {
   for (const { node, where } of entries) {
-    const path = node.path;
-    if (typeof path !== "string" || !path.startsWith("/")) throw new FlintError(`path must be absolute (got ${JSON.stringify(path)})`, `${where}.path`);
-    if (path.split("/").includes("..")) throw new FlintError(`path must not contain ".." (got ${JSON.stringify(path)})`, `${where}.path`);
-    if (path.includes("\0")) throw new FlintError("path must not contain a NUL byte", `${where}.path`);
-    if (path.split("/").every((c) => c === "" || c === ".")) throw new FlintError('path must not be "/": the root itself is not an entry to create or replace', `${where}.path`);
+    const problem = nodePathProblem(node.path);
+    if (problem) throw new FlintError(problem, `${where}.path`);
   }
 }
 

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { posix } from "node:path";
 import type { Config, Filesystem } from "../../config/types";
+import { pathProblem } from "../../config/validate/common";
 import { FlintError } from "../../errors";
 import { writeRunFile } from "../run-files";
 
@@ -33,8 +34,8 @@ export function mountEntries(config: Config): MountEntry[] {
   for (const [i, fs] of (config.storage?.filesystems ?? []).entries()) {
     if (!fs.path || fs.format === "swap" || fs.format === "none") continue;
     const where = `storage.filesystems.${i}.path`;
-    if (!fs.path.startsWith("/")) throw new FlintError(`path must be absolute (got ${JSON.stringify(fs.path)})`, where);
-    if (fs.path.split("/").includes("..")) throw new FlintError(`path must not contain ".." (got ${JSON.stringify(fs.path)})`, where);
+    const problem = pathProblem(fs.path);
+    if (problem) throw new FlintError(problem, where);
     entries.push({ fs: fs as MountEntry["fs"], where });
   }
   const depth = (p: string): number => p.split("/").filter(Boolean).length;
