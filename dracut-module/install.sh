@@ -6,7 +6,7 @@
 #
 # usage: dracut-module/install.sh [--no-build] [DESTDIR]
 #   FLINT_BUNDLE=FILE installs that bundle instead of building dist/flint.js
-#   (and the flint-yaml.js beside it, which Butane configs need).
+#   (and the flint-yaml.js and flint-sysinfo.js beside it).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
