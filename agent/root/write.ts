@@ -119,13 +119,7 @@ export async function writeRootFile(root: string, path: string, data: Buffer | s
 /** The atomic write of writeRootFile, in a directory already open. */
 export function writeFileIn(dir: RootDir, name: string, data: Buffer | string, mode: number, owner: Ownership): void {
   const temp = writeTempFileSync(dir, typeof data === "string" ? Buffer.from(data) : data, mode, owner, { sync: true });
-  try {
-    renameSync(dir.at(temp), dir.at(name));
-  } catch (e) {
-    unlinkQuietly(dir, temp);
-    throw e;
-  }
-  syncDirectory(dir);
+  renameIntoPlace(dir, temp, name);
 }
 
 /**
@@ -136,6 +130,11 @@ export function writeFileIn(dir: RootDir, name: string, data: Buffer | string, m
 export function replaceWithHardLink(dir: RootDir, name: string, targetDir: RootDir, target: string): void {
   const temp = tempName();
   linkSync(targetDir.at(target), dir.at(temp)); // link(2) never follows a last symlink
+  renameIntoPlace(dir, temp, name);
+}
+
+/** `temp` renamed over `name` in `dir` (removed if that fails), and the directory synced. */
+function renameIntoPlace(dir: RootDir, temp: string, name: string): void {
   try {
     renameSync(dir.at(temp), dir.at(name));
   } catch (e) {
