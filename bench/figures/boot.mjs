@@ -98,8 +98,8 @@ const stampOf = (line) => Number(/^\[\s*(\d+\.\d+)\]/.exec(line)?.[1]) * 1000;
 
 /**
  * Each Flint stage unit's run on one console: from systemd's "Starting
- * flint-X" to its "Finished flint-X". The agent (a long-running unit) and
- * test fixtures are left out.
+ * flint-X" to its "Finished flint-X". The agent (a long-running unit),
+ * flint-resolv and test fixtures are left out.
  */
 export function flintStages(consoleText) {
   const stages = [];
@@ -107,7 +107,8 @@ export function flintStages(consoleText) {
   for (const line of consoleText.split("\n")) {
     const started = /^\[\s*\d+\.\d+\] systemd\[1\]: Starting (flint-[\w@.-]+)\.service/.exec(line);
     const finished = /^\[\s*\d+\.\d+\] systemd\[1\]: Finished (flint-[\w@.-]+)\.service/.exec(line);
-    if (started && !/^flint-(test|e2e)|^flint-agent$/.test(started[1])) open.set(started[1], { unit: started[1], start: stampOf(line) });
+    // Not stages: the agent (long-running), flint-resolv (a shell helper run on each DHCP lease), test fixtures.
+    if (started && !/^flint-(test|e2e)|^flint-(agent|resolv)$/.test(started[1])) open.set(started[1], { unit: started[1], start: stampOf(line) });
     else if (finished && open.has(finished[1])) {
       const stage = open.get(finished[1]);
       open.delete(finished[1]);
