@@ -124,12 +124,14 @@ export function flintStages(consoleText) {
  * started that was.
  */
 export function agentStartup(consoleText) {
-  const lines = consoleText.split("\n");
+  // Journal lines reach the console between other output: the stamp is wherever the line has it.
+  const lines = consoleText.split("\n").filter((l) => /\[\s*\d+\.\d+\] /.test(l));
+  const at = (line) => Number(/\[\s*(\d+\.\d+)\] /.exec(line)[1]) * 1000;
   const start = lines.find((l) => /systemd\[1\]: Starting flint-agent\.service/.test(l));
   const ready = lines.find((l) => /flint\[info\]: agent ready/.test(l));
-  const firstStage = lines.find((l) => /systemd\[1\]: Starting flint-(?!agent)[\w@.-]+\.service/.test(l));
+  const firstStage = lines.find((l) => /systemd\[1\]: Starting flint-(?!agent|resolv)[\w@.-]+\.service/.test(l));
   if (!start || !ready) return undefined;
-  return { readyMs: stampOf(ready) - stampOf(start), beforeFirstStageMs: firstStage ? stampOf(firstStage) - stampOf(ready) : 0 };
+  return { readyMs: at(ready) - at(start), beforeFirstStageMs: firstStage ? at(firstStage) - at(ready) : 0 };
 }
 
 function readSwitchRoot(path) {
