@@ -7,8 +7,8 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } fro
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { makeTempRoot, snapshotTree, useTempRoot } from "../../helpers/root";
+import { buildBundle, FLINT } from "../../helpers/bundle";
 
-const FLINT = join(__dirname, "../../../dist/flint.js");
 const REPORT = "etc/.flint-result.json";
 const SECRET = "s3cr3t-file-contents-that-must-not-leak";
 const HASH = "$6$salt$averysecrethashvalue";
@@ -42,10 +42,7 @@ const FULL = {
 
 describe("flint apply, plan and report", function () {
   this.timeout(180_000);
-  before(() => {
-    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
-    assert.equal(built.status, 0, built.stderr);
-  });
+  before(buildBundle);
   const t = useTempRoot();
 
   function writeConfig(config: object | string): string {

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { routes, startHttpServer, type TestServer } from "../../helpers/servers/http";
+import { buildBundle } from "../../helpers/bundle";
 
 /** Runs the built bundle without blocking this process (the test's servers must keep answering). */
 function flint(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stderr: string }> {
@@ -19,10 +20,7 @@ describe("flint fetch-offline / fetch from the built bundle", () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   let server: TestServer | undefined;
-  before(() => {
-    const build = spawnSync(process.execPath, ["build.mjs"], { encoding: "utf8" });
-    assert.equal(build.status, 0, build.stderr);
-  });
+  before(buildBundle);
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "flint-fetch-cli-"));
     env = { FLINT_SYSFS_ROOT: join(dir, "sys"), FLINT_LIB_DIR: join(dir, "lib"), FLINT_OEM_DIR: join(dir, "oem") };

@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLoopDisk, sh, type LoopDisk } from "../../helpers/loop";
+import { buildBundle, FLINT } from "../../helpers/bundle";
 
-const FLINT = join(__dirname, "../../../dist/flint.js");
 const GRUB = 'set linux_console="console=ttyS0,115200n8"\nset linux_append="$linux_append flatcar.autologin"\n';
 const KARGS = { shouldExist: ["example", "foo=bar"], shouldNotExist: ["flatcar.autologin"] };
 
@@ -26,10 +26,7 @@ for (const format of ["btrfs", "ext4"] as const) {
     let work: string;
     let partition: string;
 
-    before(() => {
-      const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
-      assert.equal(built.status, 0, built.stderr);
-    });
+    before(buildBundle);
 
     beforeEach(() => {
       work = mkdtempSync(join(tmpdir(), "flint-compat-kargs-"));

@@ -5,8 +5,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+import { buildBundle, FLINT } from "../../helpers/bundle";
 
-const FLINT = join(__dirname, "../../../dist/flint.js");
 
 function flint(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [FLINT, ...args], { encoding: "utf8" });
@@ -25,10 +25,7 @@ describe("mount and umount stages", function () {
   let t: TempRoot;
   const loops: string[] = [];
 
-  before(() => {
-    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
-    assert.equal(built.status, 0, built.stderr);
-  });
+  before(buildBundle);
 
   beforeEach(() => {
     t = makeTempRoot();

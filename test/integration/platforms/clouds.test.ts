@@ -4,12 +4,12 @@
 // `flint sshkeys` inside it at the real URLs, with their query strings.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ovfEnvironment } from "../../lab/fakes/azure";
 import { driveFiles } from "../../lab/fakes/openstack";
 import { startLab, type Lab, type LabOptions } from "../../lab/netns";
+import { buildBundle } from "../../helpers/bundle";
 
 const CONFIG = JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-the-cloud", contents: { source: "data:,hello" } }] } });
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFlintLabInstanceKeyFlintLabInstanceKeyFli core@flint-lab";
@@ -71,10 +71,7 @@ const CASES: Case[] = [
 describe("platforms in the lab namespace at the real addresses (no VM)", function () {
   this.timeout(120_000);
   let lab: Lab | undefined;
-  before(() => {
-    const build = spawnSync(process.execPath, ["build.mjs"], { encoding: "utf8" });
-    assert.equal(build.status, 0, build.stderr);
-  });
+  before(buildBundle);
   afterEach(async () => {
     await lab?.close();
     lab = undefined;

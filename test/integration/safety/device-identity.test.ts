@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { createLoopDisk, type LoopDisk } from "../../helpers/loop";
 import { snapshotTree, useTempRoot } from "../../helpers/root";
 import { blkid, printTable } from "../disks/helpers";
+import { buildBundle, FLINT } from "../../helpers/bundle";
 
-const FLINT = join(__dirname, "../../../dist/flint.js");
 
 const outside = (dir: string) => snapshotTree(dir, { ignore: (rel) => rel === "root" || rel.startsWith("root/") });
 
@@ -26,10 +26,7 @@ describe("safety: one device under two names", function () {
   let disk: LoopDisk;
   let alias: string;
 
-  before(() => {
-    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
-    assert.equal(built.status, 0, built.stderr);
-  });
+  before(buildBundle);
   beforeEach(() => {
     disk = createLoopDisk(64, "flint-safety-tools-ident-");
     alias = join(t.dir, "alias");

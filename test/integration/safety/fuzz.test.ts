@@ -19,8 +19,8 @@ import { join } from "node:path";
 import { createLoopDisk, sh, type LoopDisk } from "../../helpers/loop";
 import { makeTempRoot, snapshotTree } from "../../helpers/root";
 import { routes, startHttpServer, type TestServer } from "../../helpers/servers/http";
+import { buildBundle, FLINT } from "../../helpers/bundle";
 
-const FLINT = join(__dirname, "../../../dist/flint.js");
 const SEED = Number(process.env.FLINT_FUZZ_SEED ?? 20261129);
 const COUNT = Number(process.env.FLINT_FUZZ_COUNT ?? 50);
 const DISK_COUNT = Number(process.env.FLINT_FUZZ_DISK_COUNT ?? 8);
@@ -235,8 +235,7 @@ describe("safety: fuzzed configs applied to a scratch root", function () {
   let configDir: string;
 
   before(async () => {
-    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
-    assert.equal(built.status, 0, built.stderr);
+    buildBundle();
     server = await startHttpServer(routes({ "/served": "served contents\n" }));
     configDir = mkdtempSync(join(tmpdir(), "flint-safety-tools-fuzz-"));
   });
@@ -325,8 +324,7 @@ describe("safety: fuzzed storage applied to a loop disk", function () {
   let configDir: string;
 
   before(() => {
-    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
-    assert.equal(built.status, 0, built.stderr);
+    buildBundle();
     disk = createLoopDisk(48, "flint-safety-tools-fuzz-disk-");
     bystander = createLoopDisk(8, "flint-safety-tools-fuzz-disk-");
     sh("mkfs.ext4", ["-q", "-F", "-L", "bystander", bystander.device]);

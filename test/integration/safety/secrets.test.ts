@@ -12,8 +12,8 @@ import { writeReport } from "../../../agent/report";
 import { runStages } from "../../../agent/stages/run";
 import { snapshotTree, useTempRoot } from "../../helpers/root";
 import { logLines, useCapturedLog } from "../files/run";
+import { buildBundle, FLINT } from "../../helpers/bundle";
 
-const FLINT = join(__dirname, "../../../dist/flint.js");
 const REPORT = "etc/.flint-result.json";
 const HASH = "$6$abcsecretsalt:0:0:x";
 
@@ -24,10 +24,7 @@ describe("safety: password hashes stay out of logs and reports", function () {
   useCapturedLog();
   const t = useTempRoot();
 
-  before(() => {
-    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
-    assert.equal(built.status, 0, built.stderr);
-  });
+  before(buildBundle);
 
   it("flint apply refuses a hash with ':' by its JSON path before useradd runs, and never prints it", () => {
     const config = join(t.dir, "config.json");

@@ -14,8 +14,8 @@ import { runStages } from "../../../agent/stages/run";
 import { useradd } from "../../../agent/system/shadow";
 import { snapshotTree, useTempRoot } from "../../helpers/root";
 import { useCapturedLog } from "../files/run";
+import { buildBundle, FLINT } from "../../helpers/bundle";
 
-const FLINT = join(__dirname, "../../../dist/flint.js");
 const UNIT = "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n";
 
 /** Everything beside the root (the canary, files dropped in the parent), for before/after comparison. */
@@ -36,10 +36,7 @@ describe("safety: config names never become tool options", function () {
   useCapturedLog();
   const t = useTempRoot();
 
-  before(() => {
-    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
-    assert.equal(built.status, 0, built.stderr);
-  });
+  before(buildBundle);
 
   for (const name of ["--root=.service", "-x.service", "-Hevil.service", "a b.service"]) {
     it(`flint apply rejects the unit ${JSON.stringify(name)} with its JSON path before touching anything`, () => {

@@ -8,17 +8,14 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { snapshotTree, useTempRoot } from "../../helpers/root";
+import { buildBundle, FLINT } from "../../helpers/bundle";
 
-const FLINT = join(__dirname, "../../../dist/flint.js");
 
 describe("safety: a hanging tool is killed and named", function () {
   this.timeout(60_000);
   const t = useTempRoot();
 
-  before(() => {
-    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
-    assert.equal(built.status, 0, built.stderr);
-  });
+  before(buildBundle);
 
   it("useradd blocked on a FIFO in the root fails the run after FLINT_TOOL_TIMEOUT, naming useradd", () => {
     execFileSync("mkfifo", [join(t.root, "etc/nsswitch.conf")]);

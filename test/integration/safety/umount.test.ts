@@ -12,8 +12,8 @@ import { openOrCreateDirectory } from "../../../agent/root/write";
 import { mountOnDirectory } from "../../../agent/system/mount";
 import { createLoopDisk, type LoopDisk } from "../../helpers/loop";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+import { buildBundle, FLINT } from "../../helpers/bundle";
 
-const FLINT = join(__dirname, "../../../dist/flint.js");
 
 /** The mounts at `path` and under it, as "mountpoint source" lines, in the kernel's order. */
 function mountsUnder(dir: string): string[] {
@@ -38,10 +38,7 @@ describe("safety: umount undoes only this run's mounts", function () {
   let outsideBefore: string[];
   const outside = () => snapshotTree(t.dir, { ignore: (rel) => rel === "root" || rel.startsWith("root/") });
 
-  before(() => {
-    const built = spawnSync(process.execPath, ["build.mjs"], { cwd: join(__dirname, "../../.."), encoding: "utf8" });
-    assert.equal(built.status, 0, built.stderr);
-  });
+  before(buildBundle);
   beforeEach(() => {
     t = makeTempRoot("flint-safety-tools-root-");
     a = createLoopDisk(32, "flint-safety-tools-mnt-");

@@ -1,20 +1,17 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { run as sshkeys } from "../../../agent/commands/sshkeys";
 import { startLab, type Lab } from "../../lab/netns";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+import { buildBundle } from "../../helpers/bundle";
 
 const KEY_1 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOneOneOneOneOneOneOneOneOneOneOneOneOneOn one@example";
 
 describe("flint sshkeys", () => {
   let t: TempRoot;
   let lab: Lab | undefined;
-  before(() => {
-    const build = spawnSync(process.execPath, ["build.mjs"], { encoding: "utf8" });
-    assert.equal(build.status, 0, build.stderr);
-  });
+  before(buildBundle);
   let savedEnv: NodeJS.ProcessEnv;
   beforeEach(() => {
     t = makeTempRoot("flint-sshkeys-");

@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { normalizeIgnition } from "../../../scripts/lib/butane-normalize.mjs";
+import { buildBundle } from "../../helpers/bundle";
 
 const FIXTURES = "test/fixtures/configs";
 
@@ -19,8 +20,7 @@ describe("flint validate / translate (built CLI)", function () {
   let tmp: string;
 
   before(() => {
-    const build = spawnSync(process.execPath, ["build.mjs"], { encoding: "utf8" });
-    assert.equal(build.status, 0, build.stderr);
+    buildBundle();
     tmp = mkdtempSync(join(tmpdir(), "flint-config-cli-"));
   });
 
