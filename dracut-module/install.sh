@@ -18,11 +18,8 @@ fi
 destdir=${1:-}
 target=$destdir/usr/lib/dracut/modules.d/30flint
 
-bundle=${FLINT_BUNDLE:-$repo/dist/flint.js}
-if [[ $build == 1 && -z ${FLINT_BUNDLE:-} ]]; then
-    (cd "$repo" && node build.mjs >/dev/null)
-fi
-[[ -s $bundle ]] || { echo "install.sh: $bundle missing; run npm run build" >&2; exit 1; }
+me=install.sh
+source "$repo/scripts/lib/bundle.sh"
 
 # Replace the module as a whole, so that no stale file survives an upgrade
 # (base.d/, where people put base configs, is carried over).
@@ -36,13 +33,7 @@ install -m 0755 "$repo/units/flint-resolv" "$staging/flint-resolv"
 install -m 0644 "$repo"/units/flint-*.service "$repo"/units/flint-*.target "$repo"/units/flint-*.path "$repo"/units/*.network "$staging/"
 rm -f "$staging/flint-sshkeys@.service" # for the real root, not the initramfs
 install -m 0644 "$bundle" "$staging/flint.js"
-# The YAML library, loaded only when a config is Butane YAML.
-yaml_lib=$(dirname "$bundle")/flint-yaml.js
-[[ -s $yaml_lib ]] || { echo "install.sh: $yaml_lib missing; run npm run build" >&2; exit 1; }
 install -m 0644 "$yaml_lib" "$staging/flint-yaml.js"
-# systeminformation's parts, loaded only by the machine dump after a failure at debug level.
-sysinfo_lib=$(dirname "$bundle")/flint-sysinfo.js
-[[ -s $sysinfo_lib ]] || { echo "install.sh: $sysinfo_lib missing; run npm run build" >&2; exit 1; }
 install -m 0644 "$sysinfo_lib" "$staging/flint-sysinfo.js"
 # Base configs someone put there are theirs, not ours: keep them.
 if [[ -d $target/base.d ]]; then

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs Flint into a root filesystem (an image being built, not the
-# initramfs): the bundle, /usr/bin/flint, and the SSH key refresh unit
-# flint-sshkeys@.service. A first boot then enables flint-sshkeys@core.service
+# initramfs): the bundle with the libraries beside it, /usr/bin/flint, and
+# the SSH key refresh unit flint-sshkeys@.service. A first boot then enables flint-sshkeys@core.service
 # on platforms with metadata keys, and every later boot refreshes
 # ~core/.ssh/authorized_keys.d/flint-metadata. The root needs Node 20 or
 # newer as /usr/bin/node; this script does not install it.
 #
 # usage: scripts/install-root.sh [--no-build] ROOT
-#   FLINT_BUNDLE=FILE installs that bundle instead of building dist/flint.js.
+#   FLINT_BUNDLE=FILE installs that bundle (and the flint-yaml.js and
+#   flint-sysinfo.js beside it) instead of building dist/flint.js.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,13 +20,12 @@ fi
 root=${1:?usage: install-root.sh [--no-build] ROOT}
 [[ -d $root && $(cd "$root" && pwd -P) != / ]] || { echo "install-root.sh: $root is not a root directory (and never /)" >&2; exit 2; }
 
-bundle=${FLINT_BUNDLE:-$repo/dist/flint.js}
-if [[ $build == 1 && -z ${FLINT_BUNDLE:-} ]]; then
-    (cd "$repo" && node build.mjs >/dev/null)
-fi
-[[ -s $bundle ]] || { echo "install-root.sh: $bundle missing; run npm run build" >&2; exit 1; }
+me=install-root.sh
+source "$repo/scripts/lib/bundle.sh"
 
 install -D -m 0644 "$bundle" "$root/usr/lib/flint/flint.js"
+install -m 0644 "$yaml_lib" "$root/usr/lib/flint/flint-yaml.js"
+install -m 0644 "$sysinfo_lib" "$root/usr/lib/flint/flint-sysinfo.js"
 install -D -m 0755 "$repo/dracut-module/flint-wrapper.sh" "$root/usr/bin/flint"
 install -D -m 0644 "$repo/units/flint-sshkeys@.service" "$root/usr/lib/systemd/system/flint-sshkeys@.service"
 [[ -x $root/usr/bin/node ]] || echo "install-root.sh: note: $root/usr/bin/node is missing; flint needs Node 20 or newer there" >&2

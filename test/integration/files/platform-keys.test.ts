@@ -6,9 +6,10 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { run as stageCommand } from "../../../agent/commands/stage";
 import { platformDefaults } from "../../../agent/stages/fetch/assemble";
+import { buildBundle, FLINT } from "../../helpers/bundle";
 import { useTempRoot } from "../../helpers/root";
 import { useCapturedLog } from "./run";
 
@@ -91,17 +92,18 @@ describe("scripts/install-root.sh: Flint in a root, for the key refresh unit", (
   useCapturedLog();
   const t = useTempRoot();
   const SCRIPT = join(__dirname, "..", "..", "..", "scripts", "install-root.sh");
-  const bundle = join(__dirname, "..", "..", "..", "dist", "flint.js");
 
   it("refuses to run without a root", () => {
     assert.throws(() => execFileSync(SCRIPT, [], { stdio: "pipe" }), /usage: install-root\.sh/);
     assert.throws(() => execFileSync(SCRIPT, ["--no-build", "/"], { stdio: "pipe", env: { ...process.env, FLINT_BUNDLE: __filename } }), /never \//);
   });
 
-  it("installs the bundle, /usr/bin/flint and the template that a first boot then enables", async function () {
-    if (!existsSync(bundle)) this.skip(); // npm run build makes it; the suite builds first
+  it("installs the bundle with its libraries, /usr/bin/flint and the template that a first boot then enables", async () => {
+    buildBundle();
     execFileSync(SCRIPT, ["--no-build", t.root], { stdio: "pipe" });
-    assert.equal(readFileSync(join(t.root, "usr/lib/flint/flint.js"), "utf8"), readFileSync(bundle, "utf8"));
+    for (const file of ["flint.js", "flint-yaml.js", "flint-sysinfo.js"]) {
+      assert.equal(readFileSync(join(t.root, "usr/lib/flint", file), "utf8"), readFileSync(join(dirname(FLINT), file), "utf8"), file);
+    }
     assert.match(readFileSync(join(t.root, "usr/bin/flint"), "utf8"), /exec \/usr\/bin\/node \/usr\/lib\/flint\/flint\.js/);
     assert.equal(lstatSync(join(t.root, "usr/bin/flint")).mode & 0o111, 0o111);
     assert.match(readFileSync(join(t.root, "usr/lib/systemd/system/flint-sshkeys@.service"), "utf8"), /^ExecStart=\/usr\/bin\/flint sshkeys --user %i$/m);
