@@ -61,7 +61,3 @@ export async function topMountAt(path: string): Promise<MountInfo | undefined> {
   return (await mountTable()).filter((m) => m.mountPoint === path).pop();
 }
 
-/** Mount points from /proc/self/mountinfo (octal escapes decoded). */
-export async function mountPoints(): Promise<Set<string>> {
-  return new Set((await mountTable()).map((m) => m.mountPoint));
-}
