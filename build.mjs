@@ -10,20 +10,24 @@ const repo = fileURLToPath(new URL(".", import.meta.url));
 process.chdir(repo);
 
 const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
-const result = await build({
+/** What every file in dist/ is built with: one minified CommonJS file for Node 20. */
+const common = {
   absWorkingDir: repo,
-  entryPoints: ["agent/main.ts"],
-  outfile: "dist/flint.js",
   bundle: true,
   platform: "node",
   target: "node20",
   format: "cjs",
   minify: true,
   legalComments: "none",
+  logLevel: "warning",
+};
+const result = await build({
+  ...common,
+  entryPoints: ["agent/main.ts"],
+  outfile: "dist/flint.js",
   banner: { js: "#!/usr/bin/env node" },
   define: { FLINT_VERSION: JSON.stringify(version) },
   metafile: true,
-  logLevel: "warning",
   plugins: [
     {
       name: "yaml-beside",
@@ -36,18 +40,7 @@ const result = await build({
 });
 /** A library that only some runs need, bundled on its own beside flint.js, which requires it by that name. */
 async function sideLibrary(outfile, contents) {
-  await build({
-    absWorkingDir: repo,
-    stdin: { contents, resolveDir: repo, loader: "js" },
-    outfile,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    minify: true,
-    legalComments: "none",
-    logLevel: "warning",
-  });
+  await build({ ...common, stdin: { contents, resolveDir: repo, loader: "js" }, outfile });
 }
 await sideLibrary("dist/flint-yaml.js", 'module.exports = require("yaml");');
 // The parts of systeminformation the debug machine dump uses (agent/console/machine-dump.ts).
