@@ -117,23 +117,33 @@ function existsElsewhere(doc: Plain, path: string, except: "files" | "links"): b
   return (["files", "directories", "links"] as const).some((k) => k !== except && ((storage[k] as Plain[] | undefined) ?? []).some((n) => n.path === path));
 }
 
+/**
+ * The config's entry of `kind` at `destPath`, for a node of the tree: the
+ * user's own entry if it leaves `what` unset, else a new one. Undefined (with
+ * an error) when the path is taken: `what` already set, or another kind.
+ */
+function treeEntry(cx: ReadCx, doc: Plain, yamlPath: JsonPath, kind: "files" | "links", destPath: string, what: string, isSet: (entry: Plain) => boolean): Plain | undefined {
+  const entries = (doc.storage as Plain | undefined)?.[kind] as Plain[] | undefined;
+  const entry = entries?.find((e) => e.path === destPath);
+  if (entry && isSet(entry)) {
+    cx.issues.error(yamlPath, `${destPath} from the tree is already in the config with ${what}`);
+    return undefined;
+  }
+  if (entry) return entry;
+  if (existsElsewhere(doc, destPath, kind)) {
+    cx.issues.error(yamlPath, `${destPath} from the tree is already in the config as ${kind === "files" ? "a directory or link" : "a file or directory"}`);
+    return undefined;
+  }
+  const list = nodeList(doc, kind);
+  const added = generated({ path: destPath }, yamlPath);
+  setFieldOrigin(list, list.length, yamlPath);
+  list.push(added);
+  return added;
+}
+
 function treeFile(cx: ReadCx, doc: Plain, yamlPath: JsonPath, local: string, destPath: string, executable: boolean): void {
-  const files = (doc.storage as Plain | undefined)?.files as Plain[] | undefined;
-  let file = files?.find((f) => f.path === destPath);
-  if (file && (file.contents as Plain | undefined)?.source !== undefined) {
-    cx.issues.error(yamlPath, `${destPath} from the tree is already in the config with contents`);
-    return;
-  }
-  if (!file) {
-    if (existsElsewhere(doc, destPath, "files")) {
-      cx.issues.error(yamlPath, `${destPath} from the tree is already in the config as a directory or link`);
-      return;
-    }
-    const list = nodeList(doc, "files");
-    file = generated({ path: destPath }, yamlPath);
-    setFieldOrigin(list, list.length, yamlPath);
-    list.push(file);
-  }
+  const file = treeEntry(cx, doc, yamlPath, "files", destPath, "contents", (f) => (f.contents as Plain | undefined)?.source !== undefined);
+  if (!file) return;
   let contents: Buffer;
   try {
     contents = readLocal(local, cx.filesDir);
@@ -153,22 +163,8 @@ function treeFile(cx: ReadCx, doc: Plain, yamlPath: JsonPath, local: string, des
 }
 
 function treeLink(cx: ReadCx, doc: Plain, yamlPath: JsonPath, target: string, destPath: string): void {
-  const links = (doc.storage as Plain | undefined)?.links as Plain[] | undefined;
-  let link = links?.find((l) => l.path === destPath);
-  if (link && link.target !== undefined) {
-    cx.issues.error(yamlPath, `${destPath} from the tree is already in the config with a target`);
-    return;
-  }
-  if (!link) {
-    if (existsElsewhere(doc, destPath, "links")) {
-      cx.issues.error(yamlPath, `${destPath} from the tree is already in the config as a file or directory`);
-      return;
-    }
-    const list = nodeList(doc, "links");
-    link = generated({ path: destPath }, yamlPath);
-    setFieldOrigin(list, list.length, yamlPath);
-    list.push(link);
-  }
+  const link = treeEntry(cx, doc, yamlPath, "links", destPath, "a target", (l) => l.target !== undefined);
+  if (!link) return;
   link.target = target;
   setFieldOrigin(link, "target", yamlPath);
 }

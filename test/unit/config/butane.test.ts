@@ -119,6 +119,25 @@ describe("Butane configs: what a person is told", () => {
     }
   });
 
+  it("a tree's files and links fill the config's entries at their paths, and refuse a path taken otherwise", () => {
+    const dir = mkdtempSync(join(tmpdir(), "flint-butane-tree-"));
+    try {
+      writeFileSync(join(dir, "a.txt"), "a\n");
+      symlinkSync("a.txt", join(dir, "l"));
+      const head = "variant: fcos\nversion: 1.5.0\nstorage:\n  trees:\n    - local: .\n      path: /t\n";
+      const parsed = parseConfig(head + "  files:\n    - path: /t/a.txt\n      mode: 0600\n", { filesDir: dir }).config.storage!;
+      assert.deepEqual(parsed.files, [{ path: "/t/a.txt", mode: 0o600, contents: { compression: "", source: "data:,a%0A" } }]);
+      assert.deepEqual(parsed.links, [{ path: "/t/l", target: "a.txt" }]);
+      const errors = errorsOf(head + "  files:\n    - path: /t/a.txt\n      contents:\n        inline: b\n  directories:\n    - path: /t/l\n", { filesDir: dir });
+      assert.deepEqual(
+        errors.map((e) => e.replace(/ \(line.*$/, "")),
+        ["storage.trees.0: /t/a.txt from the tree is already in the config with contents", "storage.trees.0: /t/l from the tree is already in the config as a file or directory"],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("points errors found at stage time into the YAML: the path written, with line and column", () => {
     const text = "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/motd\n      contents:\n        inline: hi\n  filesystems:\n    - device: /dev/vdb\n      format: ext4\n      path: /var/srv\n      with_mount_unit: true\n";
     const { sources } = parseConfig(text, { source: "fw_cfg" });
