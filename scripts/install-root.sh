@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs Flint into a root filesystem (an image being built, not the
 # initramfs): the bundle with the libraries beside it, /usr/bin/flint, and
-# the SSH key refresh unit flint-sshkeys@.service. A first boot then enables flint-sshkeys@core.service
-# on platforms with metadata keys, and every later boot refreshes
-# ~core/.ssh/authorized_keys.d/flint-metadata. The root needs Node 20 or
+# the SSH key refresh unit flint-sshkeys@.service. A first boot then enables
+# flint-sshkeys@core.service on platforms with metadata keys, and every later
+# boot refreshes ~core/.ssh/authorized_keys.d/flint-metadata. The root needs Node 20 or
 # newer as /usr/bin/node; this script does not install it.
 #
 # usage: scripts/install-root.sh [--no-build] ROOT

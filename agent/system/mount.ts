@@ -60,4 +60,3 @@ export async function mountTable(): Promise<MountInfo[]> {
 export async function topMountAt(path: string): Promise<MountInfo | undefined> {
   return (await mountTable()).filter((m) => m.mountPoint === path).pop();
 }
-
