@@ -8,7 +8,7 @@
 import { decodeDataUrl } from "./resource/data";
 
 /** Shorter values are not scrubbed: a locked account's "*" or "!" is no secret, and scrubbing it would garble every message. */
-export const MIN_SECRET_LENGTH = 4;
+const MIN_SECRET_LENGTH = 4;
 
 const REDACTED = "<redacted>";
 const sources: unknown[] = [];

@@ -33,7 +33,7 @@ const SUBJECTS: Record<string, [noun: string, fields: string[]]> = {
 };
 
 /** `file /etc/motd`, `disk /dev/vda partition ROOT`: what the entries along `path` are about. */
-export function subjectOf(config: Config, path: JsonPath): string | undefined {
+function subjectOf(config: Config, path: JsonPath): string | undefined {
   const names: string[] = [];
   let value: unknown = config;
   for (let i = 0; i < path.length && value !== undefined; i++) {

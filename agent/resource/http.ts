@@ -172,7 +172,7 @@ interface CertificateDates {
 }
 
 /** `TLS: certificate is not yet valid (https://host/x.ign): …`, with a clock hint when the dates tell something. */
-export function tlsError(e: Error, url: URL, label: string, chain: CertificateDates[] | undefined, now = new Date()): FlintError {
+function tlsError(e: Error, url: URL, label: string, chain: CertificateDates[] | undefined, now = new Date()): FlintError {
   const shown = describeSource(url.toString());
   return new FlintError(`TLS: ${e.message}${shown === label ? "" : ` (${shown})`}${clockHint(chain, now)}`, label);
 }

@@ -14,14 +14,14 @@ import { inspectInRoot } from "../root/resolve";
 /** Where keys live in the initramfs while the stages run. */
 export const RUN_KEY_DIR = "/run/flint/luks";
 /** Where Ignition (and so Flint) keeps keys on the installed system. */
-export const ROOT_KEY_DIR = "/etc/luks";
+const ROOT_KEY_DIR = "/etc/luks";
 
 /** Tests keep run keys in a directory of their own. */
 export interface KeyDirOption {
   keyDir?: string;
 }
 
-export function runKeyPath(name: string, options: KeyDirOption = {}): string {
+function runKeyPath(name: string, options: KeyDirOption = {}): string {
   return join(options.keyDir ?? RUN_KEY_DIR, name);
 }
 

@@ -10,10 +10,10 @@ import { log } from "../log";
 import { redact } from "../secrets";
 
 /** Quick tools (useradd, blkid, sgdisk…) finish in seconds; two minutes means one hangs (a FIFO in the root, a stuck device). */
-export const DEFAULT_TIMEOUT_MS = 2 * 60_000;
+const DEFAULT_TIMEOUT_MS = 2 * 60_000;
 
 /** The quick tools' limit: `FLINT_TOOL_TIMEOUT` (seconds) when set, else the default. */
-export function toolTimeoutMs(): number {
+function toolTimeoutMs(): number {
   const raw = process.env.FLINT_TOOL_TIMEOUT;
   if (raw === undefined || raw === "") return DEFAULT_TIMEOUT_MS;
   const seconds = Number(raw);

@@ -19,7 +19,7 @@ export function localPath(local: string, filesDir: string | undefined): string {
   return full;
 }
 
-export function isWithin(base: string, full: string): boolean {
+function isWithin(base: string, full: string): boolean {
   const rel = relative(base, full);
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }

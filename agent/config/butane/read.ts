@@ -187,7 +187,7 @@ function readScalar(cx: ReadCx, node: YamlScalar, kind: "string" | "int" | "bool
 }
 
 /** Integers as Go's strconv.ParseInt(s, 0, 64) reads them, plus whole floats (420.0, 1e3). */
-export function parseGoInt(text: string): number | undefined {
+function parseGoInt(text: string): number | undefined {
   const m = /^([-+]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(text);
   if (m) {
     let digits = m[2]!;

@@ -39,7 +39,7 @@ const flatcar = (version: string, ignitionMinor: number, experimental = false): 
   clevis: false,
 });
 
-export const BUTANE_VERSIONS: ButaneVersion[] = [
+const BUTANE_VERSIONS: ButaneVersion[] = [
   fcos("1.0.0", 0, false, false),
   fcos("1.1.0", 1, false, false),
   fcos("1.2.0", 2, false, false),
