@@ -97,6 +97,8 @@ export interface BootOptions {
   qemuArgs?: string[];
   /** Boot inside this network namespace, the NIC on its tap `tap` (see test/e2e/lab.ts). */
   network?: { netns: string; tap: string };
+  /** Boot this initramfs instead of the built one (the lab's, with its CA appended). */
+  initrd?: string;
 }
 
 export interface BootResult {
@@ -113,7 +115,7 @@ export function boot(options: BootOptions): Promise<BootResult> {
   const { initramfs, kver } = artefacts();
   mkdirSync(OUTPUT, { recursive: true });
   const logFile = join(OUTPUT, `${options.name}.log`);
-  const args = ["--disk", options.disk, "--initrd", initramfs, "--kver", kver, "--timeout", String(options.timeoutSeconds ?? 600), "--log", logFile];
+  const args = ["--disk", options.disk, "--initrd", options.initrd ?? initramfs, "--kver", kver, "--timeout", String(options.timeoutSeconds ?? 600), "--log", logFile];
   if (options.config) args.push("--config", options.config);
   for (const extra of options.extraDisks ?? []) args.push("--extra-disk", extra);
   for (const smbios of options.smbios ?? []) args.push("--smbios", smbios);

@@ -8,12 +8,12 @@
 // at the latest, the process's exit) deletes with everything running in it.
 
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { CLOUDS, type Cloud } from "../lab/clouds";
-import { REPO, type BootOptions } from "./harness";
+import { artefacts, REPO, type BootOptions } from "./harness";
 
 /** The lab's own addresses, names and devices (inside its namespace only). */
 export const LAB_ADDRESS = "192.0.2.1";
@@ -63,6 +63,8 @@ export class Lab {
   smbios: string[] = [];
   qemuArgs: string[] = [];
   cmdline = "";
+  /** The initramfs with the fake cloud's CA appended, when its services speak HTTPS. */
+  initrd?: string;
 
   private constructor(
     readonly options: LabOptions,
@@ -86,12 +88,14 @@ export class Lab {
         if (!options.userdata) throw new Error("a metal lab needs the config to serve (userdata)");
         await lab.serve("serve-config", ["--address", LAB_ADDRESS, "--port", String(CONFIG_PORT), "--file", options.userdata]);
       } else {
-        const cloudArgs = ["--platform", options.platform, "--dev", LAB_BRIDGE];
+        const caFile = join(dir, "cloud-ca.crt");
+        const cloudArgs = ["--platform", options.platform, "--dev", LAB_BRIDGE, "--ca-out", caFile];
         if (options.userdata) cloudArgs.push("--userdata", options.userdata);
         if (options.sshKey) cloudArgs.push("--ssh-key", options.sshKey);
         if (options.hostname) cloudArgs.push("--hostname", options.hostname);
         if (options.scenario) cloudArgs.push("--scenario", options.scenario);
         await lab.serve("serve-cloud", cloudArgs);
+        if (existsSync(caFile)) lab.initrd = initrdTrusting(caFile, join(dir, "initrd"));
       }
       lab.smbios = cloud.smbios;
       lab.cmdline = cloud.cmdline ?? "";
@@ -104,8 +108,8 @@ export class Lab {
   }
 
   /** What harness.boot() needs to boot in this lab. */
-  bootOptions(): Pick<BootOptions, "smbios" | "qemuArgs" | "network"> {
-    return { smbios: this.smbios, qemuArgs: this.qemuArgs, network: { netns: this.netns, tap: LAB_TAP } };
+  bootOptions(): Pick<BootOptions, "smbios" | "qemuArgs" | "network" | "initrd"> {
+    return { smbios: this.smbios, qemuArgs: this.qemuArgs, network: { netns: this.netns, tap: LAB_TAP }, initrd: this.initrd };
   }
 
   /** The requests the fake services saw, one `ADDRESS METHOD URL STATUS` line each. */
@@ -158,6 +162,45 @@ export class Lab {
       });
     });
   }
+}
+
+/** Where the lab guest finds the fake cloud's CA, and the drop-in that makes Flint's Node trust it. */
+const LAB_CA_PATH = "etc/ssl/certs/flint-lab-ca.pem";
+const LAB_CA_DROPIN = "etc/systemd/system/flint-agent.service.d/50-flint-lab-ca.conf";
+
+/**
+ * The built initramfs with one more cpio archive after it (Linux unpacks
+ * concatenated archives in turn), carrying the fake cloud's CA and a drop-in
+ * that sets NODE_EXTRA_CA_CERTS for `flint agent`, the process that makes
+ * every stage's requests. Flint's Node trusts its bundled Mozilla roots plus
+ * NODE_EXTRA_CA_CERTS, so this is how an image trusts a private CA; the
+ * product itself is unchanged and checks certificates as always.
+ */
+function initrdTrusting(caFile: string, dir: string): string {
+  const stage = join(dir, "root");
+  rmSync(dir, { recursive: true, force: true });
+  for (const [path, contents] of [
+    [LAB_CA_PATH, readFileSync(caFile)],
+    [LAB_CA_DROPIN, `# The cloud lab's CA (test/e2e/lab.ts): its fake metadata services speak HTTPS.\n[Service]\nEnvironment=NODE_EXTRA_CA_CERTS=/${LAB_CA_PATH}\n`],
+  ] as const) {
+    mkdirSync(join(stage, path, ".."), { recursive: true });
+    writeFileSync(join(stage, path), contents);
+  }
+  const archive = join(dir, "lab-ca.cpio");
+  execFileSync("sh", ["-c", `cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 >"$2"`, "sh", stage, archive], { stdio: ["ignore", "ignore", "pipe"] });
+  const initrd = join(dir, "initramfs-lab.img");
+  const base = artefacts().initramfs;
+  execFileSync("cp", ["--", base, initrd]);
+  // Each archive starts on a 4-byte boundary; zeros between archives are skipped.
+  const pad = (4 - (statSync(base).size % 4)) % 4;
+  const fd = openSync(initrd, "a");
+  try {
+    writeSync(fd, Buffer.alloc(pad));
+    writeSync(fd, readFileSync(archive));
+  } finally {
+    closeSync(fd);
+  }
+  return initrd;
 }
 
 function takeDown(netns: string, dir: string): void {

@@ -59,8 +59,8 @@ async function main(): Promise<number> {
   try {
     if (!values.check) {
       say("booting; quit QEMU with Ctrl-a x (the lab is removed afterwards)");
-      const args = ["--interactive", "--disk", disk, "--initrd", artefacts().initramfs, "--kver", artefacts().kver, "--append", append];
       const options = lab.bootOptions();
+      const args = ["--interactive", "--disk", disk, "--initrd", options.initrd ?? artefacts().initramfs, "--kver", artefacts().kver, "--append", append];
       for (const smbios of options.smbios ?? []) args.push("--smbios", smbios);
       for (const arg of options.qemuArgs ?? []) args.push("--qemu", arg);
       args.push("--tap", options.network!.tap);
