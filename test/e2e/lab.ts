@@ -129,6 +129,8 @@ export class Lab {
     try {
       takeDown(this.netns, this.dir);
     } finally {
+      // The initramfs copy is no log worth keeping.
+      if (this.initrd) rmSync(join(this.dir, "initrd"), { recursive: true, force: true });
       live.delete(this);
       await Promise.all(this.children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once("close", r)))));
     }
