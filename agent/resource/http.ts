@@ -4,6 +4,7 @@
 
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import { readFileSync } from "node:fs";
 import net, { type Socket } from "node:net";
 import tls from "node:tls";
 import type { Proxy } from "../config/types";
@@ -66,10 +67,33 @@ export async function httpTry(source: string, options: HttpTry): Promise<Incomin
   throw new FlintError(`more than ${MAX_REDIRECTS} redirects (a redirect loop?), last to ${describeSource(url.toString())}`, options.label);
 }
 
+let trusted: { file: string | undefined; certificates: string[] } | undefined;
+
+/**
+ * What Node trusts with no `ca` given: its bundled roots plus the file named by
+ * NODE_EXTRA_CA_CERTS (the initramfs points it at the system bundle). An explicit
+ * `ca` replaces both, so the config's CAs are added to this, not to the roots alone.
+ */
+function defaultTrust(): string[] {
+  const extraFile = process.env.NODE_EXTRA_CA_CERTS;
+  if (!trusted || trusted.file !== extraFile) {
+    let extra: string[] = [];
+    if (extraFile) {
+      try {
+        extra = readFileSync(extraFile, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+      } catch {
+        // An unreadable bundle adds nothing, as for Node itself (which only warns).
+      }
+    }
+    trusted = { file: extraFile, certificates: [...tls.rootCertificates, ...extra] };
+  }
+  return trusted.certificates;
+}
+
 async function request(url: URL, options: HttpTry): Promise<IncomingMessage> {
   const secure = url.protocol === "https:";
   const proxy = proxyFor(url, options.proxy);
-  const ca = options.certificateAuthorities?.length ? [...tls.rootCertificates, ...options.certificateAuthorities.map((c) => c.toString("utf8"))] : undefined;
+  const ca = options.certificateAuthorities?.length ? [...defaultTrust(), ...options.certificateAuthorities.map((c) => c.toString("utf8"))] : undefined;
   const headers: Record<string, string> = { "User-Agent": USER_AGENT, "Accept-Encoding": "identity", ...options.headers };
   const timeoutMs = (options.headerTimeoutS ?? DEFAULT_HEADER_TIMEOUT_S) * 1000;
   const method = options.method ?? "GET";

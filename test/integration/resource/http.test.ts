@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -194,6 +194,27 @@ describe("fetching over HTTP from real servers on 127.0.0.1", () => {
         ignition: { version: "3.4.0", security: { tls: { certificateAuthorities: [{ source: `data:;base64,${Buffer.from(ca.caCert).toString("base64")}` }] } } },
       });
       assert.equal((await fetchToBuffer({ source: `${server.url}/secure.ign` }, settings)).toString(), "over tls");
+    });
+
+    it("keeps trusting the NODE_EXTRA_CA_CERTS bundle (the initramfs's system CAs) when the config adds a CA of its own", async () => {
+      const system = makeTestCa();
+      const server = await startHttpsServer(routes({ "/f": "system-trusted" }), system);
+      servers.push(server);
+      const dir = mkdtempSync(join(tmpdir(), "flint-extra-ca-"));
+      const saved = process.env.NODE_EXTRA_CA_CERTS;
+      try {
+        process.env.NODE_EXTRA_CA_CERTS = join(dir, "bundle.crt");
+        writeFileSync(process.env.NODE_EXTRA_CA_CERTS, system.caCert);
+        // The config's CA (another one) must not replace the system bundle.
+        const settings = { certificateAuthorities: [Buffer.from(ca.caCert)], sleep: async () => assert.fail("a certificate error is final") };
+        assert.equal((await fetchToBuffer({ source: `${server.url}/f` }, settings)).toString(), "system-trusted");
+        delete process.env.NODE_EXTRA_CA_CERTS;
+        await assert.rejects(fetchToBuffer({ source: `${server.url}/f` }, settings), /TLS: /);
+      } finally {
+        if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+        else process.env.NODE_EXTRA_CA_CERTS = saved;
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("names the URL of a not-yet-valid certificate and says the clock is likely wrong, comparing the dates", async () => {
