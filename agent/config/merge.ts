@@ -17,8 +17,8 @@ const byField =
     return typeof v === "string" ? v : undefined;
   };
 
-/** The key of each list of objects, by the list's field name. */
-const LIST_KEYS: Record<string, KeyOf> = {
+/** The key of each list of objects, by the list's field name (Butane's own merge uses it too). */
+export const LIST_KEYS: Readonly<Record<string, KeyOf>> = {
   merge: byField("source"),
   certificateAuthorities: byField("source"),
   httpHeaders: byField("name"),

@@ -1,32 +1,12 @@
 // Butane puts what it generates (mount units, boot_device's disks, GRUB's
 // user.cfg) under the user's config with Ignition's merge rules: generated
 // entries first, the user's entry with the same key merged over them. This
-// merge is the same as config/merge.ts's, on plain documents, and carries the
-// YAML origins along.
+// merge follows config/merge.ts's rules (and uses its list keys) on plain
+// documents, carrying the YAML origins along instead of a source tree.
 
+import { LIST_KEYS } from "../merge";
 import { copyFieldOrigins, fieldOriginOf, originOf, setFieldOrigin, setOrigin } from "./origins";
 import type { Plain } from "./read";
-
-const byField = (field: string) => (item: Plain) => (typeof item[field] === "string" ? (item[field] as string) : undefined);
-
-const LIST_KEYS: Record<string, (item: Plain) => string | undefined> = {
-  merge: byField("source"),
-  certificateAuthorities: byField("source"),
-  httpHeaders: byField("name"),
-  disks: byField("device"),
-  partitions: (p) => (p.number ? `#${p.number}` : typeof p.label === "string" ? `label:${p.label}` : undefined),
-  raid: byField("name"),
-  filesystems: byField("device"),
-  files: byField("path"),
-  directories: byField("path"),
-  links: byField("path"),
-  luks: byField("name"),
-  tang: byField("url"),
-  units: byField("name"),
-  dropins: byField("name"),
-  users: byField("name"),
-  groups: byField("name"),
-};
 
 const isPlain = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
 
