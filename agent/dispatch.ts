@@ -76,6 +76,9 @@ async function main(argv: string[], running: { command?: string }): Promise<numb
   const load = COMMANDS[command];
   if (!load) throw new UsageError(`unknown command ${JSON.stringify(command)}; see flint --help`);
   running.command = command;
+  // Set by dist/flint.js (agent/loader.ts); absent when run from source.
+  const codeCache = (globalThis as { flintCodeCache?: string }).flintCodeCache;
+  if (codeCache) log.debug(`V8 code cache: ${codeCache}`);
   const module = await load();
   // Commands that share a module (fetch/fetch-offline, the stages) get their name first.
   return module.run([command, ...commandArgs]);

@@ -36,6 +36,9 @@ const lines = [
   shared
     ? `**The machine was shared** while this ran: ${shared}. Wall times and their ratios are noisier than on a quiet machine; the instruction counts are not.`
     : "The machine was otherwise idle.",
+  ...(s.removedEnv?.length
+    ? [`The host sets ${s.removedEnv.join(", ")}; every measured command ran without it (Node parses that CA bundle at each start-up, some 40 ms, which a first boot does not pay).`, ""]
+    : []),
   `Runs: median of ${s.runs} (start-up: ${s.startupRuns}; instruction counts: ${s.callgrindRuns}; 100,000 files: ${s.bigRuns}), after one untimed warm-up round, Flint and its floor alternating.`,
   "",
   results.table,

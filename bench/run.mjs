@@ -41,6 +41,14 @@ const int = (name, fallback) => {
 };
 const list = (name, fallback) => (env[name] ? env[name].split(",").map((s) => s.trim()).filter(Boolean) : fallback);
 
+// Every command measured here (Flint, node -e 0, Ignition, the floors) runs
+// without NODE_EXTRA_CA_CERTS: a host that sets it (this one does, for its
+// proxy) makes Node parse that bundle at every start-up, some 40 ms, which a
+// first boot does not pay (flint-agent.service does not set it; Flint reads the
+// system bundle on its first HTTPS request instead, agent/resource/http.ts).
+const removedEnv = env.NODE_EXTRA_CA_CERTS !== undefined ? ["NODE_EXTRA_CA_CERTS"] : [];
+delete env.NODE_EXTRA_CA_CERTS;
+
 const runs = int("BENCH_RUNS", 5);
 const only = list("BENCH_ONLY", FIGURES);
 for (const f of only) if (!FIGURES.includes(f)) throw new Error(`BENCH_ONLY: unknown figure ${JSON.stringify(f)} (known: ${FIGURES.join(", ")})`);
@@ -71,7 +79,7 @@ process.stderr.write(
 );
 if (!HAVE_GNU_TIME) process.stderr.write("note: /usr/bin/time (Debian package time) is missing: no peak RSS figures\n");
 
-const settings = { runs, startupRuns: ctx.startupRuns, callgrindRuns: ctx.callgrindRuns, bigRuns: ctx.bigRuns, validateSizes: ctx.validateSizes, filesSizes: ctx.filesSizes, fetchMiB: ctx.fetchMiB, tmpFilesystem: filesystemOf(tmp) };
+const settings = { removedEnv, runs, startupRuns: ctx.startupRuns, callgrindRuns: ctx.callgrindRuns, bigRuns: ctx.bigRuns, validateSizes: ctx.validateSizes, filesSizes: ctx.filesSizes, fetchMiB: ctx.fetchMiB, tmpFilesystem: filesystemOf(tmp) };
 const resultsFile = join(repo, "bench/results.json");
 // With BENCH_ONLY, the other figures of the last run are kept (each says when it was taken).
 const previous = only.length < FIGURES.length && existsSync(resultsFile) ? safe(() => JSON.parse(readFileSync(resultsFile, "utf8"))) : null;

@@ -5,8 +5,8 @@
 # puts Flint into an initramfs.
 #
 # usage: dracut-module/install.sh [--no-build] [DESTDIR]
-#   FLINT_BUNDLE=FILE installs that bundle instead of building dist/flint.js
-#   (and the flint-yaml.js and flint-sysinfo.js beside it).
+#   FLINT_BUNDLE=FILE installs that flint.js instead of building dist/flint.js
+#   (and the files beside it: see scripts/lib/bundle.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,9 +32,7 @@ install -m 0755 "$repo/units/flint-generator" "$staging/flint-generator"
 install -m 0755 "$repo/units/flint-resolv" "$staging/flint-resolv"
 install -m 0644 "$repo"/units/flint-*.service "$repo"/units/flint-*.target "$repo"/units/flint-*.path "$repo"/units/*.network "$staging/"
 rm -f "$staging/flint-sshkeys@.service" # for the real root, not the initramfs
-install -m 0644 "$bundle" "$staging/flint.js"
-install -m 0644 "$yaml_lib" "$staging/flint-yaml.js"
-install -m 0644 "$sysinfo_lib" "$staging/flint-sysinfo.js"
+install -m 0644 "${bundle_files[@]}" "$staging/"
 # Base configs someone put there are theirs, not ours: keep them.
 if [[ -d $target/base.d ]]; then
     cp -a "$target/base.d" "$staging/base.d"

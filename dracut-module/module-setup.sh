@@ -47,6 +47,10 @@ install() {
     node=$(flint_node)
     inst_binary "$node" /usr/bin/node
     inst_simple "$moddir/flint.js" /usr/lib/flint/flint.js
+    # flint.js runs the CLI, flint-core.js, through the V8 code cache made at
+    # build time (by the same node binary, or it is ignored: see agent/loader.ts).
+    inst_simple "$moddir/flint-core.js" /usr/lib/flint/flint-core.js
+    inst_simple "$moddir/flint-core.v8cache" /usr/lib/flint/flint-core.v8cache
     # Butane (YAML) configs only: flint.js loads it beside itself when it meets one.
     inst_simple "$moddir/flint-yaml.js" /usr/lib/flint/flint-yaml.js
     inst_simple "$moddir/flint-sysinfo.js" /usr/lib/flint/flint-sysinfo.js

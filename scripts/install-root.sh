@@ -7,8 +7,8 @@
 # newer as /usr/bin/node; this script does not install it.
 #
 # usage: scripts/install-root.sh [--no-build] ROOT
-#   FLINT_BUNDLE=FILE installs that bundle (and the flint-yaml.js and
-#   flint-sysinfo.js beside it) instead of building dist/flint.js.
+#   FLINT_BUNDLE=FILE installs that flint.js (and the files beside it, see
+#   scripts/lib/bundle.sh) instead of building dist/flint.js.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,9 +23,8 @@ root=${1:?usage: install-root.sh [--no-build] ROOT}
 me=install-root.sh
 source "$repo/scripts/lib/bundle.sh"
 
-install -D -m 0644 "$bundle" "$root/usr/lib/flint/flint.js"
-install -m 0644 "$yaml_lib" "$root/usr/lib/flint/flint-yaml.js"
-install -m 0644 "$sysinfo_lib" "$root/usr/lib/flint/flint-sysinfo.js"
+install -d -m 0755 "$root/usr/lib/flint"
+install -m 0644 "${bundle_files[@]}" "$root/usr/lib/flint/"
 install -D -m 0755 "$repo/dracut-module/flint-wrapper.sh" "$root/usr/bin/flint"
 install -D -m 0644 "$repo/units/flint-sshkeys@.service" "$root/usr/lib/systemd/system/flint-sshkeys@.service"
 [[ -x $root/usr/bin/node ]] || echo "install-root.sh: note: $root/usr/bin/node is missing; flint needs Node 20 or newer there" >&2

@@ -1,11 +1,13 @@
-// Figure 2 — the bundle: size of dist/flint.js, raw and gzip -9, and the
+// Figure 2 — the bundle: size of dist/flint.js with the CLI it loads,
+// flint-core.js, raw and gzip -9, the V8 code cache beside them, and the
 // number of modules esbuild put in it (from build.mjs's own metafile, via
 // `node build.mjs --analyze`, so the count is of the real build). The
 // biggest contributors come from a second, in-memory esbuild run of the same
 // entry point, for docs/performance.md; it writes nothing.
 
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { fmtBytes, row } from "../lib/report.mjs";
 
@@ -19,15 +21,17 @@ export async function measure(ctx) {
   const modules = match ? Number(match[1]) : null;
   const buildError = analyze.status === 0 ? null : firstError(analyze.stderr);
 
-  const bundle = readFileSync(ctx.flint);
+  const bundle = Buffer.concat([readFileSync(ctx.flint), readFileSync(join(dirname(ctx.flint), "flint-core.js"))]);
   const raw = bundle.length;
   const gzip = gzipSync(bundle, { level: 9 }).length;
-  const data = { rawBytes: raw, gzipBytes: gzip, modules, buildError, largestInputs: await largestInputs(ctx.repo) };
+  const cacheBytes = statSync(join(dirname(ctx.flint), "flint-core.v8cache")).size;
+  const data = { rawBytes: raw, gzipBytes: gzip, codeCacheBytes: cacheBytes, modules, buildError, largestInputs: await largestInputs(ctx.repo) };
   const rows = [
-    row("2", "bundle dist/flint.js raw / gzip -9", { text: `${fmtBytes(raw)} / ${fmtBytes(gzip)}` }, null, {
+    row("2", "bundle dist/flint.js + flint-core.js raw / gzip -9", { text: `${fmtBytes(raw)} / ${fmtBytes(gzip)}` }, null, {
       text: "≤ 1 MiB",
       ok: raw <= MIB,
     }),
+    row("2", "V8 code cache dist/flint-core.v8cache (made by build.mjs)", { text: fmtBytes(cacheBytes) }),
     row("2", "modules in the bundle", modules !== null ? { text: String(modules) } : { na: buildError ?? "build.mjs --analyze printed no count" }),
   ];
   return { data, rows };

@@ -38,7 +38,7 @@ export function artefacts(): Artefacts {
   // The working tree, so that the boots test the code being changed.
   sh(process.execPath, [join(REPO, "build.mjs")]);
   copyFileSync(join(REPO, "dist", "flint.js"), bundle);
-  for (const lib of ["flint-yaml.js", "flint-sysinfo.js"]) copyFileSync(join(REPO, "dist", lib), join(CACHE, lib));
+  for (const lib of ["flint-core.js", "flint-core.v8cache", "flint-yaml.js", "flint-sysinfo.js"]) copyFileSync(join(REPO, "dist", lib), join(CACHE, lib));
   // Test-only units (inert without their kernel argument) join the image too.
   const fixtures = join(REPO, "test", "e2e", "fixtures", "initramfs");
   const sum = `${sh(join(SCRIPTS, "lib", "inputs-sum.sh"), [bundle]).trim()} ${sh("sh", ["-c", `tar -C "$1" -c --sort=name --mtime=@0 --owner=0 --group=0 . | sha256sum`, "sh", fixtures]).split(" ")[0]}`;

@@ -217,6 +217,31 @@ describe("fetching over HTTP from real servers on 127.0.0.1", () => {
       }
     });
 
+    it("trusts the system's CA bundle without NODE_EXTRA_CA_CERTS (read on the first HTTPS request, SSL_CERT_FILE naming it here)", async () => {
+      const system = makeTestCa();
+      const server = await startHttpsServer(routes({ "/f": "system bundle" }), system);
+      servers.push(server);
+      const dir = mkdtempSync(join(tmpdir(), "flint-system-ca-"));
+      const saved = { ssl: process.env.SSL_CERT_FILE, extra: process.env.NODE_EXTRA_CA_CERTS };
+      const settings = { sleep: async () => assert.fail("a certificate error is final") };
+      try {
+        delete process.env.NODE_EXTRA_CA_CERTS;
+        process.env.SSL_CERT_FILE = join(dir, "ca-certificates.crt");
+        writeFileSync(process.env.SSL_CERT_FILE, system.caCert);
+        assert.equal((await fetchToBuffer({ source: `${server.url}/f` }, settings)).toString(), "system bundle");
+        // With the config's own CA as well, the system bundle is still trusted.
+        assert.equal((await fetchToBuffer({ source: `${server.url}/f` }, { ...settings, certificateAuthorities: [Buffer.from(ca.caCert)] })).toString(), "system bundle");
+        process.env.SSL_CERT_FILE = join(dir, "absent.crt");
+        await assert.rejects(fetchToBuffer({ source: `${server.url}/f` }, settings), /TLS: /);
+      } finally {
+        for (const [name, value] of [["SSL_CERT_FILE", saved.ssl], ["NODE_EXTRA_CA_CERTS", saved.extra]] as const) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it("names the URL of a not-yet-valid certificate and says the clock is likely wrong, comparing the dates", async () => {
       const future = makeTestCa({ from: "20350101000000Z", to: "20360101000000Z" });
       const server = await startHttpsServer(routes({ "/f": "x" }), future);

@@ -171,12 +171,33 @@ describe("flint validate / translate (built CLI)", function () {
   it("loads the YAML library only for YAML: JSON configs need no flint-yaml.js", () => {
     const lone = join(tmp, "lone");
     mkdirSync(lone);
-    copyFileSync("dist/flint.js", join(lone, "flint.js"));
+    for (const file of ["flint.js", "flint-core.js"]) copyFileSync(join("dist", file), join(lone, file));
     const run = (file: string) => spawnSync(process.execPath, [join(lone, "flint.js"), "validate", file], { encoding: "utf8" });
     assert.equal(run("examples/demo.ign").status, 0);
     const yaml = run("examples/demo.bu");
     assert.equal(yaml.status, 1);
     assert.match(yaml.stderr, /flint-yaml\.js is missing beside flint\.js/);
+  });
+
+  it("runs through the V8 code cache made at build time, and without it or with a stale one just compiles", () => {
+    const dir = join(tmp, "cache");
+    mkdirSync(dir);
+    for (const file of ["flint.js", "flint-core.js"]) copyFileSync(join("dist", file), join(dir, file));
+    const run = () => spawnSync(process.execPath, [join(dir, "flint.js"), "--log-level", "debug", "validate", "examples/demo.ign"], { encoding: "utf8" });
+    const cacheState = (r: ReturnType<typeof run>) => {
+      assert.equal(r.status, 0, r.stderr);
+      return /V8 code cache: (\w+)/.exec(r.stderr)?.[1];
+    };
+    assert.equal(cacheState(run()), "absent");
+    copyFileSync("dist/flint-core.v8cache", join(dir, "flint-core.v8cache"));
+    assert.equal(cacheState(run()), "used");
+    const source = readFileSync("dist/flint-core.js", "utf8");
+    // A cache made from another build (its first line names another core): not even offered to V8.
+    writeFileSync(join(dir, "flint-core.js"), source.replace(/^\/\/flint-core [0-9a-f]+/, "//flint-core 0123"));
+    assert.equal(cacheState(run()), "stale");
+    // The same build's line but other source: V8's own check refuses it.
+    writeFileSync(join(dir, "flint-core.js"), source + "\n;");
+    assert.equal(cacheState(run()), "rejected");
   });
 
   it("plans and applies a Butane config on a directory root, local files from --files-dir", () => {

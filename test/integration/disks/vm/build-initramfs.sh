@@ -44,7 +44,7 @@ done
 
 cp "$flint_js" "$work/flint/flint.js"
 # The libraries build.mjs puts beside the bundle (YAML, the machine dump's systeminformation).
-for lib in "$(dirname "$flint_js")"/flint-*.js; do
+for lib in "$(dirname "$flint_js")"/flint-*; do
   [ -e "$lib" ] && cp "$lib" "$work/flint/"
 done
 cp "$guest_script" "$work/guest.sh"
