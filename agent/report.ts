@@ -61,7 +61,8 @@ export async function readReport(root: string): Promise<FlintReport | undefined>
 export async function writeReport(root: string, report: FlintReport): Promise<void> {
   try {
     // 0600: a failed stage's error quotes a tool, and the root's users have no business reading that.
-    await writeRootFile(root, REPORT_PATH_IN_ROOT, JSON.stringify(report, null, 2) + "\n", 0o600);
+    // Its rename is not synced: a crash leaves the previous report, whole, and the next run writes it anew.
+    await writeRootFile(root, REPORT_PATH_IN_ROOT, JSON.stringify(report, null, 2) + "\n", 0o600, undefined, { renameSynced: false });
   } catch (e) {
     // The root may hold anything at that path (a directory, a FIFO): say so, not a bare errno.
     if (e instanceof FlintError) throw e;

@@ -103,6 +103,9 @@ export interface WalkOptions {
   noSymlinks?: boolean;
 }
 
+/** A walk with `noSymlinks` met one. */
+export class SymlinkOnPath extends FlintError {}
+
 /** What a walk reached: an open directory, or where it stopped because the rest does not exist. */
 export type Walked = { dir: RootDir; missing?: undefined } | { dir?: undefined; missing: string; firstMissing: string };
 
@@ -165,7 +168,7 @@ export function openDirectory(root: string, path: string, options: WalkOptions =
             continue;
           }
           if (!st.isSymbolicLink()) throw new FlintError(`${shown} exists and is not a directory`, path);
-          if (options.noSymlinks) throw new FlintError(`${shown} is a symlink; refusing to go through it`, path);
+          if (options.noSymlinks) throw new SymlinkOnPath(`${shown} is a symlink; refusing to go through it`, path);
           if (++symlinks > MAX_SYMLINKS) throw new FlintError("too many levels of symbolic links", path);
           let target: string;
           try {

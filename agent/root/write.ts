@@ -6,7 +6,7 @@
 // their owner and mode, then renamed into place. A CommitBatch does the
 // syncing for many temporary files at once.
 
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
@@ -32,8 +32,8 @@ export type Created = (rootPath: string) => void;
  * component that would be, and undefined is returned when any is missing.
  * The caller closes the directory.
  */
-export function openOrCreateDirectory(root: string, dir: string, options: { dryRun?: boolean; created?: Created } = {}): RootDir | undefined {
-  if (!options.dryRun) return openDirectory(root, dir, { create: true, created: options.created }).dir!;
+export function openOrCreateDirectory(root: string, dir: string, options: { dryRun?: boolean; created?: Created; noSymlinks?: boolean } = {}): RootDir | undefined {
+  if (!options.dryRun) return openDirectory(root, dir, { create: true, created: options.created, noSymlinks: options.noSymlinks }).dir!;
   const walked = openDirectory(root, dir);
   if (walked.missing === undefined) return walked.dir;
   // Nothing below the first missing component exists either; announce them all.
@@ -103,23 +103,78 @@ export async function createTempFile(dir: RootDir): Promise<{ name: string; path
 /**
  * Writes `data` as `name` in the directory `dirPath` of the root: the
  * directory is walked (and made) now, the file is written under a temporary
- * name with its owner and mode, synced, and renamed into place.
+ * name with its owner and mode, synced, and renamed into place; with
+ * `renameSynced: false` the directory is not synced after (a crash may then
+ * leave the previous file, complete: for the report, which the next run writes again).
  */
-export async function writeRootFile(root: string, path: string, data: Buffer | string, mode: number, owner: Ownership = ROOT_OWNER, options: { dirMode?: number } = {}): Promise<void> {
+export async function writeRootFile(root: string, path: string, data: Buffer | string, mode: number, owner: Ownership = ROOT_OWNER, options: { dirMode?: number; renameSynced?: boolean } = {}): Promise<void> {
   const parent = openParent(root, path, { create: true });
   const dir = parent.dir!;
   try {
     if (options.dirMode !== undefined) fchmodSync(dir.fd, options.dirMode);
-    writeFileIn(dir, parent.name, data, mode, owner);
+    await writeFilesIn([{ dir, name: parent.name, data, mode, owner }], { renameSynced: options.renameSynced });
   } finally {
     dir.close();
   }
 }
 
-/** The atomic write of writeRootFile, in a directory already open. */
-export function writeFileIn(dir: RootDir, name: string, data: Buffer | string, mode: number, owner: Ownership): void {
-  const temp = writeTempFileSync(dir, typeof data === "string" ? Buffer.from(data) : data, mode, owner, { sync: true });
-  renameIntoPlace(dir, temp, name);
+export interface NewFile {
+  dir: RootDir;
+  name: string;
+  data: Buffer | string;
+  mode: number;
+  owner: Ownership;
+}
+
+/**
+ * The atomic write of writeRootFile for a few files in directories already
+ * open: each goes to a temporary name, all are synced at once (the
+ * filesystem commits them together, where one after another would cost a
+ * journal commit each), renamed in order, then their directories synced at once.
+ */
+export async function writeFilesIn(files: NewFile[], options: { renameSynced?: boolean } = {}): Promise<void> {
+  const temps: string[] = [];
+  try {
+    for (const f of files) temps.push(writeTempFileSync(f.dir, typeof f.data === "string" ? Buffer.from(f.data) : f.data, f.mode, f.owner));
+    await syncAll(files.map((f, i) => ({ dir: f.dir, name: temps[i]! })));
+  } catch (e) {
+    temps.forEach((temp, i) => unlinkQuietly(files[i]!.dir, temp));
+    throw e;
+  }
+  for (const [i, f] of files.entries()) {
+    try {
+      renameSync(f.dir.at(temps[i]!), f.dir.at(f.name));
+    } catch (e) {
+      for (const [j, later] of files.entries()) if (j >= i) unlinkQuietly(later.dir, temps[j]!);
+      throw e;
+    }
+  }
+  if (options.renameSynced !== false) await syncDirectories([...new Set(files.map((f) => f.dir))]);
+}
+
+function fsyncInPool(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+}
+
+/** fsync of each named file, all at once in the thread pool. */
+async function syncAll(files: { dir: RootDir; name: string }[]): Promise<void> {
+  const fds = files.map(({ dir, name }) => openSync(dir.at(name), constants.O_RDONLY | constants.O_NOFOLLOW));
+  try {
+    await Promise.all(fds.map(fsyncInPool));
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}
+
+/** fsync of each directory, all at once (see syncDirectory for filesystems that cannot). */
+export async function syncDirectories(dirs: RootDir[]): Promise<void> {
+  await Promise.all(
+    dirs.map((dir) =>
+      fsyncInPool(dir.fd).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== "EINVAL") throw e;
+      }),
+    ),
+  );
 }
 
 /**
@@ -239,7 +294,7 @@ export class CommitBatch {
   constructor(
     private readonly root: string,
     private readonly syncFilesystem: (path: string) => Promise<void>,
-    private readonly syncDir: (dir: RootDir) => Promise<void> = async (dir) => syncDirectory(dir),
+    private readonly syncDirs: (dirs: RootDir[]) => Promise<void> = syncDirectories,
   ) {}
 
   /** Whether something pending goes to `path` (a path in the root): it is not there yet. */
@@ -323,14 +378,15 @@ export class CommitBatch {
     this.renamedIn.clear();
     if (dirs.length > SETTLE_BY_FSYNC) return this.syncAll();
     this.dirty.clear();
-    for (const path of dirs) {
-      const walked = openDirectory(this.root, path);
-      if (walked.missing !== undefined) continue; // gone (a later entry replaced it): nothing there to sync
-      try {
-        await this.syncDir(walked.dir);
-      } finally {
-        walked.dir.close();
+    const open: RootDir[] = [];
+    try {
+      for (const path of dirs) {
+        const walked = openDirectory(this.root, path);
+        if (walked.missing === undefined) open.push(walked.dir); // else gone (a later entry replaced it): nothing there to sync
       }
+      await this.syncDirs(open);
+    } finally {
+      for (const dir of open) dir.close();
     }
   }
 

@@ -8,7 +8,7 @@ import { posix } from "node:path";
 import { FlintError } from "../errors";
 import { readAllOf } from "../root/read";
 import { lstatIn, openDirectory, RootDir, type Ownership } from "../root/resolve";
-import { makeOneDirectory, setOwnerAndMode, writeFileIn } from "../root/write";
+import { makeOneDirectory, setOwnerAndMode, writeFilesIn, type NewFile } from "../root/write";
 
 export interface KeyFragment {
   /** The root directory (`/` on a booted system, `/sysroot` in the initramfs). */
@@ -52,22 +52,25 @@ export async function installKeyFragment(input: KeyFragment): Promise<{ fragment
     const fragments = privateDirectory(ssh, "authorized_keys.d", owner);
     opened.push(fragments);
 
+    // The fragments written now, by name; the others are read from the directory.
+    const written = new Map<string, string>();
     // Keys someone put in authorized_keys before fragments existed keep living, in their own fragment.
     if (!fragmentsExisted) {
       const previous = readRegular(ssh, "authorized_keys");
-      if (previous !== undefined && previous.trim() !== "") writeFileIn(fragments, PRESERVED_FRAGMENT, previous, 0o600, owner);
+      if (previous !== undefined && previous.trim() !== "") written.set(PRESERVED_FRAGMENT, previous);
     }
-
-    const body = input.keys.map((k) => k.trim()).filter(Boolean).map((k) => k + "\n").join("");
-    writeFileIn(fragments, input.fragment, body, 0o600, owner);
+    written.set(input.fragment, input.keys.map((k) => k.trim()).filter(Boolean).map((k) => k + "\n").join(""));
 
     let merged = HEADER;
-    for (const name of readdirSync(fragments.self).filter((n) => !n.startsWith(".")).sort()) {
-      const text = readRegular(fragments, name);
+    const names = new Set([...readdirSync(fragments.self).filter((n) => !n.startsWith(".")), ...written.keys()]);
+    for (const name of [...names].sort()) {
+      const text = written.get(name) ?? readRegular(fragments, name);
       if (text === undefined) continue;
       merged += `# ${name}\n${text}${text === "" || text.endsWith("\n") ? "" : "\n"}`;
     }
-    writeFileIn(ssh, "authorized_keys", merged, 0o600, owner);
+    // Fragments and authorized_keys become durable together, each whole or not at all.
+    const files: NewFile[] = [...written].map(([name, data]) => ({ dir: fragments, name, data, mode: 0o600, owner }));
+    await writeFilesIn([...files, { dir: ssh, name: "authorized_keys", data: merged, mode: 0o600, owner }]);
   } finally {
     for (const d of opened) d.close();
   }

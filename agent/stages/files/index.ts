@@ -8,10 +8,11 @@ import { FlintError } from "../../errors";
 import { DEFAULT_FILE_CAP, fetchToFile, settingsFromConfig } from "../../resource/index";
 import { findUser } from "../../root/accounts";
 import { posix } from "node:path";
-import { canonicalRoot, inspectInRoot } from "../../root/resolve";
+import { canonicalRoot, inspectInRoot, SymlinkOnPath } from "../../root/resolve";
 import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
-import { applyEntry, checkPaths, flushBatch, independentSteps, orderEntries, storageEntries, type NodeWriter } from "./nodes";
+import { accountTrees, splitByAccounts } from "./beside-accounts";
+import { applyEntry, checkPaths, flushBatch, independentSteps, orderEntries, storageEntries, type Entry, type NodeWriter } from "./nodes";
 import { applyGroups, applyUsers, type KeyInstaller } from "./passwd";
 import { record } from "./record";
 import { applyPlatformKeys, withRefreshUnit } from "./platform-keys";
@@ -92,12 +93,6 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   const entries = storageEntries(config.storage);
   checkPaths(entries);
 
-  // Users first: owners by name below are looked up in what this creates.
-  await applyGroups(ctx, config.passwd?.groups ?? []);
-  await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(ctx));
-  if (ctx.platformKeys?.keys.length) await applyPlatformKeys(ctx, ctx.platformKeys);
-  await persistLuks(ctx, config);
-
   // Timeouts, proxy and extra CAs from the config's ignition section.
   const settings = ctx.dryRun ? {} : await settingsFromConfig(config);
   const writer: NodeWriter = {
@@ -117,10 +112,39 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   // pending one in place, see nodes.ts). A plan stays sequential so that its
   // lines come out in a stable order.
   const width = ctx.dryRun ? 1 : CONCURRENT_WRITES;
+  const writeEntries = async (list: Entry[], options?: { noSymlinks: boolean; deferred: Entry[] }): Promise<void> => {
+    for (const step of independentSteps(orderEntries(list))) {
+      await inParallel(step, width, async (entry) => {
+        try {
+          await applyEntry(writer, entry, options);
+        } catch (e) {
+          // A symlink on the way could lead into the accounts' trees: this one waits for them.
+          if (!(options && e instanceof SymlinkOnPath)) throw e;
+          options.deferred.push(entry);
+        }
+      });
+    }
+  };
+  // Accounts first, as Ignition: owners by name are looked up in what they
+  // create. Entries that cannot meet them are written meanwhile (not in a
+  // plan, whose lines keep Ignition's order); see beside-accounts.ts.
+  const accounts = async (): Promise<void> => {
+    await applyGroups(ctx, config.passwd?.groups ?? []);
+    await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(ctx));
+    if (ctx.platformKeys?.keys.length) await applyPlatformKeys(ctx, ctx.platformKeys);
+    await persistLuks(ctx, config);
+  };
+  const hasAccounts = (config.passwd?.users?.length ?? 0) + (config.passwd?.groups?.length ?? 0) > 0;
+  const { beside, after } = ctx.dryRun || !hasAccounts ? { beside: [], after: entries } : splitByAccounts(entries, await accountTrees(ctx.root, config));
+  const deferred: Entry[] = [];
   let failed = true;
   try {
     await committing(writer, async () => {
-      for (const step of independentSteps(orderEntries(entries))) await inParallel(step, width, (entry) => applyEntry(writer, entry));
+      const [made, written] = await Promise.allSettled([accounts(), writeEntries(beside, { noSymlinks: true, deferred })]);
+      // Ignition would have failed on the accounts before writing anything else.
+      if (made.status === "rejected") throw made.reason;
+      if (written.status === "rejected") throw written.reason;
+      await writeEntries([...after, ...deferred]);
       await applyUnits(writer, await withRefreshUnit(ctx, config.systemd?.units ?? []));
     });
     failed = false;

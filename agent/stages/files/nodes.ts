@@ -150,10 +150,11 @@ export function independentSteps(ordered: Entry[]): Entry[][] {
   return steps;
 }
 
-export async function applyEntry(w: NodeWriter, entry: Entry): Promise<void> {
+/** `noSymlinks`: the walk to the entry's directory refuses any symlink (SymlinkOnPath), see beside-accounts.ts. */
+export async function applyEntry(w: NodeWriter, entry: Entry, options: { noSymlinks?: boolean } = {}): Promise<void> {
   // A file or link still pending on the way (or at the path itself) is put in place first.
   if (!w.ctx.dryRun && w.batch.size > 0 && pendingOnTheWay(w, entry.node.path)) await flushBatch(w);
-  const at = place(w, entry.node.path);
+  const at = place(w, entry.node.path, options.noSymlinks);
   try {
     if (entry.kind === "directory") return await applyDirectory(w, entry.node, entry.where, at);
     if (entry.kind === "file") return await applyFile(w, entry.node, entry.where, at);
@@ -183,11 +184,12 @@ interface Placed {
  * a directory swapped for a symlink since is seen as one), creating it
  * root:root 0755 as needed, and says what is at the path.
  */
-function place(w: NodeWriter, path: string): Placed {
+function place(w: NodeWriter, path: string, noSymlinks?: boolean): Placed {
   const { ctx } = w;
   const { dir: dirPath, name } = splitLast(path);
   const dir = openOrCreateDirectory(ctx.root, dirPath, {
     dryRun: ctx.dryRun,
+    noSymlinks,
     created: (p) => {
       if (w.announced.has(p)) return;
       w.announced.add(p);

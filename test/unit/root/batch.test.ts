@@ -79,9 +79,11 @@ describe("committing a batch of new files", () => {
   it("syncs the renames of one flush with the next flush, or with settle (an fsync of each directory that got one)", async () => {
     const seen: string[][] = [];
     const dirSyncs: string[] = [];
-    const batch = new CommitBatch(t.root, watchedSync([a, b], seen), async (dir) => {
-      dirSyncs.push(dir.rootPath);
-      syncDirectory(dir);
+    const batch = new CommitBatch(t.root, watchedSync([a, b], seen), async (dirs) => {
+      for (const dir of dirs) {
+        dirSyncs.push(dir.rootPath);
+        syncDirectory(dir);
+      }
     });
     batch.add(A, writeTempFileSync(A, Buffer.from("1"), 0o644, { uid: 0, gid: 0 }), "1");
     await batch.flush();

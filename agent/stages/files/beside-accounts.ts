@@ -1,0 +1,65 @@
+// Which entries the files stage may write while the config's groups and
+// users are being made (useradd and friends: a child process each, mostly
+// waiting for its own fsyncs). Ignition makes accounts first, then files; an
+// entry written meanwhile must give the same tree, so it must be one the
+// account tools can neither see nor change, nor need:
+//   - no owner by name (those are looked up in the accounts being made),
+//   - not a hard link (its target may be any entry, made later),
+//   - in none of the top-level trees the account step touches: /etc (the
+//     account files, login.defs, skel, crypttab and LUKS keys), /var (mail
+//     spools, lastlog), and the tree of every home it may make or write keys
+//     into (a config user's homeDir, else useradd's HOME base from the
+//     root's /etc/default/useradd, and the current home of a user who exists).
+// Top-level trees, not paths: useradd makes a home's missing parents, so two
+// writers in one tree could race on them. A symlink on the way could lead
+// anywhere, so these entries are walked without following any (an entry that
+// meets one waits for the accounts after all: see SymlinkOnPath).
+
+import { posix } from "node:path";
+import type { Config } from "../../config/types";
+import { readUsers } from "../../root/accounts";
+import { readRootText } from "../../root/read";
+import type { Entry } from "./nodes";
+
+/** Trees the account step writes whatever the config says. */
+const ACCOUNT_TREES = ["etc", "var"];
+
+/** useradd's default home base when /etc/default/useradd names none. */
+const DEFAULT_HOME_BASE = "/home";
+
+function topOf(path: string): string {
+  return path.split("/").find((c) => c !== "" && c !== ".") ?? "";
+}
+
+/** The top-level trees the account step may touch for this config in this root. */
+export async function accountTrees(root: string, config: Config): Promise<Set<string>> {
+  const trees = new Set(ACCOUNT_TREES);
+  const users = config.passwd?.users ?? [];
+  if (users.length === 0) return trees;
+  const defaults = readRootText(root, "/etc/default/useradd");
+  const base = /^HOME=(.+)$/m.exec(defaults)?.[1]?.trim() || DEFAULT_HOME_BASE;
+  const existing = new Map((await readUsers(root)).map((u) => [u.name, u.home]));
+  for (const user of users) {
+    trees.add(topOf(user.homeDir ?? posix.join(base, user.name)));
+    const home = existing.get(user.name);
+    if (home !== undefined) trees.add(topOf(home));
+  }
+  return trees;
+}
+
+/** The entries that may be written while accounts are made, and the rest, each in the given order. */
+export function splitByAccounts(entries: Entry[], trees: Set<string>): { beside: Entry[]; after: Entry[] } {
+  const beside: Entry[] = [];
+  const after: Entry[] = [];
+  for (const entry of entries) (independentOfAccounts(entry, trees) ? beside : after).push(entry);
+  return { beside, after };
+}
+
+function independentOfAccounts(entry: Entry, trees: Set<string>): boolean {
+  const { node } = entry;
+  if (entry.kind === "link" && entry.node.hard) return false;
+  if (node.user?.name || node.group?.name) return false;
+  const top = topOf(node.path);
+  // "/" itself, or a top-level name the account step may make.
+  return top !== "" && !trees.has(top);
+}
