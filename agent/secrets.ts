@@ -1,9 +1,10 @@
 // The secret values of this run — password hashes, file and unit contents,
 // HTTP header values, LUKS keys — and `redact`, which scrubs them from text
 // that came from outside Flint (a tool's stderr, say) before it is logged or
-// put in the report. Configs are registered when parsed; the values are only
-// gathered (and data URLs decoded) the first time something is redacted, so
-// a run without failures pays nothing.
+// put in the report. Configs are registered when parsed; their values are
+// looked for only when there is text to scrub (most tools print nothing on
+// stderr), and never kept: a config of 100,000 files would otherwise hold
+// every file's decoded contents in memory for the rest of the run.
 
 import { decodeDataUrl } from "./resource/data";
 
@@ -13,12 +14,10 @@ const MIN_SECRET_LENGTH = 4;
 const REDACTED = "<redacted>";
 const sources: unknown[] = [];
 const values = new Set<string>();
-let gathered: string[] | undefined;
 
 /** Remembers a parsed config: its secret values are scrubbed from then on. */
 export function rememberConfigSecrets(config: unknown): void {
   sources.push(config);
-  gathered = undefined;
 }
 
 /**
@@ -36,7 +35,6 @@ export function useRunConfigSecrets(config: unknown): void {
 export function rememberSecret(value: string | Buffer): void {
   const text = typeof value === "string" ? value : value.toString("utf8");
   for (const piece of piecesOf(text)) values.add(piece);
-  gathered = undefined;
 }
 
 /** The value itself, and its lines and trimmed form: tools often quote one line of what they were given. */
@@ -45,47 +43,44 @@ function piecesOf(text: string): string[] {
   return pieces.filter((p) => p.length >= MIN_SECRET_LENGTH);
 }
 
-/** Walks a config for the fields that hold secrets, whatever section they are in. */
-function collect(node: unknown, into: Set<string>): void {
+/** Walks a config for the fields that hold secrets, whatever section they are in, handing `seen` each piece. */
+function visit(node: unknown, seen: (piece: string) => void): void {
   if (Array.isArray(node)) {
-    for (const item of node) collect(item, into);
+    for (const item of node) visit(item, seen);
     return;
   }
   if (node === null || typeof node !== "object") return;
   for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
     if (typeof value === "string") {
-      if (key === "passwordHash" || key === "contents") for (const p of piecesOf(value)) into.add(p);
+      if (key === "passwordHash" || key === "contents") piecesOf(value).forEach(seen);
       else if (key === "source" && /^data:/i.test(value)) {
-        for (const p of piecesOf(value)) into.add(p);
+        piecesOf(value).forEach(seen);
         try {
-          for (const p of piecesOf(decodeDataUrl(value).toString("utf8"))) into.add(p);
+          piecesOf(decodeDataUrl(value).toString("utf8")).forEach(seen);
         } catch {
           // an undecodable data URL fails validation elsewhere; its raw text is already covered
         }
       }
     } else if (key === "httpHeaders" && Array.isArray(value)) {
-      for (const header of value) if (typeof (header as { value?: unknown })?.value === "string") for (const p of piecesOf((header as { value: string }).value)) into.add(p);
-    } else collect(value, into);
+      for (const header of value) if (typeof (header as { value?: unknown })?.value === "string") piecesOf((header as { value: string }).value).forEach(seen);
+    } else visit(value, seen);
   }
-}
-
-function secretValues(): string[] {
-  if (!gathered) {
-    const all = new Set(values);
-    for (const source of sources) collect(source, all);
-    // Longest first, so a secret that contains another is scrubbed whole.
-    gathered = [...all].sort((a, b) => b.length - a.length);
-  }
-  return gathered;
 }
 
 /** `text` with every known secret value (and any `extra` ones) replaced by <redacted>. */
 export function redact(text: string, extra: string[] = []): string {
+  // Nothing that short is scrubbed: most tools' stderr (empty) costs nothing.
+  if (text.length < MIN_SECRET_LENGTH) return text;
+  const found = new Set<string>();
+  const seen = (piece: string): void => {
+    if (piece.length <= text.length && text.includes(piece)) found.add(piece);
+  };
+  extra.flatMap(piecesOf).forEach(seen);
+  values.forEach(seen);
+  for (const source of sources) visit(source, seen);
+  // Longest first, so a secret that contains another is scrubbed whole.
   let out = text;
-  const extras = extra.flatMap(piecesOf).sort((a, b) => b.length - a.length);
-  for (const secret of [...extras, ...secretValues()]) {
-    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  }
+  for (const secret of [...found].sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
   return out;
 }
 
@@ -93,5 +88,4 @@ export function redact(text: string, extra: string[] = []): string {
 export function forgetSecrets(): void {
   sources.length = 0;
   values.clear();
-  gathered = undefined;
 }

@@ -13,4 +13,16 @@ describe("secrets of a run", () => {
     useRunConfigSecrets({ passwd: { users: [{ name: "core", passwordHash: "$6$salty$hash" }] } });
     assert.equal(redact("useradd: invalid field '$6$salty$hash'"), "useradd: invalid field '<redacted>'");
   });
+
+  it("scrubs decoded data URL lines, header values and hashes inside a message, the longest first", () => {
+    useRunConfigSecrets({
+      ignition: { config: { merge: [{ source: "http://x/y", httpHeaders: [{ name: "Authorization", value: "Bearer t0ken" }] }] } },
+      storage: { files: [{ path: "/etc/k", contents: { source: "data:,first%20line%0Aapi-key%3Dabcdef%0A" } }] },
+      passwd: { users: [{ name: "core", passwordHash: "$6$salt$abcdefgh" }] },
+    });
+    assert.equal(redact("tool: read 'api-key=abcdef' and sent Bearer t0ken"), "tool: read '<redacted>' and sent <redacted>");
+    assert.equal(redact("bad hash $6$salt$abcdefgh!"), "bad hash <redacted>!");
+    // Too short to hold a secret: left as it is without looking.
+    assert.equal(redact("ok"), "ok");
+  });
 });
