@@ -140,9 +140,12 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   let failed = true;
   try {
     await committing(writer, async () => {
-      const [made, written] = await Promise.allSettled([accounts(), writeEntries(beside, { noSymlinks: true, deferred })]);
+      const made = accounts();
+      // Let the account step reach its first tool before the entries take the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      const [madeResult, written] = await Promise.allSettled([made, writeEntries(beside, { noSymlinks: true, deferred })]);
       // Ignition would have failed on the accounts before writing anything else.
-      if (made.status === "rejected") throw made.reason;
+      if (madeResult.status === "rejected") throw madeResult.reason;
       if (written.status === "rejected") throw written.reason;
       await writeEntries([...after, ...deferred]);
       await applyUnits(writer, await withRefreshUnit(ctx, config.systemd?.units ?? []));
