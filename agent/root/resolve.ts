@@ -86,6 +86,27 @@ function canonicalRootSync(root: string): string {
   }
 }
 
+/** Roots whose own descriptor is held open for a while (withRootHeld), by the path the caller gave. */
+const heldRoots = new Map<string, number>();
+
+/**
+ * Runs `work` with the root's own descriptor opened once for every walk in
+ * it, instead of once per walk (a files stage walks thousands of times). The
+ * root's path is the caller's, trusted as given either way; everything below
+ * it is still walked afresh each time.
+ */
+export async function withRootHeld<T>(root: string, work: () => Promise<T>): Promise<T> {
+  if (heldRoots.has(root)) return work();
+  const fd = openRootFd(root);
+  heldRoots.set(root, fd);
+  try {
+    return await work();
+  } finally {
+    heldRoots.delete(root);
+    closeSync(fd);
+  }
+}
+
 function openRootFd(root: string): number {
   try {
     // The root's own path is the caller's, trusted as given (it may be a symlink).
@@ -121,12 +142,14 @@ function split(path: string): string[] {
  */
 export function openDirectory(root: string, path: string, options: WalkOptions = {}): Walked {
   if (!path.startsWith("/")) throw new FlintError("path must be absolute", path);
-  const rootFd = openRootFd(root);
+  const held = heldRoots.get(root);
+  const rootFd = held ?? openRootFd(root);
   // Open directories from the root down; stack[0] is the root.
   const stack: { fd: number; name: string }[] = [{ fd: rootFd, name: "" }];
   const here = (): string => "/" + stack.slice(1).map((s) => s.name).join("/");
   const closeAbove = (depth: number): void => {
-    while (stack.length > depth) closeSync(stack.pop()!.fd);
+    while (stack.length > Math.max(depth, 1)) closeSync(stack.pop()!.fd);
+    if (depth === 0 && stack.length === 1 && held === undefined) closeSync(stack.pop()!.fd);
   };
   const todo = split(path);
   let symlinks = 0;
@@ -186,6 +209,8 @@ export function openDirectory(root: string, path: string, options: WalkOptions =
       }
       stack.push({ fd, name });
     }
+    // The caller closes what it gets: the held root itself is opened anew for it.
+    if (stack.length === 1 && held !== undefined) return { dir: new RootDir(openRootFd(root), "/") };
     const top = stack.pop()!;
     return { dir: new RootDir(top.fd, posix.join(here(), top.name)) };
   } finally {

@@ -8,7 +8,7 @@ import { FlintError } from "../../errors";
 import { DEFAULT_FILE_CAP, fetchToFile, settingsFromConfig } from "../../resource/index";
 import { findUser } from "../../root/accounts";
 import { posix } from "node:path";
-import { canonicalRoot, inspectInRoot, SymlinkOnPath } from "../../root/resolve";
+import { canonicalRoot, inspectInRoot, SymlinkOnPath, withRootHeld } from "../../root/resolve";
 import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
 import { accountTrees, splitByAccounts } from "./beside-accounts";
@@ -90,7 +90,10 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   const ctx: StageContext = { ...context, root: await canonicalRoot(context.root) };
   // Keep appending to the caller's list, whatever the copy.
   ctx.actions = context.actions;
-  const entries = storageEntries(config.storage);
+  await withRootHeld(ctx.root, () => writeEverything(config, ctx));
+};
+
+async function writeEverything(config: Config, ctx: StageContext): Promise<void> {  const entries = storageEntries(config.storage);
   checkPaths(entries);
 
   // Timeouts, proxy and extra CAs from the config's ignition section.
@@ -141,6 +144,7 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   try {
     await committing(writer, async () => {
       const made = accounts();
+      made.catch(() => undefined); // handled below, once the entries settle too
       // Let the account step reach its first tool before the entries take the event loop.
       await new Promise((resolve) => setImmediate(resolve));
       const [madeResult, written] = await Promise.allSettled([made, writeEntries(beside, { noSymlinks: true, deferred })]);
@@ -157,7 +161,7 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
       if (!failed) throw e;
     });
   }
-};
+}
 
 /**
  * Runs `work`, then flushes the batch it filled. When `work` fails, what it
