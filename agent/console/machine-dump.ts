@@ -15,6 +15,7 @@
 
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from "node:fs";
 import { basename, join } from "node:path";
+import { guidAt } from "../devices/gpt";
 
 export interface DiagnosticsPaths {
   sys: string;
@@ -146,14 +147,6 @@ interface PartitionTable {
   summary: string;
   /** Partition number → "type … name …". */
   partitions: Map<number, string>;
-}
-
-function guidAt(buf: Buffer, offset: number): string {
-  const hex = (start: number, end: number, reverse: boolean) => {
-    const bytes = [...buf.subarray(offset + start, offset + end)];
-    return (reverse ? bytes.reverse() : bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
-  };
-  return `${hex(0, 4, true)}-${hex(4, 6, true)}-${hex(6, 8, true)}-${hex(8, 10, false)}-${hex(10, 16, false)}`;
 }
 
 function readAt(fd: number, position: number, length: number): Buffer {

@@ -11,15 +11,14 @@ export const PLACEHOLDER_DISK_GUID = "00000000-0000-0000-0000-000000000001";
 
 /** Whole disks (not partitions) whose GPT disk GUID is `guid`; `candidates` restricts the scan. */
 export async function findDisksWithGuid(guid: string, candidates?: string[]): Promise<string[]> {
-  const { wholeDevices } = await import("../system/lsblk");
-  const { probe } = await import("../system/blkid");
-  const devices = candidates ?? (await wholeDevices()).filter((d) => d.sizeBytes > 0 && d.type !== "rom").map((d) => d.path);
+  const { wholeDisks } = await import("../devices/disks");
+  const { readDiskGuid } = await import("../devices/gpt");
+  const devices = candidates ?? (await wholeDisks());
   const wanted = guid.toLowerCase();
   const found: string[] = [];
   for (const device of devices) {
-    // Probe the device itself: lsblk only knows PTUUID from udev's database, which may not exist yet.
-    const fields = await probe(device).catch(() => ({}) as Record<string, string>);
-    if (fields.PTTYPE === "gpt" && fields.PTUUID?.toLowerCase() === wanted) found.push(device);
+    // The GPT on the device itself: udev's record of it may not exist yet.
+    if ((await readDiskGuid(device))?.toLowerCase() === wanted) found.push(device);
   }
   return found;
 }
@@ -35,6 +34,7 @@ export interface RandomizeResult {
  */
 export async function randomizeDiskGuid(guid: string, options: { devices?: string[]; newGuid?: string } = {}): Promise<RandomizeResult> {
   const disks = await findDisksWithGuid(guid, options.devices);
+  log.debug(`disks with the GUID: ${disks.join(", ") || "none"}`);
   if (disks.length === 0) {
     log.info(`no disk has the GUID ${guid}; nothing to do`);
     return {};
@@ -42,12 +42,14 @@ export async function randomizeDiskGuid(guid: string, options: { devices?: strin
   if (disks.length > 1) throw new FlintError(`more than one disk has the GUID ${guid} (${disks.join(", ")}); refusing to guess`, "randomize-guid");
   const device = disks[0]!;
   const newGuid = options.newGuid ?? randomUUID();
-  const sgdisk = await import("../system/sgdisk");
-  const { updateAll } = await import("../system/partx");
-  const { settle } = await import("../system/udevadm");
-  await sgdisk.moveBackupAndSetDiskGuid(device, newGuid);
-  await updateAll(device);
-  await settle();
+  const { setDiskGuid } = await import("../devices/gpt");
+  const { partitionDirs, settleDisk } = await import("../devices/udev");
+  const before = await partitionDirs(device).catch(() => new Map<string, bigint>());
+  await setDiskGuid(device, newGuid);
+  log.debug("wrote the GPT headers", { device });
+  // Only the GPT's headers changed, not the partitions; but udev has the
+  // kernel re-read them, and the next stages need their links back.
+  await settleDisk(device, before);
   log.info(`gave ${device} the random disk GUID ${newGuid}`, { device, old: guid });
   return { device, newGuid };
 }

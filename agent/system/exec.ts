@@ -62,6 +62,7 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
   const nul = args.findIndex((a) => a.includes("\0"));
   if (nul !== -1) return Promise.reject(new FlintError(`${cmd}: argument ${nul + 1} contains a NUL character, which no program can take`, shown));
   return new Promise((resolve, reject) => {
+    const started = performance.now();
     // stdin, stdout and stderr are pipes whatever follows them, so the streams are there.
     const child = spawn(cmd, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe", ...(options.passFds ?? [])] }) as ChildProcessWithoutNullStreams;
     const out: Buffer[] = [];
@@ -84,6 +85,8 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
       settle(() => reject(new FlintError(e.code === "ENOENT" ? `${cmd} is not installed (not found in PATH)` : `cannot run ${cmd}: ${scrub(e.message)}`, shown)));
     });
     child.on("close", (code, signal) => {
+      // How long each tool took: under emulation, spawns are where a stage's time goes.
+      log.debug(`${cmd} ended (${signal ?? code}) after ${(performance.now() - started).toFixed(0)} ms`);
       // stderr is for messages, which callers may quote; stdout is data they parse.
       const result = { code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: scrub(Buffer.concat(err).toString("utf8")) };
       if (code === 0 || (code !== null && options.okCodes?.includes(code))) return settle(() => resolve(result));

@@ -20,8 +20,3 @@ export async function refreshPartition(device: string, number: number, exists: b
   }
   await run("partx", ["--update", "--nr", String(number), "--", device]);
 }
-
-/** Updates every partition the kernel knows of (after a disk GUID change, for instance). */
-export async function updateAll(device: string): Promise<void> {
-  await run("partx", ["--update", "--", device], { okCodes: [1] });
-}

@@ -31,12 +31,3 @@ export async function apply(device: string, ops: SgdiskOp[]): Promise<void> {
   if (ops.length === 0) return;
   await run("sgdisk", [...sgdiskArgs(ops), "--", device]);
 }
-
-/**
- * Moves the backup GPT to the end of the disk (for an image written to a
- * larger disk) and sets the disk GUID, in one invocation: every sgdisk run
- * that writes costs about a second (it waits for the kernel to sync).
- */
-export async function moveBackupAndSetDiskGuid(device: string, guid: string): Promise<void> {
-  await run("sgdisk", ["--move-second-header", `--disk-guid=${guid}`, "--", device]);
-}

@@ -14,8 +14,11 @@ export async function udevRunning(): Promise<boolean> {
   return result?.code === 0;
 }
 
-/** Waits for the udev event queue to empty; without a daemon there is nothing to wait for. */
-export async function settle(timeoutSeconds = 60): Promise<void> {
-  if (!(await udevRunning())) return;
+/**
+ * Waits for the udev event queue to empty; without a daemon there is nothing
+ * to wait for (`known`: the caller already knows one runs).
+ */
+export async function settle(timeoutSeconds = 60, { known = false } = {}): Promise<void> {
+  if (!known && !(await udevRunning())) return;
   await run("udevadm", ["settle", `--timeout=${timeoutSeconds}`]);
 }
