@@ -14,39 +14,64 @@ export const ESP_LABEL = "EFI-SYSTEM";
 export interface EspFiles {
   /** Shown in messages. */
   readonly description: string;
-  exists(path: string): Promise<boolean>;
-  remove(path: string): Promise<void>;
+  /** Removes those of `paths` that are files; returns them. */
+  removeFiles(paths: readonly string[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
 /** The ESP as a mounted directory (`--esp DIR`, or mounted by us). */
 export function directoryEsp(dir: string, onClose: () => Promise<void> = async () => undefined, description = dir): EspFiles {
+  const isFile = async (path: string) => {
+    try {
+      return (await stat(join(dir, path))).isFile();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw new FlintError(`cannot inspect: ${(e as Error).message}`, join(dir, path));
+    }
+  };
   return {
     description,
-    async exists(path) {
-      try {
-        return (await stat(join(dir, path))).isFile();
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
-        throw new FlintError(`cannot inspect: ${(e as Error).message}`, join(dir, path));
+    async removeFiles(paths) {
+      const removed: string[] = [];
+      for (const path of paths) {
+        if (!(await isFile(path))) continue;
+        await unlink(join(dir, path));
+        removed.push(path);
       }
-    },
-    async remove(path) {
-      await unlink(join(dir, path));
+      return removed;
     },
     close: onClose,
   };
 }
 
-/** The ESP on an unmounted FAT device, reached with mtools. */
+/**
+ * The ESP on an unmounted FAT device, reached with mtools: one `mdel` for
+ * all the flags, then the device synced (mtools writes through the block
+ * device's cache). Cheaper than mounting: under emulation the mount, the
+ * kernel loading vfat and its code pages, and the unmount cost the better
+ * part of a second.
+ */
 export async function mtoolsEsp(device: string): Promise<EspFiles> {
   const mtools = await import("../system/mtools");
   return {
     description: `${device} (via mtools)`,
-    exists: (path) => mtools.fileExists(device, path),
-    remove: (path) => mtools.deleteFile(device, path),
+    async removeFiles(paths) {
+      const removed = await mtools.deleteFiles(device, paths);
+      if (removed.length > 0) await syncDevice(device);
+      return removed;
+    },
     close: async () => undefined,
   };
+}
+
+async function syncDevice(device: string): Promise<void> {
+  const { open } = await import("node:fs/promises");
+  const handle = await open(device, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Finds the ESP device: udev's by-label link first (what Flatcar uses), else a blkid scan. */
@@ -56,10 +81,14 @@ export async function findEspDevice(label = ESP_LABEL): Promise<string> {
 }
 
 /**
- * Mounts the ESP on a private directory under /run; where the kernel has no
- * vfat (as on some build hosts), falls back to mtools when it is installed.
+ * The ESP device's files: with mtools when they are installed and nothing
+ * has the device mounted (writing under a mounted filesystem would corrupt
+ * it), else mounted on a private directory under /run; where the kernel has
+ * no vfat (as on some build hosts), mtools after all.
  */
 export async function openEspDevice(device: string, runDir = "/run/flint"): Promise<EspFiles> {
+  const mtools = await import("../system/mtools");
+  if (mtools.installed() && !(await isMounted(device))) return mtoolsEsp(device);
   const { mkdir } = await import("node:fs/promises");
   const mountpoint = await mkdir(runDir, { recursive: true }).then(() => mkdtemp(join(runDir, "esp-")));
   const { mount, umount } = await import("../system/mount");
@@ -68,8 +97,7 @@ export async function openEspDevice(device: string, runDir = "/run/flint"): Prom
   } catch (e) {
     await rmdir(mountpoint).catch(() => undefined);
     const unsupported = e instanceof FlintError && /unknown filesystem type/.test(e.message);
-    const mtools = await import("../system/mtools");
-    if (unsupported && (await mtools.available())) {
+    if (unsupported && mtools.installed()) {
       log.info("this kernel cannot mount vfat; using mtools on the ESP", { device });
       return mtoolsEsp(device);
     }
@@ -85,6 +113,15 @@ export async function openEspDevice(device: string, runDir = "/run/flint"): Prom
   );
 }
 
+/** Whether any mount has `device`'s filesystem (whatever name reached it). */
+async function isMounted(device: string): Promise<boolean> {
+  const { deviceIdentity } = await import("../devices/identity");
+  const { mountTable } = await import("../system/mount");
+  const identity = await deviceIdentity(device);
+  if (!identity) return false;
+  return (await mountTable()).some((m) => m.majorMinor === identity.id);
+}
+
 export interface QuenchOptions {
   /** Whether GRUB saw the flag on this boot (`first_boot=detected`): then a missing flag is an error. */
   flagRequired: boolean;
@@ -92,14 +129,10 @@ export interface QuenchOptions {
 
 /** Removes both flag files; returns the ones that were there. */
 export async function quench(esp: EspFiles, options: QuenchOptions): Promise<string[]> {
-  const removed: string[] = [];
+  let removed: string[];
   try {
-    for (const flag of FIRST_BOOT_FLAGS) {
-      if (!(await esp.exists(flag))) continue;
-      await esp.remove(flag);
-      removed.push(flag);
-      log.info(`removed ${flag}`, { esp: esp.description });
-    }
+    removed = await esp.removeFiles(FIRST_BOOT_FLAGS);
+    for (const flag of removed) log.info(`removed ${flag}`, { esp: esp.description });
   } finally {
     await esp.close();
   }

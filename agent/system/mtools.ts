@@ -1,7 +1,10 @@
 // mtools: reading and deleting files on a FAT filesystem without mounting it
-// (for kernels without vfat, such as some build hosts). The only caller of mtools.
+// (quench, which so avoids mounting the ESP). The only caller of mtools.
 
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { FlintError } from "../errors";
+import { log } from "../log";
 import { redact } from "../secrets";
 import { run } from "./exec";
 
@@ -13,26 +16,30 @@ function fatPath(path: string): string {
   return "::/" + path.replace(/^\/+/, "");
 }
 
-/** True when `mdel` (and so mtools) is installed. */
-export async function available(): Promise<boolean> {
-  try {
-    await run("mtools", ["-V"], { env: ENV });
-    return true;
-  } catch (e) {
-    if (e instanceof FlintError && /not installed/.test(e.message)) return false;
-    throw e;
+/** True when `mdel` is on PATH: looked up, not run (a process costs time under emulation). */
+export function installed(): boolean {
+  return (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":").some((dir) => dir !== "" && existsSync(join(dir, "mdel")));
+}
+
+/**
+ * Deletes those of `paths` that exist on the FAT filesystem in `device`, in
+ * one `mdel`; returns the ones it deleted. mdel goes on past a missing file,
+ * says so and exits 1; a failure with no file missing is an error. Its other
+ * lines are warnings (on a partition of a loop device it cannot get the
+ * geometry, and carries on).
+ */
+export async function deleteFiles(device: string, paths: readonly string[]): Promise<string[]> {
+  const result = await run("mdel", ["-i", device, "--", ...paths.map(fatPath)], { env: ENV, okCodes: [1] });
+  const missing = new Set<string>();
+  const other: string[] = [];
+  for (const line of result.stderr.split("\n").filter((l) => l.trim() !== "")) {
+    const notFound = /File "(.*)" not found/.exec(line);
+    if (notFound) missing.add(notFound[1]!);
+    else other.push(line.trim());
   }
-}
-
-/** Whether `path` exists as a file on the FAT filesystem in `device`. */
-export async function fileExists(device: string, path: string): Promise<boolean> {
-  // mdir exits 1 both for "no such file" and for real errors; tell them apart by the message.
-  const result = await run("mdir", ["-b", "-i", device, "--", fatPath(path)], { env: ENV, okCodes: [1] });
-  if (result.code === 0) return true;
-  if (/not found|No such file/i.test(result.stderr + result.stdout)) return false;
-  throw new FlintError(`mdir failed: ${(result.stderr || redact(result.stdout)).trim()}`, `${device}:${path}`);
-}
-
-export async function deleteFile(device: string, path: string): Promise<void> {
-  await run("mdel", ["-i", device, "--", fatPath(path)], { env: ENV });
+  if (result.code !== 0 && missing.size === 0) {
+    throw new FlintError(`mdel failed: ${(other.join("; ") || redact(result.stdout)).trim() || `exit status ${result.code}`}`, device);
+  }
+  for (const line of other) log.debug(`mdel: ${line}`, { device });
+  return paths.filter((p) => !missing.has(fatPath(p)));
 }

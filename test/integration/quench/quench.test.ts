@@ -89,12 +89,29 @@ describe("flint quench", () => {
     });
     afterEach(() => disk?.destroy());
 
-    it("finds the partition by its label and removes the flag (mounting it, or with mtools where the kernel has no vfat)", async () => {
+    it("finds the partition by its label and removes the flag (with mtools when installed, else mounting it)", async () => {
       assert.equal(onFat(esp, "flatcar/first_boot"), true);
       const code = await quenchCommand(["quench", "--esp-label", label, "--cmdline-file", cmdline(work, "flatcar.first_boot=detected")]);
       assert.equal(code, 0);
       assert.equal(onFat(esp, "flatcar/first_boot"), false);
       assert.equal(onFat(esp, "flatcar/keep"), true);
+    });
+
+    it("removes both flags in one go when both are there, and nothing else", async () => {
+      sh("mmd", ["-i", esp, "::/coreos"]);
+      const flag = join(work, "first_boot");
+      sh("mcopy", ["-i", esp, flag, "::/coreos/first_boot"]);
+      assert.equal(await quenchCommand(["quench", "--esp-device", esp, "--cmdline-file", cmdline(work, "flatcar.first_boot=detected")]), 0);
+      assert.deepEqual([onFat(esp, "flatcar/first_boot"), onFat(esp, "coreos/first_boot"), onFat(esp, "flatcar/keep")], [false, false, true]);
+    });
+
+    it("fails with mdel's complaint on a device that holds no FAT filesystem, and writes nothing", async () => {
+      const other = join(work, "not-fat.img");
+      writeFileSync(other, Buffer.alloc(1 << 20));
+      await assert.rejects(
+        quenchCommand(["quench", "--esp-device", other, "--cmdline-file", cmdline(work, "flatcar.first_boot=detected")]),
+        (e: unknown) => e instanceof FlintError && /mdel failed/.test(e.message),
+      );
     });
 
     it("fails on a second run of a detected first boot, the flag being gone", async () => {
