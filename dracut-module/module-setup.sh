@@ -88,6 +88,11 @@ install() {
     inst_multiple -o partprobe mkfs.fat mkfs.xfs mkfs.btrfs mke2fs mkfs.ext3 mkfs.ext2 \
         mdadm cryptsetup chpasswd getent chroot sync e2label xfs_admin btrfs tune2fs \
         fatlabel mtools mdir mdel mcopy mmd vmware-rpctool
+    # mdel (quench without mounting the ESP) converts names through code page
+    # 850, which glibc loads as a gconv module.
+    if command -v mdel >/dev/null; then
+        inst_libdir_file "gconv/gconv-modules.cache" "gconv/IBM850.so"
+    fi
     # useradd and friends read these on the host side of --root.
     inst_multiple -o /etc/login.defs /etc/default/useradd
 

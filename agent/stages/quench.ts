@@ -83,12 +83,46 @@ export async function findEspDevice(label = ESP_LABEL): Promise<string> {
 /**
  * The ESP device's files: with mtools when they are installed and nothing
  * has the device mounted (writing under a mounted filesystem would corrupt
- * it), else mounted on a private directory under /run; where the kernel has
- * no vfat (as on some build hosts), mtools after all.
+ * it), mounting it when mtools cannot (an initramfs without the code page
+ * mtools wants, say); else mounted on a private directory under /run, and
+ * where the kernel has no vfat (as on some build hosts), mtools after all.
  */
 export async function openEspDevice(device: string, runDir = "/run/flint"): Promise<EspFiles> {
   const mtools = await import("../system/mtools");
-  if (mtools.installed() && !(await isMounted(device))) return mtoolsEsp(device);
+  if (mtools.installed() && !(await isMounted(device))) {
+    const viaMtools = await mtoolsEsp(device);
+    return {
+      description: viaMtools.description,
+      async removeFiles(paths) {
+        try {
+          return await viaMtools.removeFiles(paths);
+        } catch (e) {
+          log.warn(`mtools cannot edit the ESP (${(e as Error).message}); mounting it instead`, { device });
+          const mounted = await mountEsp(device, runDir);
+          try {
+            return await mounted.removeFiles(paths);
+          } finally {
+            await mounted.close();
+          }
+        }
+      },
+      close: async () => undefined,
+    };
+  }
+  try {
+    return await mountEsp(device, runDir);
+  } catch (e) {
+    const unsupported = e instanceof FlintError && /unknown filesystem type/.test(e.message);
+    if (unsupported && mtools.installed()) {
+      log.info("this kernel cannot mount vfat; using mtools on the ESP", { device });
+      return mtoolsEsp(device);
+    }
+    throw e;
+  }
+}
+
+/** The ESP mounted (vfat) on a private directory under `runDir`, unmounted by close(). */
+async function mountEsp(device: string, runDir: string): Promise<EspFiles> {
   const { mkdir } = await import("node:fs/promises");
   const mountpoint = await mkdir(runDir, { recursive: true }).then(() => mkdtemp(join(runDir, "esp-")));
   const { mount, umount } = await import("../system/mount");
@@ -96,11 +130,6 @@ export async function openEspDevice(device: string, runDir = "/run/flint"): Prom
     await mount(device, mountpoint, "vfat");
   } catch (e) {
     await rmdir(mountpoint).catch(() => undefined);
-    const unsupported = e instanceof FlintError && /unknown filesystem type/.test(e.message);
-    if (unsupported && mtools.installed()) {
-      log.info("this kernel cannot mount vfat; using mtools on the ESP", { device });
-      return mtoolsEsp(device);
-    }
     throw e;
   }
   return directoryEsp(
