@@ -5,6 +5,7 @@ import type { ConfigIssue } from "../config/index";
 import { formatIssue } from "../config/index";
 import { MAX_CONFIG_BYTES, tooLarge } from "../config/limits";
 import { FlintError, UsageError } from "../errors";
+import { writeStderr } from "../log";
 
 /**
  * Reads FILE, or standard input for "-", stopping past MAX_CONFIG_BYTES (an
@@ -55,7 +56,7 @@ function readCapped(command: string, file: string): Buffer {
 }
 
 export function printIssues(issues: ConfigIssue[], prefix = ""): void {
-  for (const issue of issues) process.stderr.write(`${prefix}${issue.severity}: ${formatIssue(issue)}\n`);
+  for (const issue of issues) writeStderr(`${prefix}${issue.severity}: ${formatIssue(issue)}\n`);
 }
 
 export function issueJson(issue: ConfigIssue): Record<string, unknown> {

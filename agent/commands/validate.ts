@@ -5,6 +5,7 @@
 import { parseCommandArgs } from "../cli";
 import { ConfigInvalidError, parseConfig, type ConfigIssue, type ParseOptions } from "../config/index";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from "../errors";
+import { writeStderr } from "../log";
 import { filesDir, issueJson, printIssues, readConfigInput } from "./config-input";
 
 interface Outcome {
@@ -27,7 +28,7 @@ export async function run([command, ...argv]: string[]): Promise<number> {
       const body = { file: o.file, valid: o.status === EXIT_OK, ...(o.specVersion ? { specVersion: o.specVersion } : {}), ...(o.readError ? { readError: o.readError } : {}), errors: o.errors.map(issueJson), warnings: o.warnings.map(issueJson) };
       process.stdout.write(JSON.stringify(body) + "\n");
     } else if (o.readError) {
-      process.stderr.write(`${o.readError}\n`);
+      writeStderr(`${o.readError}\n`);
     } else {
       printIssues([...o.errors, ...o.warnings], several ? `${o.file}: ` : "");
     }
