@@ -16,9 +16,10 @@
 // the repository; without them the Ignition column says n/a.
 
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describeConfig, generateConfig } from "../generate-config.mjs";
+import { findAnchor } from "../lib/anchors.mjs";
 import { alternate, failureReason, NotAvailable, runOnce } from "../lib/measure.mjs";
 import { ratio, row } from "../lib/report.mjs";
 
@@ -29,7 +30,7 @@ const RSS_CAP_KIB = 100 * 1024;
 const VS_IGNITION = { 10: 1.2, 1000: 0.8, 10_000: 0.6 };
 
 export async function measure(ctx) {
-  const ignition = findIgnition(ctx.repo);
+  const ignition = findAnchor(ctx.repo, "ignition");
   const fs = freshFilesystem(ctx);
   const data = { sizes: [], ignition: ignition.path ?? null, ignitionNa: ignition.na ?? null, filesystem: fs.what };
   const rows = [];
@@ -76,14 +77,6 @@ export async function measure(ctx) {
 
 function describeShort(c) {
   return `${c.directories} dirs, ${c.links} links, ${c.units} units, ${c.users} user`;
-}
-
-/** The real Ignition from the anchors, or why there is none. */
-function findIgnition(repo) {
-  const dir = process.env.BENCH_ANCHORS ? resolve(process.env.BENCH_ANCHORS) : resolve(repo, "..", "shared", "anchors");
-  const path = join(dir, "ignition-v2.17.0", "ignition");
-  if (!existsSync(path)) return { na: `no Ignition at ${path}; set BENCH_ANCHORS` };
-  return { path };
 }
 
 /** A fresh ext4 on a loop device, mounted for this figure; else a directory under the bench's temporary one. */
