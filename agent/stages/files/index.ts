@@ -93,7 +93,9 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   await withRootHeld(ctx.root, () => writeEverything(config, ctx));
 };
 
-async function writeEverything(config: Config, ctx: StageContext): Promise<void> {  const entries = storageEntries(config.storage);
+/** The stage's work, with the root's descriptor held (see filesStage). */
+async function writeEverything(config: Config, ctx: StageContext): Promise<void> {
+  const entries = storageEntries(config.storage);
   checkPaths(entries);
 
   // Timeouts, proxy and extra CAs from the config's ignition section.
