@@ -136,7 +136,7 @@ export async function writeFilesIn(files: NewFile[], options: { renameSynced?: b
   const temps: string[] = [];
   try {
     for (const f of files) temps.push(writeTempFileSync(f.dir, typeof f.data === "string" ? Buffer.from(f.data) : f.data, f.mode, f.owner));
-    await syncAll(files.map((f, i) => ({ dir: f.dir, name: temps[i]! })));
+    await syncFiles(files.map((f, i) => ({ dir: f.dir, name: temps[i]! })));
   } catch (e) {
     temps.forEach((temp, i) => unlinkQuietly(files[i]!.dir, temp));
     throw e;
@@ -157,7 +157,7 @@ function fsyncInPool(fd: number): Promise<void> {
 }
 
 /** fsync of each named file, all at once in the thread pool. */
-async function syncAll(files: { dir: RootDir; name: string }[]): Promise<void> {
+async function syncFiles(files: { dir: RootDir; name: string }[]): Promise<void> {
   const fds = files.map(({ dir, name }) => openSync(dir.at(name), constants.O_RDONLY | constants.O_NOFOLLOW));
   try {
     await Promise.all(fds.map(fsyncInPool));
@@ -431,18 +431,17 @@ const SETTLE_BY_FSYNC = 64;
 
 /**
  * Writes `data` to a new temporary file in `dir` with its owner and then its
- * mode (chown clears setuid bits), unsynced unless asked: for a CommitBatch.
+ * mode (chown clears setuid bits), unsynced: for a CommitBatch or writeFilesIn.
  * Synchronous: a handful of system calls cost less than the thread-pool
  * round trips of their promise versions. Returns the temporary name.
  */
-export function writeTempFileSync(dir: RootDir, data: Buffer, mode: number, owner: Ownership, options: { sync?: boolean } = {}): string {
+export function writeTempFileSync(dir: RootDir, data: Buffer, mode: number, owner: Ownership): string {
   const name = tempName();
   const fd = openSync(dir.at(name), NEW_FILE, 0o600);
   try {
     for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
     fchownSync(fd, owner.uid, owner.gid);
     fchmodSync(fd, mode);
-    if (options.sync) fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
     unlinkQuietly(dir, name);
