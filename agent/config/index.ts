@@ -12,7 +12,8 @@ import type { YamlSource } from "./butane/index";
 import { IssueList, type JsonPath, type RawIssue } from "./issues";
 import { lineColumnAt, locatePaths } from "./locate";
 import { MAX_CONFIG_BYTES, tooLarge } from "./limits";
-import { decodeText, findDuplicateKeys, parseJsonText } from "./text";
+import type { DuplicateKey } from "./json";
+import { decodeText, parseJsonText } from "./text";
 import { NEWEST_SPEC, type Config } from "./types";
 import { readConfigV2, type V2Config } from "./v2/read";
 import { documentTree, originOf, translatedTree, type SourceTree } from "./sources";
@@ -115,10 +116,10 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
   const document = { name: options.documentName ?? options.source ?? "config", text };
   let sources = documentTree(document);
   if (version.major === 3) {
-    config = readConfigV3(doc, [], { issues, major: 3, minor: version.minor });
+    config = readConfigV3(doc, [], { issues, major: 3, minor: version.minor, reuse: true });
     if (config) validateConfig(normalize(config), version.minor, issues);
   } else {
-    const v2 = readConfigV2(doc, [], { issues, major: 2, minor: version.minor }) as V2Config | undefined;
+    const v2 = readConfigV2(doc, [], { issues, major: 2, minor: version.minor, reuse: true }) as V2Config | undefined;
     if (v2 && !issues.hasErrors) {
       const translation = translateV2(v2, issues);
       config = translation.config;
@@ -130,7 +131,7 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
       }
     }
   }
-  const located = strictly(inDocumentOrder([...positioned(text, issues.items), ...duplicateKeyWarnings(text)]), options);
+  const located = strictly(inDocumentOrder([...positioned(text, issues.items), ...duplicateKeyWarnings(text, json.duplicates)]), options);
   if (!config || located.some((i) => i.severity === "error")) return fail(located);
   config.ignition.version = version.experimental ? version.text : NEWEST_SPEC;
   return { config, specVersion: version.text, warnings: located.filter((i) => i.severity === "warning"), sources };
@@ -144,8 +145,7 @@ function inDocumentOrder(issues: ConfigIssue[]): ConfigIssue[] {
 const DUPLICATE_KEYS_SHOWN = 100;
 
 /** A warning per key given twice in one object (the last value is the one used), as for unknown keys. */
-function duplicateKeyWarnings(text: string): ConfigIssue[] {
-  const found = findDuplicateKeys(text);
+function duplicateKeyWarnings(text: string, found: DuplicateKey[]): ConfigIssue[] {
   const shown: ConfigIssue[] = found.slice(0, DUPLICATE_KEYS_SHOWN).map((d) => ({
     severity: "warning",
     path: d.path,

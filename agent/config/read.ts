@@ -9,6 +9,13 @@ export interface ReadContext {
   /** The document's spec version, e.g. { major: 3, minor: 2 }. */
   major: number;
   minor: number;
+  /**
+   * The value being read is the reader's own (parsed for this read, used for
+   * nothing else): objects and lists already in the shape the model wants
+   * are kept as they are instead of copied, so a big config is not held
+   * twice.
+   */
+  reuse?: boolean;
 }
 
 export type Read<T> = (value: unknown, path: JsonPath, cx: ReadContext) => T | undefined;
@@ -54,11 +61,13 @@ export function list<T>(item: Read<T>): Read<T[]> {
       cx.issues.error(path, `must be a list, not ${describeType(value)}`);
       return undefined;
     }
-    const out: T[] = [];
+    const out: T[] = cx.reuse ? (value as T[]) : [];
+    let n = 0;
     for (let i = 0; i < value.length; i++) {
       const v = item(value[i], [...path, i], cx);
-      if (v !== undefined) out.push(v);
+      if (v !== undefined) out[n++] = v;
     }
+    out.length = n;
     return out;
   };
 }
@@ -68,12 +77,14 @@ type Fields<T> = { [K in keyof T]-?: Field<NonNullable<T[K]>> };
 /** Reads an object with the given fields; keys are emitted in the order of `fields`. */
 export function object<T>(fields: Fields<T>): Read<T> {
   const keys = Object.keys(fields) as (keyof T & string)[];
+  const order = new Map<string, number>(keys.map((k, i) => [k, i]));
   return (value, path, cx) => {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       cx.issues.error(path, `must be an object, not ${describeType(value)}`);
       return undefined;
     }
     const input = value as Record<string, unknown>;
+    if (cx.reuse && inModelShape(input, cx)) return readInPlace(input, path, cx);
     const out: Record<string, unknown> = {};
     for (const key of keys) {
       const field = fields[key] as Field<unknown>;
@@ -94,6 +105,35 @@ export function object<T>(fields: Fields<T>): Read<T> {
     }
     return out as T;
   };
+
+  /** Every key known, allowed in this version, not null, and in the model's order: the input can be the output. */
+  function inModelShape(input: Record<string, unknown>, cx: ReadContext): boolean {
+    let last = -1;
+    for (const key in input) {
+      const at = order.get(key);
+      if (at === undefined || at <= last || input[key] === null) return false;
+      const since = (fields[key as keyof T] as Field<unknown>).since;
+      if (since !== undefined && cx.minor < since) return false;
+      last = at;
+    }
+    return true;
+  }
+
+  function readInPlace(input: Record<string, unknown>, path: JsonPath, cx: ReadContext): T {
+    for (const key of keys) {
+      const field = fields[key] as Field<unknown>;
+      if (!Object.prototype.hasOwnProperty.call(input, key)) {
+        if (field.required) cx.issues.error([...path, key], `${key} is required`);
+        continue;
+      }
+      const v = input[key];
+      const read = field.read(v, [...path, key], cx);
+      // Only after an error (the config is refused): the value is dropped.
+      if (read === undefined) delete input[key];
+      else if (read !== v) input[key] = read;
+    }
+    return input as T;
+  }
 }
 
 /** A key as typed, quoted and escaped so odd keys cannot break the message's line. */

@@ -1,0 +1,203 @@
+// A JSON reader for configs, in one pass over the text: the value JSON.parse
+// would give, the keys given twice, and a nesting limit. Strings are slices
+// of the text (V8 keeps a slice as a pointer into it), not copies: the text
+// is kept anyway for line and column in messages, so a 100,000-file config
+// costs its text once instead of its text plus a copy of every path and
+// data URL in it. Only valid JSON is accepted; on anything else it says
+// "invalid" and the caller describes the error (text.ts).
+
+/** A key given twice in one JSON object: the last value is the one kept. */
+export interface DuplicateKey {
+  path: (string | number)[];
+  /** Offset of the repeated key's opening quote. */
+  offset: number;
+}
+
+export type JsonRead = { ok: true; value: unknown; duplicates: DuplicateKey[] } | { ok: false; tooDeepAt?: number };
+
+class Invalid {
+  constructor(readonly tooDeepAt?: number) {}
+}
+const INVALID = new Invalid();
+
+export function readJson(text: string, maxNesting: number): JsonRead {
+  const reader = new Reader(text, maxNesting);
+  try {
+    reader.skipSpace();
+    const value = reader.value();
+    reader.skipSpace();
+    if (reader.pos !== text.length) return { ok: false };
+    return { ok: true, value, duplicates: reader.duplicates };
+  } catch (e) {
+    if (e instanceof Invalid) return e.tooDeepAt === undefined ? { ok: false } : { ok: false, tooDeepAt: e.tooDeepAt };
+    throw e;
+  }
+}
+
+class Reader {
+  pos = 0;
+  readonly duplicates: DuplicateKey[] = [];
+  /** The key or index at each open level, for duplicates' paths. */
+  private readonly at: (string | number)[] = [];
+  private depth = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly maxNesting: number,
+  ) {}
+
+  skipSpace(): void {
+    const text = this.text;
+    let i = this.pos;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+      else break;
+    }
+    this.pos = i;
+  }
+
+  value(): unknown {
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 0x22) return this.string();
+    if (c === 0x7b) return this.object();
+    if (c === 0x5b) return this.array();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    if (c === 0x74) return this.word("true", true);
+    if (c === 0x66) return this.word("false", false);
+    if (c === 0x6e) return this.word("null", null);
+    throw INVALID;
+  }
+
+  private enter(): void {
+    if (++this.depth > this.maxNesting) throw new Invalid(this.pos);
+  }
+
+  private object(): Record<string, unknown> {
+    this.enter();
+    const text = this.text;
+    const level = this.depth - 1;
+    const out: Record<string, unknown> = {};
+    this.pos++;
+    this.skipSpace();
+    if (text.charCodeAt(this.pos) === 0x7d) {
+      this.pos++;
+      this.depth--;
+      return out;
+    }
+    for (;;) {
+      if (text.charCodeAt(this.pos) !== 0x22) throw INVALID;
+      const keyAt = this.pos;
+      const key = this.string();
+      this.skipSpace();
+      if (text.charCodeAt(this.pos) !== 0x3a) throw INVALID;
+      this.pos++;
+      this.skipSpace();
+      this.at[level] = key;
+      const value = this.value();
+      if (Object.prototype.hasOwnProperty.call(out, key)) this.duplicates.push({ path: [...this.at.slice(0, level), key], offset: keyAt });
+      // An own property even for "__proto__", as JSON.parse makes it.
+      if (key === "__proto__") Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+      else out[key] = value;
+      this.skipSpace();
+      const c = text.charCodeAt(this.pos++);
+      if (c === 0x7d) break;
+      if (c !== 0x2c) throw INVALID;
+      this.skipSpace();
+    }
+    this.depth--;
+    return out;
+  }
+
+  private array(): unknown[] {
+    this.enter();
+    const text = this.text;
+    const level = this.depth - 1;
+    const out: unknown[] = [];
+    this.pos++;
+    this.skipSpace();
+    if (text.charCodeAt(this.pos) === 0x5d) {
+      this.pos++;
+      this.depth--;
+      return out;
+    }
+    for (;;) {
+      this.at[level] = out.length;
+      out.push(this.value());
+      this.skipSpace();
+      const c = text.charCodeAt(this.pos++);
+      if (c === 0x5d) break;
+      if (c !== 0x2c) throw INVALID;
+      this.skipSpace();
+    }
+    this.depth--;
+    return out;
+  }
+
+  private string(): string {
+    const text = this.text;
+    const start = this.pos + 1;
+    let escaped = false;
+    let i = start;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        escaped = true;
+        i += 2;
+        continue;
+      }
+      // Control characters must be escaped; NaN is the end of the text.
+      if (!(c >= 0x20)) throw INVALID;
+      i++;
+    }
+    this.pos = i + 1;
+    if (!escaped) return text.slice(start, i);
+    try {
+      return JSON.parse(text.slice(start - 1, i + 1)) as string;
+    } catch {
+      throw INVALID;
+    }
+  }
+
+  private number(): number {
+    const text = this.text;
+    const start = this.pos;
+    let i = start;
+    if (text.charCodeAt(i) === 0x2d) i++;
+    let c = text.charCodeAt(i);
+    if (c === 0x30) c = text.charCodeAt(++i);
+    else if (c >= 0x31 && c <= 0x39) {
+      let n = c - 0x30;
+      c = text.charCodeAt(++i);
+      while (c >= 0x30 && c <= 0x39) {
+        n = n * 10 + (c - 0x30);
+        c = text.charCodeAt(++i);
+      }
+      // Plain integers (modes, ids, sizes): no string to convert.
+      if (c !== 0x2e && c !== 0x65 && c !== 0x45 && n <= Number.MAX_SAFE_INTEGER) {
+        this.pos = i;
+        return text.charCodeAt(start) === 0x2d ? -n : n;
+      }
+    } else throw INVALID;
+    if (c === 0x2e) {
+      c = text.charCodeAt(++i);
+      if (!(c >= 0x30 && c <= 0x39)) throw INVALID;
+      while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++i);
+    }
+    if (c === 0x65 || c === 0x45) {
+      c = text.charCodeAt(++i);
+      if (c === 0x2b || c === 0x2d) c = text.charCodeAt(++i);
+      if (!(c >= 0x30 && c <= 0x39)) throw INVALID;
+      while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++i);
+    }
+    this.pos = i;
+    return Number(text.slice(start, i));
+  }
+
+  private word<T>(word: string, value: T): T {
+    if (!this.text.startsWith(word, this.pos)) throw INVALID;
+    this.pos += word.length;
+    return value;
+  }
+}

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { readJson } from "../../../agent/config/json";
+import { parse } from "./helpers";
+
+const read = (text: string) => readJson(text, 100);
+
+describe("the config's JSON reader", () => {
+  const valid = [
+    '{"a":1,"b":[true,false,null],"c":{"d":"e"}}',
+    ' \t\r\n{ "a" : [ ] , "b" : { } }\n',
+    '"plain"',
+    "[0, -0, 1, -1, 12.5, -0.25, 1e3, 1E-3, 2.5e+10, 9007199254740993, 123456789012345678901234567890, 1e400]",
+    '["\\"", "\\\\", "\\/", "\\b\\f\\n\\r\\t", "\\u00e9\\u2603", "\\ud83d\\ude00", "\\udc00 lone", "é ☃ 😀", ""]',
+    '{"__proto__": {"x": 1}, "constructor": 2, "toString": 3, "hasOwnProperty": 4}',
+    '{"0": "a", "1": "b", "key with spaces and a long name": "a string that is long enough to be a slice"}',
+    "[[[[[[[[[[]]]]]]]]]]",
+    "null",
+    "5",
+  ];
+  for (const text of valid) {
+    it(`reads ${JSON.stringify(text.slice(0, 40))} as JSON.parse does`, () => {
+      const got = read(text);
+      assert.ok(got.ok);
+      assert.deepEqual(got.value, JSON.parse(text));
+      assert.deepEqual(got.duplicates, []);
+    });
+  }
+
+  it("keeps __proto__ an own property and leaves the prototype alone", () => {
+    const got = read('{"__proto__": {"polluted": true}}');
+    assert.ok(got.ok);
+    const value = got.value as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(value), Object.prototype);
+    assert.deepEqual(Object.keys(value), ["__proto__"]);
+    assert.equal((value as { polluted?: boolean }).polluted, undefined);
+  });
+
+  const invalid = [
+    "",
+    "{",
+    '{"a":1,}',
+    "[1,]",
+    "[,1]",
+    '{"a" 1}',
+    "{a:1}",
+    "{'a':1}",
+    "01",
+    "1.",
+    ".5",
+    "+1",
+    "-",
+    "1e",
+    "1e+",
+    "0x10",
+    "NaN",
+    "Infinity",
+    "tru",
+    "nul",
+    '"unterminated',
+    '"tab\there"',
+    '"new\nline"',
+    '"bad \\x escape"',
+    '"bad \\u12 escape"',
+    '"ends with \\',
+    "[1] [2]",
+    "[1] x",
+    "// comment\n{}",
+    "{} /* comment */",
+    "[1 2]",
+  ];
+  for (const text of invalid) {
+    it(`refuses ${JSON.stringify(text)}, as JSON.parse does`, () => {
+      assert.throws(() => JSON.parse(text));
+      assert.equal(read(text).ok, false);
+    });
+  }
+
+  it("names every key given twice, with its path and offset; the last value is kept", () => {
+    const text = '{"a": {"b": 1, "b": 2}, "list": [{"x": 1}, {"x": 2, "y": 3, "x": 4}], "a": {"c": 1}}';
+    const got = read(text);
+    assert.ok(got.ok);
+    assert.deepEqual(got.value, JSON.parse(text));
+    assert.deepEqual(
+      got.duplicates.map((d) => [d.path, text.slice(d.offset, d.offset + 3)]),
+      [
+        [["a", "b"], '"b"'],
+        [["list", 1, "x"], '"x"'],
+        [["a"], '"a"'],
+      ],
+    );
+  });
+
+  it("stops at the bracket that opens one level too many", () => {
+    const text = "[".repeat(100) + "{" + "]".repeat(100);
+    assert.deepEqual(read(text), { ok: false, tooDeepAt: 100 });
+    assert.ok(read("[".repeat(100) + "]".repeat(100)).ok);
+  });
+
+  it("gives the same config as before for a document with escapes and odd spacing", () => {
+    const text = ` {\n "ignition" : { "version" : "3.4.0" } ,\n "storage": {"files": [{"path": "/etc/\\u0061", "contents": {"source": "data:,x%20y"}, "mode": 420}]}}`;
+    const parsed = parse(text);
+    assert.equal(parsed.config.storage?.files?.[0]?.path, "/etc/a");
+    assert.equal(parsed.config.storage?.files?.[0]?.mode, 420);
+  });
+});
