@@ -62,12 +62,57 @@ export async function writeReport(root: string, report: FlintReport): Promise<vo
   try {
     // 0600: a failed stage's error quotes a tool, and the root's users have no business reading that.
     // Its rename is not synced: a crash leaves the previous report, whole, and the next run writes it anew.
-    await writeRootFile(root, REPORT_PATH_IN_ROOT, JSON.stringify(report, null, 2) + "\n", 0o600, undefined, { renameSynced: false });
+    await writeRootFile(root, REPORT_PATH_IN_ROOT, reportBytes(report), 0o600, undefined, { renameSynced: false });
   } catch (e) {
     // The root may hold anything at that path (a directory, a FIFO): say so, not a bare errno.
     if (e instanceof FlintError) throw e;
     throw new FlintError(`cannot write the result report: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, REPORT_PATH_IN_ROOT);
   }
+}
+
+/** Written out a piece at a time: a 100,000-file run's report is tens of MiB as one string. */
+const REPORT_PIECE = 64 * 1024;
+
+/** The report's text, exactly JSON.stringify(report, null, 2) + "\n", in pieces of about REPORT_PIECE characters. */
+export function* reportBytes(report: FlintReport): Generator<Buffer> {
+  let pending = "";
+  for (const part of prettyJson(report, "")) {
+    pending += part;
+    if (pending.length >= REPORT_PIECE) {
+      yield Buffer.from(pending);
+      pending = "";
+    }
+  }
+  yield Buffer.from(pending + "\n");
+}
+
+/** JSON.stringify(value, null, 2) for plain data, in parts; an object or list without nested ones is one part. */
+function* prettyJson(value: unknown, indent: string): Generator<string> {
+  if (typeof value !== "object" || value === null || !Object.values(value).some((v) => typeof v === "object" && v !== null)) {
+    const text = JSON.stringify(value, null, 2);
+    yield indent === "" ? text : text.replaceAll("\n", "\n" + indent);
+    return;
+  }
+  const inner = indent + "  ";
+  if (Array.isArray(value)) {
+    yield "[\n";
+    for (let i = 0; i < value.length; i++) {
+      yield inner;
+      yield* prettyJson(value[i] === undefined ? null : value[i], inner);
+      yield i < value.length - 1 ? ",\n" : "\n";
+    }
+    yield indent + "]";
+    return;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined && typeof v !== "function");
+  yield "{\n";
+  for (let i = 0; i < entries.length; i++) {
+    const [key, v] = entries[i]!;
+    yield `${inner}${JSON.stringify(key)}: `;
+    yield* prettyJson(v, inner);
+    yield i < entries.length - 1 ? ",\n" : "\n";
+  }
+  yield indent + "}";
 }
 
 /** One line per action: `create /etc/motd mode=0644 owner=0:0`. */

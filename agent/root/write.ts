@@ -107,7 +107,7 @@ export async function createTempFile(dir: RootDir): Promise<{ name: string; path
  * `renameSynced: false` the directory is not synced after (a crash may then
  * leave the previous file, complete: for the report, which the next run writes again).
  */
-export async function writeRootFile(root: string, path: string, data: Buffer | string, mode: number, owner: Ownership = ROOT_OWNER, options: { dirMode?: number; renameSynced?: boolean } = {}): Promise<void> {
+export async function writeRootFile(root: string, path: string, data: FileData, mode: number, owner: Ownership = ROOT_OWNER, options: { dirMode?: number; renameSynced?: boolean } = {}): Promise<void> {
   const parent = openParent(root, path, { create: true });
   const dir = parent.dir!;
   try {
@@ -118,10 +118,13 @@ export async function writeRootFile(root: string, path: string, data: Buffer | s
   }
 }
 
+/** What a file is written from: its bytes, its text, or its bytes a piece at a time (a big report, never held whole). */
+export type FileData = Buffer | string | Iterable<Buffer>;
+
 export interface NewFile {
   dir: RootDir;
   name: string;
-  data: Buffer | string;
+  data: FileData;
   mode: number;
   owner: Ownership;
 }
@@ -435,11 +438,13 @@ const SETTLE_BY_FSYNC = 64;
  * Synchronous: a handful of system calls cost less than the thread-pool
  * round trips of their promise versions. Returns the temporary name.
  */
-export function writeTempFileSync(dir: RootDir, data: Buffer, mode: number, owner: Ownership): string {
+export function writeTempFileSync(dir: RootDir, data: Buffer | Iterable<Buffer>, mode: number, owner: Ownership): string {
   const name = tempName();
   const fd = openSync(dir.at(name), NEW_FILE, 0o600);
   try {
-    for (let done = 0; done < data.length; ) done += writeSync(fd, data, done, data.length - done);
+    for (const chunk of Buffer.isBuffer(data) ? [data] : data) {
+      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done);
+    }
     fchownSync(fd, owner.uid, owner.gid);
     fchmodSync(fd, mode);
   } catch (e) {
