@@ -23,7 +23,8 @@ export const DEFAULT_PLAN_STAGES: RootStageName[] = [...DEFAULT_APPLY_STAGES, "k
 /** The config as the stages see it: parsed, translated to 3.x, references resolved, with where each part came from. */
 export async function loadConfig(command: string, file: string, filesDir?: string): Promise<SourcedConfig & { specVersion: string }> {
   const label = file === "-" ? "stdin" : file;
-  const parsed = parseDocument(readConfigInput(command, file), label, label, filesDir);
+  // The bytes are read for this parse only: released once decoded.
+  const parsed = parseDocument(readConfigInput(command, file), label, label, filesDir, true);
   const refs = parsed.config.ignition?.config;
   const resolved = refs?.replace?.source || refs?.merge?.length ? await (await import("../stages/fetch/references")).resolveConfigReferences(parsed) : parsed;
   return { ...resolved, specVersion: parsed.specVersion };

@@ -1,6 +1,6 @@
 // Reading and reporting configs for `flint validate` and `flint translate`.
 
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { ConfigIssue } from "../config/index";
 import { formatIssue } from "../config/index";
 import { MAX_CONFIG_BYTES, tooLarge } from "../config/limits";
@@ -24,27 +24,21 @@ function readCapped(command: string, file: string): Buffer {
   try {
     const fd = file === "-" ? 0 : openSync(file, "r");
     try {
+      // A regular file is read into one buffer of its size and a byte more (to see it did not
+      // grow): a big config is not held twice while chunks are joined.
+      const stat = fstatSync(fd);
       const chunks: Buffer[] = [];
       let total = 0;
-      for (;;) {
-        const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, MAX_CONFIG_BYTES + 1 - total));
-        let n: number;
-        try {
-          n = readSync(fd, chunk, 0, chunk.length, null);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
-            Atomics.wait(PAUSE, 0, 0, 10); // a non-blocking stdin: wait a moment for more
-            continue;
-          }
-          if ((e as NodeJS.ErrnoException).code === "EOF") break;
-          throw e;
-        }
-        if (n === 0) break;
-        chunks.push(chunk.subarray(0, n));
+      let size = stat.isFile() ? Math.min(stat.size + 1, MAX_CONFIG_BYTES + 1) : 1024 * 1024;
+      while (total <= MAX_CONFIG_BYTES) {
+        const chunk = Buffer.allocUnsafe(Math.min(size, MAX_CONFIG_BYTES + 1 - total));
+        const n = fill(fd, chunk);
+        if (n > 0) chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
         total += n;
-        if (total > MAX_CONFIG_BYTES) break;
+        if (n < chunk.length) break;
+        size = 1024 * 1024;
       }
-      return Buffer.concat(chunks, total);
+      return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
     } finally {
       if (fd !== 0) closeSync(fd);
     }
@@ -53,6 +47,27 @@ function readCapped(command: string, file: string): Buffer {
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.code === "EACCES" ? "permission denied" : err.message;
     throw new UsageError(`flint ${command}: cannot read ${file === "-" ? "standard input" : file}: ${why}`);
   }
+}
+
+/** Reads into `chunk` until it is full or the input ends; how many bytes it holds. */
+function fill(fd: number, chunk: Buffer): number {
+  let filled = 0;
+  while (filled < chunk.length) {
+    let n: number;
+    try {
+      n = readSync(fd, chunk, filled, chunk.length - filled, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EAGAIN") {
+        Atomics.wait(PAUSE, 0, 0, 10); // a non-blocking stdin: wait a moment for more
+        continue;
+      }
+      if ((e as NodeJS.ErrnoException).code === "EOF") break;
+      throw e;
+    }
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled;
 }
 
 export function printIssues(issues: ConfigIssue[], prefix = ""): void {

@@ -45,7 +45,7 @@ function check(command: string, file: string, options: ParseOptions): Outcome {
     throw e;
   }
   try {
-    const parsed = parseConfig(bytes, { ...options, source: file });
+    const parsed = parseConfig(bytes, { ...options, source: file, releaseInput: true });
     return { file, status: EXIT_OK, specVersion: parsed.specVersion, errors: [], warnings: parsed.warnings };
   } catch (e) {
     if (e instanceof ConfigInvalidError) return { file, status: EXIT_FAILED, errors: e.errors, warnings: e.warnings };

@@ -6,6 +6,7 @@
 // Line and column are computed only for the issues that get reported.
 
 import { FlintError } from "../errors";
+import { BIG_CONFIG_BYTES, keepHeapNearLive } from "../heap";
 import { rememberConfigSecrets } from "../secrets";
 import { looksLikeButane } from "./butane/detect";
 import type { YamlSource } from "./butane/index";
@@ -50,6 +51,8 @@ export interface ParseOptions {
   strict?: boolean;
   /** The document as errors at stage time name it (`merged config https://…`); `source` by default. */
   documentName?: string;
+  /** The caller is done with the bytes: their memory is given back once they are decoded (a big config is not held twice). */
+  releaseInput?: boolean;
 }
 
 export interface ParsedConfig {
@@ -93,7 +96,9 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
   };
   const size = typeof input === "string" ? input.length : input.byteLength;
   if (size > MAX_CONFIG_BYTES) return fail([{ severity: "error", path: [], message: tooLarge(size) }]);
+  if (size > BIG_CONFIG_BYTES) keepHeapNearLive();
   const decoded = decodeText(input);
+  if (options.releaseInput && typeof input !== "string") release(input);
   if (!decoded.ok) return fail([{ severity: "error", path: [], message: decoded.message }]);
   const text = decoded.text.charCodeAt(0) === 0xfeff ? decoded.text.slice(1) : decoded.text;
   if (looksLikeButane(text)) return parseButane(text, options, fail);
@@ -135,6 +140,17 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
   if (!config || located.some((i) => i.severity === "error")) return fail(located);
   config.ignition.version = version.experimental ? version.text : NEWEST_SPEC;
   return { config, specVersion: version.text, warnings: located.filter((i) => i.severity === "warning"), sources };
+}
+
+/**
+ * Detaches the bytes' memory (moved to a copy nobody holds, freed by the next
+ * young collection) instead of waiting for every frame that still refers to
+ * them to end. Only for a buffer of its own: a small Buffer may share Node's
+ * pool (8 KiB) with others.
+ */
+function release(bytes: Uint8Array): void {
+  if (bytes.buffer.byteLength < 64 * 1024 || !(bytes.buffer instanceof ArrayBuffer)) return;
+  structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
 }
 
 function inDocumentOrder(issues: ConfigIssue[]): ConfigIssue[] {

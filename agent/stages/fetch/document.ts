@@ -6,8 +6,8 @@ import { formatIssue, parseConfig, type SourcedConfig } from "../../config/index
 import { log } from "../../log";
 
 /** `label` names the document in logs; `documentName` in errors at stage time (`merged config https://…`). */
-export function parseDocument(data: Buffer, label: string, documentName: string, filesDir?: string): SourcedConfig & { specVersion: string } {
-  const { config, warnings, sources, specVersion } = parseConfig(data, { source: label, documentName, ...(filesDir !== undefined ? { filesDir } : {}) });
+export function parseDocument(data: Buffer, label: string, documentName: string, filesDir?: string, releaseInput = false): SourcedConfig & { specVersion: string } {
+  const { config, warnings, sources, specVersion } = parseConfig(data, { source: label, documentName, releaseInput, ...(filesDir !== undefined ? { filesDir } : {}) });
   for (const warning of warnings) log.warn(`${label}: warning: ${formatIssue(warning)}`);
   return { config, sources, specVersion };
 }
