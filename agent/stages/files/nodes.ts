@@ -91,13 +91,35 @@ function addToBatch(w: NodeWriter, dir: RootDir, temp: string, name: string, pat
 
 const ACCOUNT_FILES = new Set(["/etc/passwd", "/etc/group"]);
 
+/**
+ * A directory, file or link of the config. Its JSON path is made only when a
+ * message needs it, and its depth is kept on it: a 100,000-file config does
+ * not hold 100,000 path strings and a table of depths for the whole stage.
+ */
+class StorageEntry {
+  depth = -1;
+
+  constructor(
+    readonly kind: Entry["kind"],
+    readonly node: Directory | File | Link,
+    private readonly index: number,
+  ) {}
+
+  get where(): string {
+    return `storage.${this.kind === "directory" ? "directories" : `${this.kind}s`}.${this.index}`;
+  }
+}
+
 /** Every directory, file and link of the config, with its JSON path for messages. */
 export function storageEntries(storage: { directories?: Directory[]; files?: File[]; links?: Link[] } | undefined): Entry[] {
-  return [
-    ...(storage?.directories ?? []).map((node, i): Entry => ({ kind: "directory", node, where: `storage.directories.${i}` })),
-    ...(storage?.files ?? []).map((node, i): Entry => ({ kind: "file", node, where: `storage.files.${i}` })),
-    ...(storage?.links ?? []).map((node, i): Entry => ({ kind: "link", node, where: `storage.links.${i}` })),
-  ];
+  const entries: Entry[] = [];
+  const add = (kind: Entry["kind"], nodes: (Directory | File | Link)[] | undefined): void => {
+    nodes?.forEach((node, i) => entries.push(new StorageEntry(kind, node, i) as unknown as Entry));
+  };
+  add("directory", storage?.directories);
+  add("file", storage?.files);
+  add("link", storage?.links);
+  return entries;
 }
 
 /** Checks every path before anything is written (with the validator's rule), so a bad one leaves nothing half done. */
@@ -111,12 +133,13 @@ export function checkPaths(entries: Entry[]): void {
 /** Path depth, counted once per entry (sorting would otherwise split each path many times). */
 const depths = new WeakMap<Entry, number>();
 function depthOf(entry: Entry): number {
-  let d = depths.get(entry);
-  if (d === undefined) {
-    d = 0;
-    for (const part of entry.node.path.split("/")) if (part !== "") d++;
-    depths.set(entry, d);
-  }
+  const stored = entry instanceof StorageEntry ? entry.depth : depths.get(entry);
+  if (stored !== undefined && stored >= 0) return stored;
+  let d = 0;
+  const path = entry.node.path;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) !== 0x2f && (i === 0 || path.charCodeAt(i - 1) === 0x2f)) d++;
+  if (entry instanceof StorageEntry) entry.depth = d;
+  else depths.set(entry, d);
   return d;
 }
 
