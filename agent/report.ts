@@ -72,9 +72,16 @@ export async function writeReport(root: string, report: FlintReport): Promise<vo
 
 /** Written out a piece at a time: a 100,000-file run's report is tens of MiB as one string. */
 const REPORT_PIECE = 64 * 1024;
+/** Up to this many actions (a few MiB of text), the report is written whole. */
+const SMALL_REPORT_ACTIONS = 10_000;
 
 /** The report's text, exactly JSON.stringify(report, null, 2) + "\n", in pieces of about REPORT_PIECE characters. */
 export function* reportBytes(report: FlintReport): Generator<Buffer> {
+  // A report of a usual size is one string: cheaper than the pieces, and small.
+  if (report.stages.reduce((n, stage) => n + stage.actions.length, 0) <= SMALL_REPORT_ACTIONS) {
+    yield Buffer.from(JSON.stringify(report, null, 2) + "\n");
+    return;
+  }
   let pending = "";
   for (const part of prettyJson(report, "")) {
     pending += part;

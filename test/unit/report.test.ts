@@ -3,7 +3,7 @@ import { reportBytes, type FlintReport } from "../../agent/report";
 
 describe("the result report's text", () => {
   it("is JSON.stringify(report, null, 2) plus a newline, written a piece at a time", () => {
-    const actions = Array.from({ length: 5000 }, (_, i) => (i % 3 ? { kind: "create", target: `/etc/f-${i} "quoted" é`, detail: "mode=0644 owner=0:0" } : { kind: "mkdir", target: `/d/${i}` }));
+    const actions = Array.from({ length: 15000 }, (_, i) => (i % 3 ? { kind: "create", target: `/etc/f-${i} "quoted" é`, detail: "mode=0644 owner=0:0" } : { kind: "mkdir", target: `/d/${i}` }));
     const report: FlintReport = {
       format: 1,
       flintVersion: "0.1.0",
