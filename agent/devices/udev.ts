@@ -67,7 +67,8 @@ export async function partitionDirs(device: string): Promise<Map<string, bigint>
  * there is nothing to wait for.
  */
 export async function settleDisk(device: string, before: Map<string, bigint>, { rereadTimeoutMs = 3_000, recordTimeoutMs = 5_000, dataDir = "/run/udev/data" } = {}): Promise<void> {
-  if (!(await udevListening())) return;
+  // An image file (tests, a build's training run) has no udev events to wait for.
+  if (!(await stat(device)).isBlockDevice() || !(await udevListening())) return;
   const started = Date.now();
   const deadline = started + rereadTimeoutMs;
   const reread = async () => {
