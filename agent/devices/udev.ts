@@ -59,15 +59,15 @@ export async function partitionDirs(device: string): Promise<Map<string, bigint>
 }
 
 /**
- * After the GPT of the disk `device` was given the disk GUID `guid`: waits
- * (at most `rereadTimeoutMs`) for the kernel to have re-read its partitions
+ * After the GPT of the disk `device` was written and closed: waits (at most
+ * `rereadTimeoutMs`) for the kernel to have re-read its partitions
  * (`before` is `partitionDirs` from before the write), asks for a change
  * event of the disk, and waits for udev to have handled it (at most
  * `recordTimeoutMs`, then for udev's whole queue). Without a udev daemon
  * there is nothing to wait for.
  */
 export async function settleDisk(device: string, before: Map<string, bigint>, { rereadTimeoutMs = 3_000, recordTimeoutMs = 5_000, dataDir = "/run/udev/data" } = {}): Promise<void> {
-  // An image file (tests, a build's training run) has no udev events to wait for.
+  // A disk image file (`--device` on a file) has no udev events to wait for.
   if (!(await stat(device)).isBlockDevice() || !(await udevListening())) return;
   const started = Date.now();
   const deadline = started + rereadTimeoutMs;
@@ -79,13 +79,10 @@ export async function settleDisk(device: string, before: Map<string, bigint>, { 
     return true;
   };
   while (!(await reread())) {
-    if (Date.now() > deadline) {
-      log.debug("the kernel did not re-read the partition table; going on", { device });
-      break;
-    }
+    if (Date.now() > deadline) break;
     await sleep(POLL_MS);
   }
-  log.debug(`partitions re-read after ${Date.now() - started} ms`, { device });
+  log.debug(Date.now() > deadline ? "the kernel did not re-read the partitions; going on" : `partitions re-read after ${Date.now() - started} ms`, { device });
   const record = `${dataDir}/b${majorMinor((await stat(device, { bigint: true })).rdev)}`;
   const inode = async () => (await stat(record, { bigint: true }).catch(() => undefined))?.ino;
   const old = await inode();

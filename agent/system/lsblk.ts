@@ -35,8 +35,3 @@ export async function describe(device: string): Promise<BlockDevice> {
   return parse(result.stdout)[0]!;
 }
 
-/** Every whole device (disks and loop devices, not partitions). */
-export async function wholeDevices(): Promise<BlockDevice[]> {
-  const result = await run("lsblk", ["--json", "--bytes", "--nodeps", "--output", COLUMNS]);
-  return parse(result.stdout);
-}
