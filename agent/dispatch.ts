@@ -6,7 +6,7 @@
 import { COMMANDS } from "./commands/index";
 import { describeError, EXIT_FAILED, EXIT_USAGE, FlintError, UsageError } from "./errors";
 import { writeFailureSummary } from "./console/failure-summary";
-import { configureLog, isLogLevel, log, logLevelEnabled, writeLogLine } from "./log";
+import { configureLog, isLogLevel, log, logLevelEnabled, writeLogLine, writeNow } from "./log";
 import { VERSION } from "./version";
 
 const USAGE = `Usage: flint COMMAND [OPTIONS]
@@ -65,12 +65,12 @@ function takeGlobalOptions(argv: string[]): { rest: string[]; help: boolean; ver
 async function main(argv: string[], running: { command?: string }): Promise<number> {
   const { rest, help, version } = takeGlobalOptions(argv);
   if (version) {
-    process.stdout.write(`flint ${VERSION}\n`);
+    writeNow(1, `flint ${VERSION}\n`);
     return 0;
   }
   const [command, ...commandArgs] = rest;
   if (help || command === undefined || command === "help") {
-    process.stdout.write(USAGE);
+    writeNow(1, USAGE);
     return command === undefined && !help ? EXIT_USAGE : 0;
   }
   const load = COMMANDS[command];

@@ -44,15 +44,25 @@ export function writeStderr(text: string): void {
 /** Writes what waits for stderr now (also when the process exits, however it exits but a kill). */
 export function flushStderr(): void {
   flushScheduled = false;
-  let text = Buffer.from(pending);
+  const text = pending;
   pending = "";
-  while (text.length > 0) {
+  writeNow(2, text);
+}
+
+/**
+ * `text` to stdout (1) or stderr (2) with write(2), without Node's stream
+ * for it (which loads some twenty modules on first use: a tenth of the
+ * instructions of `flint --version`).
+ */
+export function writeNow(fd: 1 | 2, text: string): void {
+  let bytes = Buffer.from(text);
+  while (bytes.length > 0) {
     try {
-      text = text.subarray(writeSync(2, text));
+      bytes = bytes.subarray(writeSync(fd, bytes));
     } catch (e) {
-      // A non-blocking stderr that is full: Node's stream queues the rest.
+      // A non-blocking pipe that is full: Node's stream queues the rest.
       if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
-      process.stderr.write(text);
+      (fd === 1 ? process.stdout : process.stderr).write(bytes);
       return;
     }
   }
