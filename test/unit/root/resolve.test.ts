@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeError } from "../../../agent/errors";
-import { inspectInRoot, resolveInRoot } from "../../../agent/root/resolve";
+import { inspectInRoot, openDirectory, resolveInRoot, withRootHeld } from "../../../agent/root/resolve";
 import { makeTempRoot, type TempRoot } from "../../helpers/root";
 
 async function failure(p: Promise<unknown>): Promise<string> {
@@ -73,5 +73,23 @@ describe("resolving a path inside the root", () => {
 
   it("refuses a relative path", async () => {
     assert.match(await failure(resolveInRoot(t.root, "etc/motd")), /must be absolute/);
+  });
+
+  it("walks from the root's one descriptor while it is held, and hands a caller who asks for / a descriptor of its own", async () => {
+    const openFds = () => readdirSync("/proc/self/fd").length;
+    const before = openFds();
+    await withRootHeld(t.root, async () => {
+      assert.equal(openFds(), before + 1);
+      for (let i = 0; i < 3; i++) {
+        const top = openDirectory(t.root, "/");
+        assert.equal(top.dir!.rootPath, "/");
+        top.dir!.close(); // closes its own descriptor, never the held one
+        const etc = openDirectory(t.root, "/etc");
+        assert.equal(etc.dir!.rootPath, "/etc");
+        etc.dir!.close();
+      }
+      assert.equal(openFds(), before + 1, "every walk closed what it opened, and the root stayed open");
+    });
+    assert.equal(openFds(), before, "the held root is closed afterwards");
   });
 });
