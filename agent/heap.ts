@@ -7,9 +7,6 @@
 
 import { setFlagsFromString } from "node:v8";
 
-/** Above this, a config is big enough for its process to keep the heap close to what is live. */
-export const BIG_CONFIG_BYTES = 4 * 1024 * 1024;
-
 let kept = false;
 
 export function keepHeapNearLive(): void {

@@ -6,13 +6,13 @@
 // Line and column are computed only for the issues that get reported.
 
 import { FlintError } from "../errors";
-import { BIG_CONFIG_BYTES, keepHeapNearLive } from "../heap";
+import { keepHeapNearLive } from "../heap";
 import { rememberConfigSecrets } from "../secrets";
 import { looksLikeButane } from "./butane/detect";
 import type { YamlSource } from "./butane/index";
 import { IssueList, type JsonPath, type RawIssue } from "./issues";
 import { lineColumnAt, locatePaths } from "./locate";
-import { MAX_CONFIG_BYTES, tooLarge } from "./limits";
+import { BIG_CONFIG_BYTES, MAX_CONFIG_BYTES, tooLarge } from "./limits";
 import type { DuplicateKey } from "./json";
 import { decodeText, parseJsonText } from "./text";
 import { NEWEST_SPEC, type Config } from "./types";

@@ -10,6 +10,14 @@
  */
 export const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Above this, a config is read for memory rather than for speed: one pass
+ * into slices of its text (json.ts) instead of JSON.parse's copy, and a heap
+ * kept near what is live (heap.ts). Below it, JSON.parse (native) is faster
+ * than any reader in JavaScript, and the memory does not matter.
+ */
+export const BIG_CONFIG_BYTES = 4 * 1024 * 1024;
+
 export function tooLarge(size: number): string {
   return `the config is ${size} bytes; the limit is ${MAX_CONFIG_BYTES} bytes (64 MiB)`;
 }

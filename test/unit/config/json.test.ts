@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { readJson } from "../../../agent/config/json";
+import { BIG_CONFIG_BYTES } from "../../../agent/config/limits";
+import { parseJsonText } from "../../../agent/config/text";
 import { parse } from "./helpers";
 
 const read = (text: string) => readJson(text, 100);
@@ -101,5 +103,23 @@ describe("the config's JSON reader", () => {
     const parsed = parse(text);
     assert.equal(parsed.config.storage?.files?.[0]?.path, "/etc/a");
     assert.equal(parsed.config.storage?.files?.[0]?.mode, 420);
+  });
+
+  it("gives a config over BIG_CONFIG_BYTES (this reader) what a small one gets (JSON.parse and its scans)", () => {
+    const pad = "x".repeat(BIG_CONFIG_BYTES);
+    const small = '{"a": {"b": 1, "b": [1, 2.5, "\\u00e9"]}, "c": null, "pad": ""}';
+    const big = small.replace('"pad": ""', `"pad": "${pad}"`);
+    const [s, b] = [parseJsonText(small), parseJsonText(big)];
+    assert.ok(s.ok && b.ok);
+    assert.deepEqual({ ...(b.value as object), pad: "" }, s.value);
+    assert.deepEqual(b.duplicates, s.duplicates);
+    const deep = (tail: string) => "[".repeat(101) + "]".repeat(101) + tail;
+    const [sd, bd] = [parseJsonText(deep("")), parseJsonText(`[${deep("")}, "${pad}"]`)];
+    assert.ok(!sd.ok && !bd.ok);
+    assert.equal(sd.issue.message, "JSON nesting is deeper than 100 levels");
+    assert.equal(bd.issue.message, sd.issue.message);
+    const broken = parseJsonText(`{"pad": "${pad}", "a": [1,]}`);
+    assert.ok(!broken.ok);
+    assert.match(broken.issue.message, /^invalid JSON: /);
   });
 });
