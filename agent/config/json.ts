@@ -1,10 +1,12 @@
-// A JSON reader for configs, in one pass over the text: the value JSON.parse
-// would give, the keys given twice, and a nesting limit. Strings are slices
-// of the text (V8 keeps a slice as a pointer into it), not copies: the text
-// is kept anyway for line and column in messages, so a 100,000-file config
-// costs its text once instead of its text plus a copy of every path and
-// data URL in it. Only valid JSON is accepted; on anything else it says
-// "invalid" and the caller describes the error (text.ts).
+// A JSON reader for big configs (over BIG_CONFIG_BYTES; smaller ones go to
+// JSON.parse, which is faster), in one pass over the text: the value
+// JSON.parse would give, the keys given twice, and a nesting limit. Strings
+// are slices of the text (V8 keeps a slice as a pointer into it), not
+// copies: the text is kept anyway for line and column in messages, so a
+// 100,000-file config costs its text once instead of its text plus a copy
+// of every path and data URL in it. Only valid JSON is accepted; on
+// anything else it says "invalid" and the caller describes the error
+// (text.ts).
 
 /** A key given twice in one JSON object: the last value is the one kept. */
 export interface DuplicateKey {
