@@ -101,7 +101,7 @@ describe("files stage: a directory swapped for a symlink during the run", () => 
     // Runs until the swapper has swapped a good many times during them: each
     // run walks every parent again; some may fail on a swap, none may escape.
     const startedAt = swapper.swaps();
-    for (let run = 0; run < 3 || (swapper.swaps() - startedAt < 200 && run < 20); run++) {
+    for (let run = 0; run < 3 || (swapper.swaps() - startedAt < 200 && run < 100); run++) {
       try {
         await applyConfig(t.root, config);
         outcomes.push("ok");
