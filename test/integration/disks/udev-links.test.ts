@@ -47,8 +47,11 @@ describe("disks stage: udev links", function () {
   });
 
   it("partitions a disk named by a udev link to it", async () => {
+    // udev's record of the device may still be the one of the loop device the last test detached
+    // (another disk sequence number): ask once udev has handled this attach.
+    spawnSync("udevadm", ["settle", "--timeout=30"]);
     const links = sh("udevadm", ["info", "--query=symlink", `--name=${disk.device}`]).trim().split(/\s+/).filter(Boolean);
-    const link = links.find((l) => l.startsWith("disk/"));
+    const link = links.find((l) => l.startsWith("disk/") && existsSync(`/dev/${l}`));
     assert.ok(link, `udev made a /dev/disk link for ${disk.device} (got ${JSON.stringify(links)})`);
     await runStage(storageConfig({ disks: [{ device: `/dev/${link}`, partitions: [{ number: 1, label: "via-link", sizeMiB: 8 }] }] }));
     assert.match(sh("sgdisk", ["-p", disk.device]), /via-link/);
