@@ -4,7 +4,6 @@
 // file is written under a temporary name and renamed only when verified.
 // Only this folder opens sockets; callers use only the exports here.
 
-import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -18,6 +17,7 @@ import { RetryableError, withRetries, type RetryInfo } from "./backoff";
 import { decodeDataUrl } from "./data";
 import { HttpStatusError } from "./http-status";
 import { describeSource, needsNetwork, schemeOf } from "./source";
+import { crypto } from "../system/crypto";
 
 export { HttpStatusError } from "./http-status";
 
@@ -192,7 +192,7 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
   const check = parseHash(resource.verification?.hash, label);
 
   const once = async (raw: Readable): Promise<T> => {
-    const hash = check ? createHash(check.fn) : undefined;
+    const hash = check ? crypto().createHash(check.fn) : undefined;
     let produced = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, done) {
@@ -270,6 +270,6 @@ function parseHash(expected: string | undefined, label: string): { fn: "sha256" 
 export function verifyHash(data: Buffer, expected: string | undefined, label: string): void {
   const check = parseHash(expected, label);
   if (!check) return;
-  const got = createHash(check.fn).update(data).digest("hex");
+  const got = crypto().createHash(check.fn).update(data).digest("hex");
   if (got !== check.hex) throw new FlintError(`verification failed: expected ${check.fn}-${check.hex}, got ${check.fn}-${got}`, label);
 }

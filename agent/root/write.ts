@@ -8,9 +8,9 @@
 
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
 import { posix } from "node:path";
 import { FlintError } from "../errors";
+import { crypto } from "../system/crypto";
 import { lstatIn, openDirectory, openParent, RootDir, type Ownership } from "./resolve";
 
 export type { Ownership } from "./resolve";
@@ -84,10 +84,11 @@ export function setOwnerAndMode(dir: RootDir, name: string, owner: Ownership, mo
 }
 
 /** Random per process, counted per name (the prefix from temp-name.ts); every temporary file is still created with O_EXCL. */
-const tempBase = randomBytes(4).toString("hex");
+let tempBase: string | undefined;
 let tempCount = 0;
 
 export function tempName(): string {
+  tempBase ??= crypto().randomBytes(4).toString("hex");
   return `${TEMP_PREFIX}${tempBase}${(tempCount++).toString(36)}`;
 }
 
@@ -416,6 +417,22 @@ export class CommitBatch {
       unlinkQuietly(d, temp);
     }
     for (const d of opened) d.close();
+  }
+
+  /**
+   * Makes what is pending durable now, ahead of the flush (which then has
+   * nothing left to sync unless more is added): for a moment when the stage
+   * waits anyway. If it fails, the flush syncs again.
+   */
+  async syncPending(): Promise<void> {
+    const dirty = new Map(this.dirty);
+    this.dirty.clear();
+    try {
+      await Promise.all([...dirty.values()].map((path) => this.syncFilesystem(path)));
+    } catch (e) {
+      for (const [dev, path] of dirty) if (!this.dirty.has(dev)) this.dirty.set(dev, path);
+      throw e;
+    }
   }
 
   /** One syncfs per filesystem written to since the last sync. */

@@ -145,11 +145,19 @@ async function writeEverything(config: Config, ctx: StageContext): Promise<void>
   let failed = true;
   try {
     await committing(writer, async () => {
-      const made = accounts();
+      let accountsMade = false;
+      const made = accounts().then(() => {
+        accountsMade = true;
+      });
       made.catch(() => undefined); // handled below, once the entries settle too
       // Let the account step reach its first tool before the entries take the event loop.
       await new Promise((resolve) => setImmediate(resolve));
-      const [madeResult, written] = await Promise.allSettled([made, writeEntries(beside, { noSymlinks: true, deferred })]);
+      const besideWritten = async (): Promise<void> => {
+        await writeEntries(beside, { noSymlinks: true, deferred });
+        // Still waiting for the accounts: make these entries durable meanwhile, not at the end.
+        if (!accountsMade && writer.batch.size > 0) await writer.batch.syncPending();
+      };
+      const [madeResult, written] = await Promise.allSettled([made, besideWritten()]);
       // Ignition would have failed on the accounts before writing anything else.
       if (madeResult.status === "rejected") throw madeResult.reason;
       if (written.status === "rejected") throw written.reason;

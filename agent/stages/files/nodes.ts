@@ -3,7 +3,6 @@
 // their targets, default modes 0755/0644, overwrite rules, owners by id or
 // by name from the root's own passwd and group files.
 
-import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, lstatSync, readlinkSync, type Stats } from "node:fs";
 import { rm } from "node:fs/promises";
 import { DEFAULT_FILE_CAP, decodeDataUrl, fetchToBuffer, verifyHash } from "../../resource/index";
@@ -32,6 +31,7 @@ import {
 } from "../../root/write";
 import type { StageContext } from "../context";
 import { octal, record } from "./record";
+import { crypto } from "../../system/crypto";
 
 export type Entry =
   | { kind: "directory"; node: Directory; where: string }
@@ -437,7 +437,7 @@ async function sameContents(at: Placed, temp: string): Promise<boolean> {
   const [sa, sb] = [at.existing, lstatSync(temp, { throwIfNoEntry: false })];
   if (!sa || !sb || sa.size !== sb.size) return false;
   const digest = async (stream: NodeJS.ReadableStream): Promise<string> => {
-    const hash = createHash("sha256");
+    const hash = crypto().createHash("sha256");
     await pipeline(stream, hash);
     return hash.digest("hex");
   };
