@@ -17,7 +17,7 @@ import { RetryableError, withRetries, type RetryInfo } from "./backoff";
 import { decodeDataUrl } from "./data";
 import { HttpStatusError } from "./http-status";
 import { describeSource, needsNetwork, schemeOf } from "./source";
-import { crypto } from "../system/crypto";
+import { crypto } from "../crypto";
 
 export { HttpStatusError } from "./http-status";
 

@@ -2,7 +2,7 @@
 // about to replace: the files stage sweeps names with this prefix that a
 // killed run left behind (root/write.ts).
 
-import { crypto } from "../system/crypto";
+import { crypto } from "../crypto";
 import { posix } from "node:path";
 
 export const TEMP_PREFIX = ".flint-tmp-";

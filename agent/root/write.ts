@@ -10,7 +10,7 @@ import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSy
 import { open, type FileHandle } from "node:fs/promises";
 import { posix } from "node:path";
 import { FlintError } from "../errors";
-import { crypto } from "../system/crypto";
+import { crypto } from "../crypto";
 import { lstatIn, openDirectory, openParent, RootDir, type Ownership } from "./resolve";
 
 export type { Ownership } from "./resolve";

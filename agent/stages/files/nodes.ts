@@ -31,7 +31,7 @@ import {
 } from "../../root/write";
 import type { StageContext } from "../context";
 import { octal, record } from "./record";
-import { crypto } from "../../system/crypto";
+import { crypto } from "../../crypto";
 
 export type Entry =
   | { kind: "directory"; node: Directory; where: string }
