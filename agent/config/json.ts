@@ -76,18 +76,9 @@ class Reader {
   }
 
   private object(): Record<string, unknown> {
-    this.enter();
     const text = this.text;
-    const level = this.depth - 1;
     const out: Record<string, unknown> = {};
-    this.pos++;
-    this.skipSpace();
-    if (text.charCodeAt(this.pos) === 0x7d) {
-      this.pos++;
-      this.depth--;
-      return out;
-    }
-    for (;;) {
+    this.members(0x7d, (level) => {
       if (text.charCodeAt(this.pos) !== 0x22) throw INVALID;
       const keyAt = this.pos;
       const key = this.string();
@@ -101,39 +92,42 @@ class Reader {
       // An own property even for "__proto__", as JSON.parse makes it.
       if (key === "__proto__") Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
       else out[key] = value;
-      this.skipSpace();
-      const c = text.charCodeAt(this.pos++);
-      if (c === 0x7d) break;
-      if (c !== 0x2c) throw INVALID;
-      this.skipSpace();
-    }
-    this.depth--;
+    });
     return out;
   }
 
   private array(): unknown[] {
+    const out: unknown[] = [];
+    this.members(0x5d, (level) => {
+      this.at[level] = out.length;
+      out.push(this.value());
+    });
+    return out;
+  }
+
+  /**
+   * The members of the object or array whose opening bracket is at `pos`,
+   * up to the closing `close`: `member` reads one (at nesting `level`), the
+   * commas and spaces between them are read here.
+   */
+  private members(close: number, member: (level: number) => void): void {
     this.enter();
     const text = this.text;
     const level = this.depth - 1;
-    const out: unknown[] = [];
     this.pos++;
     this.skipSpace();
-    if (text.charCodeAt(this.pos) === 0x5d) {
-      this.pos++;
-      this.depth--;
-      return out;
-    }
-    for (;;) {
-      this.at[level] = out.length;
-      out.push(this.value());
-      this.skipSpace();
-      const c = text.charCodeAt(this.pos++);
-      if (c === 0x5d) break;
-      if (c !== 0x2c) throw INVALID;
-      this.skipSpace();
+    if (text.charCodeAt(this.pos) === close) this.pos++;
+    else {
+      for (;;) {
+        member(level);
+        this.skipSpace();
+        const c = text.charCodeAt(this.pos++);
+        if (c === close) break;
+        if (c !== 0x2c) throw INVALID;
+        this.skipSpace();
+      }
     }
     this.depth--;
-    return out;
   }
 
   private string(): string {
