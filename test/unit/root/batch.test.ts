@@ -40,6 +40,30 @@ describe("committing a batch of new files", () => {
     t.cleanup();
   });
 
+  it("syncs what is pending ahead of the flush, which then syncs only what came after; a failed early sync is made again by the flush", async () => {
+    const seen: string[][] = [];
+    const sync = watchedSync([a, b], seen);
+    let failOnce = true;
+    const batch = new CommitBatch(t.root, async (path) => {
+      if (failOnce) {
+        failOnce = false;
+        throw new Error("sync failed");
+      }
+      await sync(path);
+    });
+    batch.add(A, writeTempFileSync(A, Buffer.from("one"), 0o644, { uid: 0, gid: 0 }), "one");
+    await assert.rejects(batch.syncPending(), /sync failed/);
+    await batch.syncPending();
+    assert.equal(seen.length, 1, "the failed early sync was made again");
+    await batch.flush();
+    assert.equal(seen.length, 1, "nothing new since the early sync: the flush syncs nothing");
+    batch.add(B, writeTempFileSync(B, Buffer.from("two"), 0o644, { uid: 0, gid: 0 }), "two");
+    await batch.flush();
+    assert.equal(seen.length, 2, "what came after is synced by its flush");
+    assert.ok(seen[1]!.some((p) => isTemp(p) && p.startsWith(b)), "before its rename");
+    assert.deepEqual([readdirSync(a), readdirSync(b)], [["one"], ["two"]]);
+  });
+
   it("syncs the filesystem while only temporary names exist, then renames every file into place", async () => {
     const seen: string[][] = [];
     const batch = new CommitBatch(t.root, watchedSync([a, b], seen));
