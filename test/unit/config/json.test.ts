@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readJson } from "../../../agent/config/json";
 import { BIG_CONFIG_BYTES } from "../../../agent/config/limits";
-import { parseJsonText } from "../../../agent/config/text";
+import { parseJsonText, scanJson } from "../../../agent/config/text";
 import { parse } from "./helpers";
 
 const read = (text: string) => readJson(text, 100);
@@ -121,5 +121,39 @@ describe("the config's JSON reader", () => {
     const broken = parseJsonText(`{"pad": "${pad}", "a": [1,]}`);
     assert.ok(!broken.ok);
     assert.match(broken.issue.message, /^invalid JSON: /);
+  });
+
+  describe("the scan before JSON.parse (configs up to BIG_CONFIG_BYTES)", () => {
+    it("finds the same repeated keys as the one-pass reader, through escapes and at any depth", () => {
+      const text = '{"a": {"b": 1, "b": 2}, "list": [{"x": "\\\\"}, {"x": 2, "y": "a\\"b", "\\u0078": 4}], "a": {"c": 1}}';
+      const read = readJson(text, 100);
+      assert.ok(read.ok);
+      assert.deepEqual(scanJson(text), { duplicates: read.duplicates });
+      assert.deepEqual(read.duplicates.map((d) => d.path), [["a", "b"], ["list", 1, "x"], ["a"]]);
+    });
+
+    it("finds a key repeated in an object of many keys", () => {
+      const keys = Array.from({ length: 1000 }, (_, i) => `"k${i}": ${i}`);
+      const text = `{${keys.join(", ")}, "k500": 0, "k0": 1}`;
+      assert.deepEqual(scanJson(text).duplicates.map((d) => d.path), [["k500"], ["k0"]]);
+    });
+
+    it("stops at the bracket that opens one level too many, brackets in strings not counted", () => {
+      assert.deepEqual(scanJson("[".repeat(100) + "{" + "]".repeat(100)), { tooDeepAt: 100, duplicates: [] });
+      const inStrings = `["${"[".repeat(200)}\\\\", "\\"${"{".repeat(200)}"]`;
+      assert.equal(JSON.parse(inStrings).length, 2);
+      assert.deepEqual(scanJson(inStrings), { duplicates: [] });
+    });
+
+    const broken = ['"unterminated', '{"a": "unterminated', "]]]]}}}", ",,,", '{"a":1}}, "a": 2, {"b": 1', '{"a\\x": 1, "a\\x": 2}', '{"a": 1 "a": 2', "[".repeat(50) + "]".repeat(200) + "[".repeat(150)];
+    for (const text of broken) {
+      it(`ends without error on ${JSON.stringify(text.slice(0, 30))}, and the config's error is JSON.parse's`, () => {
+        assert.throws(() => JSON.parse(text));
+        scanJson(text);
+        const parsed = parseJsonText(text);
+        assert.ok(!parsed.ok);
+        assert.match(parsed.issue.message, /^invalid JSON: /);
+      });
+    }
   });
 });
