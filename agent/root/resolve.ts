@@ -6,8 +6,8 @@
 // with O_NOFOLLOW inside the directory descriptor of the one before (through
 // /proc/self/fd/N/NAME, Node's stand-in for openat), so a directory swapped
 // for a symlink while Flint runs is seen as the symlink it now is, never
-// walked through. Nothing is cached between walks: every write walks its
-// parent again when it is made.
+// walked through. Nothing is cached here: a caller walks again for each
+// change (the files stage once per step of entries, stages/files/step-parents.ts).
 //
 // Every other module reaches the root through this one (and write.ts and
 // read.ts beside it); test/unit/root/paths.test.ts fails on a raw

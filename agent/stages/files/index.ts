@@ -16,6 +16,7 @@ import { applyEntry, checkPaths, flushBatch, independentSteps, orderEntries, sto
 import { applyGroups, applyUsers, type KeyInstaller } from "./passwd";
 import { record } from "./record";
 import { applyPlatformKeys, withRefreshUnit } from "./platform-keys";
+import { StepParents } from "./step-parents";
 import { applyUnits } from "./units";
 
 /**
@@ -119,15 +120,21 @@ async function writeEverything(config: Config, ctx: StageContext): Promise<void>
   const width = ctx.dryRun ? 1 : CONCURRENT_WRITES;
   const writeEntries = async (list: Entry[], options?: { noSymlinks: boolean; deferred: Entry[] }): Promise<void> => {
     for (const step of independentSteps(orderEntries(list))) {
-      await inParallel(step, width, async (entry) => {
-        try {
-          await applyEntry(writer, entry, options);
-        } catch (e) {
-          // A symlink on the way could lead into the accounts' trees: this one waits for them.
-          if (!(options && e instanceof SymlinkOnPath)) throw e;
-          options.deferred.push(entry);
-        }
-      });
+      writer.parents = new StepParents();
+      try {
+        await inParallel(step, width, async (entry) => {
+          try {
+            await applyEntry(writer, entry, options);
+          } catch (e) {
+            // A symlink on the way could lead into the accounts' trees: this one waits for them.
+            if (!(options && e instanceof SymlinkOnPath)) throw e;
+            options.deferred.push(entry);
+          }
+        });
+      } finally {
+        writer.parents.closeAll();
+        writer.parents = undefined;
+      }
     }
   };
   // Accounts first, as Ignition: owners by name are looked up in what they

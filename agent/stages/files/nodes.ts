@@ -31,6 +31,7 @@ import {
 } from "../../root/write";
 import type { StageContext } from "../context";
 import { octal, record } from "./record";
+import type { StepParents } from "./step-parents";
 import { crypto } from "../../crypto";
 
 export type Entry =
@@ -62,6 +63,8 @@ export interface NodeWriter {
   accountsPending?: boolean;
   /** Owner ids looked up by name in the root (`u:NAME`, `g:NAME`). */
   ids: Map<string, Promise<number>>;
+  /** While a step of independent entries is written: their parents, walked once for it. */
+  parents?: StepParents;
 }
 
 /**
@@ -183,7 +186,7 @@ export async function applyEntry(w: NodeWriter, entry: Entry, options: { noSymli
     if (entry.kind === "file") return await applyFile(w, entry.node, entry.where, at);
     return await applyLink(w, entry.node, entry.where, at);
   } finally {
-    at.dir?.close();
+    at.release();
   }
 }
 
@@ -200,34 +203,40 @@ interface Placed {
   name: string;
   /** lstat of what is there now. */
   existing?: Stats;
+  /** Gives the parent back (closes it, or returns it to the step's parents). */
+  release(): void;
 }
 
 /**
- * Walks to the entry's parent now (no path is remembered between entries:
- * a directory swapped for a symlink since is seen as one), creating it
- * root:root 0755 as needed, and says what is at the path.
+ * Walks to the entry's parent (now, or once for the step: see
+ * step-parents.ts), creating it root:root 0755 as needed, and says what is
+ * at the path.
  */
 function place(w: NodeWriter, path: string, noSymlinks?: boolean): Placed {
-  const { ctx } = w;
+  const { ctx, parents } = w;
   const { dir: dirPath, name } = splitLast(path);
-  const dir = openOrCreateDirectory(ctx.root, dirPath, {
-    dryRun: ctx.dryRun,
-    noSymlinks,
-    created: (p) => {
-      if (w.announced.has(p)) return;
-      w.announced.add(p);
-      record(ctx, "mkdir", p, "mode=0755 owner=0:0");
-    },
-  });
-  if (!dir) return { name };
+  const walk = (): RootDir | undefined =>
+    openOrCreateDirectory(ctx.root, dirPath, {
+      dryRun: ctx.dryRun,
+      noSymlinks,
+      created: (p) => {
+        if (w.announced.has(p)) return;
+        w.announced.add(p);
+        record(ctx, "mkdir", p, "mode=0755 owner=0:0");
+      },
+    });
+  const key = `${noSymlinks ? "n" : "f"}${dirPath}`;
+  const dir = parents ? parents.acquire(key, walk) : walk();
+  if (!dir) return { name, release: () => undefined };
+  const release = parents ? () => parents.release(key) : () => dir.close();
   try {
     if (!ctx.dryRun && !w.swept.has(dir.rootPath)) {
       w.swept.add(dir.rootPath);
       sweepTempFiles(dir);
     }
-    return { dir, name, existing: lstatIn(dir, name) };
+    return { dir, name, existing: lstatIn(dir, name), release };
   } catch (e) {
-    dir.close();
+    release();
     throw e;
   }
 }

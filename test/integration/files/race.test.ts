@@ -1,6 +1,6 @@
 // A root changed while Flint writes into it: another process swaps a
 // directory of the root for a symlink to a directory outside it, again and
-// again, during a run. Every write walks its parent afresh with O_NOFOLLOW,
+// again, during a run. Every step walks its parents afresh with O_NOFOLLOW,
 // so the run may fail or land files inside the root, but nothing is ever
 // written outside it (the canary beside the root is checked after each test).
 
