@@ -43,27 +43,63 @@ function piecesOf(text: string): string[] {
   return pieces.filter((p) => p.length >= MIN_SECRET_LENGTH);
 }
 
-/** Walks a config for the fields that hold secrets, whatever section they are in, handing `seen` each piece. */
-function visit(node: unknown, seen: (piece: string) => void): void {
+/**
+ * The secret pieces found in one text. Every piece found begins with one of
+ * the text's substrings of MIN_SECRET_LENGTH characters, so a piece that
+ * begins otherwise is passed over without a search, and a line too short to
+ * be one without being cut out: a tool's one-line warning costs a walk of
+ * the config, not a copy of every line of every file in it.
+ */
+class Finder {
+  readonly found = new Set<string>();
+  private readonly beginnings = new Set<string>();
+
+  constructor(private readonly text: string) {
+    for (let i = 0; i + MIN_SECRET_LENGTH <= text.length; i++) this.beginnings.add(text.slice(i, i + MIN_SECRET_LENGTH));
+  }
+
+  piece(piece: string): void {
+    if (piece.length < MIN_SECRET_LENGTH || piece.length > this.text.length) return;
+    if (!this.beginnings.has(piece.slice(0, MIN_SECRET_LENGTH))) return;
+    if (this.text.includes(piece)) this.found.add(piece);
+  }
+
+  /** The pieces of a value (piecesOf's), looked for in the text. */
+  value(text: string): void {
+    this.piece(text);
+    this.piece(text.trim());
+    for (let start = 0; start <= text.length; ) {
+      let end = text.indexOf("\n", start);
+      if (end === -1) end = text.length;
+      if (end - start >= MIN_SECRET_LENGTH) this.piece(text.slice(start, end).trim());
+      start = end + 1;
+    }
+  }
+}
+
+/** Walks a config for the fields that hold secrets, whatever section they are in, looking for each value's pieces. */
+function visit(node: unknown, finder: Finder): void {
   if (Array.isArray(node)) {
-    for (const item of node) visit(item, seen);
+    for (const item of node) visit(item, finder);
     return;
   }
   if (node === null || typeof node !== "object") return;
-  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+  const fields = node as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
     if (typeof value === "string") {
-      if (key === "passwordHash" || key === "contents") piecesOf(value).forEach(seen);
+      if (key === "passwordHash" || key === "contents") finder.value(value);
       else if (key === "source" && /^data:/i.test(value)) {
-        piecesOf(value).forEach(seen);
+        finder.value(value);
         try {
-          piecesOf(decodeDataUrl(value).toString("utf8")).forEach(seen);
+          finder.value(decodeDataUrl(value).toString("utf8"));
         } catch {
           // an undecodable data URL fails validation elsewhere; its raw text is already covered
         }
       }
     } else if (key === "httpHeaders" && Array.isArray(value)) {
-      for (const header of value) if (typeof (header as { value?: unknown })?.value === "string") piecesOf((header as { value: string }).value).forEach(seen);
-    } else visit(value, seen);
+      for (const header of value) if (typeof (header as { value?: unknown })?.value === "string") finder.value((header as { value: string }).value);
+    } else visit(value, finder);
   }
 }
 
@@ -71,16 +107,13 @@ function visit(node: unknown, seen: (piece: string) => void): void {
 export function redact(text: string, extra: string[] = []): string {
   // Nothing that short is scrubbed: most tools' stderr (empty) costs nothing.
   if (text.length < MIN_SECRET_LENGTH) return text;
-  const found = new Set<string>();
-  const seen = (piece: string): void => {
-    if (piece.length <= text.length && text.includes(piece)) found.add(piece);
-  };
-  extra.flatMap(piecesOf).forEach(seen);
-  values.forEach(seen);
-  for (const source of sources) visit(source, seen);
+  const finder = new Finder(text);
+  for (const value of extra) finder.value(value);
+  for (const piece of values) finder.piece(piece);
+  for (const source of sources) visit(source, finder);
   // Longest first, so a secret that contains another is scrubbed whole.
   let out = text;
-  for (const secret of [...found].sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
+  for (const secret of [...finder.found].sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
   return out;
 }
 

@@ -25,4 +25,20 @@ describe("secrets of a run", () => {
     // Too short to hold a secret: left as it is without looking.
     assert.equal(redact("ok"), "ok");
   });
+
+  it("finds a secret wherever it sits in the message: at its start, at its end, as all of it, with CRLF lines and base64", () => {
+    useRunConfigSecrets({
+      storage: {
+        files: [
+          { path: "/etc/a", contents: { source: "data:,%20%20tail-secret%0D%0Ashort%0Dx%0A" } },
+          { path: "/etc/b", contents: { source: `data:;base64,${Buffer.from("head-secret\r\nwhole-message\n").toString("base64")}` } },
+        ],
+      },
+    });
+    assert.equal(redact("head-secret then tail-secret"), "<redacted> then <redacted>");
+    assert.equal(redact("whole-message"), "<redacted>");
+    // "short\rx" is one line (a lone CR does not end one), and it is not in the text.
+    assert.equal(redact("short and sweet"), "short and sweet");
+    assert.equal(redact("short\rx!"), "<redacted>!");
+  });
 });
