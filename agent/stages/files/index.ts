@@ -3,48 +3,19 @@
 // then systemd units. Every path is checked before anything is written.
 // Kernel arguments are the kargs stage's (stages/kargs).
 
-import type { Config, PasswdUser, Resource } from "../../config/types";
+import type { Config, Resource } from "../../config/types";
 import { FlintError } from "../../errors";
 import { DEFAULT_FILE_CAP, fetchToFile, settingsFromConfig } from "../../resource/index";
-import { findUser } from "../../root/accounts";
-import { posix } from "node:path";
-import { canonicalRoot, inspectInRoot, SymlinkOnPath, withRootHeld } from "../../root/resolve";
+import { canonicalRoot, SymlinkOnPath, withRootHeld } from "../../root/resolve";
 import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
 import { accountTrees, splitByAccounts } from "./beside-accounts";
 import { applyEntry, checkPaths, flushBatch, independentSteps, orderEntries, storageEntries, type Entry, type NodeWriter } from "./nodes";
-import { applyGroups, applyUsers, type KeyInstaller } from "./passwd";
-import { record } from "./record";
+import { keyInstaller, keysThroughBatch } from "./keys";
+import { applyGroups, applyUsers } from "./passwd";
 import { applyPlatformKeys, withRefreshUnit } from "./platform-keys";
 import { StepParents } from "./step-parents";
 import { applyUnits } from "./units";
-
-/**
- * Keys go to `~/.ssh/authorized_keys.d/flint`, merged into authorized_keys (as
- * Ignition's `ignition` fragment). A home that does not exist (root on an
- * image without /root) is made first, owned by the user and 0700, as
- * Ignition makes it; missing parents above it are root's, 0755.
- */
-function keyInstaller(ctx: StageContext): KeyInstaller {
-  const { root } = ctx;
-  return async (user: PasswdUser, where: string) => {
-    const account = await findUser(root, user.name);
-    if (!account) throw new FlintError(`user ${JSON.stringify(user.name)} is not in the root's /etc/passwd`, where);
-    const home = await inspectInRoot(root, account.home, { followLast: true });
-    if (!home.stat) {
-      const { openOrCreateDirectory, makeOneDirectory } = await import("../../root/write");
-      const parent = openOrCreateDirectory(root, posix.dirname(home.rootPath), { created: (p) => record(ctx, "mkdir", p, "mode=0755 owner=0:0") })!;
-      try {
-        record(ctx, "mkdir", home.rootPath, `mode=0700 owner=${account.uid}:${account.gid}`);
-        makeOneDirectory(parent, posix.basename(home.rootPath), 0o700, { uid: account.uid, gid: account.gid });
-      } finally {
-        parent.close();
-      }
-    }
-    const { installKeyFragment } = await import("../../users/authorized-keys");
-    await installKeyFragment({ root, home: account.home, uid: account.uid, gid: account.gid, fragment: "flint", keys: user.sshAuthorizedKeys ?? [] });
-  };
-}
 
 /**
  * LUKS keys and crypttab lines for the installed system. At boot the disks
@@ -142,8 +113,9 @@ async function writeEverything(config: Config, ctx: StageContext): Promise<void>
   // plan, whose lines keep Ignition's order); see beside-accounts.ts.
   const accounts = async (): Promise<void> => {
     await applyGroups(ctx, config.passwd?.groups ?? []);
-    await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(ctx));
-    if (ctx.platformKeys?.keys.length) await applyPlatformKeys(ctx, ctx.platformKeys);
+    const committer = keysThroughBatch(writer);
+    await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(ctx, committer));
+    if (ctx.platformKeys?.keys.length) await applyPlatformKeys(ctx, ctx.platformKeys, committer);
     await persistLuks(ctx, config);
   };
   const hasAccounts = (config.passwd?.users?.length ?? 0) + (config.passwd?.groups?.length ?? 0) > 0;

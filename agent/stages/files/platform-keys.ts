@@ -10,6 +10,7 @@ import { log } from "../../log";
 import { findUser } from "../../root/accounts";
 import { inspectInRoot } from "../../root/resolve";
 import type { PlatformKeys, StageContext } from "../context";
+import type { KeyCommitter } from "./keys";
 import { record } from "./record";
 
 export const REFRESH_TEMPLATE = "flint-sshkeys@.service";
@@ -17,7 +18,8 @@ const UNIT_DIRS = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/syste
 
 export const refreshUnit = (user: string): string => `flint-sshkeys@${user}.service`;
 
-export async function applyPlatformKeys(ctx: StageContext, platformKeys: PlatformKeys): Promise<void> {
+/** `committer` says how the key files are committed for a home (the files stage's batch, see keysThroughBatch). */
+export async function applyPlatformKeys(ctx: StageContext, platformKeys: PlatformKeys, committer: KeyCommitter): Promise<void> {
   const { user, keys } = platformKeys;
   const account = await findUser(ctx.root, user);
   // The fetch stage put the user in the config, so it exists unless the config deleted it.
@@ -25,7 +27,9 @@ export async function applyPlatformKeys(ctx: StageContext, platformKeys: Platfor
   const { installKeyFragment, METADATA_FRAGMENT } = await import("../../users/authorized-keys");
   record(ctx, "ssh-keys", user, `${keys.length} key(s) from the platform metadata`);
   if (ctx.dryRun) return;
-  await installKeyFragment({ root: ctx.root, home: account.home, uid: account.uid, gid: account.gid, fragment: METADATA_FRAGMENT, keys });
+  const home = await inspectInRoot(ctx.root, account.home, { followLast: true });
+  const commit = await committer(home.rootPath);
+  await installKeyFragment({ root: ctx.root, home: account.home, uid: account.uid, gid: account.gid, fragment: METADATA_FRAGMENT, keys, commit });
 }
 
 /**
