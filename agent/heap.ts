@@ -5,13 +5,17 @@
 // config. Both are growth policies read at each collection, so they can be
 // set once the size of the config is known, before the heap grows for it.
 
-import { setFlagsFromString } from "node:v8";
+// node:v8 is loaded here only, when a big config needs it: loading it costs
+// every run ~1 ms natively (it pulls in Node's heap and serializer modules).
+
+import type * as V8 from "node:v8";
 
 let kept = false;
 
 export function keepHeapNearLive(): void {
   if (kept) return;
   kept = true;
+  const { setFlagsFromString } = require("node:v8") as typeof V8;
   // Young objects are promoted instead of the young generation doubling for them.
   setFlagsFromString("--semi-space-growth-factor=1");
   // The old generation grows by a fifth over what the last full collection kept.
