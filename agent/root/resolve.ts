@@ -66,6 +66,13 @@ export class RootDir {
     return fstatSync(this.fd);
   }
 
+  private device?: number;
+
+  /** The filesystem it is on (st_dev), asked once: a directory held open does not move to another. */
+  get dev(): number {
+    return (this.device ??= fstatSync(this.fd).dev);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -6,7 +6,7 @@
 // their owner and mode, then renamed into place. A CommitBatch does the
 // syncing for many temporary files at once.
 
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsync, fsyncSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, fsync, fsyncSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { posix } from "node:path";
 import { FlintError } from "../errors";
@@ -323,7 +323,7 @@ export class CommitBatch {
   }
 
   private noteFilesystem(dir: RootDir): void {
-    const dev = fstatSync(dir.fd).dev;
+    const dev = dir.dev;
     if (!this.dirty.has(dev)) this.dirty.set(dev, dir.hostPath());
   }
 
