@@ -19,7 +19,8 @@ import { posix } from "node:path";
 import type { Config } from "../../config/types";
 import { readUsers } from "../../root/accounts";
 import { readRootText } from "../../root/read";
-import type { Entry } from "./nodes";
+import type { Entry, NodeWriter } from "./nodes";
+import { writeInSteps } from "./write-steps";
 
 /** Trees the account step writes whatever the config says. */
 const ACCOUNT_TREES = ["etc", "var"];
@@ -62,4 +63,28 @@ function independentOfAccounts(entry: Entry, trees: Set<string>): boolean {
   const top = topOf(node.path);
   // "/" itself, or a top-level name the account step may make.
   return top !== "" && !trees.has(top);
+}
+
+/**
+ * Runs the account step and, meanwhile, writes `beside` (walked without
+ * following symlinks: one that meets a symlink goes to `deferred`, for after
+ * the accounts). A failed account step fails the stage, as Ignition would
+ * have before writing anything else.
+ */
+export async function accountsWithEntriesBeside(writer: NodeWriter, accounts: () => Promise<void>, beside: Entry[], deferred: Entry[]): Promise<void> {
+  let accountsMade = false;
+  const made = accounts().then(() => {
+    accountsMade = true;
+  });
+  made.catch(() => undefined); // handled below, once the entries settle too
+  // Let the account step reach its first tool before the entries take the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
+  const besideWritten = async (): Promise<void> => {
+    await writeInSteps(writer, beside, deferred);
+    // Still waiting for the accounts: make these entries durable meanwhile, not at the end.
+    if (!accountsMade && writer.batch.size > 0) await writer.batch.syncPending();
+  };
+  const [madeResult, written] = await Promise.allSettled([made, besideWritten()]);
+  if (madeResult.status === "rejected") throw madeResult.reason;
+  if (written.status === "rejected") throw written.reason;
 }

@@ -6,15 +6,15 @@
 import type { Config, Resource } from "../../config/types";
 import { FlintError } from "../../errors";
 import { DEFAULT_FILE_CAP, fetchToFile, settingsFromConfig } from "../../resource/index";
-import { canonicalRoot, SymlinkOnPath, withRootHeld } from "../../root/resolve";
+import { canonicalRoot, withRootHeld } from "../../root/resolve";
 import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
-import { accountTrees, splitByAccounts } from "./beside-accounts";
-import { applyEntry, checkPaths, flushBatch, independentSteps, orderEntries, storageEntries, type Entry, type NodeWriter } from "./nodes";
+import { accountsWithEntriesBeside, accountTrees, splitByAccounts } from "./beside-accounts";
+import { checkPaths, flushBatch, storageEntries, type Entry, type NodeWriter } from "./nodes";
 import { keyInstaller, keysThroughBatch } from "./keys";
 import { applyGroups, applyUsers } from "./passwd";
 import { applyPlatformKeys, withRefreshUnit } from "./platform-keys";
-import { StepParents } from "./step-parents";
+import { writeInSteps } from "./write-steps";
 import { applyUnits } from "./units";
 
 /**
@@ -35,27 +35,6 @@ async function persistLuks(ctx: StageContext, config: Config): Promise<void> {
     }
   }
   if (fresh.length) await keys.persistLuksVolumes(fresh, ctx.root);
-}
-
-/** How many entries are written at once. */
-const CONCURRENT_WRITES = 16;
-
-/** Runs `work` on every item, at most `width` at a time; the first failure stops new work and is thrown once the rest settle. */
-async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (!failure && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  if (failure) throw failure.error;
 }
 
 export const filesStage: Stage = async (config: Config, context: StageContext) => {
@@ -83,34 +62,12 @@ async function writeEverything(config: Config, ctx: StageContext): Promise<void>
       await fetchToFile(resource, hostPath, { ...settings, maxBytes: DEFAULT_FILE_CAP, label, sync: false });
     },
   };
-  // Independent entries are written several at a time, each to a temporary
-  // name, and wait in the batch; the batch is made durable and renamed into
-  // place once at the end (or earlier when full, or when an entry needs a
-  // pending one in place, see nodes.ts). A plan stays sequential so that its
-  // lines come out in a stable order.
-  const width = ctx.dryRun ? 1 : CONCURRENT_WRITES;
-  const writeEntries = async (list: Entry[], options?: { noSymlinks: boolean; deferred: Entry[] }): Promise<void> => {
-    for (const step of independentSteps(orderEntries(list))) {
-      writer.parents = new StepParents();
-      try {
-        await inParallel(step, width, async (entry) => {
-          try {
-            await applyEntry(writer, entry, options);
-          } catch (e) {
-            // A symlink on the way could lead into the accounts' trees: this one waits for them.
-            if (!(options && e instanceof SymlinkOnPath)) throw e;
-            options.deferred.push(entry);
-          }
-        });
-      } finally {
-        writer.parents.closeAll();
-        writer.parents = undefined;
-      }
-    }
-  };
   // Accounts first, as Ignition: owners by name are looked up in what they
   // create. Entries that cannot meet them are written meanwhile (not in a
   // plan, whose lines keep Ignition's order); see beside-accounts.ts.
+  // Entries are written step by step (write-steps.ts) into the batch, which
+  // is made durable and renamed into place once at the end (or earlier, see
+  // nodes.ts).
   const accounts = async (): Promise<void> => {
     await applyGroups(ctx, config.passwd?.groups ?? []);
     const committer = keysThroughBatch(writer);
@@ -124,23 +81,8 @@ async function writeEverything(config: Config, ctx: StageContext): Promise<void>
   let failed = true;
   try {
     await committing(writer, async () => {
-      let accountsMade = false;
-      const made = accounts().then(() => {
-        accountsMade = true;
-      });
-      made.catch(() => undefined); // handled below, once the entries settle too
-      // Let the account step reach its first tool before the entries take the event loop.
-      await new Promise((resolve) => setImmediate(resolve));
-      const besideWritten = async (): Promise<void> => {
-        await writeEntries(beside, { noSymlinks: true, deferred });
-        // Still waiting for the accounts: make these entries durable meanwhile, not at the end.
-        if (!accountsMade && writer.batch.size > 0) await writer.batch.syncPending();
-      };
-      const [madeResult, written] = await Promise.allSettled([made, besideWritten()]);
-      // Ignition would have failed on the accounts before writing anything else.
-      if (madeResult.status === "rejected") throw madeResult.reason;
-      if (written.status === "rejected") throw written.reason;
-      await writeEntries([...after, ...deferred]);
+      await accountsWithEntriesBeside(writer, accounts, beside, deferred);
+      await writeInSteps(writer, [...after, ...deferred]);
       await applyUnits(writer, await withRefreshUnit(ctx, config.systemd?.units ?? []));
     });
     failed = false;
