@@ -2,7 +2,7 @@
 // types are errors, unknown keys (and keys newer than the document's spec
 // version) are warnings and are dropped, JSON null counts as absent.
 
-import type { IssueList, JsonPath } from "./issues";
+import { at, type IssueList, type Where } from "./issues";
 
 export interface ReadContext {
   issues: IssueList;
@@ -18,7 +18,7 @@ export interface ReadContext {
   reuse?: boolean;
 }
 
-export type Read<T> = (value: unknown, path: JsonPath, cx: ReadContext) => T | undefined;
+export type Read<T> = (value: unknown, path: Where, cx: ReadContext) => T | undefined;
 
 export interface Field<T> {
   read: Read<T>;
@@ -64,7 +64,7 @@ export function list<T>(item: Read<T>): Read<T[]> {
     const out: T[] = cx.reuse ? (value as T[]) : [];
     let n = 0;
     for (let i = 0; i < value.length; i++) {
-      const v = item(value[i], [...path, i], cx);
+      const v = item(value[i], at(path, i), cx);
       if (v !== undefined) out[n++] = v;
     }
     out.length = n;
@@ -74,60 +74,101 @@ export function list<T>(item: Read<T>): Read<T[]> {
 
 type Fields<T> = { [K in keyof T]-?: Field<NonNullable<T[K]>> };
 
+/** A field of an object reader, with its key and, for a plain string, integer or boolean, the type its valid values have. */
+interface KeyedField extends Field<unknown> {
+  key: string;
+  plain: "string" | "number" | "boolean" | undefined;
+}
+
+/** The type a valid value of a plain reader has, so the object reader can take such a value without a call. */
+function plainType(read: Read<unknown>): KeyedField["plain"] {
+  return read === string ? "string" : read === integer ? "number" : read === boolean ? "boolean" : undefined;
+}
+
+/** The field's value read: a plain one of the right type as it is, anything else by its reader (which reports). */
+function readField(field: KeyedField, v: unknown, path: Where, cx: ReadContext): unknown {
+  const plain = field.plain;
+  if (plain !== undefined && typeof v === plain && (plain !== "number" || Number.isSafeInteger(v))) return v;
+  return field.read(v, at(path, field.key), cx);
+}
+
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
+/** What an object read finds in its input (see shapeOf). */
+type Shape = 0 | 1 | 2;
+const IN_MODEL_SHAPE = 0;
+const KNOWN_KEYS = 1;
+const UNKNOWN_KEYS = 2;
+
 /** Reads an object with the given fields; keys are emitted in the order of `fields`. */
 export function object<T>(fields: Fields<T>): Read<T> {
-  const keys = Object.keys(fields) as (keyof T & string)[];
-  const order = new Map<string, number>(keys.map((k, i) => [k, i]));
+  const list: KeyedField[] = Object.keys(fields).map((key) => {
+    const field = fields[key as keyof T] as Field<unknown>;
+    return { ...field, key, plain: plainType(field.read) };
+  });
+  const required = list.filter((f) => f.required);
+  const order = new Map<string, number>(list.map((f, i) => [f.key, i]));
   return (value, path, cx) => {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       cx.issues.error(path, `must be an object, not ${describeType(value)}`);
       return undefined;
     }
     const input = value as Record<string, unknown>;
-    if (cx.reuse && inModelShape(input, cx)) return readInPlace(input, path, cx);
+    const shape = shapeOf(input, cx);
+    if (shape === IN_MODEL_SHAPE && cx.reuse) return readInPlace(input, path, cx);
     const out: Record<string, unknown> = {};
-    for (const key of keys) {
-      const field = fields[key] as Field<unknown>;
-      const v = Object.prototype.hasOwnProperty.call(input, key) ? input[key] : undefined;
+    for (let i = 0; i < list.length; i++) {
+      const field = list[i]!;
+      const key = field.key;
+      const v = hasOwn(input, key) ? input[key] : undefined;
       if (v === undefined || v === null) {
-        if (field.required) cx.issues.error([...path, key], `${key} is required`);
+        if (field.required) cx.issues.error(at(path, key), `${key} is required`);
         continue;
       }
       if (field.since !== undefined && cx.minor < field.since) {
-        cx.issues.warn([...path, key], `unknown key ${quoteKey(key)} ignored: it needs spec ${cx.major}.${field.since}.0 or later, and this config is ${cx.major}.${cx.minor}.0`, true);
+        cx.issues.warn(at(path, key), `unknown key ${quoteKey(key)} ignored: it needs spec ${cx.major}.${field.since}.0 or later, and this config is ${cx.major}.${cx.minor}.0`, true);
         continue;
       }
-      const read = field.read(v, [...path, key], cx);
+      const read = readField(field, v, path, cx);
       if (read !== undefined) out[key] = read;
     }
-    for (const key of Object.keys(input)) {
-      if (!Object.prototype.hasOwnProperty.call(fields, key)) cx.issues.warn([...path, key], `unknown key ${quoteKey(key)} ignored`, true);
+    if (shape === UNKNOWN_KEYS) {
+      for (const key of Object.keys(input)) {
+        if (!order.has(key)) cx.issues.warn(at(path, key), `unknown key ${quoteKey(key)} ignored`, true);
+      }
     }
     return out as T;
   };
 
-  /** Every key known, allowed in this version, not null, and in the model's order: the input can be the output. */
-  function inModelShape(input: Record<string, unknown>, cx: ReadContext): boolean {
+  /**
+   * IN_MODEL_SHAPE when every key is known, allowed in this version, not
+   * null, and in the model's order (the input can be the output);
+   * UNKNOWN_KEYS when a key is not the model's; KNOWN_KEYS otherwise.
+   */
+  function shapeOf(input: Record<string, unknown>, cx: ReadContext): Shape {
     let last = -1;
+    let shape: Shape = IN_MODEL_SHAPE;
     for (const key in input) {
       const at = order.get(key);
-      if (at === undefined || at <= last || input[key] === null) return false;
-      const since = (fields[key as keyof T] as Field<unknown>).since;
-      if (since !== undefined && cx.minor < since) return false;
-      last = at;
+      if (at === undefined) return UNKNOWN_KEYS;
+      if (shape === IN_MODEL_SHAPE) {
+        const since = list[at]!.since;
+        if (at <= last || input[key] === null || (since !== undefined && cx.minor < since)) shape = KNOWN_KEYS;
+        last = at;
+      }
     }
-    return true;
+    return shape;
   }
 
-  function readInPlace(input: Record<string, unknown>, path: JsonPath, cx: ReadContext): T {
-    for (const key of keys) {
-      const field = fields[key] as Field<unknown>;
-      if (!Object.prototype.hasOwnProperty.call(input, key)) {
-        if (field.required) cx.issues.error([...path, key], `${key} is required`);
-        continue;
-      }
+  /** Reads an object in the model's shape (every key known) where it is, value by value. */
+  function readInPlace(input: Record<string, unknown>, path: Where, cx: ReadContext): T {
+    for (let i = 0; i < required.length; i++) {
+      const key = required[i]!.key;
+      if (!hasOwn(input, key)) cx.issues.error(at(path, key), `${key} is required`);
+    }
+    for (const key in input) {
       const v = input[key];
-      const read = field.read(v, [...path, key], cx);
+      const read = readField(list[order.get(key)!]!, v, path, cx);
       // Only after an error (the config is refused): the value is dropped.
       if (read === undefined) delete input[key];
       else if (read !== v) input[key] = read;

@@ -119,12 +119,13 @@ const KEYS_LISTED = 16;
  * wrong.
  */
 export function scanJson(text: string): { tooDeepAt?: number; duplicates: DuplicateKey[] } {
-  type Frame = { isObject: boolean; keys: string[]; set: Set<string> | undefined; key: string; index: number; expectKey: boolean };
-  const frames: Frame[] = [];
+  const frames: KeyFrame[] = [];
   let depth = 0;
   const duplicates: DuplicateKey[] = [];
   const pathHere = (): (string | number)[] => frames.slice(0, depth - 1).map((f) => (f.isObject ? f.key : f.index));
   const n = text.length;
+  // The first backslash at or after the string being looked at (-1 for none left): keys with escapes are rare.
+  let backslash = text.indexOf("\\");
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     // Spaces and line breaks, the commonest characters between tokens.
@@ -141,9 +142,9 @@ export function scanJson(text: string): { tooDeepAt?: number; duplicates: Duplic
       }
       const top = depth > 0 ? frames[depth - 1] : undefined;
       if (top !== undefined && top.expectKey) {
-        const raw = text.slice(i + 1, end);
-        let key = raw;
-        if (raw.includes("\\")) {
+        if (backslash !== -1 && backslash < i) backslash = text.indexOf("\\", i);
+        let key = text.slice(i + 1, end);
+        if (backslash !== -1 && backslash < end) {
           try {
             key = JSON.parse(text.slice(i, end + 1)) as string;
           } catch {
@@ -159,9 +160,9 @@ export function scanJson(text: string): { tooDeepAt?: number; duplicates: Duplic
       if (++depth > MAX_NESTING) return { tooDeepAt: i, duplicates };
       if (depth > 0) {
         let f = frames[depth - 1];
-        if (f === undefined) frames[depth - 1] = f = { isObject: false, keys: [], set: undefined, key: "", index: 0, expectKey: false };
+        if (f === undefined) frames[depth - 1] = f = { isObject: false, keys: [], count: 0, set: undefined, key: "", index: 0, expectKey: false };
         f.isObject = c === 0x7b;
-        f.keys.length = 0;
+        f.count = 0;
         f.set = undefined;
         f.index = 0;
         f.expectKey = f.isObject;
@@ -176,15 +177,29 @@ export function scanJson(text: string): { tooDeepAt?: number; duplicates: Duplic
   return { duplicates };
 }
 
+/** One open object or array of the scan (reused for every one at its depth). */
+interface KeyFrame {
+  isObject: boolean;
+  /** The object's keys so far: the first `count` of `keys`, or `set` once there are many. */
+  keys: string[];
+  count: number;
+  set: Set<string> | undefined;
+  /** The last key (an object) or the index (an array), for a duplicate's path. */
+  key: string;
+  index: number;
+  expectKey: boolean;
+}
+
 /** Whether `key` was already in this object; remembers it. */
-function seenKey(frame: { keys: string[]; set: Set<string> | undefined }, key: string): boolean {
+function seenKey(frame: KeyFrame, key: string): boolean {
   if (frame.set !== undefined) {
     if (frame.set.has(key)) return true;
     frame.set.add(key);
     return false;
   }
-  if (frame.keys.includes(key)) return true;
-  frame.keys.push(key);
-  if (frame.keys.length > KEYS_LISTED) frame.set = new Set(frame.keys);
+  const keys = frame.keys;
+  for (let j = 0; j < frame.count; j++) if (keys[j] === key) return true;
+  keys[frame.count++] = key;
+  if (frame.count > KEYS_LISTED) frame.set = new Set(keys.slice(0, frame.count));
   return false;
 }

@@ -28,16 +28,17 @@ export function parseSpecVersion(text: string, allowExperimental: boolean): Spec
   return { major, minor, experimental: false, text };
 }
 
-/** URL schemes a 3.x resource may use. */
-export function allowedSchemes(minor: number): string[] {
-  const schemes = ["http", "https", "tftp", "s3", "data"];
-  if (minor >= 2) schemes.push("gs");
-  if (minor >= 4) schemes.push("arn");
-  return schemes;
+/** URL schemes a 3.x resource may use (one list per minor version, made once: every resource asks). */
+export function allowedSchemes(minor: number): readonly string[] {
+  return (schemesByMinor[minor] ??= Object.freeze(["http", "https", "tftp", "s3", "data", ...(minor >= 2 ? ["gs"] : []), ...(minor >= 4 ? ["arn"] : [])]));
 }
+const schemesByMinor: (readonly string[])[] = [];
 
-export function allowedHashes(minor: number): string[] {
-  return minor >= 1 ? ["sha512", "sha256"] : ["sha512"];
+const HASHES_3_0: readonly string[] = Object.freeze(["sha512"]);
+const HASHES_3_1: readonly string[] = Object.freeze(["sha512", "sha256"]);
+
+export function allowedHashes(minor: number): readonly string[] {
+  return minor >= 1 ? HASHES_3_1 : HASHES_3_0;
 }
 
 export function allowedFormats(minor: number): string[] {

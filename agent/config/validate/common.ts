@@ -1,6 +1,6 @@
 // Checks shared by several config types: paths, GUIDs, duplicates.
 
-import type { IssueList, JsonPath } from "../issues";
+import { at, pathOf, type IssueList, type Where } from "../issues";
 
 export interface ValidateContext {
   issues: IssueList;
@@ -24,7 +24,7 @@ export const PATH_MAX = 4096;
 export const NAME_MAX = 255;
 
 /** An absolute, fully simplified path (files, units' paths, devices, mount points) the kernel can take. */
-export function checkPath(cx: ValidateContext, value: string | undefined, path: JsonPath, what = "path"): void {
+export function checkPath(cx: ValidateContext, value: string | undefined, path: Where, what = "path"): void {
   if (value === undefined) return;
   const problem = pathProblem(value, what);
   if (problem) cx.issues.error(path, problem);
@@ -46,11 +46,21 @@ export function pathProblem(value: unknown, what = "path"): string | undefined {
 
 /** Why the kernel would refuse `p` with ENAMETOOLONG, or undefined when it would not. */
 export function pathTooLong(p: string): string | undefined {
-  const bytes = Buffer.byteLength(p);
-  if (bytes >= PATH_MAX) return `is ${bytes} bytes long; the limit is ${PATH_MAX - 1} (PATH_MAX)`;
-  for (const name of p.split("/")) {
-    const n = Buffer.byteLength(name);
-    if (n > NAME_MAX) return `has a component of ${n} bytes (${JSON.stringify(name.slice(0, 20) + "...")}); the limit is ${NAME_MAX} (NAME_MAX)`;
+  // A UTF-16 code unit is at most 3 bytes of UTF-8, so most paths and names need no counting.
+  if (p.length * 3 <= NAME_MAX) return undefined;
+  if (p.length * 3 >= PATH_MAX) {
+    const bytes = Buffer.byteLength(p);
+    if (bytes >= PATH_MAX) return `is ${bytes} bytes long; the limit is ${PATH_MAX - 1} (PATH_MAX)`;
+  }
+  for (let start = 0; start <= p.length; ) {
+    let end = p.indexOf("/", start);
+    if (end === -1) end = p.length;
+    if ((end - start) * 3 > NAME_MAX) {
+      const name = p.slice(start, end);
+      const n = Buffer.byteLength(name);
+      if (n > NAME_MAX) return `has a component of ${n} bytes (${JSON.stringify(name.slice(0, 20) + "...")}); the limit is ${NAME_MAX} (NAME_MAX)`;
+    }
+    start = end + 1;
   }
   return undefined;
 }
@@ -59,14 +69,14 @@ export function pathTooLong(p: string): string | undefined {
 export const MAX_ID = 4294967294;
 
 /** A uid or gid in range (0..4294967294). */
-export function checkId(cx: ValidateContext, value: number | undefined, path: JsonPath, what: string): void {
+export function checkId(cx: ValidateContext, value: number | undefined, path: Where, what: string): void {
   if (value === undefined) return;
   if (value < 0 || value > MAX_ID) cx.issues.error(path, `${what} must be between 0 and ${MAX_ID}, not ${value}`);
 }
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-export function checkGuid(cx: ValidateContext, value: string | undefined, path: JsonPath, what: string): void {
+export function checkGuid(cx: ValidateContext, value: string | undefined, path: Where, what: string): void {
   if (value === undefined || value === "") return;
   if (!GUID.test(value)) cx.issues.error(path, `${what} must be a GUID like 0FC63DAF-8483-4772-8E79-3D69D8477DE4 (got ${JSON.stringify(value)})`);
 }
@@ -75,7 +85,7 @@ export function checkGuid(cx: ValidateContext, value: string | undefined, path: 
 export function checkUnique<T>(
   cx: ValidateContext,
   items: T[] | undefined,
-  listPath: JsonPath,
+  listPath: Where,
   key: (item: T) => string | undefined,
   field: string,
   what: string,
@@ -87,6 +97,6 @@ export function checkUnique<T>(
     if (k === undefined || k === "") return;
     const first = seen.get(k);
     if (first === undefined) seen.set(k, i);
-    else cx.issues.error([...listPath, i, field], `duplicate ${what} ${JSON.stringify(k)} (already used by ${[...listPath, first].join(".")})`);
+    else cx.issues.error(at(listPath, i, field), `duplicate ${what} ${JSON.stringify(k)} (already used by ${pathOf(at(listPath, first)).join(".")})`);
   });
 }

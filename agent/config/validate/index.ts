@@ -1,7 +1,7 @@
 // Validation of a whole 3.x config: each section's own rules, then the rules
 // that span sections (paths that collide with systemd units, kernel arguments).
 
-import { IssueList, type JsonPath } from "../issues";
+import { at, IssueList, type JsonPath, type Where } from "../issues";
 import type { Config, Ignition } from "../types";
 import { checkUnique, type ValidateContext } from "./common";
 import { validateNodes } from "./nodes";
@@ -27,28 +27,28 @@ export function validateConfig(config: Config, minor: number, issues = new Issue
   return issues;
 }
 
-function validateIgnition(cx: ValidateContext, ig: Ignition, path: JsonPath): void {
+function validateIgnition(cx: ValidateContext, ig: Ignition, path: Where): void {
   const merge = ig.config?.merge;
-  merge?.forEach((r, i) => validateResource(cx, r, [...path, "config", "merge", i], { sourceRequired: true }));
+  merge?.forEach((r, i) => validateResource(cx, r, at(path, "config", "merge", i), { sourceRequired: true }));
   const replace = ig.config?.replace;
-  if (replace && Object.keys(replace).length > 0) validateResource(cx, replace, [...path, "config", "replace"], { sourceRequired: true });
+  if (replace && Object.keys(replace).length > 0) validateResource(cx, replace, at(path, "config", "replace"), { sourceRequired: true });
   const cas = ig.security?.tls?.certificateAuthorities;
-  cas?.forEach((r, i) => validateResource(cx, r, [...path, "security", "tls", "certificateAuthorities", i], { sourceRequired: true }));
-  checkUnique(cx, cas, [...path, "security", "tls", "certificateAuthorities"], (r) => r.source, "source", "certificate authority source");
+  cas?.forEach((r, i) => validateResource(cx, r, at(path, "security", "tls", "certificateAuthorities", i), { sourceRequired: true }));
+  checkUnique(cx, cas, at(path, "security", "tls", "certificateAuthorities"), (r) => r.source, "source", "certificate authority source");
   const proxy = ig.proxy;
   for (const key of ["httpProxy", "httpsProxy"] as const) {
     const url = proxy?.[key];
     if (url === undefined || url === "") continue;
     const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
-    if (scheme !== "http" && scheme !== "https") cx.issues.error([...path, "proxy", key], `a proxy URL must be http or https, not ${scheme ?? "a URL without a scheme"}`);
+    if (scheme !== "http" && scheme !== "https") cx.issues.error(at(path, "proxy", key), `a proxy URL must be http or https, not ${scheme ?? "a URL without a scheme"}`);
     else {
-      validateUrl(cx, url, [...path, "proxy", key]);
-      if (key === "httpsProxy" && scheme === "http") cx.issues.warn([...path, "proxy", key], "a plain-HTTP proxy for HTTPS requests can see their hosts (the traffic itself stays encrypted)");
+      validateUrl(cx, url, at(path, "proxy", key));
+      if (key === "httpsProxy" && scheme === "http") cx.issues.warn(at(path, "proxy", key), "a plain-HTTP proxy for HTTPS requests can see their hosts (the traffic itself stays encrypted)");
     }
   }
   for (const key of ["httpResponseHeaders", "httpTotal"] as const) {
     const t = ig.timeouts?.[key];
-    if (t !== undefined && t < 0) cx.issues.error([...path, "timeouts", key], `${key} must not be negative`);
+    if (t !== undefined && t < 0) cx.issues.error(at(path, "timeouts", key), `${key} must not be negative`);
   }
 }
 

@@ -1,38 +1,38 @@
 // Validation of resources (file contents, config references, CAs, key files):
 // URL schemes per spec version, data URL syntax, hashes, compression, headers.
 
-import type { JsonPath } from "../issues";
+import { at, type Where } from "../issues";
 import type { Resource } from "../types";
 import { allowedHashes, allowedSchemes } from "../version";
 import { checkUnique, type ValidateContext } from "./common";
 
 const HASH_HEX_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
 
-export function validateResource(cx: ValidateContext, r: Resource, path: JsonPath, opts: { sourceRequired?: boolean } = {}): void {
+export function validateResource(cx: ValidateContext, r: Resource, path: Where, opts: { sourceRequired?: boolean } = {}): void {
   const hasSource = r.source !== undefined;
-  if (opts.sourceRequired && !hasSource) cx.issues.error([...path, "source"], "source is required");
+  if (opts.sourceRequired && !hasSource) cx.issues.error(at(path, "source"), "source is required");
   let scheme: string | undefined;
-  if (r.source !== undefined) scheme = validateUrl(cx, r.source, [...path, "source"]);
+  if (r.source !== undefined) scheme = validateUrl(cx, r.source, at(path, "source"));
   if (r.compression !== undefined && r.compression !== "" && r.compression !== "gzip") {
-    cx.issues.error([...path, "compression"], `compression must be "gzip" or empty (got ${JSON.stringify(r.compression)})`);
+    cx.issues.error(at(path, "compression"), `compression must be "gzip" or empty (got ${JSON.stringify(r.compression)})`);
   }
   const hash = r.verification?.hash;
   if (hash !== undefined) {
-    validateHash(cx, hash, [...path, "verification", "hash"]);
-    if (!hasSource) cx.issues.error([...path, "verification", "hash"], "verification.hash is set but there is no source to verify");
+    validateHash(cx, hash, at(path, "verification", "hash"));
+    if (!hasSource) cx.issues.error(at(path, "verification", "hash"), "verification.hash is set but there is no source to verify");
   }
   if (r.httpHeaders && r.httpHeaders.length > 0) {
     r.httpHeaders.forEach((h, i) => {
-      if (h.name === "") cx.issues.error([...path, "httpHeaders", i, "name"], "header name must not be empty");
+      if (h.name === "") cx.issues.error(at(path, "httpHeaders", i, "name"), "header name must not be empty");
     });
-    checkUnique(cx, r.httpHeaders, [...path, "httpHeaders"], (h) => h.name.toLowerCase(), "name", "HTTP header");
+    checkUnique(cx, r.httpHeaders, at(path, "httpHeaders"), (h) => h.name.toLowerCase(), "name", "HTTP header");
     if (scheme !== undefined && scheme !== "http" && scheme !== "https") {
-      cx.issues.error([...path, "httpHeaders"], `httpHeaders can only be used with http and https sources, not ${scheme}`);
+      cx.issues.error(at(path, "httpHeaders"), `httpHeaders can only be used with http and https sources, not ${scheme}`);
     }
   }
 }
 
-export function validateHash(cx: ValidateContext, hash: string, path: JsonPath): void {
+export function validateHash(cx: ValidateContext, hash: string, path: Where): void {
   const dash = hash.indexOf("-");
   const fn = dash === -1 ? "" : hash.slice(0, dash);
   const hex = hash.slice(dash + 1);
@@ -48,14 +48,15 @@ export function validateHash(cx: ValidateContext, hash: string, path: JsonPath):
 }
 
 /** Checks a resource URL; returns its scheme when it is usable. */
-export function validateUrl(cx: ValidateContext, url: string, path: JsonPath): string | undefined {
+export function validateUrl(cx: ValidateContext, url: string, path: Where): string | undefined {
   if (url === "") return "data"; // an empty source means empty contents
-  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url);
-  if (!m) {
+  // Inline contents, the commonest source by far, need no regular expression to find their scheme.
+  const m = url.startsWith("data:") ? undefined : SCHEME.exec(url);
+  if (m === null) {
     cx.issues.error(path, `invalid URL ${JSON.stringify(truncate(url))}: no scheme`);
     return undefined;
   }
-  const scheme = m[1]!.toLowerCase();
+  const scheme = m === undefined ? "data" : m[1]!.toLowerCase();
   const allowed = allowedSchemes(cx.minor);
   if (!allowed.includes(scheme)) {
     cx.issues.error(path, `unsupported URL scheme "${scheme}" (spec 3.${cx.minor}.0 allows ${allowed.join(", ")})`);
@@ -86,12 +87,17 @@ export function validateUrl(cx: ValidateContext, url: string, path: JsonPath): s
 }
 
 /** `?versionId=` selects an S3 object version; when present it must not be empty. */
-function checkS3VersionId(cx: ValidateContext, url: string, path: JsonPath): void {
+function checkS3VersionId(cx: ValidateContext, url: string, path: Where): void {
   const query = url.indexOf("?");
   if (query === -1) return;
   const versionId = new URLSearchParams(url.slice(query + 1)).get("versionId");
   if (versionId === "") cx.issues.error(path, "invalid S3 object versionId: it is empty");
 }
+
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
+const MEDIA_TYPE = /^([a-zA-Z0-9!#$&^_.+-]+\/[a-zA-Z0-9!#$&^_.+-]+)?(;[a-zA-Z0-9!#$&^_.+-]+=("[^"]*"|[^;,]*))*(;base64)?$/i;
+const BASE64 = /;base64$/i;
+const BASE64_DATA = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 
 /** RFC 2397 syntax: `data:[<mediatype>][;base64],<data>`; returns what is wrong, if anything. */
 export function dataUrlProblem(url: string): string | undefined {
@@ -99,19 +105,22 @@ export function dataUrlProblem(url: string): string | undefined {
   if (comma === -1) return `missing "," after the media type`;
   const meta = url.slice(5, comma);
   const payload = url.slice(comma + 1);
-  if (meta !== "" && !/^([a-zA-Z0-9!#$&^_.+-]+\/[a-zA-Z0-9!#$&^_.+-]+)?(;[a-zA-Z0-9!#$&^_.+-]+=("[^"]*"|[^;,]*))*(;base64)?$/i.test(meta)) {
-    return `malformed media type ${JSON.stringify(truncate(meta))}`;
-  }
-  if (payload.includes("%") && /%(?![0-9a-fA-F]{2})/.test(payload)) return "bad percent-encoding";
-  if (/;base64$/i.test(meta)) {
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(payload);
-    } catch {
-      decoded = payload;
+  if (meta !== "" && !MEDIA_TYPE.test(meta)) return `malformed media type ${JSON.stringify(truncate(meta))}`;
+  const escaped = payload.includes("%");
+  if (escaped && /%(?![0-9a-fA-F]{2})/.test(payload)) return "bad percent-encoding";
+  if (BASE64.test(meta)) {
+    let decoded = payload;
+    if (escaped) {
+      try {
+        decoded = decodeURIComponent(payload);
+      } catch {
+        // not UTF-8 once decoded: the bytes are looked at as written
+      }
     }
     const compact = decoded.replace(/\s+/g, "");
-    if (!/^[A-Za-z0-9+/\-_]*={0,2}$/.test(compact) || compact.replace(/=+$/, "").length % 4 === 1) return "invalid base64 data";
+    let end = compact.length;
+    while (end > 0 && compact.charCodeAt(end - 1) === 0x3d) end--;
+    if (!BASE64_DATA.test(compact) || end % 4 === 1) return "invalid base64 data";
   }
   return undefined;
 }

@@ -1,21 +1,21 @@
 // Validation of systemd units and drop-ins: names, unit file syntax, duplicates.
 
-import type { JsonPath } from "../issues";
+import { at, type Where } from "../issues";
 import type { Dropin, Systemd, Unit } from "../types";
 import { dropinNameProblem, unitNameProblem } from "../../systemd/unit-name";
 import { checkUnique, type ValidateContext } from "./common";
 
 
-export function validateSystemd(cx: ValidateContext, s: Systemd, path: JsonPath): void {
-  s.units?.forEach((u, i) => validateUnit(cx, u, [...path, "units", i]));
-  checkUnique(cx, s.units, [...path, "units"], (u) => u.name, "name", "unit");
+export function validateSystemd(cx: ValidateContext, s: Systemd, path: Where): void {
+  s.units?.forEach((u, i) => validateUnit(cx, u, at(path, "units", i)));
+  checkUnique(cx, s.units, at(path, "units"), (u) => u.name, "name", "unit");
   checkInstances(cx, s, path);
 }
 
 const hasInstallSection = (contents: string) => /^\s*\[Install\]\s*$/m.test(contents);
 
 /** An enabled instance (a@x.service) of a template defined here without [Install] cannot be enabled. */
-function checkInstances(cx: ValidateContext, s: Systemd, path: JsonPath): void {
+function checkInstances(cx: ValidateContext, s: Systemd, path: Where): void {
   const templates = new Map<string, string>();
   for (const u of s.units ?? []) if (u.name && /@\./.test(u.name) && u.contents !== undefined) templates.set(u.name, u.contents);
   if (templates.size === 0) return;
@@ -24,34 +24,34 @@ function checkInstances(cx: ValidateContext, s: Systemd, path: JsonPath): void {
     if (!m || u.enabled !== true) return;
     const template = `${m[1]}@${m[2]}`;
     const contents = templates.get(template);
-    if (contents !== undefined && !hasInstallSection(contents)) cx.issues.warn([...path, "units", i, "contents"], `template unit ${template} for ${u.name} has no [Install] section, so enabling does nothing`);
+    if (contents !== undefined && !hasInstallSection(contents)) cx.issues.warn(at(path, "units", i, "contents"), `template unit ${template} for ${u.name} has no [Install] section, so enabling does nothing`);
   });
 }
 
-export function validateUnit(cx: ValidateContext, u: Unit, path: JsonPath): void {
+export function validateUnit(cx: ValidateContext, u: Unit, path: Where): void {
   if (u.name !== undefined) {
     const problem = unitNameProblem(u.name);
-    if (problem) cx.issues.error([...path, "name"], problem);
+    if (problem) cx.issues.error(at(path, "name"), problem);
   }
   if (u.contents !== undefined) {
-    checkUnitSyntax(cx, u.contents, [...path, "contents"]);
-    if (u.enabled === true && !hasInstallSection(u.contents)) cx.issues.warn([...path, "contents"], `unit ${u.name} is enabled, but has no [Install] section, so enabling does nothing`);
+    checkUnitSyntax(cx, u.contents, at(path, "contents"));
+    if (u.enabled === true && !hasInstallSection(u.contents)) cx.issues.warn(at(path, "contents"), `unit ${u.name} is enabled, but has no [Install] section, so enabling does nothing`);
   }
-  u.dropins?.forEach((d, i) => validateDropin(cx, d, [...path, "dropins", i]));
-  checkUnique(cx, u.dropins, [...path, "dropins"], (d) => d.name, "name", "drop-in");
+  u.dropins?.forEach((d, i) => validateDropin(cx, d, at(path, "dropins", i)));
+  checkUnique(cx, u.dropins, at(path, "dropins"), (d) => d.name, "name", "drop-in");
 }
 
-export function validateDropin(cx: ValidateContext, d: Dropin, path: JsonPath): void {
+export function validateDropin(cx: ValidateContext, d: Dropin, path: Where): void {
   if (d.name !== undefined) {
     const problem = dropinNameProblem(d.name);
-    if (problem) cx.issues.error([...path, "name"], problem);
-    else if (d.name.startsWith(".")) cx.issues.warn([...path, "name"], `systemd skips drop-ins whose names begin with "." (got ${JSON.stringify(d.name)})`);
+    if (problem) cx.issues.error(at(path, "name"), problem);
+    else if (d.name.startsWith(".")) cx.issues.warn(at(path, "name"), `systemd skips drop-ins whose names begin with "." (got ${JSON.stringify(d.name)})`);
   }
-  if (d.contents !== undefined) checkUnitSyntax(cx, d.contents, [...path, "contents"]);
+  if (d.contents !== undefined) checkUnitSyntax(cx, d.contents, at(path, "contents"));
 }
 
 /** systemd's unit file syntax (messages never quote the contents, which may hold secrets): `[Section]` headers, `Key=value` lines inside a section, comments, continuations. */
-export function checkUnitSyntax(cx: ValidateContext, text: string, path: JsonPath): void {
+export function checkUnitSyntax(cx: ValidateContext, text: string, path: Where): void {
   const lines = text.split("\n");
   let inSection = false;
   for (let i = 0; i < lines.length; i++) {

@@ -3,6 +3,7 @@
 // reached symlink(2), a NUL in a label reached spawn).
 
 import assert from "node:assert/strict";
+import { NAME_MAX, PATH_MAX, pathTooLong } from "../../../agent/config/validate/common";
 import { doc, errorLines, parse } from "./helpers";
 
 const link = (l: object) => doc("3.4.0", { storage: { links: [{ path: "/etc/l", ...l }] } });
@@ -19,6 +20,22 @@ describe("link targets", () => {
   });
   it("refuses a NUL in a target", () => {
     assert.match(errorLines(link({ target: "/a\u0000b" })).join("\n"), /^storage\.links\.0\.target: target must not contain a NUL character/);
+  });
+});
+
+describe("path lengths in bytes", () => {
+  /** The rule as the kernel counts: UTF-8 bytes of the whole path and of each component. */
+  const byBytes = (p: string) => Buffer.byteLength(p) >= PATH_MAX || p.split("/").some((name) => Buffer.byteLength(name) > NAME_MAX);
+  it("counts bytes, not characters, whatever the mix of 1-, 2-, 3- and 4-byte characters", () => {
+    const names: string[] = [];
+    for (const ch of ["n", "é", "€", "😀"]) {
+      const perChar = Buffer.byteLength(ch);
+      const fit = Math.floor(NAME_MAX / perChar);
+      for (const k of [1, Math.floor(85 / ch.length), fit - 1, fit, fit + 1]) names.push(ch.repeat(k));
+    }
+    const paths = names.flatMap((name) => [`/${name}`, `/etc/${name}/x`, `/${`${name}/`.repeat(Math.ceil(PATH_MAX / Buffer.byteLength(`${name}/`)))}x`]);
+    paths.push("/" + "a/".repeat(2047) + "b", "/" + "a/".repeat(2046) + "b", "/" + "€/".repeat(1023), "/" + "€/".repeat(1024), "");
+    for (const p of paths) assert.equal(pathTooLong(p) !== undefined, byBytes(p), `${p.length} characters, ${Buffer.byteLength(p)} bytes`);
   });
 });
 

@@ -1,6 +1,7 @@
 // Each validation rule with a config that passes it and one that breaks it.
 
 import assert from "node:assert/strict";
+import { dataUrlProblem } from "../../../agent/config/validate/resource";
 import { doc, errorLines, parse, type Doc } from "./helpers";
 
 interface Rule {
@@ -310,5 +311,42 @@ describe("config validation rules", () => {
     );
     assert.equal(lines.length, 2);
     for (const line of lines) assert.doesNotMatch(line, /hunter2|SECRETKEY/);
+  });
+});
+
+describe("data URL syntax", () => {
+  /** The rule as first written (before the fast paths): decode, drop white space, then check the alphabet and the length. */
+  function reference(url: string): string | undefined {
+    const comma = url.indexOf(",");
+    if (comma === -1) return `missing "," after the media type`;
+    const meta = url.slice(5, comma);
+    const payload = url.slice(comma + 1);
+    if (meta !== "" && !/^([a-zA-Z0-9!#$&^_.+-]+\/[a-zA-Z0-9!#$&^_.+-]+)?(;[a-zA-Z0-9!#$&^_.+-]+=("[^"]*"|[^;,]*))*(;base64)?$/i.test(meta)) return `malformed media type ${JSON.stringify(meta)}`;
+    if (payload.includes("%") && /%(?![0-9a-fA-F]{2})/.test(payload)) return "bad percent-encoding";
+    if (/;base64$/i.test(meta)) {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(payload);
+      } catch {
+        decoded = payload;
+      }
+      const compact = decoded.replace(/\s+/g, "");
+      if (!/^[A-Za-z0-9+/\-_]*={0,2}$/.test(compact) || compact.replace(/=+$/, "").length % 4 === 1) return "invalid base64 data";
+    }
+    return undefined;
+  }
+  it("gives the same verdict as the rule as first written", () => {
+    const payloads = ["", "a", "ab", "abc", "abcd", "abcde", "ab==", "abc=", "a===", "abcd=", "a b\nc d", "YWJj%3D", "YW%4Ajj", "%E2%82%AC", "%FF%FE", "%3D%3D", "ab%20cd", "a$b!", "100%", "100%25", "-_+/"];
+    for (const meta of ["", ";base64", "text/plain;base64", "TEXT/PLAIN;BASE64", "text/plain;charset=utf-8", "text plain", ";charset=\"a;b\";base64"]) {
+      for (const payload of payloads) {
+        const url = `data:${meta},${payload}`;
+        assert.equal(dataUrlProblem(url), reference(url), url);
+      }
+    }
+    assert.equal(dataUrlProblem("data:text/plain;base64"), reference("data:text/plain;base64"));
+  });
+  it("takes an upper-case scheme as data", () => {
+    assert.deepEqual(errorLines(doc("3.0.0", source("DATA:;base64,a$b!"))).map((l) => l.replace(/ \(line.*$/, "")), ["storage.files.0.contents.source: invalid data URL: invalid base64 data"]);
+    parse(doc("3.0.0", source("Data:,hi")));
   });
 });
