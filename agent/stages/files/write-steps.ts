@@ -4,7 +4,7 @@
 // (step-parents.ts). A plan stays sequential so that its lines come out in
 // a stable order.
 
-import { SymlinkOnPath } from "../../root/resolve";
+import { splitLast, SymlinkOnPath } from "../../root/resolve";
 import { applyEntry, independentSteps, orderEntries, type Entry, type NodeWriter } from "./nodes";
 import { StepParents } from "./step-parents";
 
@@ -22,7 +22,7 @@ export async function writeInSteps(writer: NodeWriter, entries: Entry[], deferre
   for (const step of independentSteps(orderEntries(entries))) {
     writer.parents = new StepParents();
     try {
-      await inParallel(step, width, async (entry) => {
+      await inParallel(width > 1 ? byParent(step) : step, width, async (entry) => {
         try {
           await applyEntry(writer, entry, options);
         } catch (e) {
@@ -36,6 +36,24 @@ export async function writeInSteps(writer: NodeWriter, entries: Entry[], deferre
       writer.parents = undefined;
     }
   }
+}
+
+/**
+ * The step's entries with those of one parent next to each other (parents in
+ * the order they first come, entries in theirs): the few parents being
+ * written into at a time stay open, where a config that spreads its files
+ * round the directories would otherwise walk every parent for every entry.
+ * Entries of one step are independent, so their order is free.
+ */
+export function byParent(step: Entry[]): Entry[] {
+  const groups = new Map<string, Entry[]>();
+  for (const entry of step) {
+    const dir = splitLast(entry.node.path).dir;
+    const group = groups.get(dir);
+    if (group) group.push(entry);
+    else groups.set(dir, [entry]);
+  }
+  return groups.size === step.length ? step : [...groups.values()].flat();
 }
 
 /** Runs `work` on every item, at most `width` at a time; the first failure stops new work and is thrown once the rest settle. */
