@@ -241,9 +241,21 @@ function place(w: NodeWriter, path: string, noSymlinks?: boolean): Placed {
   }
 }
 
-/** Owner from the config (ids, or names looked up in the root), else `fallback`. */
-async function ownership(w: NodeWriter, user: NodeUser | undefined, group: NodeGroup | undefined, where: string, fallback: Ownership): Promise<{ owner: Ownership; shown: string }> {
-  if (w.accountsPending && (user?.name || group?.name)) await flushBatch(w);
+type Owned = { owner: Ownership; shown: string };
+
+/**
+ * Owner from the config (ids, or names looked up in the root), else
+ * `fallback`; without names, at once (most entries: no promise to wait for).
+ */
+function ownership(w: NodeWriter, user: NodeUser | undefined, group: NodeGroup | undefined, where: string, fallback: Ownership): Owned | Promise<Owned> {
+  if (user?.name || group?.name) return ownershipByName(w, user, group, where, fallback);
+  const uid = user?.id ?? fallback.uid;
+  const gid = group?.id ?? fallback.gid;
+  return { owner: { uid, gid }, shown: `${uid}:${gid}` };
+}
+
+async function ownershipByName(w: NodeWriter, user: NodeUser | undefined, group: NodeGroup | undefined, where: string, fallback: Ownership): Promise<Owned> {
+  if (w.accountsPending) await flushBatch(w);
   const [uid, uidShown] = await ownerId(w, user, fallback.uid, (name) => lookupOnce(w, `u:${name}`, () => uidOf(w.ctx.root, name, `${where}.user.name`)));
   const [gid, gidShown] = await ownerId(w, group, fallback.gid, (name) => lookupOnce(w, `g:${name}`, () => gidOf(w.ctx.root, name, `${where}.group.name`)));
   return { owner: { uid, gid }, shown: `${uidShown}:${gidShown}` };
