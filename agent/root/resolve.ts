@@ -54,7 +54,9 @@ export class RootDir {
 
   /** Path of `name` in this directory as seen inside the root, for messages and records. */
   inRoot(name: string): string {
-    return posix.join(this.rootPath, name);
+    // A plain name (as every caller has) is appended: posix.join normalizes, for thousands of entries.
+    if (name.includes("/") || name === "." || name === "..") return posix.join(this.rootPath, name);
+    return this.rootPath === "/" ? `/${name}` : `${this.rootPath}/${name}`;
   }
 
   /** Where the directory is on the host now (for tools that take a path, and sync); not for writing. */
