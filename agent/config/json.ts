@@ -36,12 +36,68 @@ export function readJson(text: string, maxNesting: number): JsonRead {
   }
 }
 
+/** Objects with more keys, or keys longer than this, are made key by key. */
+const MAX_SHAPE_KEYS = 8;
+const MAX_SHAPE_KEY = 64;
+/** Past this many keys, repeats are looked for in a set (an object of thousands of keys stays linear). */
+const REPEATS_BY_SET = 16;
+/** Distinct key lists given a maker at most: a config with endless shapes costs no more than a few. */
+const MAX_SHAPES = 256;
+
+type Maker = (values: unknown[]) => Record<string, unknown>;
+
+/**
+ * A list of keys, in order, as a path in a tree of them. An object made
+ * key by key gets room for four properties (56 bytes), one from a literal
+ * naming its keys gets exactly its own: a file's contents `{source}` takes
+ * 32 bytes, not 56. So each list of keys seen gets a maker that is such a
+ * literal; a 100,000-file config has a few of them.
+ */
+class Shape {
+  make?: Maker;
+  private next?: Map<string, Shape>;
+  /** The key last followed from here, and where to: siblings in a list mostly share their keys. */
+  private lastKey?: string;
+  private lastShape?: Shape;
+
+  constructor(private readonly keys: string[]) {}
+
+  /** This list of keys with `key` after them; undefined once there are too many lists. */
+  then(key: string, shapes: { count: number }): Shape | undefined {
+    if (key === this.lastKey) return this.lastShape;
+    let shape = this.next?.get(key);
+    if (!shape) {
+      if (shapes.count >= MAX_SHAPES) return undefined;
+      shapes.count++;
+      shape = new Shape([...this.keys, key]);
+      (this.next ??= new Map()).set(key, shape);
+    }
+    this.lastKey = key;
+    this.lastShape = shape;
+    return shape;
+  }
+
+  maker(): Maker {
+    // Keys are plain (not "__proto__", not index-like, none repeated), quoted as JSON, which JavaScript reads alike.
+    return (this.make ??= new Function("v", `return {${this.keys.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(", ")}};`) as Maker);
+  }
+}
+
+/** Whether `key` is among the first `n` of `keys`. */
+function repeats(keys: string[], n: number, key: string): boolean {
+  for (let i = 0; i < n; i++) if (keys[i] === key) return true;
+  return false;
+}
+
 class Reader {
   pos = 0;
   readonly duplicates: DuplicateKey[] = [];
   /** The key or index at each open level, for duplicates' paths. */
   private readonly at: (string | number)[] = [];
   private depth = 0;
+  private readonly shapes = new Shape([]);
+  private readonly shapeCount = { count: 0 };
+  private readonly scratch: { keys: string[]; values: unknown[] }[] = [];
 
   constructor(
     private readonly text: string,
@@ -77,7 +133,14 @@ class Reader {
 
   private object(): Record<string, unknown> {
     const text = this.text;
-    const out: Record<string, unknown> = {};
+    // Per nesting level, reused: objects at one level are never inside each other.
+    const level = this.depth;
+    const scratch = (this.scratch[level] ??= { keys: [], values: [] });
+    const { keys, values } = scratch;
+    // Not emptied (that gives their storage back each time): entries past `n` are stale.
+    let n = 0;
+    let shape: Shape | undefined = this.shapes;
+    let seen: Set<string> | undefined;
     this.members(0x7d, (level) => {
       if (text.charCodeAt(this.pos) !== 0x22) throw INVALID;
       const keyAt = this.pos;
@@ -88,11 +151,26 @@ class Reader {
       this.skipSpace();
       this.at[level] = key;
       const value = this.value();
-      if (Object.prototype.hasOwnProperty.call(out, key)) this.duplicates.push({ path: [...this.at.slice(0, level), key], offset: keyAt });
-      // An own property even for "__proto__", as JSON.parse makes it.
-      if (key === "__proto__") Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
-      else out[key] = value;
+      if (n === REPEATS_BY_SET) seen = new Set(keys.slice(0, n));
+      if (seen ? seen.has(key) : repeats(keys, n, key)) {
+        this.duplicates.push({ path: [...this.at.slice(0, level), key], offset: keyAt });
+        shape = undefined;
+      } else if (shape) {
+        const plain = n < MAX_SHAPE_KEYS && key.length > 0 && key.length <= MAX_SHAPE_KEY && key !== "__proto__" && !(key.charCodeAt(0) >= 0x30 && key.charCodeAt(0) <= 0x39);
+        shape = plain ? shape.then(key, this.shapeCount) : undefined;
+      }
+      keys[n] = key;
+      values[n++] = value;
+      seen?.add(key);
     });
+    if (shape) return shape.maker()(values);
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const key = keys[i]!;
+      // An own property even for "__proto__", as JSON.parse makes it.
+      if (key === "__proto__") Object.defineProperty(out, key, { value: values[i], writable: true, enumerable: true, configurable: true });
+      else out[key] = values[i];
+    }
     return out;
   }
 
