@@ -92,6 +92,37 @@ describe("the config's JSON reader", () => {
     );
   });
 
+  it("makes objects of every list of keys as JSON.parse does: many lists, long ones, odd keys, repeats past a few keys", () => {
+    const objects: string[] = [];
+    // More lists of keys than get a maker of their own (MAX_SHAPES), each seen twice.
+    for (let i = 0; i < 300; i++) objects.push(`{"k${i}": ${i}, "n": "v${i}"}`, `{"k${i}": "again", "n": null}`);
+    objects.push(
+      `{${Array.from({ length: 12 }, (_, i) => `"p${i}": ${i}`).join(", ")}}`,
+      `{${Array.from({ length: 20 }, (_, i) => `"q${i}": ${i}`).join(", ")}, "q3": "last", "q19": [1]}`,
+      '{"say \\"hi\\"": 1, "back\\\\slash": 2, "\u2028line\u2029": 3, "é☃": 4, "": 5, "1x": 6, "constructor": 7}',
+      '{"a": 1, "b": 2, "a": 3}',
+      '{"a": 1, "__proto__": 2}',
+      '{"x": {"y": {"z": [{"x": 1}, {"x": 2, "w": {"x": 3}}]}}, "y": 4}',
+      `{"${"long".repeat(20)}": 1}`,
+    );
+    const text = `[${objects.join(", ")}]`;
+    const got = read(text);
+    assert.ok(got.ok);
+    assert.deepEqual(got.value, JSON.parse(text));
+    for (const [i, value] of (got.value as object[]).entries()) {
+      assert.equal(Object.getPrototypeOf(value), Object.prototype, objects[i]);
+      assert.deepEqual(Object.keys(value), Object.keys(JSON.parse(objects[i]!) as object), objects[i]);
+    }
+    assert.deepEqual(
+      got.duplicates.map((d) => d.path),
+      [
+        [601, "q3"],
+        [601, "q19"],
+        [603, "a"],
+      ],
+    );
+  });
+
   it("stops at the bracket that opens one level too many", () => {
     const text = "[".repeat(100) + "{" + "]".repeat(100);
     assert.deepEqual(read(text), { ok: false, tooDeepAt: 100 });
