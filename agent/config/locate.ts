@@ -2,7 +2,7 @@
 // the few issues that get reported, so a valid config never pays for it; one
 // streaming pass (no tree), so a 50 MB document costs no extra memory.
 
-import { visit } from "jsonc-parser/lib/esm/main.js";
+import { visit } from "jsonc-parser/lib/esm/impl/parser.js";
 import type { JsonPath } from "./issues";
 
 export interface Position {

@@ -2,7 +2,7 @@
 // (bad UTF-8, empty input, runaway nesting, invalid JSON) reported as an issue
 // that carries a line and column, never as a stack trace.
 
-import { visit } from "jsonc-parser/lib/esm/main.js";
+import { visit } from "jsonc-parser/lib/esm/impl/parser.js";
 import type { RawIssue } from "./issues";
 import { readJson, type DuplicateKey } from "./json";
 import { BIG_CONFIG_BYTES } from "./limits";
