@@ -104,7 +104,8 @@ const UNKNOWN_KEYS = 2;
 export function object<T>(fields: Fields<T>): Read<T> {
   const list: KeyedField[] = Object.keys(fields).map((key) => {
     const field = fields[key as keyof T] as Field<unknown>;
-    return { ...field, key, plain: plainType(field.read) };
+    // Field by field, not spread: every reader is made at start-up.
+    return { read: field.read, since: field.since, required: field.required, key, plain: plainType(field.read) };
   });
   const required = list.filter((f) => f.required);
   const order = new Map<string, number>(list.map((f, i) => [f.key, i]));

@@ -19,10 +19,10 @@ export function validateNodes(cx: ValidateContext, s: Storage, path: Where): voi
 }
 
 export function validateFile(cx: ValidateContext, f: File, path: Where): void {
-  checkNodePath(cx, f.path, at(path, "path"));
-  checkMode(cx, f.mode, at(path, "mode"));
-  checkOwner(cx, f.user, at(path, "user"));
-  checkOwner(cx, f.group, at(path, "group"));
+  checkNodePath(cx, f.path, path, "path");
+  checkMode(cx, f.mode, path, "mode");
+  checkOwner(cx, f.user, path, "user");
+  checkOwner(cx, f.group, path, "group");
   if (f.contents) validateResource(cx, f.contents, at(path, "contents"));
   f.append?.forEach((r, i) => validateResource(cx, r, at(path, "append", i)));
   if (f.overwrite === true && f.contents?.source === undefined) {
@@ -31,31 +31,31 @@ export function validateFile(cx: ValidateContext, f: File, path: Where): void {
 }
 
 export function validateDirectory(cx: ValidateContext, d: Directory, path: Where): void {
-  checkNodePath(cx, d.path, at(path, "path"));
-  checkMode(cx, d.mode, at(path, "mode"));
-  checkOwner(cx, d.user, at(path, "user"));
-  checkOwner(cx, d.group, at(path, "group"));
+  checkNodePath(cx, d.path, path, "path");
+  checkMode(cx, d.mode, path, "mode");
+  checkOwner(cx, d.user, path, "user");
+  checkOwner(cx, d.group, path, "group");
 }
 
 export function validateLink(cx: ValidateContext, l: Link, path: Where): void {
-  checkNodePath(cx, l.path, at(path, "path"));
-  checkOwner(cx, l.user, at(path, "user"));
-  checkOwner(cx, l.group, at(path, "group"));
+  checkNodePath(cx, l.path, path, "path");
+  checkOwner(cx, l.user, path, "user");
+  checkOwner(cx, l.group, path, "group");
   if (l.hard && (l.user || l.group)) cx.issues.warn(at(path, l.user ? "user" : "group"), "user and group are ignored for a hard link: it shares its target's owner");
   if (l.target === undefined || l.target === "") cx.issues.error(at(path, "target"), "target is required");
   else if (l.target.includes("\0")) cx.issues.error(at(path, "target"), "target must not contain a NUL character");
   else {
     // A symlink's target is text the kernel stores (at most PATH_MAX - 1 bytes); a hard link's is a path to look up.
-    const tooLong = l.hard ? pathTooLong(l.target) : Buffer.byteLength(l.target) >= PATH_MAX ? `is ${Buffer.byteLength(l.target)} bytes long; the limit is ${PATH_MAX - 1} (PATH_MAX)` : undefined;
+    const tooLong = l.hard ? pathTooLong(l.target) : l.target.length * 3 >= PATH_MAX && Buffer.byteLength(l.target) >= PATH_MAX ? `is ${Buffer.byteLength(l.target)} bytes long; the limit is ${PATH_MAX - 1} (PATH_MAX)` : undefined;
     if (tooLong) cx.issues.error(at(path, "target"), `target ${tooLong}`);
   }
 }
 
 /** A node's path: a clean absolute path, and never `/` itself (the root is not an entry to create or replace). */
-function checkNodePath(cx: ValidateContext, value: string | undefined, path: Where): void {
+function checkNodePath(cx: ValidateContext, value: string | undefined, parent: Where, key: string): void {
   if (value === undefined) return;
   const problem = nodePathProblem(value);
-  if (problem) cx.issues.error(path, problem);
+  if (problem) cx.issues.error(at(parent, key), problem);
 }
 
 /** What is wrong with `value` as a file's, directory's or link's path, or undefined (the files stage checks with it too). */
@@ -64,14 +64,15 @@ export function nodePathProblem(value: unknown): string | undefined {
   return pathProblem(value);
 }
 
-function checkMode(cx: ValidateContext, mode: number | undefined, path: Where): void {
+function checkMode(cx: ValidateContext, mode: number | undefined, parent: Where, key: string): void {
   if (mode === undefined) return;
-  if (mode < 0 || mode > 0o7777) cx.issues.error(path, `mode must be between 0 and 4095 (07777 octal), got ${mode}; write modes in decimal, e.g. 420 for 0644`);
-  else if (mode & 0o7000 && cx.minor < 4 && !cx.fromV2) cx.issues.error(path, `setuid, setgid and sticky bits need spec 3.4.0 or later (mode ${mode} is 0${mode.toString(8)})`);
+  if (mode < 0 || mode > 0o7777) cx.issues.error(at(parent, key), `mode must be between 0 and 4095 (07777 octal), got ${mode}; write modes in decimal, e.g. 420 for 0644`);
+  else if (mode & 0o7000 && cx.minor < 4 && !cx.fromV2) cx.issues.error(at(parent, key), `setuid, setgid and sticky bits need spec 3.4.0 or later (mode ${mode} is 0${mode.toString(8)})`);
 }
 
-function checkOwner(cx: ValidateContext, owner: NodeUser | NodeGroup | undefined, path: Where): void {
+function checkOwner(cx: ValidateContext, owner: NodeUser | NodeGroup | undefined, parent: Where, key: string): void {
   if (!owner) return;
+  const path = at(parent, key);
   if (owner.id !== undefined && owner.name !== undefined && owner.name !== "") cx.issues.error(path, "set either id or name, not both");
   checkId(cx, owner.id, at(path, "id"), "id");
 }
