@@ -284,7 +284,9 @@ export function syncDirectory(dir: RootDir): void {
  * pointed at them. The renames themselves reach the disk with the next
  * flush's sync, or with `settle`, which the caller runs once at the end. The
  * caller flushes as late as it can (once per stage, or when a later entry
- * needs a pending one in place), since each syncfs is a child process.
+ * needs a pending one in place), since each syncfs is a child process; a
+ * handful of regular files since the last sync (SSH keys after the rest, a
+ * small config) are fsynced each instead, with no child process.
  */
 export class CommitBatch {
   private pending: { dir: string; temp: string; final: string }[] = [];
@@ -294,12 +296,23 @@ export class CommitBatch {
   private dirty = new Map<number, string>();
   /** Directories (paths in the root) with renames not yet synced. */
   private renamedIn = new Set<string>();
+  /**
+   * Open descriptors of the regular files added since the last sync, while
+   * they are few (FSYNC_AT_MOST) and nothing else was added; undefined once
+   * the next sync must be a syncfs.
+   */
+  private fewFiles: number[] | undefined = [];
+  private readonly syncDirs: (dirs: RootDir[]) => Promise<void>;
+  private readonly fsyncAtMost: number;
 
   constructor(
     private readonly root: string,
     private readonly syncFilesystem: (path: string) => Promise<void>,
-    private readonly syncDirs: (dirs: RootDir[]) => Promise<void> = syncDirectories,
-  ) {}
+    options: { syncDirs?: (dirs: RootDir[]) => Promise<void>; fsyncAtMost?: number } = {},
+  ) {
+    this.syncDirs = options.syncDirs ?? syncDirectories;
+    this.fsyncAtMost = options.fsyncAtMost ?? FSYNC_AT_MOST;
+  }
 
   /** Whether something pending goes to `path` (a path in the root): it is not there yet. */
   holds(path: string): boolean {
@@ -313,13 +326,26 @@ export class CommitBatch {
     return this.pending.length;
   }
 
-  /** `temp` (complete: contents, owner, mode) goes to `final` in `dir` at the next flush; `alias` is the config's path for it. */
-  add(dir: RootDir, temp: string, final: string, bytes = 0, alias?: string): void {
+  /**
+   * `temp` (complete: contents, owner, mode) goes to `final` in `dir` at the
+   * next flush; `alias` is the config's path for it, `regularFile` says it
+   * is one (a file can be fsynced alone, a symlink cannot).
+   */
+  add(dir: RootDir, temp: string, final: string, options: { bytes?: number; alias?: string; regularFile?: boolean } = {}): void {
     this.pending.push({ dir: dir.rootPath, temp, final });
     this.finals.add(dir.inRoot(final));
-    if (alias !== undefined) this.finals.add(alias);
-    this.bytes += bytes;
+    if (options.alias !== undefined) this.finals.add(options.alias);
+    this.bytes += options.bytes ?? 0;
     this.noteFilesystem(dir);
+    if (!this.fewFiles) return;
+    if (options.regularFile && this.fewFiles.length < this.fsyncAtMost) this.fewFiles.push(openSync(dir.at(temp), constants.O_RDONLY | constants.O_NOFOLLOW));
+    else this.forgetFewFiles();
+  }
+
+  /** The next sync is a syncfs. */
+  private forgetFewFiles(): void {
+    for (const fd of this.fewFiles ?? []) closeSync(fd);
+    this.fewFiles = undefined;
   }
 
   private noteFilesystem(dir: RootDir): void {
@@ -343,8 +369,8 @@ export class CommitBatch {
     this.bytes = 0;
     if (batch.length === 0) return;
     try {
-      await this.syncAll();
-      this.renamedIn.clear(); // the renames of earlier flushes are on disk now
+      // After a syncfs, the renames of earlier flushes are on disk too.
+      if (await this.syncWritten()) this.renamedIn.clear();
     } catch (e) {
       this.remove(batch);
       throw e;
@@ -396,6 +422,8 @@ export class CommitBatch {
 
   /** Removes everything still pending (a failed run leaves no temporary files behind). */
   discard(): void {
+    this.forgetFewFiles();
+    this.fewFiles = [];
     this.remove(this.pending);
     this.pending = [];
     this.finals = new Set();
@@ -425,14 +453,39 @@ export class CommitBatch {
    * waits anyway. If it fails, the flush syncs again.
    */
   async syncPending(): Promise<void> {
+    await this.syncWritten();
+  }
+
+  /**
+   * Makes everything written since the last sync durable: an fsync of each of
+   * a few regular files, else one syncfs per filesystem written to. Says
+   * whether it was the syncfs (which carries earlier renames to disk too).
+   * After a failure the next sync makes it again, as a syncfs.
+   */
+  private async syncWritten(): Promise<boolean> {
+    const few = this.fewFiles;
+    this.fewFiles = [];
+    if (few) {
+      try {
+        await Promise.all(few.map(fsyncInPool));
+      } catch (e) {
+        this.forgetFewFiles();
+        throw e;
+      } finally {
+        for (const fd of few) closeSync(fd);
+      }
+      return false;
+    }
     const dirty = new Map(this.dirty);
     this.dirty.clear();
     try {
       await Promise.all([...dirty.values()].map((path) => this.syncFilesystem(path)));
     } catch (e) {
       for (const [dev, path] of dirty) if (!this.dirty.has(dev)) this.dirty.set(dev, path);
+      this.forgetFewFiles();
       throw e;
     }
+    return true;
   }
 
   /** One syncfs per filesystem written to since the last sync. */
@@ -448,6 +501,9 @@ export class CommitBatch {
  * beyond, one syncfs costs less than the fsyncs.
  */
 const SETTLE_BY_FSYNC = 64;
+
+/** Up to this many regular files (and nothing else) since the last sync, each is fsynced instead of a syncfs. */
+const FSYNC_AT_MOST = 8;
 
 /**
  * Writes `data` to a new temporary file in `dir` with its owner and then its

@@ -29,7 +29,7 @@ export function keysThroughBatch(writer: NodeWriter): KeyCommitter {
     return async (files) => {
       for (const f of files) {
         const data = typeof f.data === "string" ? Buffer.from(f.data) : f.data;
-        writer.batch.add(f.dir, writeTempFileSync(f.dir, data, f.mode, f.owner), f.name, Buffer.isBuffer(data) ? data.length : 0);
+        writer.batch.add(f.dir, writeTempFileSync(f.dir, data, f.mode, f.owner), f.name, { bytes: Buffer.isBuffer(data) ? data.length : 0, regularFile: true });
       }
     };
   };

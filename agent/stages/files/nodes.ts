@@ -85,9 +85,9 @@ export async function flushBatch(w: NodeWriter): Promise<void> {
   }
 }
 
-/** A complete temporary file or link in `dir`, to become `name` there (the entry at `path` in the root) at the next flush. */
-function addToBatch(w: NodeWriter, dir: RootDir, temp: string, name: string, path: string, bytes = 0): Promise<void> {
-  w.batch.add(dir, temp, name, bytes, path);
+/** A complete temporary file (with its size) or link in `dir`, to become `name` there (the entry at `path` in the root) at the next flush. */
+function addToBatch(w: NodeWriter, dir: RootDir, temp: string, name: string, path: string, fileBytes?: number): Promise<void> {
+  w.batch.add(dir, temp, name, { bytes: fileBytes, alias: path, regularFile: fileBytes !== undefined });
   if ((path.endsWith("/passwd") || path.endsWith("/group")) && ACCOUNT_FILES.has(posix.normalize(path))) w.accountsPending = true;
   return w.batch.size >= BATCH_LIMIT || w.batch.bytes >= BATCH_BYTES ? flushBatch(w) : Promise.resolve();
 }

@@ -91,8 +91,8 @@ describe("committing a batch of new files", () => {
 
   it("renames in the order the files were added: the later of two for one path wins", async () => {
     const batch = new CommitBatch(t.root, syncFilesystem);
-    batch.add(A, writeTempFileSync(A, Buffer.from("first"), 0o644, { uid: 0, gid: 0 }), "f", 5);
-    batch.add(A, writeTempFileSync(A, Buffer.from("second"), 0o644, { uid: 0, gid: 0 }), "f", 6);
+    batch.add(A, writeTempFileSync(A, Buffer.from("first"), 0o644, { uid: 0, gid: 0 }), "f", { bytes: 5, regularFile: true });
+    batch.add(A, writeTempFileSync(A, Buffer.from("second"), 0o644, { uid: 0, gid: 0 }), "f", { bytes: 6, regularFile: true });
     assert.equal(batch.bytes, 11, "the batch counts the bytes it holds");
     await batch.flush();
     assert.equal(batch.bytes, 0);
@@ -103,11 +103,13 @@ describe("committing a batch of new files", () => {
   it("syncs the renames of one flush with the next flush, or with settle (an fsync of each directory that got one)", async () => {
     const seen: string[][] = [];
     const dirSyncs: string[] = [];
-    const batch = new CommitBatch(t.root, watchedSync([a, b], seen), async (dirs) => {
-      for (const dir of dirs) {
-        dirSyncs.push(dir.rootPath);
-        syncDirectory(dir);
-      }
+    const batch = new CommitBatch(t.root, watchedSync([a, b], seen), {
+      syncDirs: async (dirs) => {
+        for (const dir of dirs) {
+          dirSyncs.push(dir.rootPath);
+          syncDirectory(dir);
+        }
+      },
     });
     batch.add(A, writeTempFileSync(A, Buffer.from("1"), 0o644, { uid: 0, gid: 0 }), "1");
     await batch.flush();
@@ -123,6 +125,41 @@ describe("committing a batch of new files", () => {
     assert.deepEqual(dirSyncs, ["/b"], "nothing left to sync");
     await new CommitBatch(t.root, watchedSync([a, b], seen)).flush();
     assert.equal(seen.length, 2, "an empty batch syncs nothing");
+  });
+
+  it("fsyncs a few regular files each instead of a syncfs; a symlink, or one file more, makes it a syncfs again", async () => {
+    const seen: string[][] = [];
+    const dirSyncs: string[] = [];
+    const batch = new CommitBatch(t.root, watchedSync([a, b], seen), {
+      fsyncAtMost: 2,
+      syncDirs: async (dirs) => {
+        for (const dir of dirs) dirSyncs.push(dir.rootPath);
+      },
+    });
+    const file = (dir: RootDir, name: string): void => batch.add(dir, writeTempFileSync(dir, Buffer.from(name), 0o644, { uid: 0, gid: 0 }), name, { regularFile: true });
+    file(A, "1");
+    file(B, "2");
+    await batch.flush();
+    assert.equal(seen.length, 0, "two files: no syncfs");
+    assert.deepEqual([readdirSync(a), readdirSync(b)], [["1"], ["2"]]);
+
+    file(A, "3");
+    file(A, "4");
+    file(A, "5");
+    await batch.flush();
+    assert.equal(seen.length, 1, "three files: one syncfs");
+    assert.ok(seen[0]!.filter(isTemp).length === 3, "before the renames");
+
+    file(B, "6");
+    batch.add(B, tempSymlinkSync(B, "6", { uid: 0, gid: 0 }), "7");
+    await batch.flush();
+    assert.equal(seen.length, 2, "a symlink: a syncfs");
+
+    file(A, "8");
+    await batch.flush();
+    assert.equal(seen.length, 2, "one file after them: no syncfs");
+    await batch.settle();
+    assert.deepEqual(dirSyncs.sort(), ["/a", "/b"], "the renames since the last syncfs are settled, those of the fsynced flush among them");
   });
 
   it("when a rename fails, names the file, keeps the ones before it and removes every temporary file", async () => {
