@@ -16,9 +16,8 @@ import { BIG_CONFIG_BYTES, MAX_CONFIG_BYTES, tooLarge } from "./limits";
 import type { DuplicateKey } from "./json";
 import { decodeText, parseJsonText } from "./text";
 import { NEWEST_SPEC, type Config } from "./types";
-import { readConfigV2, type V2Config } from "./v2/read";
+import type { V2Config } from "./v2/read";
 import { documentTree, originOf, translatedTree, type SourceTree } from "./sources";
-import { translateV2 } from "./v2/translate";
 import { readConfigV3 } from "./v3/read";
 import { validateConfig } from "./validate/index";
 import { parseSpecVersion } from "./version";
@@ -124,6 +123,9 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
     config = readConfigV3(doc, [], { issues, major: 3, minor: version.minor, reuse: true });
     if (config) validateConfig(normalize(config), version.minor, issues);
   } else {
+    // Required here, not imported: the bundle sets up the 2.x readers only for a 2.x config.
+    const { readConfigV2 } = require("./v2/read") as typeof import("./v2/read");
+    const { translateV2 } = require("./v2/translate") as typeof import("./v2/translate");
     const v2 = readConfigV2(doc, [], { issues, major: 2, minor: version.minor, reuse: true }) as V2Config | undefined;
     if (v2 && !issues.hasErrors) {
       const translation = translateV2(v2, issues);
