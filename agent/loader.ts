@@ -14,7 +14,6 @@
 // successive training runs add up.
 
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import Module, { createRequire } from "node:module";
 import { join } from "node:path";
 import { Script } from "node:vm";
 
@@ -33,7 +32,9 @@ try {
   // no cache: compile from source
 }
 // The core has no import() (build.mjs turns them into require), so it needs no import callback.
-const script = new Script(Module.wrap(source), { filename: core, cachedData });
+// CommonJS's own wrapper (node:module's Module.wrap, not loaded for it: its
+// module set-up pulls in the ES module loader).
+const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n});`, { filename: core, cachedData });
 if (cachedData) state = script.cachedDataRejected ? "rejected" : "used";
 // For the debug line of every command (dispatch.ts).
 (globalThis as { flintCodeCache?: string }).flintCodeCache = state;
@@ -46,7 +47,8 @@ if (process.env.FLINT_CODE_CACHE === "write") {
 }
 
 const mod = { exports: {} as { runFlint(argv: string[]): Promise<number> } };
-script.runInThisContext()(mod.exports, createRequire(core), mod, core, __dirname);
+// The loader's own require: the core sits in the same directory, so its side files resolve alike.
+script.runInThisContext()(mod.exports, require, mod, core, __dirname);
 void mod.exports.runFlint(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });
