@@ -6,6 +6,7 @@
 import { FlintError } from "./errors";
 import { readRootFile } from "./root/read";
 import { writeRootFile } from "./root/write";
+import { ActionLog, actionsOf, logOf } from "./stages/action-log";
 import { REPORT_PATH_IN_ROOT, type Action } from "./stages/context";
 import { ROOT_STAGE_ORDER, type RootStageName } from "./stages/index";
 
@@ -78,7 +79,7 @@ const SMALL_REPORT_ACTIONS = 10_000;
 /** The report's text, exactly JSON.stringify(report, null, 2) + "\n", in pieces of about REPORT_PIECE characters. */
 export function* reportBytes(report: FlintReport): Generator<Buffer> {
   // A report of a usual size is one string: cheaper than the pieces, and small.
-  if (report.stages.reduce((n, stage) => n + stage.actions.length, 0) <= SMALL_REPORT_ACTIONS) {
+  if (report.stages.reduce((n, stage) => n + actionsOf(stage).length, 0) <= SMALL_REPORT_ACTIONS) {
     yield Buffer.from(JSON.stringify(report, null, 2) + "\n");
     return;
   }
@@ -93,8 +94,35 @@ export function* reportBytes(report: FlintReport): Generator<Buffer> {
   yield Buffer.from(pending + "\n");
 }
 
-/** JSON.stringify(value, null, 2) for plain data, in parts; an object or list without nested ones is one part. */
+/**
+ * JSON.stringify(value, null, 2) for plain data, in parts; an object or list
+ * without nested ones is one part. A stage record's actions are read from
+ * its log (action-log.ts) one at a time, never made into a list.
+ */
 function* prettyJson(value: unknown, indent: string): Generator<string> {
+  const log = typeof value === "object" && value !== null ? logOf(value) : undefined;
+  if (log) {
+    // Keys in their order, read without the getter that would make the list.
+    const shown: Record<string, unknown> = {};
+    for (const key of Object.keys(value as object)) shown[key] = key === "actions" ? log : (value as Record<string, unknown>)[key];
+    yield* prettyJson(shown, indent);
+    return;
+  }
+  if (value instanceof ActionLog) {
+    if (value.length === 0) {
+      yield "[]";
+      return;
+    }
+    const inner = indent + "  ";
+    yield "[\n";
+    for (let i = 0; i < value.length; i++) {
+      yield inner;
+      yield* prettyJson(value.at(i), inner);
+      yield i < value.length - 1 ? ",\n" : "\n";
+    }
+    yield indent + "]";
+    return;
+  }
   if (typeof value !== "object" || value === null || !Object.values(value).some((v) => typeof v === "object" && v !== null)) {
     const text = JSON.stringify(value, null, 2);
     yield indent === "" ? text : text.replaceAll("\n", "\n" + indent);
@@ -133,9 +161,10 @@ export function formatReport(report: FlintReport): string {
     `Flint ${report.flintVersion}: ${report.ok ? "succeeded" : "FAILED"} (${report.startedAt} → ${report.finishedAt})${report.specVersion ? `, config spec ${report.specVersion}` : ""}`,
   ];
   for (const s of report.stages) {
-    lines.push(`stage ${s.name}: ${s.ok ? "ok" : "failed"} in ${s.durationMs.toFixed(1)} ms, ${s.actions.length} action(s)`);
+    const actions = actionsOf(s);
+    lines.push(`stage ${s.name}: ${s.ok ? "ok" : "failed"} in ${s.durationMs.toFixed(1)} ms, ${actions.length} action(s)`);
     if (s.error) lines.push(`  error: ${s.error}`);
-    for (const a of s.actions) lines.push(`  ${formatAction(a)}`);
+    for (const a of actions) lines.push(`  ${formatAction(a)}`);
   }
   return lines.join("\n") + "\n";
 }

@@ -7,6 +7,7 @@ import { parseCommandArgs, parseList, requireOption } from "../cli";
 import type { SourcedConfig } from "../config/index";
 import { log } from "../log";
 import { writeReport } from "../report";
+import { actionsOf } from "../stages/action-log";
 import { parseDocument } from "../stages/fetch/document";
 import { runStages, type RunOutcome } from "../stages/run";
 import { ROOT_STAGE_ORDER, type RootStageName } from "../stages/index";
@@ -77,7 +78,7 @@ export async function run([command, ...argv]: string[]): Promise<number> {
     log.warn(`could not write the result report: ${(e as Error).message}`);
   }
   if (error) throw error;
-  const count = report.stages.reduce((n, s) => n + s.actions.length, 0);
+  const count = report.stages.reduce((n, s) => n + actionsOf(s).length, 0);
   log.info(`applied: ${report.stages.map((s) => s.name).join(", ")} (${count} action(s))`, { root: args.root });
   return 0;
 }

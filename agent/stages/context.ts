@@ -19,6 +19,11 @@ export interface Action {
   detail?: string;
 }
 
+/** Where a stage puts its actions: a list, or the runner's compact log. */
+export interface ActionSink {
+  push(...actions: Action[]): number;
+}
+
 /** SSH keys from the platform's metadata for one user; fetch leaves them beside the cache. */
 export interface PlatformKeys {
   user: string;
@@ -31,8 +36,8 @@ export interface StageContext {
   root: string;
   /** When true the stage only records actions and changes nothing (`flint plan`). */
   dryRun: boolean;
-  /** Appended to as the stage works. */
-  actions: Action[];
+  /** Appended to as the stage works (an ActionLog in a run, see action-log.ts). */
+  actions: ActionSink;
   /** The platform's SSH keys, when fetch found some (boot only). */
   platformKeys?: PlatformKeys;
   /** kargs: the OEM partition (else the one labelled OEM), the command line file, and where run-time state goes (/run/flint). */

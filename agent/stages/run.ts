@@ -8,8 +8,9 @@ import type { Config } from "../config/types";
 import { describeError, FlintError } from "../errors";
 import { log } from "../log";
 import { useRunConfigSecrets } from "../secrets";
-import { REPORT_FORMAT, type FlintReport } from "../report";
+import { REPORT_FORMAT, type FlintReport, type StageRecord } from "../report";
 import { VERSION } from "../version";
+import { ActionLog, attachActions } from "./action-log";
 import type { PlatformKeys, StageContext } from "./context";
 import { ROOT_STAGE_ORDER, STAGES, type RootStageName } from "./index";
 
@@ -75,7 +76,8 @@ export async function runStages(config: Config, names: RootStageName[], options:
 }
 
 async function runOne(config: Config, name: RootStageName, options: RunOptions, report: FlintReport): Promise<unknown> {
-  const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions: [], platformKeys: options.platformKeys, oemDevice: options.oemDevice, cmdlineFile: options.cmdlineFile, runDir: options.runDir };
+  const actions = new ActionLog();
+  const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions, platformKeys: options.platformKeys, oemDevice: options.oemDevice, cmdlineFile: options.cmdlineFile, runDir: options.runDir };
   const startedAt = new Date();
   const started = process.hrtime.bigint();
   let error: unknown;
@@ -86,14 +88,15 @@ async function runOne(config: Config, name: RootStageName, options: RunOptions, 
   } catch (e) {
     error = await placeError(e, config, options.sources);
   }
-  report.stages.push({
+  const record: StageRecord = {
     name,
     startedAt: startedAt.toISOString(),
     durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
     ok: error === undefined,
     ...(error === undefined ? {} : { error: describeError(error) }),
-    actions: ctx.actions,
-  });
+    actions: [],
+  };
+  report.stages.push(attachActions(record, actions));
   return error;
 }
 

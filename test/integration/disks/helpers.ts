@@ -11,9 +11,10 @@ export function storageConfig(storage: Config["storage"]): Config {
 }
 
 export async function runStage(config: Config, options: { dryRun?: boolean; root?: string; luksKeyDir?: string } = {}): Promise<Action[]> {
-  const context: StageContext = { root: options.root ?? "/nonexistent-root", dryRun: options.dryRun ?? false, actions: [] };
+  const actions: Action[] = [];
+  const context: StageContext = { root: options.root ?? "/nonexistent-root", dryRun: options.dryRun ?? false, actions };
   await runDisksStage(config, context, { luksKeyDir: options.luksKeyDir });
-  return context.actions;
+  return actions;
 }
 
 export interface TableEntry {
