@@ -138,12 +138,19 @@ export interface NewFile {
  */
 export async function writeFilesIn(files: NewFile[], options: { renameSynced?: boolean } = {}): Promise<void> {
   const temps: string[] = [];
+  const fds: number[] = [];
   try {
-    for (const f of files) temps.push(writeTempFileSync(f.dir, typeof f.data === "string" ? Buffer.from(f.data) : f.data, f.mode, f.owner));
-    await syncFiles(files.map((f, i) => ({ dir: f.dir, name: temps[i]! })));
+    for (const f of files) {
+      const made = writeTempFileOpen(f.dir, typeof f.data === "string" ? Buffer.from(f.data) : f.data, f.mode, f.owner);
+      temps.push(made.name);
+      fds.push(made.fd);
+    }
+    await Promise.all(fds.map(fsyncInPool));
   } catch (e) {
     temps.forEach((temp, i) => unlinkQuietly(files[i]!.dir, temp));
     throw e;
+  } finally {
+    for (const fd of fds) closeSync(fd);
   }
   for (const [i, f] of files.entries()) {
     try {
@@ -158,16 +165,6 @@ export async function writeFilesIn(files: NewFile[], options: { renameSynced?: b
 
 function fsyncInPool(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
-}
-
-/** fsync of each named file, all at once in the thread pool. */
-async function syncFiles(files: { dir: RootDir; name: string }[]): Promise<void> {
-  const fds = files.map(({ dir, name }) => openSync(dir.at(name), constants.O_RDONLY | constants.O_NOFOLLOW));
-  try {
-    await Promise.all(fds.map(fsyncInPool));
-  } finally {
-    for (const fd of fds) closeSync(fd);
-  }
 }
 
 /** fsync of each directory, all at once (see syncDirectory for filesystems that cannot). */
@@ -512,6 +509,13 @@ const FSYNC_AT_MOST = 8;
  * round trips of their promise versions. Returns the temporary name.
  */
 export function writeTempFileSync(dir: RootDir, data: Buffer | Iterable<Buffer>, mode: number, owner: Ownership): string {
+  const { name, fd } = writeTempFileOpen(dir, data, mode, owner);
+  closeSync(fd);
+  return name;
+}
+
+/** writeTempFileSync, the file left open for an fsync of its own (writeFilesIn); the caller closes it. */
+function writeTempFileOpen(dir: RootDir, data: Buffer | Iterable<Buffer>, mode: number, owner: Ownership): { name: string; fd: number } {
   const name = tempName();
   const fd = openSync(dir.at(name), NEW_FILE, 0o600);
   try {
@@ -525,8 +529,7 @@ export function writeTempFileSync(dir: RootDir, data: Buffer | Iterable<Buffer>,
     unlinkQuietly(dir, name);
     throw e;
   }
-  closeSync(fd);
-  return name;
+  return { name, fd };
 }
 
 /** Gives an existing temporary file its owner and then its mode, unsynced: for a CommitBatch. */
