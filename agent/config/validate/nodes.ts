@@ -81,7 +81,6 @@ interface Entry {
   kind: Kind;
   index: number;
   path: string;
-  hard?: boolean;
   target?: string;
 }
 
@@ -90,20 +89,26 @@ function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): void 
   const byPath = new Map<string, Entry>();
   // The first entry of each path, in the order of the lists.
   const entries: Entry[] = [];
+  // The directories the entries are in, each once: parents are looked at per directory, not per entry.
+  const dirs = new Set<string>();
+  const hardLinks: Entry[] = [];
   const add = (kind: Kind, items: { path: string; hard?: boolean; target?: string }[] | undefined) => {
     if (!items) return;
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
-      if (!item.path) continue;
-      const prior = byPath.get(item.path);
+      const p = item.path;
+      if (!p) continue;
+      const prior = byPath.get(p);
       if (prior) {
         const where = pathOf(at(path, prior.kind, prior.index)).join(".");
-        const message = prior.kind === kind ? `duplicate path ${JSON.stringify(item.path)} (already used by ${where})` : `path ${JSON.stringify(item.path)} is both a ${NOUN[prior.kind]} (${where}) and a ${NOUN[kind]}`;
+        const message = prior.kind === kind ? `duplicate path ${JSON.stringify(p)} (already used by ${where})` : `path ${JSON.stringify(p)} is both a ${NOUN[prior.kind]} (${where}) and a ${NOUN[kind]}`;
         cx.issues.error(at(path, kind, index, "path"), message);
       } else {
-        const entry: Entry = { kind, index, path: item.path, hard: item.hard, target: item.target };
-        byPath.set(item.path, entry);
+        const entry: Entry = { kind, index, path: p, target: item.target };
+        byPath.set(p, entry);
         entries.push(entry);
+        dirs.add(p.slice(0, p.lastIndexOf("/")));
+        if (kind === "links" && item.hard && item.target) hardLinks.push(entry);
       }
     }
   };
@@ -112,6 +117,31 @@ function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): void 
   add("links", s.links);
   if (entries.length === 0) return;
 
+  if (someParentIsNotADirectory(byPath, dirs)) reportParents(cx, byPath, entries, path);
+  for (const entry of hardLinks) {
+    // A relative hard-link target is taken from the link's directory.
+    const target = posix.resolve(posix.dirname(entry.path), entry.target!);
+    if (byPath.get(target)?.kind === "directories") {
+      cx.issues.error(at(path, "links", entry.index, "target"), `a hard link cannot point to a directory (${entry.target})`);
+    }
+  }
+}
+
+/** Whether a directory that holds entries, or one above it, is a file or a link of the config. */
+function someParentIsNotADirectory(byPath: Map<string, Entry>, dirs: Set<string>): boolean {
+  const checked = new Set<string>();
+  for (const dir of dirs) {
+    for (let parent = dir; parent.length > 0 && !checked.has(parent); parent = parent.slice(0, parent.lastIndexOf("/"))) {
+      const owner = byPath.get(parent);
+      if (owner && owner.kind !== "directories") return true;
+      checked.add(parent);
+    }
+  }
+  return false;
+}
+
+/** An error for every entry under a file or a link, naming the nearest such parent. */
+function reportParents(cx: ValidateContext, byPath: Map<string, Entry>, entries: Entry[], path: Where): void {
   // Parents already known to be clear of files and links: most entries share a few directories.
   const clearParents = new Set<string>();
   for (const entry of entries) {
@@ -129,10 +159,5 @@ function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): void 
       }
     }
     if (clear && dir) clearParents.add(dir);
-    // A relative hard-link target is taken from the link's directory.
-    const target = entry.kind === "links" && entry.hard && entry.target ? posix.resolve(posix.dirname(p), entry.target) : undefined;
-    if (target !== undefined && byPath.get(target)?.kind === "directories") {
-      cx.issues.error(at(path, "links", entry.index, "target"), `a hard link cannot point to a directory (${entry.target})`);
-    }
   }
 }

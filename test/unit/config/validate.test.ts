@@ -350,3 +350,23 @@ describe("data URL syntax", () => {
     parse(doc("3.0.0", source("Data:,hi")));
   });
 });
+
+describe("paths across files, directories and links", () => {
+  it("names every entry under a file or link, each duplicate, and each hard link to a directory, in document order", () => {
+    const text = `{"ignition":{"version":"3.4.0"},"storage":{
+ "files":[{"path":"/a","contents":{"source":"data:,x"}},{"path":"/a/b"},{"path":"/d/x"},{"path":"/l/y/z"},{"path":"/a"},{"path":"/q"}],
+ "directories":[{"path":"/d"},{"path":"/a/c"},{"path":"/q"}],
+ "links":[{"path":"/l","target":"/d"},{"path":"/h","target":"d","hard":true},{"path":"/d/h2","target":"/d","hard":true},{"path":"/a/z/h3","target":"../../d","hard":true}]}}`;
+    assert.deepEqual(errorLines(text), [
+      'storage.files.1.path: parent "/a" is a file at storage.files.0, not a directory (line 2, column 65)',
+      'storage.files.3.path: parent "/l" is a link (writing through links defined in the same config is not allowed) at storage.links.0, not a directory (line 2, column 97)',
+      'storage.files.4.path: duplicate path "/a" (already used by storage.files.0) (line 2, column 115)',
+      'storage.directories.1.path: parent "/a" is a file at storage.files.0, not a directory (line 3, column 39)',
+      'storage.directories.2.path: path "/q" is both a file (storage.files.5) and a directory (line 3, column 55)',
+      "storage.links.1.target: a hard link cannot point to a directory (d) (line 4, column 61)",
+      "storage.links.2.target: a hard link cannot point to a directory (/d) (line 4, column 103)",
+      'storage.links.3.path: parent "/a" is a file at storage.files.0, not a directory (line 4, column 129)',
+      "storage.links.3.target: a hard link cannot point to a directory (../../d) (line 4, column 148)",
+    ]);
+  });
+});
