@@ -16,13 +16,14 @@ export type { ValidateContext } from "./common";
 export function validateConfig(config: Config, minor: number, issues = new IssueList(), options: { fromV2?: boolean } = {}): IssueList {
   const cx: ValidateContext = { issues, minor, fromV2: options.fromV2 ?? false };
   validateIgnition(cx, config.ignition, ["ignition"]);
+  let nodePaths: ReadonlyMap<string, unknown> | undefined;
   if (config.storage) {
     validateBlockStorage(cx, config.storage, ["storage"]);
-    validateNodes(cx, config.storage, ["storage"]);
+    nodePaths = validateNodes(cx, config.storage, ["storage"]);
   }
   if (config.systemd) validateSystemd(cx, config.systemd, ["systemd"]);
   if (config.passwd) validatePasswd(cx, config.passwd, ["passwd"]);
-  checkSystemdPathConflicts(cx, config);
+  checkSystemdPathConflicts(cx, config, nodePaths);
   checkKernelArguments(cx, config);
   return issues;
 }
@@ -53,7 +54,7 @@ function validateIgnition(cx: ValidateContext, ig: Ignition, path: Where): void 
 }
 
 /** A file, link or directory written where a unit or drop-in with contents goes collides with it. */
-function checkSystemdPathConflicts(cx: ValidateContext, config: Config): void {
+function checkSystemdPathConflicts(cx: ValidateContext, config: Config, nodePaths: ReadonlyMap<string, unknown> | undefined): void {
   const owned = new Map<string, JsonPath>();
   config.systemd?.units?.forEach((u, i) => {
     if (!u.name) return;
@@ -62,7 +63,11 @@ function checkSystemdPathConflicts(cx: ValidateContext, config: Config): void {
       if (d.contents !== undefined && d.name) owned.set(`/etc/systemd/system/${u.name}.d/${d.name}`, ["systemd", "units", i, "dropins", j]);
     });
   });
-  if (owned.size === 0 || !config.storage) return;
+  if (owned.size === 0 || !config.storage || !nodePaths) return;
+  // Every entry is looked at (and named) only when some path is one of the units'.
+  let clash = false;
+  for (const p of owned.keys()) if (nodePaths.has(p)) clash = true;
+  if (!clash) return;
   for (const kind of ["files", "directories", "links"] as const) {
     config.storage[kind]?.forEach((n, i) => {
       const unit = owned.get(n.path);

@@ -10,12 +10,13 @@ import { validateResource } from "./resource";
 type Kind = "files" | "directories" | "links";
 const NOUN: Record<Kind, string> = { files: "file", directories: "directory", links: "link" };
 
-export function validateNodes(cx: ValidateContext, s: Storage, path: Where): void {
+/** Checks the files, directories and links; returns the paths they write (for the checks across sections). */
+export function validateNodes(cx: ValidateContext, s: Storage, path: Where): ReadonlyMap<string, unknown> {
   const [files, directories, links] = [at(path, "files"), at(path, "directories"), at(path, "links")];
   s.files?.forEach((f, i) => validateFile(cx, f, at(files, i)));
   s.directories?.forEach((d, i) => validateDirectory(cx, d, at(directories, i)));
   s.links?.forEach((l, i) => validateLink(cx, l, at(links, i)));
-  checkPathConflicts(cx, s, path);
+  return checkPathConflicts(cx, s, path);
 }
 
 export function validateFile(cx: ValidateContext, f: File, path: Where): void {
@@ -85,7 +86,7 @@ interface Entry {
 }
 
 /** One entry per path across the three lists; parents must not be files or links; hard links not to directories. */
-function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): void {
+function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): Map<string, Entry> {
   const byPath = new Map<string, Entry>();
   // The first entry of each path, in the order of the lists.
   const entries: Entry[] = [];
@@ -115,7 +116,7 @@ function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): void 
   add("files", s.files);
   add("directories", s.directories);
   add("links", s.links);
-  if (entries.length === 0) return;
+  if (entries.length === 0) return byPath;
 
   if (someParentIsNotADirectory(byPath, dirs)) reportParents(cx, byPath, entries, path);
   for (const entry of hardLinks) {
@@ -125,6 +126,7 @@ function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): void 
       cx.issues.error(at(path, "links", entry.index, "target"), `a hard link cannot point to a directory (${entry.target})`);
     }
   }
+  return byPath;
 }
 
 /** Whether a directory that holds entries, or one above it, is a file or a link of the config. */

@@ -370,3 +370,16 @@ describe("paths across files, directories and links", () => {
     ]);
   });
 });
+
+describe("paths written by units and by storage entries", () => {
+  it("names every entry at a unit's or drop-in's path, the repeated ones too", () => {
+    const text = `{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/systemd/system/a.service"},{"path":"/x"},{"path":"/etc/systemd/system/a.service"}],"links":[{"path":"/etc/systemd/system/b.service.d/x.conf","target":"/x"}]},
+"systemd":{"units":[{"name":"a.service","contents":"[Unit]\\n"},{"name":"b.service","dropins":[{"name":"x.conf","contents":"[Unit]\\n"}]},{"name":"c.service","contents":"[Unit]\\n"}]}}`;
+    assert.deepEqual(errorLines(text), [
+      "storage.files.0.path: path /etc/systemd/system/a.service is also written by systemd.units.0 (line 1, column 61)",
+      'storage.files.2.path: duplicate path "/etc/systemd/system/a.service" (already used by storage.files.0) (line 1, column 116)',
+      "storage.files.2.path: path /etc/systemd/system/a.service is also written by systemd.units.0 (line 1, column 116)",
+      "storage.links.0.path: path /etc/systemd/system/b.service.d/x.conf is also written by systemd.units.1.dropins.0 (line 1, column 167)",
+    ]);
+  });
+});
