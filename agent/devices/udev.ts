@@ -25,12 +25,13 @@ import { majorMinor } from "./identity";
 const POLL_MS = 20;
 
 /**
- * Whether a udev daemon listens on its control socket, without running
- * `udevadm control --ping`: the socket is a SOCK_SEQPACKET one, so a stream
- * connection to a live daemon fails with EPROTOTYPE, and to a file left
- * behind by a daemon that exited with ECONNREFUSED.
+ * Whether a udev daemon listens on its control socket (for every caller, the
+ * disks stage's `udevadm settle` too), without running `udevadm control
+ * --ping`: the socket file stays behind after the daemon exits, but it is a
+ * SOCK_SEQPACKET one, so a stream connection to a live daemon fails with
+ * EPROTOTYPE, and to a file left behind with ECONNREFUSED.
  */
-export function udevListening(control = "/run/udev/control"): Promise<boolean> {
+export function udevRunning(control = "/run/udev/control"): Promise<boolean> {
   if (!existsSync(control)) return Promise.resolve(false);
   return new Promise((resolve) => {
     const socket = connect({ path: control });
@@ -68,7 +69,7 @@ export async function partitionDirs(device: string): Promise<Map<string, bigint>
  */
 export async function settleDisk(device: string, before: Map<string, bigint>, { rereadTimeoutMs = 3_000, recordTimeoutMs = 5_000, dataDir = "/run/udev/data" } = {}): Promise<void> {
   // A disk image file (`--device` on a file) has no udev events to wait for.
-  if (!(await stat(device)).isBlockDevice() || !(await udevListening())) return;
+  if (!(await stat(device)).isBlockDevice() || !(await udevRunning())) return;
   const started = Date.now();
   const deadline = started + rereadTimeoutMs;
   const reread = async () => {
@@ -98,5 +99,5 @@ export async function settleDisk(device: string, before: Map<string, bigint>, { 
   }
   log.debug("udev did not rewrite its record of the disk; waiting for its whole queue", { device });
   const { settle } = await import("../system/udevadm");
-  await settle(60, { known: true });
+  await settle(60);
 }

@@ -97,7 +97,7 @@ export async function applyDiskPlan(work: DiskWork, context: StageContext): Prom
   await settle();
   const named = (e: unknown, what: string) => Object.assign(e as Error, { where: `${work.where} (${work.configured}): ${what}` });
   await Promise.all(plan.finalNumbers.map((n) => waitForDevice(partitionNode(device, n)).catch((e) => Promise.reject(named(e, `partition ${n} (${partitionNode(device, n)})`)))));
-  const { udevRunning } = await import("../../system/udevadm");
+  const { udevRunning } = await import("../../devices/udev");
   if (await udevRunning()) await Promise.all(plan.labels.map((label) => waitForDevice(`/dev/disk/by-partlabel/${udevEncode(label)}`).catch((e) => Promise.reject(named(e, `udev link for partition label ${JSON.stringify(label)}`)))));
 }
 

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readlinkSync } from "node:fs";
+import { udevRunning } from "../../../agent/devices/udev";
 import { createLoopDisk, sh, type LoopDisk } from "../../helpers/loop";
 import { blkid, runStage, storageConfig } from "./helpers";
 
@@ -33,6 +34,16 @@ describe("disks stage: udev links", function () {
   afterEach(() => {
     disk?.destroy();
     spawnSync("udevadm", ["settle", "--timeout=10"]);
+  });
+
+  it("knows the daemon runs from its control socket alone, and that it is gone once it exits", async () => {
+    assert.equal(await udevRunning(), true);
+    if (!startedUdev) return; // the host's own daemon: not ours to stop
+    spawnSync("udevadm", ["control", "--exit"]);
+    for (let i = 0; i < 50 && (await udevRunning()); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await udevRunning(), false, "the socket file left behind is not a daemon");
+    const result = spawnSync(UDEVD!, ["--daemon"], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
   });
 
   it("makes a filesystem on a partition named by its by-partlabel link, waiting for the link", async () => {
