@@ -473,23 +473,25 @@ export class CommitBatch {
       }
       return false;
     }
-    const dirty = new Map(this.dirty);
-    this.dirty.clear();
     try {
-      await Promise.all([...dirty.values()].map((path) => this.syncFilesystem(path)));
+      await this.syncAll();
     } catch (e) {
-      for (const [dev, path] of dirty) if (!this.dirty.has(dev)) this.dirty.set(dev, path);
       this.forgetFewFiles();
       throw e;
     }
     return true;
   }
 
-  /** One syncfs per filesystem written to since the last sync. */
+  /** One syncfs per filesystem written to since the last sync; after a failure they are still to be synced. */
   private async syncAll(): Promise<void> {
-    const paths = [...this.dirty.values()];
+    const dirty = new Map(this.dirty);
     this.dirty.clear();
-    await Promise.all(paths.map((path) => this.syncFilesystem(path)));
+    try {
+      await Promise.all([...dirty.values()].map((path) => this.syncFilesystem(path)));
+    } catch (e) {
+      for (const [dev, path] of dirty) if (!this.dirty.has(dev)) this.dirty.set(dev, path);
+      throw e;
+    }
   }
 }
 
