@@ -11,7 +11,7 @@ import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
 import { accountsWithEntriesBeside, accountTrees, splitByAccounts } from "./beside-accounts";
 import { checkPaths, flushBatch, storageEntries, type Entry, type NodeWriter } from "./nodes";
-import { keyInstaller, keysThroughBatch } from "./keys";
+import { keyInstaller } from "./keys";
 import { applyGroups, applyUsers } from "./passwd";
 import { applyPlatformKeys, withRefreshUnit } from "./platform-keys";
 import { writeInSteps } from "./write-steps";
@@ -70,9 +70,8 @@ async function writeEverything(config: Config, ctx: StageContext): Promise<void>
   // nodes.ts).
   const accounts = async (): Promise<void> => {
     await applyGroups(ctx, config.passwd?.groups ?? []);
-    const committer = keysThroughBatch(writer);
-    await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(ctx, committer));
-    if (ctx.platformKeys?.keys.length) await applyPlatformKeys(ctx, ctx.platformKeys, committer);
+    await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(writer));
+    if (ctx.platformKeys?.keys.length) await applyPlatformKeys(writer, ctx.platformKeys);
     await persistLuks(ctx, config);
   };
   const hasAccounts = (config.passwd?.users?.length ?? 0) + (config.passwd?.groups?.length ?? 0) > 0;

@@ -5,59 +5,52 @@
 import { posix } from "node:path";
 import type { PasswdUser } from "../../config/types";
 import { FlintError } from "../../errors";
-import { findUser } from "../../root/accounts";
+import { findUser, type RootUser } from "../../root/accounts";
 import { inspectInRoot } from "../../root/resolve";
-import { makeOneDirectory, openOrCreateDirectory, writeTempFileSync } from "../../root/write";
-import type { KeyFragment } from "../../users/authorized-keys";
-import type { StageContext } from "../context";
+import { makeOneDirectory, openOrCreateDirectory, writeTempFileSync, type NewFile } from "../../root/write";
 import { flushBatch, type NodeWriter } from "./nodes";
 import type { KeyInstaller } from "./passwd";
 import { record } from "./record";
 
-/** For the home (its path in the root, symlinks resolved): how its key files are committed. */
-export type KeyCommitter = (home: string) => Promise<KeyFragment["commit"]>;
-
-/**
- * Key files go into the stage's batch (synced and renamed with everything
- * else, not each with an fsync of its own), after the batch has put in place
- * any it already holds for this home: a second installation (the platform's
- * keys after the config's) merges what the first one wrote.
- */
-export function keysThroughBatch(writer: NodeWriter): KeyCommitter {
-  return async (home) => {
-    if (writer.batch.holds(posix.join(home, ".ssh/authorized_keys"))) await flushBatch(writer);
-    return async (files) => {
-      for (const f of files) {
-        const data = typeof f.data === "string" ? Buffer.from(f.data) : f.data;
-        writer.batch.add(f.dir, writeTempFileSync(f.dir, data, f.mode, f.owner), f.name, { bytes: Buffer.isBuffer(data) ? data.length : 0, regularFile: true });
-      }
-    };
+/** The config's keys of a user, as the `flint` fragment (as Ignition's `ignition` one). */
+export function keyInstaller(writer: NodeWriter): KeyInstaller {
+  return async (user: PasswdUser, where: string) => {
+    const account = await findUser(writer.ctx.root, user.name);
+    if (!account) throw new FlintError(`user ${JSON.stringify(user.name)} is not in the root's /etc/passwd`, where);
+    await writeKeyFragment(writer, account, "flint", user.sshAuthorizedKeys ?? []);
   };
 }
 
 /**
- * Keys go to `~/.ssh/authorized_keys.d/flint`, merged into authorized_keys (as
- * Ignition's `ignition` fragment). A home that does not exist (root on an
- * image without /root) is made first, owned by the user and 0700, as
- * Ignition makes it; missing parents above it are root's, 0755.
+ * Keys go to `~/.ssh/authorized_keys.d/FRAGMENT`, merged into
+ * authorized_keys. A home that does not exist (root on an image without
+ * /root) is made first, owned by the user and 0700, as Ignition makes it;
+ * missing parents above it are root's, 0755. The files go into the stage's
+ * batch (synced and renamed with everything else, not each with an fsync of
+ * its own), after the batch has put in place any it already holds for this
+ * home: a second fragment (the platform's keys after the config's) merges
+ * what the first one wrote.
  */
-export function keyInstaller(ctx: StageContext, committer: KeyCommitter): KeyInstaller {
+export async function writeKeyFragment(writer: NodeWriter, account: RootUser, fragment: string, keys: string[]): Promise<void> {
+  const { ctx } = writer;
   const { root } = ctx;
-  return async (user: PasswdUser, where: string) => {
-    const account = await findUser(root, user.name);
-    if (!account) throw new FlintError(`user ${JSON.stringify(user.name)} is not in the root's /etc/passwd`, where);
-    const home = await inspectInRoot(root, account.home, { followLast: true });
-    if (!home.stat) {
-      const parent = openOrCreateDirectory(root, posix.dirname(home.rootPath), { created: (p) => record(ctx, "mkdir", p, "mode=0755 owner=0:0") })!;
-      try {
-        record(ctx, "mkdir", home.rootPath, `mode=0700 owner=${account.uid}:${account.gid}`);
-        makeOneDirectory(parent, posix.basename(home.rootPath), 0o700, { uid: account.uid, gid: account.gid });
-      } finally {
-        parent.close();
-      }
+  const home = await inspectInRoot(root, account.home, { followLast: true });
+  if (!home.stat) {
+    const parent = openOrCreateDirectory(root, posix.dirname(home.rootPath), { created: (p) => record(ctx, "mkdir", p, "mode=0755 owner=0:0") })!;
+    try {
+      record(ctx, "mkdir", home.rootPath, `mode=0700 owner=${account.uid}:${account.gid}`);
+      makeOneDirectory(parent, posix.basename(home.rootPath), 0o700, { uid: account.uid, gid: account.gid });
+    } finally {
+      parent.close();
     }
-    const { installKeyFragment } = await import("../../users/authorized-keys");
-    const commit = await committer(home.rootPath);
-    await installKeyFragment({ root, home: account.home, uid: account.uid, gid: account.gid, fragment: "flint", keys: user.sshAuthorizedKeys ?? [], commit });
+  }
+  if (writer.batch.holds(posix.join(home.rootPath, ".ssh/authorized_keys"))) await flushBatch(writer);
+  const { installKeyFragment } = await import("../../users/authorized-keys");
+  const commit = async (files: NewFile[]): Promise<void> => {
+    for (const f of files) {
+      const data = typeof f.data === "string" ? Buffer.from(f.data) : f.data;
+      writer.batch.add(f.dir, writeTempFileSync(f.dir, data, f.mode, f.owner), f.name, { bytes: Buffer.isBuffer(data) ? data.length : 0, regularFile: true });
+    }
   };
+  await installKeyFragment({ root, home: account.home, uid: account.uid, gid: account.gid, fragment, keys, commit });
 }

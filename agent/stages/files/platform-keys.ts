@@ -10,7 +10,8 @@ import { log } from "../../log";
 import { findUser } from "../../root/accounts";
 import { inspectInRoot } from "../../root/resolve";
 import type { PlatformKeys, StageContext } from "../context";
-import type { KeyCommitter } from "./keys";
+import { writeKeyFragment } from "./keys";
+import type { NodeWriter } from "./nodes";
 import { record } from "./record";
 
 export const REFRESH_TEMPLATE = "flint-sshkeys@.service";
@@ -18,18 +19,16 @@ const UNIT_DIRS = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/syste
 
 export const refreshUnit = (user: string): string => `flint-sshkeys@${user}.service`;
 
-/** `committer` says how the key files are committed for a home (the files stage's batch, see keysThroughBatch). */
-export async function applyPlatformKeys(ctx: StageContext, platformKeys: PlatformKeys, committer: KeyCommitter): Promise<void> {
+export async function applyPlatformKeys(writer: NodeWriter, platformKeys: PlatformKeys): Promise<void> {
+  const { ctx } = writer;
   const { user, keys } = platformKeys;
   const account = await findUser(ctx.root, user);
   // The fetch stage put the user in the config, so it exists unless the config deleted it.
   if (!account) throw new FlintError(`the platform has SSH keys for ${JSON.stringify(user)}, who is not in the root's /etc/passwd`, "platform SSH keys");
-  const { installKeyFragment, METADATA_FRAGMENT } = await import("../../users/authorized-keys");
   record(ctx, "ssh-keys", user, `${keys.length} key(s) from the platform metadata`);
   if (ctx.dryRun) return;
-  const home = await inspectInRoot(ctx.root, account.home, { followLast: true });
-  const commit = await committer(home.rootPath);
-  await installKeyFragment({ root: ctx.root, home: account.home, uid: account.uid, gid: account.gid, fragment: METADATA_FRAGMENT, keys, commit });
+  const { METADATA_FRAGMENT } = await import("../../users/authorized-keys");
+  await writeKeyFragment(writer, account, METADATA_FRAGMENT, keys);
 }
 
 /**

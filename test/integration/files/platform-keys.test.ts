@@ -44,6 +44,15 @@ describe("files stage: the platform's SSH keys on the first boot", () => {
     assert.equal(existsSync(join(t.root, "etc/systemd/system/multi-user.target.wants/flint-sshkeys@core.service")), false);
   });
 
+  it("makes core's home when the root names one that does not exist, as for the config's own keys", async () => {
+    writeFileSync(join(t.root, "etc/passwd"), readFileSync(join(t.root, "etc/passwd"), "utf8") + "core:x:1500:1500::/home/core:/bin/sh\n");
+    writeFileSync(join(t.root, "etc/group"), readFileSync(join(t.root, "etc/group"), "utf8") + "core:x:1500:\n");
+    await firstBoot(withDefaults());
+    const home = lstatSync(join(t.root, "home/core"));
+    assert.deepEqual([home.mode & 0o777, home.uid, home.gid], [0o700, 1500, 1500]);
+    assert.equal(readFileSync(join(t.root, "home/core/.ssh/authorized_keys.d/flint-metadata"), "utf8"), `${KEY_1}\n${KEY_2}\n`);
+  });
+
   it("enables flint-sshkeys@core.service where the root has the template", async () => {
     mkdirSync(join(t.root, "usr/lib/systemd/system"), { recursive: true });
     writeFileSync(join(t.root, "usr/lib/systemd/system/flint-sshkeys@.service"), TEMPLATE);
