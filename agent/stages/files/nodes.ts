@@ -133,16 +133,16 @@ export function checkPaths(entries: Entry[]): void {
   }
 }
 
-/** Path depth, counted once per entry (sorting would otherwise split each path many times). */
-const depths = new WeakMap<Entry, number>();
+/** Path depth, counted once per storage entry (sorting would otherwise count each path many times). */
 function depthOf(entry: Entry): number {
-  const stored = entry instanceof StorageEntry ? entry.depth : depths.get(entry);
-  if (stored !== undefined && stored >= 0) return stored;
+  if (!(entry instanceof StorageEntry)) return pathDepth(entry.node.path);
+  if (entry.depth < 0) entry.depth = pathDepth(entry.node.path);
+  return entry.depth;
+}
+
+function pathDepth(path: string): number {
   let d = 0;
-  const path = entry.node.path;
   for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) !== 0x2f && (i === 0 || path.charCodeAt(i - 1) === 0x2f)) d++;
-  if (entry instanceof StorageEntry) entry.depth = d;
-  else depths.set(entry, d);
   return d;
 }
 
