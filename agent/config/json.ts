@@ -39,8 +39,6 @@ export function readJson(text: string, maxNesting: number): JsonRead {
 /** Objects with more keys, or keys longer than this, are made key by key. */
 const MAX_SHAPE_KEYS = 8;
 const MAX_SHAPE_KEY = 64;
-/** Past this many keys, repeats are looked for in a set (an object of thousands of keys stays linear). */
-const REPEATS_BY_SET = 16;
 /** Distinct key lists given a maker at most: a config with endless shapes costs no more than a few. */
 const MAX_SHAPES = 256;
 
@@ -83,10 +81,37 @@ class Shape {
   }
 }
 
-/** Whether `key` is among the first `n` of `keys`. */
-function repeats(keys: string[], n: number, key: string): boolean {
-  for (let i = 0; i < n; i++) if (keys[i] === key) return true;
-  return false;
+/** Past this many keys, an object's keys are looked up in a Set (a hostile object of 100,000 keys stays linear). */
+const KEYS_LISTED = 16;
+
+/**
+ * The keys of one object so far, to find one given twice: JSON.parse keeps
+ * the last value silently, Flint warns. Reused (reset) for every object at
+ * one nesting level; also by the scan before JSON.parse (text.ts).
+ */
+export class ObjectKeys {
+  private readonly list: string[] = [];
+  private count = 0;
+  private set: Set<string> | undefined;
+
+  reset(): void {
+    this.count = 0;
+    this.set = undefined;
+  }
+
+  /** Whether `key` came before in this object; remembers it. */
+  repeated(key: string): boolean {
+    if (this.set !== undefined) {
+      if (this.set.has(key)) return true;
+      this.set.add(key);
+      return false;
+    }
+    const list = this.list;
+    for (let i = 0; i < this.count; i++) if (list[i] === key) return true;
+    list[this.count++] = key;
+    if (this.count > KEYS_LISTED) this.set = new Set(list.slice(0, this.count));
+    return false;
+  }
 }
 
 class Reader {
@@ -97,7 +122,7 @@ class Reader {
   private depth = 0;
   private readonly shapes = new Shape([]);
   private readonly shapeCount = { count: 0 };
-  private readonly scratch: { keys: string[]; values: unknown[] }[] = [];
+  private readonly scratch: { keys: string[]; values: unknown[]; seen: ObjectKeys }[] = [];
 
   constructor(
     private readonly text: string,
@@ -135,12 +160,12 @@ class Reader {
     const text = this.text;
     // Per nesting level, reused: objects at one level are never inside each other.
     const level = this.depth;
-    const scratch = (this.scratch[level] ??= { keys: [], values: [] });
-    const { keys, values } = scratch;
+    const scratch = (this.scratch[level] ??= { keys: [], values: [], seen: new ObjectKeys() });
+    const { keys, values, seen } = scratch;
+    seen.reset();
     // Not emptied (that gives their storage back each time): entries past `n` are stale.
     let n = 0;
     let shape: Shape | undefined = this.shapes;
-    let seen: Set<string> | undefined;
     this.members(0x7d, (level) => {
       if (text.charCodeAt(this.pos) !== 0x22) throw INVALID;
       const keyAt = this.pos;
@@ -151,8 +176,7 @@ class Reader {
       this.skipSpace();
       this.at[level] = key;
       const value = this.value();
-      if (n === REPEATS_BY_SET) seen = new Set(keys.slice(0, n));
-      if (seen ? seen.has(key) : repeats(keys, n, key)) {
+      if (seen.repeated(key)) {
         this.duplicates.push({ path: [...this.at.slice(0, level), key], offset: keyAt });
         shape = undefined;
       } else if (shape) {
@@ -161,7 +185,6 @@ class Reader {
       }
       keys[n] = key;
       values[n++] = value;
-      seen?.add(key);
     });
     if (shape) return shape.maker()(values);
     const out: Record<string, unknown> = {};

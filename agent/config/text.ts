@@ -4,7 +4,7 @@
 
 import { visit } from "jsonc-parser/lib/esm/impl/parser.js";
 import type { RawIssue } from "./issues";
-import { readJson, type DuplicateKey } from "./json";
+import { ObjectKeys, readJson, type DuplicateKey } from "./json";
 import { BIG_CONFIG_BYTES } from "./limits";
 import { lineColumnAt } from "./locate";
 
@@ -106,9 +106,6 @@ function describeSyntaxError(text: string, fallback: string): RawIssue & { line?
   return { severity: "error", path: [], message: `invalid JSON: ${SYNTAX_MESSAGES[first.error] ?? "syntax error"}`, ...lineColumnAt(text, first.offset) };
 }
 
-/** Above this many keys, an object's keys are looked up in a Set (a hostile object of 100,000 keys must not cost 10^10 comparisons). */
-const KEYS_LISTED = 16;
-
 /**
  * One pass over the text before JSON.parse: the offset of the first bracket
  * that opens level MAX_NESTING + 1 (iterative, so a hostile document cannot
@@ -151,7 +148,7 @@ export function scanJson(text: string): { tooDeepAt?: number; duplicates: Duplic
             // A bad escape: JSON.parse of the whole text fails on it too.
           }
         }
-        if (seenKey(top, key)) duplicates.push({ path: [...pathHere(), key], offset: i });
+        if (top.seen.repeated(key)) duplicates.push({ path: [...pathHere(), key], offset: i });
         top.key = key;
         top.expectKey = false;
       }
@@ -160,10 +157,9 @@ export function scanJson(text: string): { tooDeepAt?: number; duplicates: Duplic
       if (++depth > MAX_NESTING) return { tooDeepAt: i, duplicates };
       if (depth > 0) {
         let f = frames[depth - 1];
-        if (f === undefined) frames[depth - 1] = f = { isObject: false, keys: [], count: 0, set: undefined, key: "", index: 0, expectKey: false };
+        if (f === undefined) frames[depth - 1] = f = { isObject: false, seen: new ObjectKeys(), key: "", index: 0, expectKey: false };
         f.isObject = c === 0x7b;
-        f.count = 0;
-        f.set = undefined;
+        f.seen.reset();
         f.index = 0;
         f.expectKey = f.isObject;
       }
@@ -180,26 +176,10 @@ export function scanJson(text: string): { tooDeepAt?: number; duplicates: Duplic
 /** One open object or array of the scan (reused for every one at its depth). */
 interface KeyFrame {
   isObject: boolean;
-  /** The object's keys so far: the first `count` of `keys`, or `set` once there are many. */
-  keys: string[];
-  count: number;
-  set: Set<string> | undefined;
+  /** The object's keys so far. */
+  seen: ObjectKeys;
   /** The last key (an object) or the index (an array), for a duplicate's path. */
   key: string;
   index: number;
   expectKey: boolean;
-}
-
-/** Whether `key` was already in this object; remembers it. */
-function seenKey(frame: KeyFrame, key: string): boolean {
-  if (frame.set !== undefined) {
-    if (frame.set.has(key)) return true;
-    frame.set.add(key);
-    return false;
-  }
-  const keys = frame.keys;
-  for (let j = 0; j < frame.count; j++) if (keys[j] === key) return true;
-  keys[frame.count++] = key;
-  if (frame.count > KEYS_LISTED) frame.set = new Set(keys.slice(0, frame.count));
-  return false;
 }
