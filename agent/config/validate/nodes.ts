@@ -129,37 +129,39 @@ function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): Map<s
   return byPath;
 }
 
+/**
+ * The nearest of `dir` and the directories above it that is a file or a link
+ * of the config, with its name; undefined when there is none. `clear` holds
+ * directories known to have none up to the root, and gains those found so:
+ * entries share a few directories, so most walks stop at once.
+ */
+function blockingParent(byPath: Map<string, Entry>, dir: string, clear: Set<string>): { parent: string; owner: Entry } | undefined {
+  const walked: string[] = [];
+  for (let parent = dir; parent.length > 0 && !clear.has(parent); parent = parent.slice(0, parent.lastIndexOf("/"))) {
+    const owner = byPath.get(parent);
+    if (owner && owner.kind !== "directories") return { parent, owner };
+    walked.push(parent);
+  }
+  for (const parent of walked) clear.add(parent);
+  return undefined;
+}
+
 /** Whether a directory that holds entries, or one above it, is a file or a link of the config. */
 function someParentIsNotADirectory(byPath: Map<string, Entry>, dirs: Set<string>): boolean {
-  const checked = new Set<string>();
-  for (const dir of dirs) {
-    for (let parent = dir; parent.length > 0 && !checked.has(parent); parent = parent.slice(0, parent.lastIndexOf("/"))) {
-      const owner = byPath.get(parent);
-      if (owner && owner.kind !== "directories") return true;
-      checked.add(parent);
-    }
-  }
+  const clear = new Set<string>();
+  for (const dir of dirs) if (blockingParent(byPath, dir, clear)) return true;
   return false;
 }
 
 /** An error for every entry under a file or a link, naming the nearest such parent. */
 function reportParents(cx: ValidateContext, byPath: Map<string, Entry>, entries: Entry[], path: Where): void {
-  // Parents already known to be clear of files and links: most entries share a few directories.
-  const clearParents = new Set<string>();
+  const clear = new Set<string>();
   for (const entry of entries) {
-    const p = entry.path;
-    const dir = p.slice(0, p.lastIndexOf("/"));
-    let clear = true;
-    for (let parent = dir; parent.length > 0 && !clearParents.has(parent); parent = parent.slice(0, parent.lastIndexOf("/"))) {
-      const owner = byPath.get(parent);
-      if (owner && owner.kind !== "directories") {
-        const where = pathOf(at(path, owner.kind, owner.index)).join(".");
-        const why = owner.kind === "files" ? "a file" : "a link (writing through links defined in the same config is not allowed)";
-        cx.issues.error(at(path, entry.kind, entry.index, "path"), `parent ${JSON.stringify(parent)} is ${why} at ${where}, not a directory`);
-        clear = false;
-        break;
-      }
-    }
-    if (clear && dir) clearParents.add(dir);
+    const blocked = blockingParent(byPath, entry.path.slice(0, entry.path.lastIndexOf("/")), clear);
+    if (!blocked) continue;
+    const { parent, owner } = blocked;
+    const where = pathOf(at(path, owner.kind, owner.index)).join(".");
+    const why = owner.kind === "files" ? "a file" : "a link (writing through links defined in the same config is not allowed)";
+    cx.issues.error(at(path, entry.kind, entry.index, "path"), `parent ${JSON.stringify(parent)} is ${why} at ${where}, not a directory`);
   }
 }
