@@ -15,7 +15,8 @@ import { lineColumnAt, locatePaths } from "./locate";
 import { BIG_CONFIG_BYTES, MAX_CONFIG_BYTES, tooLarge } from "./limits";
 import type { DuplicateKey } from "./json";
 import { decodeText, parseJsonText } from "./text";
-import { NEWEST_SPEC, type Config } from "./types";
+import { keptInText, mapKept } from "./text-list";
+import { NEWEST_SPEC, type Config, type File } from "./types";
 import type { V2Config } from "./v2/read";
 import { documentTree, originOf, translatedTree, type SourceTree } from "./sources";
 import { readConfigV3 } from "./v3/read";
@@ -262,16 +263,21 @@ function findVersion(doc: unknown, issues: IssueList): string | undefined {
 
 /** An empty source means empty contents; give the stages a URL they can fetch. */
 function normalize(config: Config): Config {
-  const files = config.storage?.files;
+  const storage = config.storage;
+  const files = storage?.files;
   if (!files) return config;
+  // A list kept in the text gives fresh items: each is normalized as it is read.
+  if (keptInText(files)) storage!.files = mapKept(files, normalizeFile);
   // Indexed loops: this runs once, over every file, mostly before V8 optimizes it.
-  for (let i = 0; i < files.length; i++) {
-    const f = files[i]!;
-    if (f.contents !== undefined && f.contents.source === "") f.contents.source = "data:,";
-    const append = f.append;
-    if (append !== undefined) for (let j = 0; j < append.length; j++) if (append[j]!.source === "") append[j]!.source = "data:,";
-  }
+  else for (let i = 0; i < files.length; i++) normalizeFile(files[i]!);
   return config;
+}
+
+function normalizeFile(f: File): File {
+  if (f.contents !== undefined && f.contents.source === "") f.contents.source = "data:,";
+  const append = f.append;
+  if (append !== undefined) for (let j = 0; j < append.length; j++) if (append[j]!.source === "") append[j]!.source = "data:,";
+  return f;
 }
 
 /** The config path a 2.x translation's origin key stands for (`originKey` joins with NUL; indices back to numbers). */

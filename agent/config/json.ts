@@ -4,9 +4,13 @@
 // are slices of the text (V8 keeps a slice as a pointer into it), not
 // copies: the text is kept anyway for line and column in messages, so a
 // 100,000-file config costs its text once instead of its text plus a copy
-// of every path and data URL in it. Only valid JSON is accepted; on
+// of every path and data URL in it; and the lists the caller names are not
+// built at all but kept as their items' spans in the text (text-list.ts).
+// Only valid JSON is accepted; on
 // anything else it says "invalid" and the caller describes the error
 // (text.ts).
+
+import { listInText } from "./text-list";
 
 /** A key given twice in one JSON object: the last value is the one kept. */
 export interface DuplicateKey {
@@ -22,8 +26,15 @@ class Invalid {
 }
 const INVALID = new Invalid();
 
-export function readJson(text: string, maxNesting: number): JsonRead {
-  const reader = new Reader(text, maxNesting);
+/**
+ * Whether the list at `at` (its first `depth` keys) is kept in the text
+ * (text-list.ts) instead of built: its items are read, for their syntax and
+ * keys given twice, and dropped.
+ */
+export type KeepInText = (at: readonly (string | number)[], depth: number) => boolean;
+
+export function readJson(text: string, maxNesting: number, keepInText?: KeepInText): JsonRead {
+  const reader = new Reader(text, maxNesting, keepInText);
   try {
     reader.skipSpace();
     const value = reader.value();
@@ -127,6 +138,7 @@ class Reader {
   constructor(
     private readonly text: string,
     private readonly maxNesting: number,
+    private readonly keepInText?: KeepInText,
   ) {}
 
   skipSpace(): void {
@@ -144,7 +156,7 @@ class Reader {
     const c = this.text.charCodeAt(this.pos);
     if (c === 0x22) return this.string();
     if (c === 0x7b) return this.object();
-    if (c === 0x5b) return this.array();
+    if (c === 0x5b) return this.keepInText?.(this.at, this.depth) ? this.arrayInText() : this.array();
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
     if (c === 0x74) return this.word("true", true);
     if (c === 0x66) return this.word("false", false);
@@ -204,6 +216,19 @@ class Reader {
       out.push(this.value());
     });
     return out;
+  }
+
+  /** An array kept as the spans of its items in the text (see KeepInText). */
+  private arrayInText(): unknown[] {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    this.members(0x5d, (level) => {
+      this.at[level] = starts.length;
+      starts.push(this.pos);
+      this.value();
+      ends.push(this.pos);
+    });
+    return listInText({ text: this.text, starts: Int32Array.from(starts), ends: Int32Array.from(ends) });
   }
 
   /**

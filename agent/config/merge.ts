@@ -6,6 +6,7 @@
 
 import { descend, detach, listTree, rootCursor, type Cursor, type ListItemSource, type SourceDocument, type SourceTree } from "./sources";
 import type { Config, HttpHeader, KernelArguments, Partition, Storage } from "./types";
+import { keptInText } from "./text-list";
 
 type Plain = Record<string, unknown>;
 type KeyOf = (item: Plain) => string | undefined;
@@ -60,13 +61,22 @@ export function mergeSourcedConfigs(parent: SourcedConfig, child: SourcedConfig)
 
 /** Source cursors are optional throughout: without them only the config is merged. */
 function merge(parent: Config, child: Config, pc?: Cursor, cc?: Cursor): { config: Config; sources?: SourceTree } {
-  const p = structuredClone(parent);
-  const c = structuredClone(child);
+  const p = copyConfig(parent);
+  const c = copyConfig(child);
   if (p.storage && c.storage) pc = dropReplacedNodes(p.storage, c.storage, pc);
   if (p.kernelArguments && c.kernelArguments) pc = reconcileKernelArguments(p.kernelArguments, c.kernelArguments, pc);
   const [merged, sources] = mergeValue(p, c, "", pc, cc);
   (merged as Config).ignition.version = newerVersion(parent.ignition.version, child.ignition.version);
   return { config: merged as Config, sources };
+}
+
+/** A deep copy of a config's plain values; a list kept in the text (text-list.ts) is shared, as it cannot change. */
+function copyConfig<T>(value: T): T {
+  if (typeof value !== "object" || value === null || keptInText(value)) return value;
+  if (Array.isArray(value)) return value.map(copyConfig) as T;
+  const out: Plain = {};
+  for (const key of Object.keys(value)) out[key] = copyConfig((value as Plain)[key]);
+  return out as T;
 }
 
 type Merged = [value: unknown, sources: SourceTree | undefined];

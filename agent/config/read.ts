@@ -2,7 +2,8 @@
 // types are errors, unknown keys (and keys newer than the document's spec
 // version) are warnings and are dropped, JSON null counts as absent.
 
-import { at, type IssueList, type Where } from "./issues";
+import { at, IgnoredIssues, type IssueList, type Where } from "./issues";
+import { keptInText, mapKept } from "./text-list";
 
 export interface ReadContext {
   issues: IssueList;
@@ -61,6 +62,7 @@ export function list<T>(item: Read<T>): Read<T[]> {
       cx.issues.error(path, `must be a list, not ${describeType(value)}`);
       return undefined;
     }
+    if (keptInText(value)) return readKept(value, item, path, cx);
     const out: T[] = cx.reuse ? (value as T[]) : [];
     let n = 0;
     for (let i = 0; i < value.length; i++) {
@@ -70,6 +72,25 @@ export function list<T>(item: Read<T>): Read<T[]> {
     out.length = n;
     return out;
   };
+}
+
+/**
+ * A list kept in the config's text (text-list.ts) stays there: every item is
+ * read now, for its issues, and again, quietly, each time the model's list
+ * is read. When an item does not read (the config is refused), the others
+ * are kept in a list of objects, as any list's, for the checks after.
+ */
+function readKept<T>(value: unknown[], item: Read<T>, path: Where, cx: ReadContext): T[] {
+  let complete = true;
+  for (let i = 0; i < value.length; i++) if (item(value[i], at(path, i), cx) === undefined) complete = false;
+  const quiet: ReadContext = { ...cx, issues: new IgnoredIssues() };
+  if (complete) return mapKept(value, (raw, i) => item(raw, at(path, i), quiet)!);
+  const out: T[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const v = item(value[i], at(path, i), quiet);
+    if (v !== undefined) out.push(v);
+  }
+  return out;
 }
 
 type Fields<T> = { [K in keyof T]-?: Field<NonNullable<T[K]>> };

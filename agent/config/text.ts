@@ -7,6 +7,7 @@ import type { RawIssue } from "./issues";
 import { ObjectKeys, readJson, type DuplicateKey } from "./json";
 import { BIG_CONFIG_BYTES } from "./limits";
 import { lineColumnAt } from "./locate";
+import { isStorageList } from "./text-list";
 
 /** Ignition's configs nest about eight levels; anything near this limit is hostile or broken. */
 export const MAX_NESTING = 100;
@@ -44,7 +45,8 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
 /**
  * Parses JSON text, reporting the first problem with its position, and the
  * keys given twice. A big config is read in one pass into slices of its text
- * (json.ts); both ways give the same value and the same repeated keys.
+ * (json.ts), its storage lists kept in the text (text-list.ts); both ways
+ * give equal values and the same repeated keys.
  */
 export function parseJsonText(text: string): ParsedJson {
   if (text.trim() === "") return { ok: false, issue: { severity: "error", path: [], message: "the config is empty" } };
@@ -58,7 +60,7 @@ export function parseJsonText(text: string): ParsedJson {
       return { ok: false, issue: describeSyntaxError(text, (e as Error).message) };
     }
   }
-  const read = readJson(text, MAX_NESTING);
+  const read = readJson(text, MAX_NESTING, isStorageList);
   if (read.ok) return { ok: true, text, value: read.value, duplicates: read.duplicates };
   if (read.tooDeepAt !== undefined) return { ok: false, issue: tooDeepIssue(text, read.tooDeepAt) };
   try {

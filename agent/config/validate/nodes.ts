@@ -78,52 +78,56 @@ function checkOwner(cx: ValidateContext, owner: NodeUser | NodeGroup | undefined
   checkId(cx, owner.id, at(path, "id"), "id");
 }
 
-interface Entry {
-  kind: Kind;
-  index: number;
-  path: string;
-  target?: string;
-}
+const KINDS: readonly Kind[] = ["files", "directories", "links"];
+
+/**
+ * An entry as one number: its list (an index into KINDS) and its index there.
+ * A big config's lists are read afresh at each pass (text-list.ts), so what
+ * is kept for the whole check is a path and a number per entry.
+ */
+type EntryCode = number;
+const entryCode = (kind: number, index: number): EntryCode => index * 4 + kind;
+const kindOf = (code: EntryCode): Kind => KINDS[code & 3]!;
+const indexOf = (code: EntryCode): number => Math.floor(code / 4);
 
 /** One entry per path across the three lists; parents must not be files or links; hard links not to directories. */
-function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): Map<string, Entry> {
-  const byPath = new Map<string, Entry>();
-  // The first entry of each path, in the order of the lists.
-  const entries: Entry[] = [];
+function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): Map<string, EntryCode> {
+  // Each path and the first entry that has it, in the order of the lists.
+  const byPath = new Map<string, EntryCode>();
   // The directories the entries are in, each once: parents are looked at per directory, not per entry.
   const dirs = new Set<string>();
-  const hardLinks: Entry[] = [];
-  const add = (kind: Kind, items: { path: string; hard?: boolean; target?: string }[] | undefined) => {
+  const hardLinks: number[] = [];
+  const add = (k: number, items: { path: string; hard?: boolean; target?: string }[] | undefined) => {
     if (!items) return;
+    const kind = KINDS[k]!;
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
       const p = item.path;
       if (!p) continue;
       const prior = byPath.get(p);
-      if (prior) {
-        const where = pathOf(at(path, prior.kind, prior.index)).join(".");
-        const message = prior.kind === kind ? `duplicate path ${JSON.stringify(p)} (already used by ${where})` : `path ${JSON.stringify(p)} is both a ${NOUN[prior.kind]} (${where}) and a ${NOUN[kind]}`;
+      if (prior !== undefined) {
+        const priorKind = kindOf(prior);
+        const where = pathOf(at(path, priorKind, indexOf(prior))).join(".");
+        const message = priorKind === kind ? `duplicate path ${JSON.stringify(p)} (already used by ${where})` : `path ${JSON.stringify(p)} is both a ${NOUN[priorKind]} (${where}) and a ${NOUN[kind]}`;
         cx.issues.error(at(path, kind, index, "path"), message);
       } else {
-        const entry: Entry = { kind, index, path: p, target: item.target };
-        byPath.set(p, entry);
-        entries.push(entry);
+        byPath.set(p, entryCode(k, index));
         dirs.add(p.slice(0, p.lastIndexOf("/")));
-        if (kind === "links" && item.hard && item.target) hardLinks.push(entry);
+        if (kind === "links" && item.hard && item.target) hardLinks.push(index);
       }
     }
   };
-  add("files", s.files);
-  add("directories", s.directories);
-  add("links", s.links);
-  if (entries.length === 0) return byPath;
+  KINDS.forEach((kind, k) => add(k, s[kind]));
+  if (byPath.size === 0) return byPath;
 
-  if (someParentIsNotADirectory(byPath, dirs)) reportParents(cx, byPath, entries, path);
-  for (const entry of hardLinks) {
+  if (someParentIsNotADirectory(byPath, dirs)) reportParents(cx, byPath, path);
+  for (const index of hardLinks) {
+    const link = s.links![index]!;
     // A relative hard-link target is taken from the link's directory.
-    const target = posix.resolve(posix.dirname(entry.path), entry.target!);
-    if (byPath.get(target)?.kind === "directories") {
-      cx.issues.error(at(path, "links", entry.index, "target"), `a hard link cannot point to a directory (${entry.target})`);
+    const target = posix.resolve(posix.dirname(link.path), link.target!);
+    const there = byPath.get(target);
+    if (there !== undefined && kindOf(there) === "directories") {
+      cx.issues.error(at(path, "links", index, "target"), `a hard link cannot point to a directory (${link.target})`);
     }
   }
   return byPath;
@@ -135,11 +139,11 @@ function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): Map<s
  * directories known to have none up to the root, and gains those found so:
  * entries share a few directories, so most walks stop at once.
  */
-function blockingParent(byPath: Map<string, Entry>, dir: string, clear: Set<string>): { parent: string; owner: Entry } | undefined {
+function blockingParent(byPath: Map<string, EntryCode>, dir: string, clear: Set<string>): { parent: string; owner: EntryCode } | undefined {
   const walked: string[] = [];
   for (let parent = dir; parent.length > 0 && !clear.has(parent); parent = parent.slice(0, parent.lastIndexOf("/"))) {
     const owner = byPath.get(parent);
-    if (owner && owner.kind !== "directories") return { parent, owner };
+    if (owner !== undefined && kindOf(owner) !== "directories") return { parent, owner };
     walked.push(parent);
   }
   for (const parent of walked) clear.add(parent);
@@ -147,21 +151,22 @@ function blockingParent(byPath: Map<string, Entry>, dir: string, clear: Set<stri
 }
 
 /** Whether a directory that holds entries, or one above it, is a file or a link of the config. */
-function someParentIsNotADirectory(byPath: Map<string, Entry>, dirs: Set<string>): boolean {
+function someParentIsNotADirectory(byPath: Map<string, EntryCode>, dirs: Set<string>): boolean {
   const clear = new Set<string>();
   for (const dir of dirs) if (blockingParent(byPath, dir, clear)) return true;
   return false;
 }
 
 /** An error for every entry under a file or a link, naming the nearest such parent. */
-function reportParents(cx: ValidateContext, byPath: Map<string, Entry>, entries: Entry[], path: Where): void {
+function reportParents(cx: ValidateContext, byPath: Map<string, EntryCode>, path: Where): void {
   const clear = new Set<string>();
-  for (const entry of entries) {
-    const blocked = blockingParent(byPath, entry.path.slice(0, entry.path.lastIndexOf("/")), clear);
+  for (const [entryPath, entry] of byPath) {
+    const blocked = blockingParent(byPath, entryPath.slice(0, entryPath.lastIndexOf("/")), clear);
     if (!blocked) continue;
     const { parent, owner } = blocked;
-    const where = pathOf(at(path, owner.kind, owner.index)).join(".");
-    const why = owner.kind === "files" ? "a file" : "a link (writing through links defined in the same config is not allowed)";
-    cx.issues.error(at(path, entry.kind, entry.index, "path"), `parent ${JSON.stringify(parent)} is ${why} at ${where}, not a directory`);
+    const ownerKind = kindOf(owner);
+    const where = pathOf(at(path, ownerKind, indexOf(owner))).join(".");
+    const why = ownerKind === "files" ? "a file" : "a link (writing through links defined in the same config is not allowed)";
+    cx.issues.error(at(path, kindOf(entry), indexOf(entry), "path"), `parent ${JSON.stringify(parent)} is ${why} at ${where}, not a directory`);
   }
 }

@@ -1,0 +1,114 @@
+// A big config's storage lists kept as spans of its text (agent/config/text-list.ts):
+// they read as arrays, and the config they are part of reads, validates and merges
+// as the same config held in objects would.
+
+import assert from "node:assert/strict";
+import { ConfigInvalidError, mergeConfigs, parseConfig, type ConfigIssue } from "../../../agent/config/index";
+import { BIG_CONFIG_BYTES } from "../../../agent/config/limits";
+import { keptInText, listInText } from "../../../agent/config/text-list";
+import type { Config } from "../../../agent/config/types";
+
+/** The list JSON.parse would give for `items`, kept in a text that holds them among other things. */
+function keptList(items: unknown[]): unknown[] {
+  const parts = items.map((item) => JSON.stringify(item));
+  let text = '{"before": 1, "list": [';
+  const starts: number[] = [];
+  const ends: number[] = [];
+  parts.forEach((part, i) => {
+    if (i > 0) text += ", ";
+    starts.push(text.length);
+    text += part;
+    ends.push(text.length);
+  });
+  text += "]}";
+  return listInText({ text, starts: Int32Array.from(starts), ends: Int32Array.from(ends) });
+}
+
+describe("a list kept in the config's text", () => {
+  const items = [{ path: "/a", mode: 420 }, { path: "/b" }, { path: "/c", contents: { source: "data:,x" } }];
+
+  it("reads as the array of its items", () => {
+    const list = keptList(items);
+    assert.ok(Array.isArray(list));
+    assert.equal(list.length, 3);
+    assert.deepEqual(list[1], { path: "/b" });
+    assert.equal(list[3], undefined);
+    assert.ok(1 in list && !(3 in list));
+    assert.deepEqual([...list], items);
+    assert.deepEqual(list.map((i) => (i as { path: string }).path), ["/a", "/b", "/c"]);
+    assert.deepEqual(Object.keys(list), ["0", "1", "2"]);
+    assert.equal(JSON.stringify(list), JSON.stringify(items));
+    assert.deepEqual(list, items);
+  });
+
+  it("gives a fresh item at each read and refuses to be changed", () => {
+    const list = keptList(items);
+    assert.notEqual(list[0], list[0]);
+    (list[0] as { mode: number }).mode = 0;
+    assert.equal((list[0] as { mode: number }).mode, 420);
+    assert.throws(() => (list[0] = {}), /cannot be changed/);
+    assert.throws(() => list.push({}), /cannot be changed/);
+    assert.throws(() => (list.length = 0), /cannot be changed/);
+    assert.ok(keptInText(list));
+    assert.equal(keptInText([...list]), undefined);
+  });
+});
+
+describe("a config over BIG_CONFIG_BYTES", () => {
+  // The padding is one more file at the end of the list, so the other items keep their lines and columns.
+  const padFile = { path: "/pad", contents: { source: `data:,${"x".repeat(BIG_CONFIG_BYTES)}` } };
+  const text = (files: unknown[], extra = {}) =>
+    JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files, directories: [{ path: "/d", mode: 493 }], links: [{ path: "/l", target: "/d/f" }], ...extra } }, null, 1);
+  const small = (files: unknown[], extra = {}) => text(files, extra);
+  const big = (files: unknown[], extra = {}) => text([...files, padFile], extra);
+
+  it("keeps its storage lists in its text, equal to the lists of objects a small config gets", () => {
+    const files = [{ path: "/etc/a", mode: 420, contents: { source: "data:,a" } }, { path: "/etc/b", contents: { source: "" } }];
+    const s = parseConfig(small(files)).config;
+    const b = parseConfig(big(files)).config;
+    assert.ok(keptInText(b.storage!.files) && keptInText(b.storage!.directories) && keptInText(b.storage!.links));
+    assert.equal(keptInText(s.storage!.files), undefined);
+    assert.deepEqual([...b.storage!.files!].slice(0, -1), s.storage!.files);
+    assert.deepEqual([...b.storage!.directories!], s.storage!.directories);
+    assert.deepEqual([...b.storage!.links!], s.storage!.links);
+    // An empty source means empty contents, in both.
+    assert.equal(b.storage!.files![1]!.contents!.source, "data:,");
+  });
+
+  it("reports the same errors and warnings, at the same lines and columns", () => {
+    const files = [
+      { path: "/etc/a", mode: "420" },
+      { path: "etc/relative" },
+      { path: "/etc/a" },
+      { path: "/etc/c", unknownKey: 1 },
+      { path: "/l/under-a-link" },
+    ];
+    const issues = (config: string): ConfigIssue[] => {
+      try {
+        parseConfig(config);
+      } catch (e) {
+        if (e instanceof ConfigInvalidError) return e.issues;
+        throw e;
+      }
+      assert.fail("the config was accepted");
+    };
+    const withDuplicateKey = (config: string) => config.replace('"path": "/etc/c"', '"path": "/etc/x", "path": "/etc/c"');
+    const links = { links: [{ path: "/l", target: "/d/f" }, { path: "/h", target: "/d", hard: true }] };
+    const s = issues(withDuplicateKey(small(files, links)));
+    const b = issues(withDuplicateKey(big(files, links)));
+    assert.equal(s.length, 7, JSON.stringify(s));
+    assert.deepEqual(b, s);
+  });
+
+  it("merges under and over another config", () => {
+    const files = [{ path: "/etc/a", contents: { source: "data:,a" } }];
+    const b = parseConfig(big(files)).config;
+    const other: Config = { ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/a", mode: 384 }, { path: "/etc/z" }] } };
+    const over = mergeConfigs(b, other);
+    assert.equal(over.storage!.files!.length, 3);
+    assert.deepEqual(over.storage!.files![0], { path: "/etc/a", contents: { source: "data:,a" }, mode: 384 });
+    assert.equal(over.storage!.files![2]!.path, "/etc/z");
+    // Only the big config has links: its list is taken as it is.
+    assert.ok(keptInText(mergeConfigs(other, b).storage!.links));
+  });
+});
