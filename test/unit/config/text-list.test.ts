@@ -55,10 +55,10 @@ describe("a list kept in the config's text", () => {
 });
 
 describe("a config over BIG_CONFIG_BYTES", () => {
-  // The padding is one more file at the end of the list, so the other items keep their lines and columns.
+  // The padding is one more file at the end of the list, last in the text, so the rest keeps its lines and columns.
   const padFile = { path: "/pad", contents: { source: `data:,${"x".repeat(BIG_CONFIG_BYTES)}` } };
   const text = (files: unknown[], extra = {}) =>
-    JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files, directories: [{ path: "/d", mode: 493 }], links: [{ path: "/l", target: "/d/f" }], ...extra } }, null, 1);
+    JSON.stringify({ ignition: { version: "3.4.0" }, storage: { directories: [{ path: "/d", mode: 493 }], links: [{ path: "/l", target: "/d/f" }], ...extra, files } }, null, 1);
   const small = (files: unknown[], extra = {}) => text(files, extra);
   const big = (files: unknown[], extra = {}) => text([...files, padFile], extra);
 
