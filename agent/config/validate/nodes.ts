@@ -8,15 +8,28 @@ import { checkId, PATH_MAX, pathProblem, pathTooLong, type ValidateContext } fro
 import { validateResource } from "./resource";
 
 type Kind = "files" | "directories" | "links";
+const KINDS: readonly Kind[] = ["files", "directories", "links"];
 const NOUN: Record<Kind, string> = { files: "file", directories: "directory", links: "link" };
 
-/** Checks the files, directories and links; returns the paths they write (for the checks across sections). */
+/**
+ * Checks the files, directories and links; returns the paths they write (for
+ * the checks across sections). Each item is read once: a big config's list
+ * parses it from the text at every read (text-list.ts).
+ */
 export function validateNodes(cx: ValidateContext, s: Storage, path: Where): ReadonlyMap<string, unknown> {
-  const [files, directories, links] = [at(path, "files"), at(path, "directories"), at(path, "links")];
-  s.files?.forEach((f, i) => validateFile(cx, f, at(files, i)));
-  s.directories?.forEach((d, i) => validateDirectory(cx, d, at(directories, i)));
-  s.links?.forEach((l, i) => validateLink(cx, l, at(links, i)));
-  return checkPathConflicts(cx, s, path);
+  const paths = new NodePaths(cx, path);
+  const validate = [validateFile, validateDirectory, validateLink] as ((cx: ValidateContext, node: File | Directory | Link, path: Where) => void)[];
+  KINDS.forEach((kind, k) => {
+    const items: (File | Directory | Link)[] | undefined = s[kind];
+    if (!items) return;
+    const list = at(path, kind);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      validate[k]!(cx, item, at(list, i));
+      paths.add(k, i, item);
+    }
+  });
+  return paths.checkAcross(s);
 }
 
 export function validateFile(cx: ValidateContext, f: File, path: Where): void {
@@ -78,8 +91,6 @@ function checkOwner(cx: ValidateContext, owner: NodeUser | NodeGroup | undefined
   checkId(cx, owner.id, at(path, "id"), "id");
 }
 
-const KINDS: readonly Kind[] = ["files", "directories", "links"];
-
 /**
  * An entry as one number: its list (an index into KINDS) and its index there.
  * A big config's lists are read afresh at each pass (text-list.ts), so what
@@ -91,46 +102,53 @@ const kindOf = (code: EntryCode): Kind => KINDS[code & 3]!;
 const indexOf = (code: EntryCode): number => Math.floor(code / 4);
 
 /** One entry per path across the three lists; parents must not be files or links; hard links not to directories. */
-function checkPathConflicts(cx: ValidateContext, s: Storage, path: Where): Map<string, EntryCode> {
-  // Each path and the first entry that has it, in the order of the lists.
-  const byPath = new Map<string, EntryCode>();
-  // The directories the entries are in, each once: parents are looked at per directory, not per entry.
-  const dirs = new Set<string>();
-  const hardLinks: number[] = [];
-  const add = (k: number, items: { path: string; hard?: boolean; target?: string }[] | undefined) => {
-    if (!items) return;
+class NodePaths {
+  /** Each path and the first entry that has it, in the order of the lists. */
+  readonly byPath = new Map<string, EntryCode>();
+  /** The directories the entries are in, each once: parents are looked at per directory, not per entry. */
+  private readonly dirs = new Set<string>();
+  /** Indices of the hard links with a target. */
+  private readonly hardLinks: number[] = [];
+
+  constructor(
+    private readonly cx: ValidateContext,
+    private readonly path: Where,
+  ) {}
+
+  /** Entry `index` of the list KINDS[k]: a path given twice is an error at the later one. */
+  add(k: number, index: number, item: { path: string; hard?: boolean; target?: string }): void {
+    const p = item.path;
+    if (!p) return;
     const kind = KINDS[k]!;
-    for (let index = 0; index < items.length; index++) {
-      const item = items[index]!;
-      const p = item.path;
-      if (!p) continue;
-      const prior = byPath.get(p);
-      if (prior !== undefined) {
-        const priorKind = kindOf(prior);
-        const where = pathOf(at(path, priorKind, indexOf(prior))).join(".");
-        const message = priorKind === kind ? `duplicate path ${JSON.stringify(p)} (already used by ${where})` : `path ${JSON.stringify(p)} is both a ${NOUN[priorKind]} (${where}) and a ${NOUN[kind]}`;
-        cx.issues.error(at(path, kind, index, "path"), message);
-      } else {
-        byPath.set(p, entryCode(k, index));
-        dirs.add(p.slice(0, p.lastIndexOf("/")));
-        if (kind === "links" && item.hard && item.target) hardLinks.push(index);
+    const prior = this.byPath.get(p);
+    if (prior !== undefined) {
+      const priorKind = kindOf(prior);
+      const where = pathOf(at(this.path, priorKind, indexOf(prior))).join(".");
+      const message = priorKind === kind ? `duplicate path ${JSON.stringify(p)} (already used by ${where})` : `path ${JSON.stringify(p)} is both a ${NOUN[priorKind]} (${where}) and a ${NOUN[kind]}`;
+      this.cx.issues.error(at(this.path, kind, index, "path"), message);
+      return;
+    }
+    this.byPath.set(p, entryCode(k, index));
+    this.dirs.add(p.slice(0, p.lastIndexOf("/")));
+    if (kind === "links" && item.hard && item.target) this.hardLinks.push(index);
+  }
+
+  /** Once every entry is added: parents that are files or links, hard links to directories. */
+  checkAcross(s: Storage): Map<string, EntryCode> {
+    const { byPath, cx, path } = this;
+    if (byPath.size === 0) return byPath;
+    if (someParentIsNotADirectory(byPath, this.dirs)) reportParents(cx, byPath, path);
+    for (const index of this.hardLinks) {
+      const link = s.links![index]!;
+      // A relative hard-link target is taken from the link's directory.
+      const target = posix.resolve(posix.dirname(link.path), link.target!);
+      const there = byPath.get(target);
+      if (there !== undefined && kindOf(there) === "directories") {
+        cx.issues.error(at(path, "links", index, "target"), `a hard link cannot point to a directory (${link.target})`);
       }
     }
-  };
-  KINDS.forEach((kind, k) => add(k, s[kind]));
-  if (byPath.size === 0) return byPath;
-
-  if (someParentIsNotADirectory(byPath, dirs)) reportParents(cx, byPath, path);
-  for (const index of hardLinks) {
-    const link = s.links![index]!;
-    // A relative hard-link target is taken from the link's directory.
-    const target = posix.resolve(posix.dirname(link.path), link.target!);
-    const there = byPath.get(target);
-    if (there !== undefined && kindOf(there) === "directories") {
-      cx.issues.error(at(path, "links", index, "target"), `a hard link cannot point to a directory (${link.target})`);
-    }
+    return byPath;
   }
-  return byPath;
 }
 
 /**
