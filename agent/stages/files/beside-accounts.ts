@@ -19,7 +19,8 @@ import { posix } from "node:path";
 import type { Config } from "../../config/types";
 import { readUsers } from "../../root/accounts";
 import { readRootText } from "../../root/read";
-import type { Entry, NodeWriter } from "./nodes";
+import type { StorageEntries } from "./entries";
+import type { NodeWriter } from "./nodes";
 import { writeInSteps } from "./write-steps";
 
 /** Trees the account step writes whatever the config says. */
@@ -48,19 +49,30 @@ export async function accountTrees(root: string, config: Config): Promise<Set<st
   return trees;
 }
 
-/** The entries that may be written while accounts are made, and the rest, each in the given order. */
-export function splitByAccounts(entries: Entry[], trees: Set<string>): { beside: Entry[]; after: Entry[] } {
-  const beside: Entry[] = [];
-  const after: Entry[] = [];
-  for (const entry of entries) (independentOfAccounts(entry, trees) ? beside : after).push(entry);
+/**
+ * The entries of `entries` that may be written while accounts are made, and
+ * the rest, each in id order.
+ */
+export function splitByAccounts(entries: StorageEntries, trees: Set<string>): { beside: Int32Array; after: Int32Array } {
+  const isBeside = new Uint8Array(entries.count);
+  let besides = 0;
+  for (let id = 0; id < entries.count; id++) {
+    if (!independentOfAccounts(entries, id, trees)) continue;
+    isBeside[id] = 1;
+    besides++;
+  }
+  const beside = new Int32Array(besides);
+  const after = new Int32Array(entries.count - besides);
+  for (let id = 0, b = 0, a = 0; id < entries.count; id++) {
+    if (isBeside[id]) beside[b++] = id;
+    else after[a++] = id;
+  }
   return { beside, after };
 }
 
-function independentOfAccounts(entry: Entry, trees: Set<string>): boolean {
-  const { node } = entry;
-  if (entry.kind === "link" && entry.node.hard) return false;
-  if (node.user?.name || node.group?.name) return false;
-  const top = topOf(node.path);
+function independentOfAccounts(entries: StorageEntries, id: number, trees: Set<string>): boolean {
+  if (entries.isHard(id) || entries.hasOwnerByName(id)) return false;
+  const top = entries.topOf(id);
   // "/" itself, or a top-level name the account step may make.
   return top !== "" && !trees.has(top);
 }
@@ -71,7 +83,13 @@ function independentOfAccounts(entry: Entry, trees: Set<string>): boolean {
  * the accounts). A failed account step fails the stage, as Ignition would
  * have before writing anything else.
  */
-export async function accountsWithEntriesBeside(writer: NodeWriter, accounts: () => Promise<void>, beside: Entry[], deferred: Entry[]): Promise<void> {
+export async function accountsWithEntriesBeside(
+  writer: NodeWriter,
+  accounts: () => Promise<void>,
+  entries: StorageEntries,
+  beside: Int32Array,
+  deferred: number[],
+): Promise<void> {
   let accountsMade = false;
   const made = accounts().then(() => {
     accountsMade = true;
@@ -80,7 +98,7 @@ export async function accountsWithEntriesBeside(writer: NodeWriter, accounts: ()
   // Let the account step reach its first tool before the entries take the event loop.
   await new Promise((resolve) => setImmediate(resolve));
   const besideWritten = async (): Promise<void> => {
-    await writeInSteps(writer, beside, deferred);
+    await writeInSteps(writer, entries, beside, deferred);
     // Still waiting for the accounts: make these entries durable meanwhile, not at the end.
     if (!accountsMade && writer.batch.size > 0) await writer.batch.syncPending();
   };

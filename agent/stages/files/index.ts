@@ -10,7 +10,8 @@ import { canonicalRoot, withRootHeld } from "../../root/resolve";
 import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
 import { accountsWithEntriesBeside, accountTrees, splitByAccounts } from "./beside-accounts";
-import { checkPaths, flushBatch, storageEntries, type Entry, type NodeWriter } from "./nodes";
+import { StorageEntries } from "./entries";
+import { flushBatch, type NodeWriter } from "./nodes";
 import { keyInstaller } from "./keys";
 import { applyGroups, applyUsers } from "./passwd";
 import { applyPlatformKeys, withRefreshUnit } from "./platform-keys";
@@ -46,8 +47,8 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
 
 /** The stage's work, with the root's descriptor held (see filesStage). */
 async function writeEverything(config: Config, ctx: StageContext): Promise<void> {
-  const entries = storageEntries(config.storage);
-  checkPaths(entries);
+  // Every path checked, before anything is written.
+  const entries = new StorageEntries(config.storage);
 
   // Timeouts, proxy and extra CAs from the config's ignition section.
   const settings = ctx.dryRun ? {} : await settingsFromConfig(config);
@@ -75,13 +76,14 @@ async function writeEverything(config: Config, ctx: StageContext): Promise<void>
     await persistLuks(ctx, config);
   };
   const hasAccounts = (config.passwd?.users?.length ?? 0) + (config.passwd?.groups?.length ?? 0) > 0;
-  const { beside, after } = ctx.dryRun || !hasAccounts ? { beside: [], after: entries } : splitByAccounts(entries, await accountTrees(ctx.root, config));
-  const deferred: Entry[] = [];
+  const { beside, after } = ctx.dryRun || !hasAccounts ? { beside: new Int32Array(0), after: allIds(entries) } : splitByAccounts(entries, await accountTrees(ctx.root, config));
+  entries.topsDone();
+  const deferred: number[] = [];
   let failed = true;
   try {
     await committing(writer, async () => {
-      await accountsWithEntriesBeside(writer, accounts, beside, deferred);
-      await writeInSteps(writer, [...after, ...deferred]);
+      await accountsWithEntriesBeside(writer, accounts, entries, beside, deferred);
+      await writeInSteps(writer, entries, concat(after, deferred));
       await applyUnits(writer, await withRefreshUnit(ctx, config.systemd?.units ?? []));
     });
     failed = false;
@@ -91,6 +93,21 @@ async function writeEverything(config: Config, ctx: StageContext): Promise<void>
       if (!failed) throw e;
     });
   }
+}
+
+function allIds(entries: StorageEntries): Int32Array {
+  const ids = new Int32Array(entries.count);
+  for (let id = 0; id < ids.length; id++) ids[id] = id;
+  return ids;
+}
+
+/** `after`, then the entries deferred while the accounts were made, which are written after all (at their depth, behind the others). */
+function concat(after: Int32Array, deferred: number[]): Int32Array {
+  if (deferred.length === 0) return after;
+  const ids = new Int32Array(after.length + deferred.length);
+  ids.set(after);
+  ids.set(deferred, after.length);
+  return ids;
 }
 
 /**

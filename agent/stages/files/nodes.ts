@@ -9,7 +9,6 @@ import { DEFAULT_FILE_CAP, decodeDataUrl, fetchToBuffer, verifyHash } from "../.
 import { posix } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Directory, File, Link, NodeGroup, NodeUser, Resource } from "../../config/types";
-import { nodePathProblem } from "../../config/validate/nodes";
 import { FlintError } from "../../errors";
 import { gidOf, uidOf } from "../../root/accounts";
 import { openReadable, readAllOf } from "../../root/read";
@@ -93,88 +92,6 @@ function addToBatch(w: NodeWriter, dir: RootDir, temp: string, name: string, pat
 }
 
 const ACCOUNT_FILES = new Set(["/etc/passwd", "/etc/group"]);
-
-/**
- * A directory, file or link of the config. Its JSON path is made only when a
- * message needs it, and its depth is kept on it: a 100,000-file config does
- * not hold 100,000 path strings and a table of depths for the whole stage.
- */
-class StorageEntry {
-  depth = -1;
-
-  constructor(
-    readonly kind: Entry["kind"],
-    readonly node: Directory | File | Link,
-    private readonly index: number,
-  ) {}
-
-  get where(): string {
-    return `storage.${this.kind === "directory" ? "directories" : `${this.kind}s`}.${this.index}`;
-  }
-}
-
-/** Every directory, file and link of the config, with its JSON path for messages. */
-export function storageEntries(storage: { directories?: Directory[]; files?: File[]; links?: Link[] } | undefined): Entry[] {
-  const entries: Entry[] = [];
-  const add = (kind: Entry["kind"], nodes: (Directory | File | Link)[] | undefined): void => {
-    nodes?.forEach((node, i) => entries.push(new StorageEntry(kind, node, i) as unknown as Entry));
-  };
-  add("directory", storage?.directories);
-  add("file", storage?.files);
-  add("link", storage?.links);
-  return entries;
-}
-
-/** Checks every path before anything is written (with the validator's rule), so a bad one leaves nothing half done. */
-export function checkPaths(entries: Entry[]): void {
-  for (const { node, where } of entries) {
-    const problem = nodePathProblem(node.path);
-    if (problem) throw new FlintError(problem, `${where}.path`);
-  }
-}
-
-/** Path depth, counted once per storage entry (sorting would otherwise count each path many times). */
-function depthOf(entry: Entry): number {
-  if (!(entry instanceof StorageEntry)) return pathDepth(entry.node.path);
-  if (entry.depth < 0) entry.depth = pathDepth(entry.node.path);
-  return entry.depth;
-}
-
-function pathDepth(path: string): number {
-  let d = 0;
-  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) !== 0x2f && (i === 0 || path.charCodeAt(i - 1) === 0x2f)) d++;
-  return d;
-}
-
-const isHard = (e: Entry): boolean => e.kind === "link" && e.node.hard === true;
-
-/**
- * The order entries are applied in: shallower paths first (a directory, or a
- * symlink standing for one, before what goes under it), and hard links last
- * so that their targets, which may be other entries, exist.
- */
-export function orderEntries(entries: Entry[]): Entry[] {
-  const byDepth = (a: Entry, b: Entry): number => depthOf(a) - depthOf(b);
-  return [...entries.filter((e) => !isHard(e)).sort(byDepth), ...entries.filter(isHard).sort(byDepth)];
-}
-
-/**
- * The ordered entries cut into steps whose entries do not depend on each
- * other: same depth (no entry is under another), not hard links (a hard
- * link's target may be another link). A step's entries may be written
- * concurrently; each hard link is a step of its own.
- */
-export function independentSteps(ordered: Entry[]): Entry[][] {
-  const steps: Entry[][] = [];
-  let last: Entry | undefined;
-  for (const entry of ordered) {
-    const joins = last && !isHard(entry) && !isHard(last) && depthOf(last) === depthOf(entry);
-    if (joins) steps[steps.length - 1]!.push(entry);
-    else steps.push([entry]);
-    last = entry;
-  }
-  return steps;
-}
 
 /** `noSymlinks`: the walk to the entry's directory refuses any symlink (SymlinkOnPath), see beside-accounts.ts. */
 export async function applyEntry(w: NodeWriter, entry: Entry, options: { noSymlinks?: boolean } = {}): Promise<void> {

@@ -1,5 +1,5 @@
-// The parent directories of one step's entries (see independentSteps in
-// nodes.ts), each walked once for the step instead of once per entry: a
+// The parent directories of one step's entries (see stepEnd in
+// write-steps.ts), each walked once for the step instead of once per entry: a
 // config spreads its files over a few directories, and the walk through
 // /proc/self/fd is most of what a small file costs. The entries of a step
 // are all at one depth, so none of them makes, replaces or removes the
