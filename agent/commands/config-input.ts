@@ -2,7 +2,7 @@
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { ConfigIssue } from "../config/index";
-import { formatIssue } from "../config/index";
+import { ConfigFile, formatIssue } from "../config/index";
 import { MAX_CONFIG_BYTES, tooLarge } from "../config/limits";
 import { FlintError, UsageError } from "../errors";
 import { writeStderr } from "../log";
@@ -12,40 +12,55 @@ import { writeStderr } from "../log";
  * error naming the file: exit 1); unreadable input is a usage/IO error (exit 2).
  */
 export function readConfigInput(command: string, file: string): Buffer {
-  const data = readCapped(command, file);
-  if (data.length > MAX_CONFIG_BYTES) throw new FlintError(tooLarge(data.length) + " (or more)", file === "-" ? "stdin" : file);
-  return data;
+  return readCapped(command, file, false).data;
+}
+
+/**
+ * As readConfigInput, and for a regular file, the file itself, still open:
+ * a big config's lists can read their items from it again (config/text-list.ts).
+ */
+export function openConfigInput(command: string, file: string): { data: Buffer; file?: ConfigFile } {
+  const read = readCapped(command, file, true);
+  return read.fd === undefined ? { data: read.data } : { data: read.data, file: new ConfigFile(read.fd, file) };
 }
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
-/** Up to MAX_CONFIG_BYTES + 1 bytes, so an oversized input is never held whole. */
-function readCapped(command: string, file: string): Buffer {
+/**
+ * Up to MAX_CONFIG_BYTES + 1 bytes, so an oversized input is never held
+ * whole (an error naming the file: exit 1); with `keepOpen`, a regular
+ * file's descriptor too.
+ */
+function readCapped(command: string, file: string, keepOpen: boolean): { data: Buffer; fd?: number } {
+  let fd: number | undefined;
+  let kept = false;
   try {
-    const fd = file === "-" ? 0 : openSync(file, "r");
-    try {
-      // A regular file is read into one buffer of its size and a byte more (to see it did not
-      // grow): a big config is not held twice while chunks are joined.
-      const stat = fstatSync(fd);
-      const chunks: Buffer[] = [];
-      let total = 0;
-      let size = stat.isFile() ? Math.min(stat.size + 1, MAX_CONFIG_BYTES + 1) : 1024 * 1024;
-      while (total <= MAX_CONFIG_BYTES) {
-        const chunk = Buffer.allocUnsafe(Math.min(size, MAX_CONFIG_BYTES + 1 - total));
-        const n = fill(fd, chunk);
-        if (n > 0) chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-        total += n;
-        if (n < chunk.length) break;
-        size = 1024 * 1024;
-      }
-      return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
-    } finally {
-      if (fd !== 0) closeSync(fd);
+    fd = file === "-" ? 0 : openSync(file, "r");
+    // A regular file is read into one buffer of its size and a byte more (to see it did not
+    // grow): a big config is not held twice while chunks are joined.
+    const stat = fstatSync(fd);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let size = stat.isFile() ? Math.min(stat.size + 1, MAX_CONFIG_BYTES + 1) : 1024 * 1024;
+    while (total <= MAX_CONFIG_BYTES) {
+      const chunk = Buffer.allocUnsafe(Math.min(size, MAX_CONFIG_BYTES + 1 - total));
+      const n = fill(fd, chunk);
+      if (n > 0) chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      total += n;
+      if (n < chunk.length) break;
+      size = 1024 * 1024;
     }
+    if (total > MAX_CONFIG_BYTES) throw new FlintError(tooLarge(total) + " (or more)", file === "-" ? "stdin" : file);
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+    kept = keepOpen && fd !== 0 && stat.isFile();
+    return kept ? { data, fd } : { data };
   } catch (e) {
+    if (e instanceof FlintError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.code === "EACCES" ? "permission denied" : err.message;
     throw new UsageError(`flint ${command}: cannot read ${file === "-" ? "standard input" : file}: ${why}`);
+  } finally {
+    if (fd !== undefined && fd !== 0 && !kept) closeSync(fd);
   }
 }
 

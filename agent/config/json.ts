@@ -1,16 +1,16 @@
 // A JSON reader for big configs (over BIG_CONFIG_BYTES; smaller ones go to
 // JSON.parse, which is faster), in one pass over the text: the value
-// JSON.parse would give, the keys given twice, and a nesting limit. Strings
-// are slices of the text (V8 keeps a slice as a pointer into it), not
-// copies: the text is kept anyway for line and column in messages, so a
-// 100,000-file config costs its text once instead of its text plus a copy
-// of every path and data URL in it; and the lists the caller names are not
-// built at all but kept as their items' spans in the text (text-list.ts).
-// Only valid JSON is accepted; on
+// JSON.parse would give, the keys given twice, and a nesting limit. The
+// lists the caller names (a config's storage lists, which make it big) are
+// not built: they are kept as their items' spans (text-list.ts), each item
+// read for its syntax and repeated keys into slices of the text (V8 keeps a
+// slice as a pointer into it) and dropped. The few other strings are copies,
+// so that nothing but those lists holds on to the text, which `apply` lets
+// go once they read from the config's file. Only valid JSON is accepted; on
 // anything else it says "invalid" and the caller describes the error
 // (text.ts).
 
-import { listInText } from "./text-list";
+import { ItemSpans, listInText } from "./text-list";
 
 /** A key given twice in one JSON object: the last value is the one kept. */
 export interface DuplicateKey {
@@ -92,6 +92,9 @@ class Shape {
   }
 }
 
+/** Shorter strings are copied by V8 whatever is asked (a sliced string is at least 13 characters). */
+const MIN_SLICE = 13;
+
 /** Past this many keys, an object's keys are looked up in a Set (a hostile object of 100,000 keys stays linear). */
 const KEYS_LISTED = 16;
 
@@ -131,6 +134,8 @@ class Reader {
   /** The key or index at each open level, for duplicates' paths. */
   private readonly at: (string | number)[] = [];
   private depth = 0;
+  /** How many lists kept in the text the reader is in (their items are read and dropped). */
+  private inKept = 0;
   private readonly shapes = new Shape([]);
   private readonly shapeCount = { count: 0 };
   private readonly scratch: { keys: string[]; values: unknown[]; seen: ObjectKeys }[] = [];
@@ -222,13 +227,15 @@ class Reader {
   private arrayInText(): unknown[] {
     const starts: number[] = [];
     const ends: number[] = [];
+    this.inKept++;
     this.members(0x5d, (level) => {
       this.at[level] = starts.length;
       starts.push(this.pos);
       this.value();
       ends.push(this.pos);
     });
-    return listInText({ text: this.text, starts: Int32Array.from(starts), ends: Int32Array.from(ends) });
+    this.inKept--;
+    return listInText(new ItemSpans(this.text, Int32Array.from(starts), Int32Array.from(ends)));
   }
 
   /**
@@ -274,7 +281,8 @@ class Reader {
       i++;
     }
     this.pos = i + 1;
-    if (!escaped) return text.slice(start, i);
+    // Outside the lists kept in the text, a copy: a slice would hold the whole text for as long as the config lives.
+    if (!escaped) return this.inKept > 0 || i - start < MIN_SLICE ? text.slice(start, i) : (JSON.parse(text.slice(start - 1, i + 1)) as string);
     try {
       return JSON.parse(text.slice(start - 1, i + 1)) as string;
     } catch {

@@ -1,8 +1,9 @@
 // The long lists of a big config (storage.files, .directories and .links)
 // kept as the spans of their items in the config's text, not as an object
-// per item: the text is held anyway (for line and column in messages), so
-// 100,000 files cost 8 bytes each here instead of ~150 in objects and
-// slices. An item is parsed from its span each time it is read.
+// per item: 100,000 files cost 8 bytes each here instead of ~150 in
+// objects and slices. An item is parsed from its span each time it is read.
+// Once the config is parsed, `apply` can have the spans read from the file
+// the config came from instead (readFromFile), and the text is let go.
 //
 // To the code that reads it, such a list is an array (Array.isArray, index,
 // length, iteration, the array methods, JSON.stringify). Two things differ:
@@ -11,12 +12,96 @@
 // list should therefore read each item once per pass and keep what it needs,
 // not the item.
 
-/** Where the items of one list lie in the text: item i is text[starts[i], ends[i]). */
-export interface ItemSpans {
-  text: string;
-  starts: Int32Array;
-  ends: Int32Array;
+import { closeSync, fstatSync, readSync } from "node:fs";
+import { FlintError } from "../errors";
+
+/** Where the items of one list lie: item i is text[starts[i], ends[i]) of the config's text. */
+export class ItemSpans {
+  private text: string | undefined;
+  private file: ConfigFile | undefined;
+  /** Per item, a hash of its text, to know the file still holds what was parsed. */
+  private hashes: Int32Array | undefined;
+
+  constructor(
+    text: string,
+    readonly starts: Int32Array,
+    readonly ends: Int32Array,
+  ) {
+    this.text = text;
+  }
+
+  /** The JSON text of item `i`. */
+  itemText(i: number): string {
+    const start = this.starts[i]!;
+    const end = this.ends[i]!;
+    if (this.text !== undefined) return this.text.slice(start, end);
+    const text = this.file!.read(start, end);
+    if (hashOf(text, 0, text.length) !== this.hashes![i]) throw new FlintError(`the config file changed while it was being applied (item ${i} of a storage list)`, this.file!.name);
+    return text;
+  }
+
+  /**
+   * From now on, items are read from `file`, whose bytes are the text (one
+   * byte per character: ASCII). Each read is checked against the text's.
+   */
+  readFrom(file: ConfigFile): void {
+    const text = this.text!;
+    const hashes = new Int32Array(this.starts.length);
+    for (let i = 0; i < hashes.length; i++) hashes[i] = hashOf(text, this.starts[i]!, this.ends[i]!);
+    this.hashes = hashes;
+    this.file = file;
+    this.text = undefined;
+  }
 }
+
+/** FNV-1a over the characters of text[start, end): a check against accidents, not an attacker (who could edit the file before it is read). */
+function hashOf(text: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/**
+ * The file a config was read from, held open (so it stays the same file
+ * whatever is renamed over its name) for its lists' items to be read again.
+ */
+export class ConfigFile {
+  private scratch = Buffer.allocUnsafe(0);
+
+  constructor(
+    private readonly fd: number,
+    /** For messages. */
+    readonly name: string,
+  ) {
+    // Closed once no list reads from it any more (a process may apply several configs).
+    unreachableFiles.register(this, fd, this);
+  }
+
+  /** Its size now. */
+  get size(): number {
+    return fstatSync(this.fd).size;
+  }
+
+  /** Bytes [start, end) as text (one character per byte). */
+  read(start: number, end: number): string {
+    const length = end - start;
+    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, 4096));
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, this.scratch, done, length - done, start + done);
+      if (n === 0) throw new FlintError("the config file changed while it was being applied (it is shorter)", this.name);
+      done += n;
+    }
+    return this.scratch.toString("latin1", 0, length);
+  }
+
+  close(): void {
+    unreachableFiles.unregister(this);
+    closeSync(this.fd);
+  }
+}
+
+const unreachableFiles = new FinalizationRegistry<number>((fd) => closeSync(fd));
 
 /** The item reader of a list kept in the text: item `index`, freshly made. */
 type ReadItem<T> = (index: number) => T;
@@ -28,23 +113,28 @@ export function isStorageList(at: readonly (string | number)[], depth: number): 
   return depth === 2 && at[0] === "storage" && STORAGE_LISTS.has(at[1] as string);
 }
 
-const readers = new WeakMap<object, ReadItem<unknown>>();
+/** Per kept list: its item reader and the spans behind it. */
+const kept = new WeakMap<object, { read: ReadItem<unknown>; spans: ItemSpans }>();
 
 /** A list of the JSON values at `spans`, parsed on each read. */
 export function listInText(spans: ItemSpans): unknown[] {
-  const { text, starts, ends } = spans;
-  return keptList(starts.length, (i) => JSON.parse(text.slice(starts[i]!, ends[i]!)));
+  return keptList(spans.starts.length, (i) => JSON.parse(spans.itemText(i)), spans);
 }
 
 /** Whether `value` is a list kept in the text; its item reader if so. */
 export function keptInText(value: unknown): ReadItem<unknown> | undefined {
-  return typeof value === "object" && value !== null ? readers.get(value) : undefined;
+  return typeof value === "object" && value !== null ? kept.get(value)?.read : undefined;
+}
+
+/** The spans behind a list kept in the text. */
+export function spansOf(value: unknown): ItemSpans | undefined {
+  return typeof value === "object" && value !== null ? kept.get(value)?.spans : undefined;
 }
 
 /** The same items, each passed through `then` when read (another list kept in the text). */
 export function mapKept<T, U>(list: T[], then: (item: T, index: number) => U): U[] {
-  const read = keptInText(list) as ReadItem<T>;
-  return keptList(list.length, (i) => then(read(i), i));
+  const { read, spans } = kept.get(list)!;
+  return keptList(list.length, (i) => then(read(i) as T, i), spans);
 }
 
 /** The index `key` names, or -1 (a canonical array index below 2^31: no sign, no leading zero). */
@@ -60,7 +150,7 @@ function refuse(): never {
   throw new TypeError("a config list kept in its text cannot be changed");
 }
 
-function keptList<T>(length: number, read: ReadItem<T>): T[] {
+function keptList<T>(length: number, read: ReadItem<T>, spans: ItemSpans): T[] {
   // The array behind the proxy has the length and the prototype, and no items.
   const target: T[] = [];
   target.length = length;
@@ -87,6 +177,6 @@ function keptList<T>(length: number, read: ReadItem<T>): T[] {
     defineProperty: refuse,
     deleteProperty: refuse,
   });
-  readers.set(list, read);
+  kept.set(list, { read, spans });
   return list;
 }

@@ -3,9 +3,16 @@
 // as the same config held in objects would.
 
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../../agent/commands/apply";
+import { locateInSources } from "../../../agent/config/index";
+import { lineColumnAt } from "../../../agent/config/locate";
+import { forgetSecrets } from "../../../agent/secrets";
 import { ConfigInvalidError, mergeConfigs, parseConfig, type ConfigIssue } from "../../../agent/config/index";
 import { BIG_CONFIG_BYTES } from "../../../agent/config/limits";
-import { keptInText, listInText } from "../../../agent/config/text-list";
+import { ItemSpans, keptInText, listInText } from "../../../agent/config/text-list";
 import type { Config } from "../../../agent/config/types";
 
 /** The list JSON.parse would give for `items`, kept in a text that holds them among other things. */
@@ -21,7 +28,7 @@ function keptList(items: unknown[]): unknown[] {
     ends.push(text.length);
   });
   text += "]}";
-  return listInText({ text, starts: Int32Array.from(starts), ends: Int32Array.from(ends) });
+  return listInText(new ItemSpans(text, Int32Array.from(starts), Int32Array.from(ends)));
 }
 
 describe("a list kept in the config's text", () => {
@@ -110,5 +117,52 @@ describe("a config over BIG_CONFIG_BYTES", () => {
     assert.equal(over.storage!.files![2]!.path, "/etc/z");
     // Only the big config has links: its list is taken as it is.
     assert.ok(keptInText(mergeConfigs(other, b).storage!.links));
+  });
+});
+
+describe("a big config applied from a file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "flint-text-list-"));
+  after(() => {
+    // Every parse leaves its document for redact(): not one whose file was changed here.
+    forgetSecrets();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const padFile = { path: "/pad", contents: { source: `data:,${"x".repeat(BIG_CONFIG_BYTES)}` } };
+  const files = [{ path: "/etc/a", mode: 420, contents: { source: "data:,a" } }, { path: "/etc/b" }];
+  const write = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const configText = (extra = "") => JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [...files, { ...padFile, path: `/pad${extra}` }] } }, null, 1);
+
+  it("reads its lists from the file, held open, and fails if the file is changed in place", async () => {
+    const path = write("a.ign", configText());
+    const { config } = await loadConfig("apply", path);
+    // Another file renamed over the name changes nothing: the file read is the one held.
+    renameSync(write("other.ign", configText("-other")), path);
+    assert.deepEqual(config.storage!.files![0], files[0]);
+    assert.equal(config.storage!.files![2]!.path, "/pad");
+    const held = join(dir, "held.ign");
+    writeFileSync(held, configText());
+    const fromHeld = (await loadConfig("apply", held)).config;
+    const text = readFileSync(held, "utf8");
+    writeFileSync(held, text.replace('"/etc/a"', '"/etc/z"'), { flag: "r+" });
+    assert.throws(() => fromHeld.storage!.files![0], /the config file changed while it was being applied/);
+    assert.deepEqual(fromHeld.storage!.files![1], files[1]);
+  });
+
+  it("still places an error found later at its line and column, from the file's text", async () => {
+    const path = write("b.ign", configText());
+    const { sources } = await loadConfig("apply", path);
+    const located = locateInSources(sources, ["storage", "files", 1, "path"]);
+    assert.deepEqual(located?.position, lineColumnAt(configText(), configText().indexOf('"/etc/b"')));
+  });
+
+  it("keeps a config of other than one-byte characters in its text", async () => {
+    const path = write("c.ign", configText().replace('"/etc/b"', '"/etc/é"'));
+    const { config } = await loadConfig("apply", path);
+    writeFileSync(path, "{}");
+    assert.equal(config.storage!.files![1]!.path, "/etc/é");
   });
 });
