@@ -66,7 +66,10 @@ function hashOf(text: string, start: number, end: number): number {
  * whatever is renamed over its name) for its lists' items to be read again.
  */
 export class ConfigFile {
-  private scratch = Buffer.allocUnsafe(0);
+  /** The bytes last read: [windowStart, windowEnd) of the file. A pass in the list's order reads the file once. */
+  private window = Buffer.allocUnsafe(WINDOW);
+  private windowStart = 0;
+  private windowEnd = 0;
 
   constructor(
     private readonly fd: number,
@@ -84,15 +87,25 @@ export class ConfigFile {
 
   /** Bytes [start, end) as text (one character per byte). */
   read(start: number, end: number): string {
-    const length = end - start;
-    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafe(Math.max(length, 4096));
+    if (start < this.windowStart || end > this.windowEnd) {
+      const length = Math.max(end - start, WINDOW);
+      if (this.window.length < length) this.window = Buffer.allocUnsafe(length);
+      this.windowStart = start;
+      this.windowEnd = start + this.fill(start, length);
+      if (end > this.windowEnd) throw new FlintError("the config file changed while it was being applied (it is shorter)", this.name);
+    }
+    return this.window.toString("latin1", start - this.windowStart, end - this.windowStart);
+  }
+
+  /** Reads up to `length` bytes at `position` into the window; how many there were. */
+  private fill(position: number, length: number): number {
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fd, this.scratch, done, length - done, start + done);
-      if (n === 0) throw new FlintError("the config file changed while it was being applied (it is shorter)", this.name);
+      const n = readSync(this.fd, this.window, done, length - done, position + done);
+      if (n === 0) break;
       done += n;
     }
-    return this.scratch.toString("latin1", 0, length);
+    return done;
   }
 
   close(): void {
@@ -100,6 +113,9 @@ export class ConfigFile {
     closeSync(this.fd);
   }
 }
+
+/** Bytes read at once from a config file. */
+const WINDOW = 64 * 1024;
 
 const unreachableFiles = new FinalizationRegistry<number>((fd) => closeSync(fd));
 
