@@ -73,7 +73,7 @@ export class StorageEntries {
     this.parent = new Int32Array(this.count);
     this.flags = new Uint8Array(this.count);
     this.tops = new Int32Array(this.count);
-    // Keys are the paths' slices (or names), dropped with these maps at the end of the pass.
+    // Slices of the paths: the parents' go with this pass, the few top-level names stay until topsDone().
     const parents = new Map<string, number>();
     const tops = new Map<string, number>();
     let id = 0;
