@@ -65,15 +65,20 @@ export function readAllOf(dir: RootDir, name: string, max: number): Buffer {
 function readFd(fd: number, max: number, label: string): Buffer {
   const chunks: Buffer[] = [];
   let total = 0;
+  // The first read asks for the file's size and a byte more (to see it end): a small file
+  // costs a buffer of its size, not a 1 MiB one allocated and freed per file, which leaves
+  // glibc's malloc keeping freed memory from then on.
+  let size = fstatSync(fd).size + 1;
   for (;;) {
-    const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, max + 1 - total));
+    const chunk = Buffer.allocUnsafe(Math.min(size, max + 1 - total));
     const n = readSync(fd, chunk, 0, chunk.length, null);
     if (n === 0) break;
     chunks.push(chunk.subarray(0, n));
     total += n;
     if (total > max) throw new FlintError(`is larger than the ${max}-byte limit for this file`, label);
+    size = 64 * 1024;
   }
-  return Buffer.concat(chunks, total);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 /** What Flint reads from the root at most, per file, unless the caller says otherwise. */
