@@ -4,7 +4,7 @@
 import { at, IssueList, type JsonPath, type Where } from "../issues";
 import type { Config, Ignition } from "../types";
 import { checkUnique, type ValidateContext } from "./common";
-import { validateNodes } from "./nodes";
+import { validateNodes, type NodePathSet } from "./nodes";
 import { validatePasswd } from "./passwd";
 import { validateResource, validateUrl } from "./resource";
 import { validateBlockStorage } from "./storage";
@@ -16,7 +16,7 @@ export type { ValidateContext } from "./common";
 export function validateConfig(config: Config, minor: number, issues = new IssueList(), options: { fromV2?: boolean } = {}): IssueList {
   const cx: ValidateContext = { issues, minor, fromV2: options.fromV2 ?? false };
   validateIgnition(cx, config.ignition, ["ignition"]);
-  let nodePaths: ReadonlyMap<string, unknown> | undefined;
+  let nodePaths: NodePathSet | undefined;
   if (config.storage) {
     validateBlockStorage(cx, config.storage, ["storage"]);
     nodePaths = validateNodes(cx, config.storage, ["storage"]);
@@ -54,7 +54,7 @@ function validateIgnition(cx: ValidateContext, ig: Ignition, path: Where): void 
 }
 
 /** A file, link or directory written where a unit or drop-in with contents goes collides with it. */
-function checkSystemdPathConflicts(cx: ValidateContext, config: Config, nodePaths: ReadonlyMap<string, unknown> | undefined): void {
+function checkSystemdPathConflicts(cx: ValidateContext, config: Config, nodePaths: NodePathSet | undefined): void {
   const owned = new Map<string, JsonPath>();
   config.systemd?.units?.forEach((u, i) => {
     if (!u.name) return;

@@ -16,8 +16,8 @@ const NOUN: Record<Kind, string> = { files: "file", directories: "directory", li
  * the checks across sections). Each item is read once: a big config's list
  * parses it from the text at every read (text-list.ts).
  */
-export function validateNodes(cx: ValidateContext, s: Storage, path: Where): ReadonlyMap<string, unknown> {
-  const paths = new NodePaths(cx, path);
+export function validateNodes(cx: ValidateContext, s: Storage, path: Where, hash?: PathHash): NodePathSet {
+  const paths = new NodePaths(cx, s, path, hash);
   const validate = [validateFile, validateDirectory, validateLink] as ((cx: ValidateContext, node: File | Directory | Link, path: Where) => void)[];
   KINDS.forEach((kind, k) => {
     const items: (File | Directory | Link)[] | undefined = s[kind];
@@ -29,7 +29,7 @@ export function validateNodes(cx: ValidateContext, s: Storage, path: Where): Rea
       paths.add(k, i, item);
     }
   });
-  return paths.checkAcross(s);
+  return paths.checkAcross();
 }
 
 export function validateFile(cx: ValidateContext, f: File, path: Where): void {
@@ -94,17 +94,127 @@ function checkOwner(cx: ValidateContext, owner: NodeUser | NodeGroup | undefined
 /**
  * An entry as one number: its list (an index into KINDS) and its index there.
  * A big config's lists are read afresh at each pass (text-list.ts), so what
- * is kept for the whole check is a path and a number per entry.
+ * is kept for the whole check is a number per entry, not its path.
  */
 type EntryCode = number;
 const entryCode = (kind: number, index: number): EntryCode => index * 4 + kind;
 const kindOf = (code: EntryCode): Kind => KINDS[code & 3]!;
 const indexOf = (code: EntryCode): number => Math.floor(code / 4);
 
+/** The paths the entries write, for the checks across sections (validate/index.ts). */
+export interface NodePathSet {
+  has(path: string): boolean;
+}
+
+/**
+ * Writes two 32-bit hashes of `path` into out[0] (where it goes in the table)
+ * and out[1] (what is kept to tell paths apart). Injectable for tests.
+ */
+export type PathHash = (path: string, out: Int32Array) => void;
+
+/** FNV-1a and a second multiply-xor hash over the UTF-16 code units, in one pass, each finished with Murmur3's mix. */
+export const hashPath: PathHash = (path, out) => {
+  let a = 0x811c9dc5;
+  let b = 0x2f8a1c53;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
+  }
+  out[0] = mix(a);
+  out[1] = mix(b);
+};
+
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * Entries by path without their paths: an open-addressing table (linear
+ * probing, load factor at most 1/2) whose slot holds a 32-bit hash of the
+ * path and the entry's code. A hash that matches is confirmed by reading
+ * the entry's path again from its list (`pathOf`), which for a big config
+ * parses that item: a 100,000-file config keeps ~2 MiB here instead of a
+ * string per path and a Map.
+ */
+export class PathTable implements NodePathSet {
+  /** Slot i: slots[2i] the kept hash, slots[2i + 1] the entry's code + 1 (0: empty). */
+  private slots: Int32Array;
+  private mask: number;
+  private count = 0;
+  private readonly scratch = new Int32Array(2);
+
+  constructor(
+    /** The path of the entry `code` (read again: called only when a hash matches, and when the table grows). */
+    private readonly pathOf: (code: EntryCode) => string,
+    expected = 0,
+    private readonly hash: PathHash = hashPath,
+  ) {
+    let size = 16;
+    while (size < expected * 2) size *= 2;
+    this.slots = new Int32Array(size * 2);
+    this.mask = size - 1;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The entry that has `path`, or undefined. */
+  get(path: string): EntryCode | undefined {
+    const { slots, mask, scratch } = this;
+    this.hash(path, scratch);
+    const tag = scratch[1]!;
+    for (let i = scratch[0]! & mask; ; i = (i + 1) & mask) {
+      const code = slots[2 * i + 1]! - 1;
+      if (code < 0) return undefined;
+      if (slots[2 * i] === tag && this.pathOf(code) === path) return code;
+    }
+  }
+
+  has(path: string): boolean {
+    return this.get(path) !== undefined;
+  }
+
+  /** Adds the entry `code` with `path`, which the table must not hold yet. */
+  add(path: string, code: EntryCode): void {
+    if ((this.count + 1) * 2 > this.slots.length / 2) this.grow();
+    this.hash(path, this.scratch);
+    this.place(this.scratch[0]!, this.scratch[1]!, code);
+    this.count++;
+  }
+
+  private place(home: number, tag: number, code: EntryCode): void {
+    const { slots, mask } = this;
+    let i = home & mask;
+    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+    slots[2 * i] = tag;
+    slots[2 * i + 1] = code + 1;
+  }
+
+  /** Twice the slots; the homes need the paths, read again (the size known up front avoids this). */
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.mask = old.length - 1;
+    for (let i = 1; i < old.length; i += 2) {
+      if (old[i] === 0) continue;
+      const code = old[i]! - 1;
+      this.hash(this.pathOf(code), this.scratch);
+      this.place(this.scratch[0]!, old[i - 1]!, code);
+    }
+  }
+}
+
 /** One entry per path across the three lists; parents must not be files or links; hard links not to directories. */
 class NodePaths {
-  /** Each path and the first entry that has it, in the order of the lists. */
-  readonly byPath = new Map<string, EntryCode>();
+  /** Each path and the first entry that has it. */
+  readonly byPath: PathTable;
+  /** Entries not in byPath although they have a path: a path given again. */
+  private readonly repeated = new Set<EntryCode>();
   /** The directories the entries are in, each once: parents are looked at per directory, not per entry. */
   private readonly dirs = new Set<string>();
   /** Indices of the hard links with a target. */
@@ -112,8 +222,13 @@ class NodePaths {
 
   constructor(
     private readonly cx: ValidateContext,
+    private readonly s: Storage,
     private readonly path: Where,
-  ) {}
+    hash?: PathHash,
+  ) {
+    const expected = KINDS.reduce((n, kind) => n + (s[kind]?.length ?? 0), 0);
+    this.byPath = new PathTable((code) => pathOfEntry(s, code), expected, hash);
+  }
 
   /** Entry `index` of the list KINDS[k]: a path given twice is an error at the later one. */
   add(k: number, index: number, item: { path: string; hard?: boolean; target?: string }): void {
@@ -126,18 +241,19 @@ class NodePaths {
       const where = pathOf(at(this.path, priorKind, indexOf(prior))).join(".");
       const message = priorKind === kind ? `duplicate path ${JSON.stringify(p)} (already used by ${where})` : `path ${JSON.stringify(p)} is both a ${NOUN[priorKind]} (${where}) and a ${NOUN[kind]}`;
       this.cx.issues.error(at(this.path, kind, index, "path"), message);
+      this.repeated.add(entryCode(k, index));
       return;
     }
-    this.byPath.set(p, entryCode(k, index));
+    this.byPath.add(p, entryCode(k, index));
     this.dirs.add(p.slice(0, p.lastIndexOf("/")));
     if (kind === "links" && item.hard && item.target) this.hardLinks.push(index);
   }
 
   /** Once every entry is added: parents that are files or links, hard links to directories. */
-  checkAcross(s: Storage): Map<string, EntryCode> {
-    const { byPath, cx, path } = this;
+  checkAcross(): NodePathSet {
+    const { byPath, cx, path, s } = this;
     if (byPath.size === 0) return byPath;
-    if (someParentIsNotADirectory(byPath, this.dirs)) reportParents(cx, byPath, path);
+    if (someParentIsNotADirectory(byPath, this.dirs)) reportParents(cx, s, byPath, this.repeated, path);
     for (const index of this.hardLinks) {
       const link = s.links![index]!;
       // A relative hard-link target is taken from the link's directory.
@@ -151,13 +267,18 @@ class NodePaths {
   }
 }
 
+/** The path of entry `code`, read again from its list. */
+function pathOfEntry(s: Storage, code: EntryCode): string {
+  return s[kindOf(code)]![indexOf(code)]!.path;
+}
+
 /**
  * The nearest of `dir` and the directories above it that is a file or a link
  * of the config, with its name; undefined when there is none. `clear` holds
  * directories known to have none up to the root, and gains those found so:
  * entries share a few directories, so most walks stop at once.
  */
-function blockingParent(byPath: Map<string, EntryCode>, dir: string, clear: Set<string>): { parent: string; owner: EntryCode } | undefined {
+function blockingParent(byPath: PathTable, dir: string, clear: Set<string>): { parent: string; owner: EntryCode } | undefined {
   const walked: string[] = [];
   for (let parent = dir; parent.length > 0 && !clear.has(parent); parent = parent.slice(0, parent.lastIndexOf("/"))) {
     const owner = byPath.get(parent);
@@ -169,22 +290,28 @@ function blockingParent(byPath: Map<string, EntryCode>, dir: string, clear: Set<
 }
 
 /** Whether a directory that holds entries, or one above it, is a file or a link of the config. */
-function someParentIsNotADirectory(byPath: Map<string, EntryCode>, dirs: Set<string>): boolean {
+function someParentIsNotADirectory(byPath: PathTable, dirs: Set<string>): boolean {
   const clear = new Set<string>();
   for (const dir of dirs) if (blockingParent(byPath, dir, clear)) return true;
   return false;
 }
 
-/** An error for every entry under a file or a link, naming the nearest such parent. */
-function reportParents(cx: ValidateContext, byPath: Map<string, EntryCode>, path: Where): void {
+/** An error for every entry under a file or a link, naming the nearest such parent; entries in the order of the lists, each path once. */
+function reportParents(cx: ValidateContext, s: Storage, byPath: PathTable, repeated: Set<EntryCode>, path: Where): void {
   const clear = new Set<string>();
-  for (const [entryPath, entry] of byPath) {
-    const blocked = blockingParent(byPath, entryPath.slice(0, entryPath.lastIndexOf("/")), clear);
-    if (!blocked) continue;
-    const { parent, owner } = blocked;
-    const ownerKind = kindOf(owner);
-    const where = pathOf(at(path, ownerKind, indexOf(owner))).join(".");
-    const why = ownerKind === "files" ? "a file" : "a link (writing through links defined in the same config is not allowed)";
-    cx.issues.error(at(path, kindOf(entry), indexOf(entry), "path"), `parent ${JSON.stringify(parent)} is ${why} at ${where}, not a directory`);
-  }
+  KINDS.forEach((kind, k) => {
+    const items: { path: string }[] | undefined = s[kind];
+    if (!items) return;
+    for (let index = 0; index < items.length; index++) {
+      const entryPath = items[index]!.path;
+      if (!entryPath || repeated.has(entryCode(k, index))) continue;
+      const blocked = blockingParent(byPath, entryPath.slice(0, entryPath.lastIndexOf("/")), clear);
+      if (!blocked) continue;
+      const { parent, owner } = blocked;
+      const ownerKind = kindOf(owner);
+      const where = pathOf(at(path, ownerKind, indexOf(owner))).join(".");
+      const why = ownerKind === "files" ? "a file" : "a link (writing through links defined in the same config is not allowed)";
+      cx.issues.error(at(path, kind, index, "path"), `parent ${JSON.stringify(parent)} is ${why} at ${where}, not a directory`);
+    }
+  });
 }
