@@ -2,6 +2,7 @@
 // one entry per path, parents that are directories, modes, link targets.
 
 import { at, pathOf, type Where } from "../issues";
+import { keptInText } from "../text-list";
 import type { Directory, File, Link, NodeGroup, NodeUser, Storage } from "../types";
 import { posix } from "node:path";
 import { checkId, PATH_MAX, pathProblem, pathTooLong, type ValidateContext } from "./common";
@@ -14,7 +15,8 @@ const NOUN: Record<Kind, string> = { files: "file", directories: "directory", li
 /**
  * Checks the files, directories and links; returns the paths they write (for
  * the checks across sections). Each item is read once: a big config's list
- * parses it from the text at every read (text-list.ts).
+ * parses it from the text at every read (text-list.ts). `hash` (for tests)
+ * makes any config's paths go through a PathTable with that hash.
  */
 export function validateNodes(cx: ValidateContext, s: Storage, path: Where, hash?: PathHash): NodePathSet {
   const paths = new NodePaths(cx, s, path, hash);
@@ -106,46 +108,66 @@ export interface NodePathSet {
   has(path: string): boolean;
 }
 
-/**
- * Writes two 32-bit hashes of `path` into out[0] (where it goes in the table)
- * and out[1] (what is kept to tell paths apart). Injectable for tests.
- */
-export type PathHash = (path: string, out: Int32Array) => void;
-
-/** FNV-1a and a second multiply-xor hash over the UTF-16 code units, in one pass, each finished with Murmur3's mix. */
-export const hashPath: PathHash = (path, out) => {
-  let a = 0x811c9dc5;
-  let b = 0x2f8a1c53;
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 13;
-  }
-  out[0] = mix(a);
-  out[1] = mix(b);
-};
-
-function mix(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return h ^ (h >>> 16);
+/** Entries by path, as the checks across entries use them. */
+interface PathIndex extends NodePathSet {
+  readonly size: number;
+  get(path: string): EntryCode | undefined;
+  /** The entry that has `path` already, or undefined once the entry `code` is added with it. */
+  addIfAbsent(path: string, code: EntryCode): EntryCode | undefined;
 }
 
 /**
- * Entries by path without their paths: an open-addressing table (linear
- * probing, load factor at most 1/2) whose slot holds a 32-bit hash of the
- * path and the entry's code. A hash that matches is confirmed by reading
- * the entry's path again from its list (`pathOf`), which for a big config
- * parses that item: a 100,000-file config keeps ~2 MiB here instead of a
- * string per path and a Map.
+ * For lists held as objects: the config keeps their path strings alive
+ * anyway, so a Map costs only its table, and V8 hashes the strings natively
+ * (a JavaScript hash would add ~4% to `flint validate` of 10,000 files).
  */
-export class PathTable implements NodePathSet {
-  /** Slot i: slots[2i] the kept hash, slots[2i + 1] the entry's code + 1 (0: empty). */
+class PathMap implements PathIndex {
+  private readonly map = new Map<string, EntryCode>();
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(path: string): EntryCode | undefined {
+    return this.map.get(path);
+  }
+
+  has(path: string): boolean {
+    return this.map.has(path);
+  }
+
+  addIfAbsent(path: string, code: EntryCode): EntryCode | undefined {
+    const prior = this.map.get(path);
+    if (prior === undefined) this.map.set(path, code);
+    return prior;
+  }
+}
+
+/** A 32-bit hash of a path (injectable for tests). */
+export type PathHash = (path: string) => number;
+
+/** FNV-1a over the UTF-16 code units, finished with Murmur3's mix so that the low bits (the slot) depend on every unit. */
+export const hashPath: PathHash = (path) => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+};
+
+/**
+ * Entries by path without their paths: an open-addressing table (linear
+ * probing, load factor at most 1/2) whose slot holds the path's whole 32-bit
+ * hash and the entry's code. A hash that matches is confirmed by reading the
+ * entry's path again from its list (`pathOf`), which for a big config parses
+ * that item: a 100,000-file config keeps ~2 MiB here instead of a string per
+ * path and a Map. Used for the lists a big config keeps in its text.
+ */
+export class PathTable implements PathIndex {
+  /** Slot i: slots[2i] the path's hash, slots[2i + 1] the entry's code + 1 (0: empty). */
   private slots: Int32Array;
   private mask: number;
   private count = 0;
-  private readonly scratch = new Int32Array(2);
 
   constructor(
     /** The path of the entry `code` (read again: called only when a hash matches, and when the table grows). */
@@ -165,46 +187,50 @@ export class PathTable implements NodePathSet {
 
   /** The entry that has `path`, or undefined. */
   get(path: string): EntryCode | undefined {
-    const { slots, mask, scratch } = this;
-    this.hash(path, scratch);
-    const tag = scratch[1]!;
-    for (let i = scratch[0]! & mask; ; i = (i + 1) & mask) {
-      const code = slots[2 * i + 1]! - 1;
-      if (code < 0) return undefined;
-      if (slots[2 * i] === tag && this.pathOf(code) === path) return code;
-    }
+    const code = this.slots[2 * this.find(path, this.hash(path)) + 1]! - 1;
+    return code < 0 ? undefined : code;
   }
 
   has(path: string): boolean {
     return this.get(path) !== undefined;
   }
 
-  /** Adds the entry `code` with `path`, which the table must not hold yet. */
-  add(path: string, code: EntryCode): void {
-    if ((this.count + 1) * 2 > this.slots.length / 2) this.grow();
-    this.hash(path, this.scratch);
-    this.place(this.scratch[0]!, this.scratch[1]!, code);
+  /** One hash for the look-up and the addition. */
+  addIfAbsent(path: string, code: EntryCode): EntryCode | undefined {
+    const h = this.hash(path);
+    let i = this.find(path, h);
+    const prior = this.slots[2 * i + 1]! - 1;
+    if (prior >= 0) return prior;
+    if ((this.count + 1) * 2 > this.mask + 1) {
+      this.grow();
+      i = this.find(path, h);
+    }
+    this.slots[2 * i] = h;
+    this.slots[2 * i + 1] = code + 1;
     this.count++;
+    return undefined;
   }
 
-  private place(home: number, tag: number, code: EntryCode): void {
+  /** The slot of `path` (hash `h`), or the empty slot where it would go. */
+  private find(path: string, h: number): number {
     const { slots, mask } = this;
-    let i = home & mask;
-    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
-    slots[2 * i] = tag;
-    slots[2 * i + 1] = code + 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const code = slots[2 * i + 1]! - 1;
+      if (code < 0 || (slots[2 * i] === h && this.pathOf(code) === path)) return i;
+    }
   }
 
-  /** Twice the slots; the homes need the paths, read again (the size known up front avoids this). */
+  /** Twice the slots: each entry goes to its hash's new home (the size known up front avoids this). */
   private grow(): void {
     const old = this.slots;
-    this.slots = new Int32Array(old.length * 2);
-    this.mask = old.length - 1;
-    for (let i = 1; i < old.length; i += 2) {
-      if (old[i] === 0) continue;
-      const code = old[i]! - 1;
-      this.hash(this.pathOf(code), this.scratch);
-      this.place(this.scratch[0]!, old[i - 1]!, code);
+    const slots = (this.slots = new Int32Array(old.length * 2));
+    const mask = (this.mask = old.length - 1);
+    for (let j = 0; j < old.length; j += 2) {
+      if (old[j + 1] === 0) continue;
+      let i = old[j]! & mask;
+      while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+      slots[2 * i] = old[j]!;
+      slots[2 * i + 1] = old[j + 1]!;
     }
   }
 }
@@ -212,7 +238,7 @@ export class PathTable implements NodePathSet {
 /** One entry per path across the three lists; parents must not be files or links; hard links not to directories. */
 class NodePaths {
   /** Each path and the first entry that has it. */
-  readonly byPath: PathTable;
+  readonly byPath: PathIndex;
   /** Entries not in byPath although they have a path: a path given again. */
   private readonly repeated = new Set<EntryCode>();
   /** The directories the entries are in, each once: parents are looked at per directory, not per entry. */
@@ -226,8 +252,12 @@ class NodePaths {
     private readonly path: Where,
     hash?: PathHash,
   ) {
-    const expected = KINDS.reduce((n, kind) => n + (s[kind]?.length ?? 0), 0);
-    this.byPath = new PathTable((code) => pathOfEntry(s, code), expected, hash);
+    const lists: ({ path: string }[] | undefined)[] = KINDS.map((kind) => s[kind]);
+    // A list kept in the text gives a fresh copy of each path: a Map would keep them all.
+    if (hash || lists.some((list) => keptInText(list))) {
+      const expected = lists.reduce((n, list) => n + (list?.length ?? 0), 0);
+      this.byPath = new PathTable((code) => lists[code & 3]![code >>> 2]!.path, expected, hash);
+    } else this.byPath = new PathMap();
   }
 
   /** Entry `index` of the list KINDS[k]: a path given twice is an error at the later one. */
@@ -235,7 +265,7 @@ class NodePaths {
     const p = item.path;
     if (!p) return;
     const kind = KINDS[k]!;
-    const prior = this.byPath.get(p);
+    const prior = this.byPath.addIfAbsent(p, entryCode(k, index));
     if (prior !== undefined) {
       const priorKind = kindOf(prior);
       const where = pathOf(at(this.path, priorKind, indexOf(prior))).join(".");
@@ -244,7 +274,6 @@ class NodePaths {
       this.repeated.add(entryCode(k, index));
       return;
     }
-    this.byPath.add(p, entryCode(k, index));
     this.dirs.add(p.slice(0, p.lastIndexOf("/")));
     if (kind === "links" && item.hard && item.target) this.hardLinks.push(index);
   }
@@ -267,18 +296,13 @@ class NodePaths {
   }
 }
 
-/** The path of entry `code`, read again from its list. */
-function pathOfEntry(s: Storage, code: EntryCode): string {
-  return s[kindOf(code)]![indexOf(code)]!.path;
-}
-
 /**
  * The nearest of `dir` and the directories above it that is a file or a link
  * of the config, with its name; undefined when there is none. `clear` holds
  * directories known to have none up to the root, and gains those found so:
  * entries share a few directories, so most walks stop at once.
  */
-function blockingParent(byPath: PathTable, dir: string, clear: Set<string>): { parent: string; owner: EntryCode } | undefined {
+function blockingParent(byPath: PathIndex, dir: string, clear: Set<string>): { parent: string; owner: EntryCode } | undefined {
   const walked: string[] = [];
   for (let parent = dir; parent.length > 0 && !clear.has(parent); parent = parent.slice(0, parent.lastIndexOf("/"))) {
     const owner = byPath.get(parent);
@@ -290,14 +314,14 @@ function blockingParent(byPath: PathTable, dir: string, clear: Set<string>): { p
 }
 
 /** Whether a directory that holds entries, or one above it, is a file or a link of the config. */
-function someParentIsNotADirectory(byPath: PathTable, dirs: Set<string>): boolean {
+function someParentIsNotADirectory(byPath: PathIndex, dirs: Set<string>): boolean {
   const clear = new Set<string>();
   for (const dir of dirs) if (blockingParent(byPath, dir, clear)) return true;
   return false;
 }
 
 /** An error for every entry under a file or a link, naming the nearest such parent; entries in the order of the lists, each path once. */
-function reportParents(cx: ValidateContext, s: Storage, byPath: PathTable, repeated: Set<EntryCode>, path: Where): void {
+function reportParents(cx: ValidateContext, s: Storage, byPath: PathIndex, repeated: Set<EntryCode>, path: Where): void {
   const clear = new Set<string>();
   KINDS.forEach((kind, k) => {
     const items: { path: string }[] | undefined = s[kind];

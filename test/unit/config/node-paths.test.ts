@@ -1,8 +1,9 @@
-// The checks across storage entries (agent/config/validate/nodes.ts) keep the
-// entries in a table of path hashes, confirming a match by reading the path
-// again: with hashes that collide everywhere, every problem is still found
-// and named as before, in a small config and in a big one's lists kept in
-// the text.
+// The checks across storage entries (agent/config/validate/nodes.ts) keep a
+// big config's entries in a table of path hashes (PathTable), confirming a
+// match by reading the path again: with hashes that collide everywhere,
+// every problem is still found and named as with a Map of the paths (what a
+// config held as objects uses), in a small config and in a big one's lists
+// kept in the text.
 
 import assert from "node:assert/strict";
 import { ConfigInvalidError, formatIssue, parseConfig } from "../../../agent/config/index";
@@ -12,16 +13,10 @@ import { keptInText, listInText } from "../../../agent/config/text-list";
 import type { Storage } from "../../../agent/config/types";
 import { hashPath, PathTable, validateNodes, type PathHash } from "../../../agent/config/validate/nodes";
 
-/** Every path in one slot with one kept hash: each lookup compares paths along the whole chain. */
-const allCollide: PathHash = (_path, out) => {
-  out[0] = 7;
-  out[1] = 0;
-};
-/** A few homes and two kept hashes, so chains interleave and wrap around the table. */
-const fewBuckets: PathHash = (path, out) => {
-  out[0] = -1 - (path.length % 3);
-  out[1] = path.charCodeAt(path.length - 1) & 1;
-};
+/** Every path with one hash: each lookup compares paths along the whole chain. */
+const allCollide: PathHash = () => 7;
+/** Three hashes, in the last slots, so chains interleave and wrap around the table. */
+const fewBuckets: PathHash = (path) => -1 - (path.length % 3);
 const HASHES: [string, PathHash][] = [
   ["the default hash", hashPath],
   ["a hash that maps every path alike", allCollide],
@@ -34,9 +29,11 @@ describe("PathTable", () => {
       const paths = Array.from({ length: 300 }, (_, i) => `/etc/d${i % 7}/f${i}`);
       let reads = 0;
       const table = new PathTable((code) => (reads++, paths[code]!), 4, hash);
-      paths.forEach((p, i) => table.add(p, i));
+      paths.forEach((p, i) => assert.equal(table.addIfAbsent(p, i), undefined, p));
       assert.equal(table.size, paths.length);
       paths.forEach((p, i) => assert.equal(table.get(p), i, p));
+      paths.forEach((p, i) => assert.equal(table.addIfAbsent(p, i + 1000), i, p));
+      assert.equal(table.size, paths.length);
       for (const absent of ["/etc/d1", "/etc/d1/f2x", "/", "", "/etc/d0/f300"]) assert.equal(table.has(absent), false, absent);
       // The default hash reads a path again only for the entry that has it.
       if (hash === hashPath) {
@@ -108,8 +105,9 @@ describe("the checks across files, directories and links", () => {
   const small = { files: FILES, directories: DIRECTORIES, links: LINKS } as Storage;
   const big = { files: keptList(FILES), directories: keptList(DIRECTORIES), links: keptList(LINKS) } as Storage;
 
-  for (const [name, hash] of HASHES) {
-    it(`names every problem as before with ${name}, in a small config and in a big one's lists`, () => {
+  const chosen: [string, PathHash | undefined][] = [["the table the lists call for (a Map for objects, the default hash for lists in the text)", undefined]];
+  for (const [name, hash] of [...chosen, ...HASHES]) {
+    it(`names every problem with ${name}, in a small config and in a big one's lists`, () => {
       assert.deepEqual(nodeErrors(small, hash), EXPECTED);
       assert.ok(keptInText(big.files));
       assert.deepEqual(nodeErrors(big, hash), EXPECTED);
