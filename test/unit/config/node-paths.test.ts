@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { ConfigInvalidError, formatIssue, parseConfig } from "../../../agent/config/index";
 import { IssueList } from "../../../agent/config/issues";
 import { BIG_CONFIG_BYTES } from "../../../agent/config/limits";
-import { keptInText, listInText } from "../../../agent/config/text-list";
+import { ItemSpans, keptInText, listInText } from "../../../agent/config/text-list";
 import type { Storage } from "../../../agent/config/types";
 import { hashPath, PathTable, validateNodes, type PathHash } from "../../../agent/config/validate/nodes";
 
@@ -98,7 +98,7 @@ function keptList(items: unknown[]): unknown[] {
     ends.push(text.length);
   });
   text += "]}";
-  return listInText({ text, starts: Int32Array.from(starts), ends: Int32Array.from(ends) });
+  return listInText(new ItemSpans(text, Int32Array.from(starts), Int32Array.from(ends)));
 }
 
 describe("the checks across files, directories and links", () => {
