@@ -170,7 +170,7 @@ export class PathTable implements PathIndex {
   private count = 0;
 
   constructor(
-    /** The path of the entry `code` (read again: called only when a hash matches, and when the table grows). */
+    /** The path of the entry `code`, read again from its list: called only when a hash matches. */
     private readonly pathOf: (code: EntryCode) => string,
     expected = 0,
     private readonly hash: PathHash = hashPath,
