@@ -3,7 +3,8 @@
 // per item: 100,000 files cost 8 bytes each here instead of ~150 in
 // objects and slices. An item is parsed from its span each time it is read.
 // Once the config is parsed, `apply` can have the spans read from the file
-// the config came from instead (readFromFile), and the text is let go.
+// the config came from instead (readListsFromFile, index.ts), and the text
+// is let go.
 //
 // To the code that reads it, such a list is an array (Array.isArray, index,
 // length, iteration, the array methods, JSON.stringify). Two things differ:
