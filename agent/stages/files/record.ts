@@ -3,19 +3,9 @@
 import { log } from "../../log";
 import type { StageContext } from "../context";
 
-/** Details repeat (a few modes and owners): each is kept once, not once per action of a 100,000-file run. */
-const details = new Map<string, string>();
-const DETAILS_KEPT = 1024;
-
-function shared(detail: string): string {
-  const known = details.get(detail);
-  if (known !== undefined) return known;
-  if (details.size < DETAILS_KEPT) details.set(detail, detail);
-  return detail;
-}
-
 export function record(ctx: StageContext, kind: string, target: string, detail?: string): void {
-  ctx.actions.push(detail ? { kind, target, detail: shared(detail) } : { kind, target });
+  // A run's actions go to an ActionLog, which keeps each repeated detail once (stages/action-log.ts).
+  ctx.actions.push(detail ? { kind, target, detail } : { kind, target });
   if (!ctx.dryRun) log.info(`${kind} ${target}${detail ? ` ${detail}` : ""}`);
 }
 
