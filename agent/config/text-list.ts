@@ -67,10 +67,17 @@ function hashOf(text: string, start: number, end: number): number {
  * whatever is renamed over its name) for its lists' items to be read again.
  */
 export class ConfigFile {
-  /** The bytes last read: [windowStart, windowEnd) of the file. A pass in the list's order reads the file once. */
+  /**
+   * The bytes last read: [windowStart, windowEnd) of the file. A pass in the
+   * list's order reads ahead, so it reads the file once; a read out of that
+   * order (the files stage applies entries by depth and parent) reads only
+   * its item.
+   */
   private window = Buffer.allocUnsafe(WINDOW);
   private windowStart = 0;
   private windowEnd = 0;
+  /** Where the last item read ended. */
+  private lastEnd = -1;
 
   constructor(
     private readonly fd: number,
@@ -89,12 +96,14 @@ export class ConfigFile {
   /** Bytes [start, end) as text (one character per byte). */
   read(start: number, end: number): string {
     if (start < this.windowStart || end > this.windowEnd) {
-      const length = Math.max(end - start, WINDOW);
+      const next = start >= this.lastEnd && start - this.lastEnd <= BETWEEN_ITEMS;
+      const length = next ? Math.max(end - start, WINDOW) : end - start;
       if (this.window.length < length) this.window = Buffer.allocUnsafe(length);
       this.windowStart = start;
       this.windowEnd = start + this.fill(start, length);
       if (end > this.windowEnd) throw new FlintError("the config file changed while it was being applied (it is shorter)", this.name);
     }
+    this.lastEnd = end;
     return this.window.toString("latin1", start - this.windowStart, end - this.windowStart);
   }
 
@@ -115,8 +124,10 @@ export class ConfigFile {
   }
 }
 
-/** Bytes read at once from a config file. */
+/** Bytes read at once from a config file, in a pass in the list's order. */
 const WINDOW = 64 * 1024;
+/** At most this much between one item's end and the next one's start (a comma and the spaces and line breaks around it). */
+const BETWEEN_ITEMS = 256;
 
 const unreachableFiles = new FinalizationRegistry<number>((fd) => closeSync(fd));
 
