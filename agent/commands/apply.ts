@@ -25,16 +25,18 @@ export const DEFAULT_PLAN_STAGES: RootStageName[] = [...DEFAULT_APPLY_STAGES, "k
 export async function loadConfig(command: string, file: string, filesDir?: string): Promise<SourcedConfig & { specVersion: string }> {
   const label = file === "-" ? "stdin" : file;
   const input = openConfigInput(command, file);
-  // The bytes are read for this parse only: released once decoded.
-  const parsed = parseDocument(input.data, label, label, filesDir, true);
-  const refs = parsed.config.ignition?.config;
-  if (refs?.replace?.source || refs?.merge?.length) {
-    input.file?.close();
-    return { ...(await (await import("../stages/fetch/references")).resolveConfigReferences(parsed)), specVersion: parsed.specVersion };
+  let keepsFile = false;
+  try {
+    // The bytes are read for this parse only: released once decoded.
+    const parsed = parseDocument(input.data, label, label, filesDir, true);
+    const refs = parsed.config.ignition?.config;
+    if (refs?.replace?.source || refs?.merge?.length) return { ...(await (await import("../stages/fetch/references")).resolveConfigReferences(parsed)), specVersion: parsed.specVersion };
+    // A big config's lists read from the file from now on, and its text is let go.
+    keepsFile = input.file !== undefined && readListsFromFile(parsed, input.file);
+    return parsed;
+  } finally {
+    if (!keepsFile) input.file?.close();
   }
-  // A big config's lists read from the file from now on, and its text is let go.
-  if (input.file && !readListsFromFile(parsed, input.file)) input.file.close();
-  return parsed;
 }
 
 export interface ApplyArgs {

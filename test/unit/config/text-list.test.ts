@@ -3,7 +3,7 @@
 // as the same config held in objects would.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../../agent/commands/apply";
@@ -157,6 +157,14 @@ describe("a big config applied from a file", () => {
     const { sources } = await loadConfig("apply", path);
     const located = locateInSources(sources, ["storage", "files", 1, "path"]);
     assert.deepEqual(located?.position, lineColumnAt(configText(), configText().indexOf('"/etc/b"')));
+  });
+
+  it("holds no descriptor of a config it does not keep reading: a small one, an invalid one", async () => {
+    const open = () => readdirSync("/proc/self/fd").length;
+    const before = open();
+    await loadConfig("apply", write("small.ign", JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files } })));
+    await assert.rejects(loadConfig("apply", write("bad.ign", configText().replace('"/etc/b"', '"etc/b"'))), /path must be absolute/);
+    assert.equal(open(), before);
   });
 
   it("keeps a config of other than one-byte characters in its text", async () => {
