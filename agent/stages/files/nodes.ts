@@ -246,12 +246,8 @@ async function applyDirectory(w: NodeWriter, node: Directory, where: string, at:
   const mode = node.mode ?? 0o755;
   const { owner, shown } = await ownership(w, node.user, node.group, where, ROOT);
   record(ctx, existing ? "replace" : "mkdir", node.path, `mode=${octal(mode)} owner=${shown}`);
-  if (ctx.dryRun) {
-    // Not made in a plan: a later entry's walk would announce it again. (Made, it is no walk's to create:
-    // not keeping its path spares a string per directory of a big config.)
-    w.announced.add(node.path);
-    return;
-  }
+  w.announced.add(node.path);
+  if (ctx.dryRun) return;
   if (existing) removeNode(at.dir!, at.name);
   makeOneDirectory(at.dir!, at.name, mode, owner);
 }
