@@ -37,7 +37,7 @@ export class ItemSpans {
     const end = this.ends[i]!;
     if (this.text !== undefined) return this.text.slice(start, end);
     const text = this.file!.read(start, end);
-    if (hashOf(text, 0, text.length) !== this.hashes![i]) throw new FlintError(`the config file changed while it was being applied (item ${i} of a storage list)`, this.file!.name);
+    if (fnv1a(text, 0, text.length) !== this.hashes![i]) throw new FlintError(`the config file changed while it was being applied (item ${i} of a storage list)`, this.file!.name);
     return text;
   }
 
@@ -48,15 +48,19 @@ export class ItemSpans {
   readFrom(file: ConfigFile): void {
     const text = this.text!;
     const hashes = new Int32Array(this.starts.length);
-    for (let i = 0; i < hashes.length; i++) hashes[i] = hashOf(text, this.starts[i]!, this.ends[i]!);
+    for (let i = 0; i < hashes.length; i++) hashes[i] = fnv1a(text, this.starts[i]!, this.ends[i]!);
     this.hashes = hashes;
     this.file = file;
     this.text = undefined;
   }
 }
 
-/** FNV-1a over the characters of text[start, end): a check against accidents, not an attacker (who could edit the file before it is read). */
-function hashOf(text: string, start: number, end: number): number {
+/**
+ * FNV-1a over the UTF-16 units of text[start, end): fast, and a check
+ * against accidents, not an attacker (who could edit the file before it is
+ * read). The checks across storage entries hash paths with it too.
+ */
+export function fnv1a(text: string, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h | 0;

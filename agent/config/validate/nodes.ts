@@ -2,7 +2,7 @@
 // one entry per path, parents that are directories, modes, link targets.
 
 import { at, pathOf, type Where } from "../issues";
-import { keptInText } from "../text-list";
+import { fnv1a, keptInText } from "../text-list";
 import type { Directory, File, Link, NodeGroup, NodeUser, Storage } from "../types";
 import { posix } from "node:path";
 import { checkId, PATH_MAX, pathProblem, pathTooLong, type ValidateContext } from "./common";
@@ -146,10 +146,9 @@ class PathMap implements PathIndex {
 /** A 32-bit hash of a path (injectable for tests). */
 export type PathHash = (path: string) => number;
 
-/** FNV-1a over the UTF-16 code units, finished with Murmur3's mix so that the low bits (the slot) depend on every unit. */
+/** FNV-1a, finished with Murmur3's mix so that the low bits (the slot) depend on every unit. */
 export const hashPath: PathHash = (path) => {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193);
+  let h = fnv1a(path, 0, path.length);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return h ^ (h >>> 16);
