@@ -235,7 +235,7 @@ class Reader {
       ends.push(this.pos);
     });
     this.inKept--;
-    return listInText(new ItemSpans(this.text, Int32Array.from(starts), Int32Array.from(ends)));
+    return listInText(new ItemSpans(this.text, Int32Array.from(starts), Int32Array.from(ends), this.at.slice(0, this.depth).join(".")));
   }
 
   /**

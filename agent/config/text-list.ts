@@ -27,6 +27,8 @@ export class ItemSpans {
     text: string,
     readonly starts: Int32Array,
     readonly ends: Int32Array,
+    /** The list's JSON path (`storage.files`), for messages. */
+    private readonly where: string,
   ) {
     this.text = text;
   }
@@ -37,7 +39,7 @@ export class ItemSpans {
     const end = this.ends[i]!;
     if (this.text !== undefined) return this.text.slice(start, end);
     const text = this.file!.read(start, end);
-    if (fnv1a(text, 0, text.length) !== this.hashes![i]) throw new FlintError(`the config file changed while it was being applied (item ${i} of a storage list)`, this.file!.name);
+    if (fnv1a(text, 0, text.length) !== this.hashes![i]) throw new FlintError(`the config file ${this.file!.name} changed while it was being applied`, `${this.where}.${i}`);
     return text;
   }
 
@@ -105,7 +107,7 @@ export class ConfigFile {
       if (this.window.length < length) this.window = Buffer.allocUnsafe(length);
       this.windowStart = start;
       this.windowEnd = start + this.fill(start, length);
-      if (end > this.windowEnd) throw new FlintError("the config file changed while it was being applied (it is shorter)", this.name);
+      if (end > this.windowEnd) throw new FlintError(`the config file ${this.name} changed while it was being applied (it is shorter)`);
     }
     this.lastEnd = end;
     return this.window.toString("latin1", start - this.windowStart, end - this.windowStart);

@@ -98,7 +98,7 @@ function keptList(items: unknown[]): unknown[] {
     ends.push(text.length);
   });
   text += "]}";
-  return listInText(new ItemSpans(text, Int32Array.from(starts), Int32Array.from(ends)));
+  return listInText(new ItemSpans(text, Int32Array.from(starts), Int32Array.from(ends), "list"));
 }
 
 describe("the checks across files, directories and links", () => {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../../agent/commands/apply";
 import { locateInSources } from "../../../agent/config/index";
 import { lineColumnAt } from "../../../agent/config/locate";
+import { FlintError } from "../../../agent/errors";
 import { forgetSecrets } from "../../../agent/secrets";
 import { ConfigInvalidError, mergeConfigs, parseConfig, type ConfigIssue } from "../../../agent/config/index";
 import { BIG_CONFIG_BYTES } from "../../../agent/config/limits";
@@ -28,7 +29,7 @@ function keptList(items: unknown[]): unknown[] {
     ends.push(text.length);
   });
   text += "]}";
-  return listInText(new ItemSpans(text, Int32Array.from(starts), Int32Array.from(ends)));
+  return listInText(new ItemSpans(text, Int32Array.from(starts), Int32Array.from(ends), "list"));
 }
 
 describe("a list kept in the config's text", () => {
@@ -148,7 +149,10 @@ describe("a big config applied from a file", () => {
     const fromHeld = (await loadConfig("apply", held)).config;
     const text = readFileSync(held, "utf8");
     writeFileSync(held, text.replace('"/etc/a"', '"/etc/z"'), { flag: "r+" });
-    assert.throws(() => fromHeld.storage!.files![0], /the config file changed while it was being applied/);
+    assert.throws(
+      () => fromHeld.storage!.files![0],
+      (e: FlintError) => e.message === `the config file ${held} changed while it was being applied` && e.where === "storage.files.0",
+    );
     assert.deepEqual(fromHeld.storage!.files![1], files[1]);
   });
 
