@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { loadConfig } from "../../../agent/commands/apply";
 import { locateInSources } from "../../../agent/config/index";
 import { lineColumnAt } from "../../../agent/config/locate";
@@ -161,6 +163,25 @@ describe("a big config applied from a file", () => {
     const { sources } = await loadConfig("apply", path);
     const located = locateInSources(sources, ["storage", "files", 1, "path"]);
     assert.deepEqual(located?.position, lineColumnAt(configText(), configText().indexOf('"/etc/b"')));
+  });
+
+  it("lets the config's text go: what stays alive is a small part of it", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const many = Array.from({ length: 30_000 }, (_, i) => ({ path: `/srv/d${i % 300}/f${i}`, mode: 420, contents: { source: `data:,${encodeURIComponent(`line ${i} of a file that is long enough to count\n`.repeat(3))}` } }));
+    // A string outside the storage lists (a unit's contents) must not hold the text either.
+    const unit = { name: "a.service", contents: "# contents without an escape, which the reader could have sliced" };
+    const text = JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: many }, systemd: { units: [unit] } });
+    assert.ok(text.length > BIG_CONFIG_BYTES);
+    const path = write("many.ign", text);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const { config } = await loadConfig("apply", path);
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    assert.ok(grown < text.length / 4, `the heap grew by ${grown} bytes for a ${text.length}-byte config`);
+    assert.equal(config.systemd!.units![0]!.contents, unit.contents);
+    assert.deepEqual(config.storage!.files![29_999], many[29_999]);
   });
 
   it("holds no descriptor of a config it does not keep reading: a small one, an invalid one", async () => {
