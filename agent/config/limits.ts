@@ -4,9 +4,10 @@
 // without loading the config engine.
 
 /**
- * Parsing and validating need about seven times a config's size in memory,
- * so this bounds a run at a few hundred MiB; 100,000 files with small
- * inline contents make a ~27 MiB config.
+ * Parsing and validating a big config need two to three times its size in
+ * memory (docs/configs.md, "Size"), so this bounds a run at a couple of
+ * hundred MiB; 100,000 files with small inline contents make a 20–27 MiB
+ * config.
  */
 export const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 
