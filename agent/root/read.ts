@@ -5,15 +5,11 @@
 // kernel's way (symlinks are followed as if chrooted, by the resolver), and
 // refuses anything that is not a regular file, with a message naming it.
 
-import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from "node:fs";
-import { posix } from "node:path";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { FlintError } from "../errors";
-import { lstatIn, openParent, type RootDir } from "./resolve";
+import { chase, type RootDir } from "./resolve";
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-
-/** Linux gives up after 40 symlinks in one lookup; so do we. */
-const MAX_SYMLINKS = 40;
 
 function kindOf(mode: number): string {
   switch (mode & constants.S_IFMT) {
@@ -36,11 +32,19 @@ function kindOf(mode: number): string {
 
 /** Opens `name` in `dir` for reading if it is a regular file; anything else is refused (never waited on). */
 export function openReadable(dir: RootDir, name: string): number {
+  const fd = openIfReadable(dir, name);
+  if (fd === undefined) throw new FlintError("cannot read: ENOENT", dir.inRoot(name));
+  return fd;
+}
+
+/** openReadable, or undefined when there is nothing at `name`. */
+function openIfReadable(dir: RootDir, name: string): number | undefined {
   let fd: number;
   try {
     fd = openSync(dir.at(name), READ_FLAGS);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
     if (code === "ELOOP") throw new FlintError("is a symlink where a regular file was expected", dir.inRoot(name));
     throw new FlintError(`cannot read: ${code ?? (e as Error).message}`, dir.inRoot(name));
   }
@@ -90,28 +94,21 @@ const ROOT_FILE_CAP = 64 * 1024 * 1024;
  * device or directory is an error naming it.
  */
 export function readRootFile(root: string, path: string, max = ROOT_FILE_CAP, options: { probe?: boolean } = {}): Buffer | undefined {
-  let current = path;
-  for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
-    const parent = openParent(root, current);
-    if (!parent.dir) return undefined;
+  const found = chase(root, path, "follow");
+  if (!found.dir) return undefined;
+  try {
+    const name = found.name;
+    if (name === undefined) throw new FlintError("is a directory, not a regular file; refusing to read it", found.dir.rootPath);
+    const fd = openIfReadable(found.dir, name);
+    if (fd === undefined) return undefined;
     try {
-      const st = lstatIn(parent.dir, parent.name);
-      if (!st) return undefined;
-      if (st.isSymbolicLink()) {
-        const target = readlinkSync(parent.dir.at(parent.name));
-        current = target.startsWith("/") ? target : posix.join(parent.dir.rootPath, target);
-        continue;
-      }
-      if (options.probe) {
-        closeSync(openReadable(parent.dir, parent.name));
-        return Buffer.alloc(0);
-      }
-      return readAllOf(parent.dir, parent.name, max);
+      return options.probe ? Buffer.alloc(0) : readFd(fd, max, found.dir.inRoot(name));
     } finally {
-      parent.dir.close();
+      closeSync(fd);
     }
+  } finally {
+    found.dir.close();
   }
-  throw new FlintError("too many levels of symbolic links", path);
 }
 
 /**

@@ -17,8 +17,8 @@ import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkd
 import { posix } from "node:path";
 import { FlintError } from "../errors";
 
-/** Linux gives up after 40 symlinks in one lookup (ELOOP); so do we. */
-const MAX_SYMLINKS = 40;
+/** Linux gives up after 40 symlinks in one lookup (ELOOP); so does the one walk here. */
+export const MAX_SYMLINKS = 40;
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
@@ -83,11 +83,7 @@ export class RootDir {
 }
 
 /** The root's canonical host path: a `--root` given through a symlink is fine. */
-export async function canonicalRoot(root: string): Promise<string> {
-  return canonicalRootSync(root);
-}
-
-function canonicalRootSync(root: string): string {
+export function canonicalRoot(root: string): string {
   try {
     return realpathSync(root);
   } catch (e) {
@@ -139,92 +135,159 @@ export class SymlinkOnPath extends FlintError {}
 /** What a walk reached: an open directory, or where it stopped because the rest does not exist. */
 export type Walked = { dir: RootDir; missing?: undefined } | { dir?: undefined; missing: string; firstMissing: string };
 
+/**
+ * What chase() makes of the path's last component: open it as a directory
+ * ("directory"), stop in front of it ("parent": it is what is written, read
+ * or replaced, never followed), or follow it while it is a symlink
+ * ("follow": where a chrooted open() would land).
+ */
+export type Last = "directory" | "parent" | "follow";
+
+/** Where chase() ended: a directory held open and, unless the path named the directory itself, a name in it. */
+export type Chased = { dir: RootDir; name?: string; missing?: undefined } | { dir?: undefined; name?: undefined; missing: string; firstMissing: string };
+
 function split(path: string): string[] {
   return path.split("/").filter((c) => c !== "" && c !== ".");
 }
 
 /**
- * Opens the directory `path` (absolute, inside the root), following symlinks
- * as if chrooted. With `create`, missing components are made; without it a
- * missing one ends the walk with the would-be path. The caller closes the
- * directory.
+ * The one walk of a path inside the root (systemd's chase() is the model):
+ * from the root down, each component opened with O_NOFOLLOW in the
+ * directory before it; a symlink is read and its target walked instead, an
+ * absolute one from the root, `..` stops at the root, at most MAX_SYMLINKS
+ * of them. What happens to the last component is `last`'s. With `create`,
+ * missing directories are made root:root 0755; without it, a missing one
+ * ends the walk with the would-be path. Every descriptor the walk opens has
+ * one owner, its stack, until the one it returns; the caller closes that.
  */
-export function openDirectory(root: string, path: string, options: WalkOptions = {}): Walked {
+export function chase(root: string, path: string, last: Last, options: WalkOptions = {}): Chased {
   if (!path.startsWith("/")) throw new FlintError("path must be absolute", path);
+  const todo = last === "parent" ? parentAndName(path) : split(path);
   const held = heldRoots.get(root);
-  const rootFd = held ?? openRootFd(root);
   // Open directories from the root down; stack[0] is the root.
-  const stack: { fd: number; name: string }[] = [{ fd: rootFd, name: "" }];
+  const stack: { fd: number; name: string }[] = [{ fd: held ?? openRootFd(root), name: "" }];
   const here = (): string => "/" + stack.slice(1).map((s) => s.name).join("/");
-  const closeAbove = (depth: number): void => {
-    while (stack.length > Math.max(depth, 1)) closeSync(stack.pop()!.fd);
-    if (depth === 0 && stack.length === 1 && held === undefined) closeSync(stack.pop()!.fd);
+  const popTo = (depth: number): void => {
+    while (stack.length > depth) closeSync(stack.pop()!.fd);
   };
-  const todo = split(path);
   let symlinks = 0;
+  const followed = (): void => {
+    if (++symlinks > MAX_SYMLINKS) throw new FlintError("too many levels of symbolic links", path);
+  };
+  let retries = 0;
+  const again = (): void => {
+    if (++retries > MAX_SYMLINKS + split(path).length) throw new FlintError("the path keeps changing while it is resolved", path);
+  };
   try {
     while (todo.length > 0) {
       const name = todo.shift()!;
       if (name === "..") {
-        closeAbove(Math.max(1, stack.length - 1)); // at the root, `..` is the root itself
+        popTo(Math.max(1, stack.length - 1)); // at the root, `..` is the root itself
         continue;
       }
-      const parent = stack[stack.length - 1]!;
-      const at = `/proc/self/fd/${parent.fd}/${name}`;
+      const at = `/proc/self/fd/${stack[stack.length - 1]!.fd}/${name}`;
+      if (todo.length === 0 && last !== "directory") {
+        if (last === "parent") return { dir: takeTop(stack, here, held, root), name };
+        const target = symlinkTarget(at);
+        if (target === undefined) return { dir: takeTop(stack, here, held, root), name };
+        if (options.noSymlinks) throw new SymlinkOnPath(`${posix.join(here(), name)} is a symlink; refusing to go through it`, path);
+        followed();
+        if (target.startsWith("/")) popTo(1);
+        todo.push(...split(target));
+        continue;
+      }
       let fd: number;
       try {
         fd = openSync(at, DIR_FLAGS);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         const shown = posix.join(here(), name);
-        if (code === "ENOENT") {
+        if (code === "ENOENT" && !options.create) {
           // Below a missing directory nothing exists: the rest is taken as written.
-          if (!options.create) return { missing: posix.normalize(posix.join(shown, ...todo)), firstMissing: shown };
-          try {
-            mkdirSync(at, { mode: 0o700 });
-          } catch (made) {
-            if ((made as NodeJS.ErrnoException).code !== "EEXIST") throw new FlintError(`cannot create ${shown}: ${(made as NodeJS.ErrnoException).code}`, path);
-            todo.unshift(name); // someone else made it: look again
-            continue;
-          }
-          fd = openSync(at, DIR_FLAGS);
-          // Owned and moded as asked whatever the umask; chown before chmod.
-          fchownSync(fd, 0, 0);
-          fchmodSync(fd, 0o755);
-          options.created?.(shown);
-        } else if (code === "ENOTDIR" || code === "ELOOP") {
-          const st = lstatSync(at, { throwIfNoEntry: false });
-          if (!st) {
-            todo.unshift(name); // gone meanwhile: look again
-            if (++symlinks > MAX_SYMLINKS) throw new FlintError("the path keeps changing while it is resolved", path);
-            continue;
-          }
-          if (!st.isSymbolicLink()) throw new FlintError(`${shown} exists and is not a directory`, path);
-          if (options.noSymlinks) throw new SymlinkOnPath(`${shown} is a symlink; refusing to go through it`, path);
-          if (++symlinks > MAX_SYMLINKS) throw new FlintError("too many levels of symbolic links", path);
-          let target: string;
-          try {
-            target = readlinkSync(at);
-          } catch {
-            todo.unshift(name); // replaced meanwhile: look again
-            continue;
-          }
-          if (target.startsWith("/")) closeAbove(1); // absolute: relative to the root, as in a chroot
-          todo.unshift(...split(target));
-          continue;
-        } else {
-          throw new FlintError(`cannot open ${shown}: ${code ?? (e as Error).message}`, path);
+          return { missing: posix.normalize(posix.join(shown, ...todo)), firstMissing: shown };
         }
+        if (code === "ENOENT") {
+          if (makeDirectory(at, shown, path)) options.created?.(shown);
+          again(); // opened on the next turn (made here, or by someone else meanwhile)
+          todo.unshift(name);
+          continue;
+        }
+        if (code !== "ENOTDIR" && code !== "ELOOP") throw new FlintError(`cannot open ${shown}: ${code ?? (e as Error).message}`, path);
+        const st = lstatSync(at, { throwIfNoEntry: false });
+        if (st && !st.isSymbolicLink()) throw new FlintError(`${shown} exists and is not a directory`, path);
+        if (st && options.noSymlinks) throw new SymlinkOnPath(`${shown} is a symlink; refusing to go through it`, path);
+        const target = st ? symlinkTarget(at) : undefined;
+        if (target === undefined) {
+          again(); // gone or replaced meanwhile: look again
+          todo.unshift(name);
+          continue;
+        }
+        followed();
+        if (target.startsWith("/")) popTo(1); // absolute: relative to the root, as in a chroot
+        todo.unshift(...split(target));
+        continue;
       }
       stack.push({ fd, name });
     }
-    // The caller closes what it gets: the held root itself is opened anew for it.
-    if (stack.length === 1 && held !== undefined) return { dir: new RootDir(openRootFd(root), "/") };
-    const top = stack.pop()!;
-    return { dir: new RootDir(top.fd, posix.join(here(), top.name)) };
+    return { dir: takeTop(stack, here, held, root) };
   } finally {
-    closeAbove(0);
+    popTo(held === undefined ? 0 : 1);
   }
+}
+
+/** The walk's last directory, taken off its stack for the caller (the held root is opened anew: the caller closes what it gets). */
+function takeTop(stack: { fd: number; name: string }[], here: () => string, held: number | undefined, root: string): RootDir {
+  if (stack.length === 1 && held !== undefined) return new RootDir(openRootFd(root), "/");
+  const top = stack.pop()!;
+  return new RootDir(top.fd, top.name === "" ? "/" : posix.join(here(), top.name));
+}
+
+/** The target of the symlink at `at`, or undefined when it is not one (or not there). */
+function symlinkTarget(at: string): string | undefined {
+  try {
+    return readlinkSync(at);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EINVAL" || code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/** A new directory root:root 0755 (whatever the umask); false when it already exists. */
+function makeDirectory(at: string, shown: string, path: string): boolean {
+  try {
+    mkdirSync(at, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw new FlintError(`cannot create ${shown}: ${(e as NodeJS.ErrnoException).code}`, path);
+  }
+  const fd = openSync(at, DIR_FLAGS);
+  try {
+    fchownSync(fd, 0, 0); // chown before chmod
+    fchmodSync(fd, 0o755);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/**
+ * The components of `path` with its last one kept apart: a `..` in the last
+ * place would make a directory the node, so such (rare, never from a
+ * config) paths are taken lexically. The root itself is never a node to
+ * write or replace.
+ */
+function parentAndName(path: string): string[] {
+  let parts = split(path);
+  if (parts[parts.length - 1] === "..") parts = split(posix.normalize("/" + parts.join("/")));
+  if (parts.length === 0) throw new FlintError("the root itself cannot be written, replaced or removed", path);
+  return parts;
+}
+
+/** Opens the directory `path` (absolute, inside the root); see chase(). The caller closes it. */
+export function openDirectory(root: string, path: string, options: WalkOptions = {}): Walked {
+  const c = chase(root, path, "directory", options);
+  return c.dir ? { dir: c.dir } : c;
 }
 
 /** The parent directory of a node and the node's name in it. */
@@ -233,28 +296,18 @@ export interface Parent {
   name: string;
 }
 
-/**
- * The last component of `path` and the directory it is in: symlinks on the
- * way are followed as if chrooted, the last component never (it is what is
- * written, read or replaced). `path` must name something below the root:
- * the root itself is never a node to write or replace.
- */
+/** The directory part and last component of `path`, as chase(…, "parent") splits it. */
 export function splitLast(path: string): { dir: string; name: string } {
   if (!path.startsWith("/")) throw new FlintError("path must be absolute", path);
-  let parts = split(path);
-  // A `..` in the last place would make a directory the node: such (rare, never from a config) paths are taken lexically.
-  if (parts[parts.length - 1] === "..") parts = split(posix.normalize("/" + parts.join("/")));
-  const name = parts.pop();
-  if (name === undefined || name === "..") throw new FlintError("the root itself cannot be written, replaced or removed", path);
+  const parts = parentAndName(path);
+  const name = parts.pop()!;
   return { dir: "/" + parts.join("/"), name };
 }
 
-/** Opens the parent of `path` (creating it with `create`); undefined when it does not exist. */
+/** Opens the parent of `path` (creating it with `create`); the missing path when it does not exist. */
 export function openParent(root: string, path: string, options: WalkOptions = {}): (Parent & { missing?: undefined }) | { dir?: undefined; name: string; missing: string } {
-  const { dir, name } = splitLast(path);
-  const walked = openDirectory(root, dir, options);
-  if (walked.missing !== undefined) return { name, missing: posix.join(walked.missing, name) };
-  return { dir: walked.dir, name };
+  const c = chase(root, path, "parent", options);
+  return c.dir ? { dir: c.dir, name: c.name! } : { name: posix.basename(c.missing), missing: c.missing };
 }
 
 /** lstat of `name` in `dir`, or undefined when there is nothing. */
@@ -283,59 +336,32 @@ export interface ResolveOptions {
 /**
  * Where `path` is on the host right now, and what is there. Only for what
  * must be named by path (a mount point for mount(8), a message); writes and
- * reads go through openParent / openDirectory or read.ts, which hold the
- * directory while they work.
+ * reads go through chase(), which holds the directory while they work.
  */
-export async function inspectInRoot(root: string, path: string, options: ResolveOptions = {}): Promise<Resolved> {
-  if (!path.startsWith("/")) throw new FlintError("path must be absolute", path);
-  if (posix.normalize("/" + split(path).join("/")) === "/") return inspectRoot(root);
-  const { dir, name } = splitLast(path);
-  const walked = openDirectory(root, dir);
-  if (walked.missing !== undefined) {
-    const rootPath = posix.join(walked.missing, name);
-    return { hostPath: posix.join(canonicalRootSync(root), rootPath), rootPath };
-  }
+export function inspectInRoot(root: string, path: string, options: ResolveOptions = {}): Resolved {
+  const isRoot = split(posix.normalize("/" + split(path).join("/"))).length === 0;
+  const c = chase(root, path, isRoot ? "directory" : options.followLast ? "follow" : "parent");
+  if (!c.dir) return { hostPath: posix.join(canonicalRoot(root), c.missing), rootPath: c.missing };
   try {
-    if (options.followLast) return inspectFollowing(root, walked.dir, name, path, 0);
-    return { hostPath: posix.join(walked.dir.hostPath(), name), rootPath: walked.dir.inRoot(name), stat: lstatIn(walked.dir, name) };
+    if (c.name === undefined) return { hostPath: c.dir.hostPath(), rootPath: c.dir.rootPath, stat: c.dir.stat() };
+    return { hostPath: posix.join(c.dir.hostPath(), c.name), rootPath: c.dir.inRoot(c.name), stat: lstatIn(c.dir, c.name) };
   } finally {
-    walked.dir.close();
+    c.dir.close();
   }
 }
 
-function inspectRoot(root: string): Resolved {
-  const top = openDirectory(root, "/").dir!;
+/** inspectInRoot, or undefined when the path cannot be walked (a loop, a file on the way). */
+export function inspectIfWalkable(root: string, path: string, options: ResolveOptions = {}): Resolved | undefined {
   try {
-    return { hostPath: top.hostPath(), rootPath: "/", stat: top.stat() };
-  } finally {
-    top.close();
-  }
-}
-
-/** The last component, followed while it is a symlink (chroot rules). */
-function inspectFollowing(root: string, dir: RootDir, name: string, path: string, depth: number): Resolved {
-  const stat = lstatIn(dir, name);
-  if (!stat?.isSymbolicLink()) return { hostPath: posix.join(dir.hostPath(), name), rootPath: dir.inRoot(name), stat };
-  if (depth >= MAX_SYMLINKS) throw new FlintError("too many levels of symbolic links", path);
-  const target = readlinkSync(dir.at(name));
-  const next = target.startsWith("/") ? target : posix.join(dir.rootPath, target);
-  if (posix.normalize("/" + split(next).join("/")) === "/") return inspectRoot(root);
-  const last = splitLast(next);
-  const walked = openDirectory(root, last.dir);
-  if (walked.missing !== undefined) {
-    const rootPath = posix.join(walked.missing, last.name);
-    return { hostPath: posix.join(canonicalRootSync(root), rootPath), rootPath };
-  }
-  try {
-    return inspectFollowing(root, walked.dir, last.name, path, depth + 1);
-  } finally {
-    walked.dir.close();
+    return inspectInRoot(root, path, options);
+  } catch {
+    return undefined;
   }
 }
 
 /** Where `path` (absolute, as seen inside the root) lives on the host. */
-export async function resolveInRoot(root: string, path: string, options: ResolveOptions = {}): Promise<string> {
-  return (await inspectInRoot(root, path, options)).hostPath;
+export function resolveInRoot(root: string, path: string, options: ResolveOptions = {}): string {
+  return inspectInRoot(root, path, options).hostPath;
 }
 
 /** The target of the symlink at `path` (its last component not followed), or undefined when there is none. */
@@ -343,8 +369,7 @@ export function readLinkInRoot(root: string, path: string): string | undefined {
   const parent = openParent(root, path);
   if (!parent.dir) return undefined;
   try {
-    if (!lstatIn(parent.dir, parent.name)?.isSymbolicLink()) return undefined;
-    return readlinkSync(parent.dir.at(parent.name));
+    return symlinkTarget(parent.dir.at(parent.name));
   } finally {
     parent.dir.close();
   }

@@ -10,15 +10,14 @@ import { closeSync, constants, fchmodSync, fchownSync, fsync, fsyncSync, lchownS
 import { open, type FileHandle } from "node:fs/promises";
 import { posix } from "node:path";
 import { FlintError } from "../errors";
-import { crypto } from "../crypto";
 import { lstatIn, openDirectory, openParent, RootDir, type Ownership } from "./resolve";
 
 export type { Ownership } from "./resolve";
 export { RootDir } from "./resolve";
 
-import { TEMP_PREFIX } from "./temp-name";
+import { TEMP_PREFIX, tempName } from "./temp-name";
 
-export { TEMP_PREFIX };
+export { TEMP_PREFIX, tempName };
 
 const ROOT_OWNER: Ownership = { uid: 0, gid: 0 };
 
@@ -81,15 +80,6 @@ export function setOwnerAndMode(dir: RootDir, name: string, owner: Ownership, mo
   } finally {
     closeSync(fd);
   }
-}
-
-/** Random per process, counted per name (the prefix from temp-name.ts); every temporary file is still created with O_EXCL. */
-let tempBase: string | undefined;
-let tempCount = 0;
-
-export function tempName(): string {
-  tempBase ??= crypto().randomBytes(4).toString("hex");
-  return `${TEMP_PREFIX}${tempBase}${(tempCount++).toString(36)}`;
 }
 
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;

@@ -44,7 +44,7 @@ export async function readRunKey(name: string, options: KeyDirOption = {}): Prom
 
 /** Whether the root already has the volume's key (a re-run, or `apply` whose disks stage installed it); looked up inside the root. */
 export async function rootHasKey(root: string, name: string): Promise<boolean> {
-  return (await inspectInRoot(root, rootKeyPath(name), { followLast: true })).stat !== undefined;
+  return inspectInRoot(root, rootKeyPath(name), { followLast: true }).stat !== undefined;
 }
 
 /** Puts each volume's key from /run into the root with its crypttab line. */

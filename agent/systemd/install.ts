@@ -7,7 +7,7 @@
 import { readdirSync, type Dirent } from "node:fs";
 import { posix } from "node:path";
 import { readRootText } from "../root/read";
-import { inspectInRoot, openDirectory, readLinkInRoot, type RootDir } from "../root/resolve";
+import { inspectIfWalkable, openDirectory, readLinkInRoot, type RootDir } from "../root/resolve";
 import { expandInstallSpecifiers, isInstance, isTemplate, parseUnitName, templateOf, withInstance, instanceOf } from "./unit-name";
 
 /** Where `systemctl enable` puts its links. */
@@ -110,12 +110,12 @@ export async function findUnitFile(root: string, name: string, config: ConfigUni
 }
 
 async function lookIn(root: string, dir: string, file: string, name: string): Promise<UnitFile | undefined> {
-  const at = await inspectInRoot(root, posix.join(dir, file)).catch(() => undefined);
+  const at = inspectIfWalkable(root, posix.join(dir, file));
   if (!at?.stat) return undefined;
   if (at.stat.isSymbolicLink()) {
     if (readLinkInRoot(root, at.rootPath) === "/dev/null") return { state: "masked", name };
   }
-  const real = await inspectInRoot(root, at.rootPath, { followLast: true }).catch(() => undefined);
+  const real = inspectIfWalkable(root, at.rootPath, { followLast: true });
   if (!real?.stat?.isFile()) return undefined;
   const realName = posix.basename(real.rootPath);
   // An alias (a link to another unit in the search path) stands for that unit.
@@ -239,7 +239,7 @@ export async function planDisable(root: string, names: string[], config: ConfigU
       const base = posix.basename(link);
       let owner = marked.get(base) ?? marked.get(templateOf(base) ?? "");
       if (owner === undefined) {
-        const dest = (await inspectInRoot(root, link, { followLast: true }).catch(() => undefined))?.rootPath;
+        const dest = inspectIfWalkable(root, link, { followLast: true })?.rootPath;
         if (dest) owner = marked.get(dest) ?? marked.get(posix.basename(dest));
       }
       if (owner === undefined) continue;

@@ -103,7 +103,7 @@ export async function openLuksVolume(luks: Luks, device: string, keyPath: string
 async function rootIsThere(root: string): Promise<boolean> {
   const { inspectInRoot } = await import("../../root/resolve");
   try {
-    return (await inspectInRoot(root, "/etc", { followLast: true })).stat?.isDirectory() === true;
+    return inspectInRoot(root, "/etc", { followLast: true }).stat?.isDirectory() === true;
   } catch {
     return false; // no root directory at all
   }

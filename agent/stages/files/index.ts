@@ -39,7 +39,7 @@ async function persistLuks(ctx: StageContext, config: Config): Promise<void> {
 }
 
 export const filesStage: Stage = async (config: Config, context: StageContext) => {
-  const ctx: StageContext = { ...context, root: await canonicalRoot(context.root) };
+  const ctx: StageContext = { ...context, root: canonicalRoot(context.root) };
   // Keep appending to the caller's list, whatever the copy.
   ctx.actions = context.actions;
   await withRootHeld(ctx.root, () => writeEverything(config, ctx));

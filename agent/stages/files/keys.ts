@@ -15,7 +15,7 @@ import { record } from "./record";
 /** The config's keys of a user, as the `flint` fragment (as Ignition's `ignition` one). */
 export function keyInstaller(writer: NodeWriter): KeyInstaller {
   return async (user: PasswdUser, where: string) => {
-    const account = await findUser(writer.ctx.root, user.name);
+    const account = findUser(writer.ctx.root, user.name);
     if (!account) throw new FlintError(`user ${JSON.stringify(user.name)} is not in the root's /etc/passwd`, where);
     await writeKeyFragment(writer, account, "flint", user.sshAuthorizedKeys ?? []);
   };
@@ -34,7 +34,7 @@ export function keyInstaller(writer: NodeWriter): KeyInstaller {
 export async function writeKeyFragment(writer: NodeWriter, account: RootUser, fragment: string, keys: string[]): Promise<void> {
   const { ctx } = writer;
   const { root } = ctx;
-  const home = await inspectInRoot(root, account.home, { followLast: true });
+  const home = inspectInRoot(root, account.home, { followLast: true });
   if (!home.stat) {
     const parent = openOrCreateDirectory(root, posix.dirname(home.rootPath), { created: (p) => record(ctx, "mkdir", p, "mode=0755 owner=0:0") })!;
     try {

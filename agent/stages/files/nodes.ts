@@ -61,7 +61,7 @@ export interface NodeWriter {
   /** The batch holds /etc/passwd or /etc/group: names must not be looked up before it is flushed. */
   accountsPending?: boolean;
   /** Owner ids looked up by name in the root (`u:NAME`, `g:NAME`). */
-  ids: Map<string, Promise<number>>;
+  ids: Map<string, number>;
   /** While a step of independent entries is written: their parents, walked once for it. */
   parents?: StepParents;
 }
@@ -173,28 +173,24 @@ function ownership(w: NodeWriter, user: NodeUser | undefined, group: NodeGroup |
 
 async function ownershipByName(w: NodeWriter, user: NodeUser | undefined, group: NodeGroup | undefined, where: string, fallback: Ownership): Promise<Owned> {
   if (w.accountsPending) await flushBatch(w);
-  const [uid, uidShown] = await ownerId(w, user, fallback.uid, (name) => lookupOnce(w, `u:${name}`, () => uidOf(w.ctx.root, name, `${where}.user.name`)));
-  const [gid, gidShown] = await ownerId(w, group, fallback.gid, (name) => lookupOnce(w, `g:${name}`, () => gidOf(w.ctx.root, name, `${where}.group.name`)));
+  const [uid, uidShown] = ownerId(w, user, fallback.uid, (name) => lookupOnce(w, `u:${name}`, () => uidOf(w.ctx.root, name, `${where}.user.name`)));
+  const [gid, gidShown] = ownerId(w, group, fallback.gid, (name) => lookupOnce(w, `g:${name}`, () => gidOf(w.ctx.root, name, `${where}.group.name`)));
   return { owner: { uid, gid }, shown: `${uidShown}:${gidShown}` };
 }
 
-/** Each name is looked up in the root's passwd or group file once per run (a failed lookup is tried again). */
-function lookupOnce(w: NodeWriter, key: string, lookup: () => Promise<number>): Promise<number> {
+/** Each name is looked up in the root's passwd or group file once per batch (a failed lookup is tried again). */
+function lookupOnce(w: NodeWriter, key: string, lookup: () => number): number {
   let id = w.ids.get(key);
-  if (!id) {
-    id = lookup();
-    w.ids.set(key, id);
-    id.catch(() => w.ids.delete(key));
-  }
+  if (id === undefined) w.ids.set(key, (id = lookup()));
   return id;
 }
 
 /** One id and how to show it; -1 (unknown) only in a plan, for a name this config creates. */
-async function ownerId(w: NodeWriter, spec: NodeUser | NodeGroup | undefined, fallback: number, lookup: (name: string) => Promise<number>): Promise<[number, string]> {
+function ownerId(w: NodeWriter, spec: NodeUser | NodeGroup | undefined, fallback: number, lookup: (name: string) => number): [number, string] {
   if (spec?.id !== undefined && spec.id !== null) return [spec.id, String(spec.id)];
   if (!spec?.name) return [fallback, String(fallback)];
   try {
-    const id = await lookup(spec.name);
+    const id = lookup(spec.name);
     return [id, String(id)];
   } catch (e) {
     if (w.ctx.dryRun) return [-1, spec.name];

@@ -27,7 +27,7 @@ export async function applyGroups(ctx: StageContext, groups: PasswdGroup[]): Pro
   if (groups.length) checkRegularFiles(ctx.root, SHADOW_INPUTS);
   const shadow = await import("../../system/shadow");
   for (const group of groups) {
-    const existing = await findGroup(ctx.root, group.name);
+    const existing = findGroup(ctx.root, group.name);
     if (group.shouldExist === false) {
       if (!existing) continue;
       await act(ctx, "groupdel", group.name, undefined, () => shadow.groupdel(ctx.root, group.name));
@@ -43,7 +43,7 @@ export async function applyGroups(ctx: StageContext, groups: PasswdGroup[]): Pro
       change.gid = group.gid;
       changed.push(`gid=${group.gid}`);
     }
-    if (group.passwordHash !== undefined && (group.passwordHash || "*") !== (await groupPasswordHash(ctx.root, group.name))) {
+    if (group.passwordHash !== undefined && (group.passwordHash || "*") !== groupPasswordHash(ctx.root, group.name)) {
       change.passwordHash = group.passwordHash;
       changed.push("password");
     }
@@ -57,7 +57,7 @@ export async function applyUsers(ctx: StageContext, users: PasswdUser[], install
   const shadow = await import("../../system/shadow");
   for (const [i, user] of users.entries()) {
     const where = `passwd.users.${i}`;
-    const existing = await userDetails(ctx.root, user.name);
+    const existing = userDetails(ctx.root, user.name);
     if (user.shouldExist === false) {
       if (!existing) continue;
       await act(ctx, "userdel", user.name, undefined, () => shadow.userdel(ctx.root, user.name));
@@ -97,7 +97,7 @@ async function userChanges(root: string, user: PasswdUser, now: NonNullable<Awai
     spec.gecos = user.gecos;
     changed.push("gecos");
   }
-  const groups = await readGroups(root);
+  const groups = readGroups(root);
   if (user.primaryGroup) {
     const wanted = /^\d+$/.test(user.primaryGroup) ? Number(user.primaryGroup) : groups.find((g) => g.name === user.primaryGroup)?.gid;
     if (wanted !== now.gid) {
@@ -122,10 +122,10 @@ async function userChanges(root: string, user: PasswdUser, now: NonNullable<Awai
 
 /** Whether the user's `flint` key fragment already holds exactly these keys (and authorized_keys exists). */
 async function keysInPlace(root: string, user: PasswdUser): Promise<boolean> {
-  const account = await findUser(root, user.name);
+  const account = findUser(root, user.name);
   if (!account) return false;
-  const fragment = await inspectInRoot(root, posix.join(account.home, ".ssh/authorized_keys.d/flint"));
-  const merged = await inspectInRoot(root, posix.join(account.home, ".ssh/authorized_keys"));
+  const fragment = inspectInRoot(root, posix.join(account.home, ".ssh/authorized_keys.d/flint"));
+  const merged = inspectInRoot(root, posix.join(account.home, ".ssh/authorized_keys"));
   if (!fragment.stat?.isFile() || !merged.stat?.isFile()) return false;
   const wanted = (user.sshAuthorizedKeys ?? []).map((k) => k.trim()).filter(Boolean).map((k) => k + "\n").join("");
   return readRootText(root, fragment.rootPath) === wanted;

@@ -22,7 +22,7 @@ export const refreshUnit = (user: string): string => `flint-sshkeys@${user}.serv
 export async function applyPlatformKeys(writer: NodeWriter, platformKeys: PlatformKeys): Promise<void> {
   const { ctx } = writer;
   const { user, keys } = platformKeys;
-  const account = await findUser(ctx.root, user);
+  const account = findUser(ctx.root, user);
   // The fetch stage put the user in the config, so it exists unless the config deleted it.
   if (!account) throw new FlintError(`the platform has SSH keys for ${JSON.stringify(user)}, who is not in the root's /etc/passwd`, "platform SSH keys");
   record(ctx, "ssh-keys", user, `${keys.length} key(s) from the platform metadata`);
@@ -41,7 +41,7 @@ export async function withRefreshUnit(ctx: StageContext, units: Unit[]): Promise
   const name = refreshUnit(keys.user);
   if (units.some((u) => u.name === name)) return units;
   for (const dir of UNIT_DIRS) {
-    if ((await inspectInRoot(ctx.root, `${dir}/${REFRESH_TEMPLATE}`)).stat) return [{ name, enabled: true }, ...units];
+    if (inspectInRoot(ctx.root, `${dir}/${REFRESH_TEMPLATE}`).stat) return [{ name, enabled: true }, ...units];
   }
   log.info(`the root has no ${REFRESH_TEMPLATE}: the SSH keys from this boot stay, and are not refreshed on later boots`);
   return units;

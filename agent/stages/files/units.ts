@@ -10,7 +10,7 @@ import { posix } from "node:path";
 import type { File, Link, Unit } from "../../config/types";
 import { FlintError } from "../../errors";
 import { log } from "../../log";
-import { inspectInRoot, listDirectoryInRoot, readLinkInRoot } from "../../root/resolve";
+import { inspectIfWalkable, inspectInRoot, listDirectoryInRoot, readLinkInRoot } from "../../root/resolve";
 import { removeEmptyDirectoryInRoot, removeInRoot } from "../../root/write";
 import { planDisable, planEnable, UNIT_PATH, type ConfigUnits } from "../../systemd/install";
 import { dropinNameProblem, instanceOf, templateOf, unitNameProblem } from "../../systemd/unit-name";
@@ -86,7 +86,7 @@ async function inRoot(root: string, name: string): Promise<boolean> {
   for (const candidate of [name, templateOf(name)]) {
     if (!candidate) continue;
     for (const dir of UNIT_PATH) {
-      if ((await inspectInRoot(root, `${dir}/${candidate}`).catch(() => undefined))?.stat) return true;
+      if (inspectIfWalkable(root, `${dir}/${candidate}`)?.stat) return true;
     }
   }
   return false;
@@ -103,7 +103,7 @@ async function enable(w: NodeWriter, names: string[], config: ConfigUnits): Prom
   for (const note of plan.notes) log.warn(note);
   const announced = new Set<string>();
   for (const link of plan.links) {
-    const at = await inspectInRoot(ctx.root, link.path);
+    const at = inspectInRoot(ctx.root, link.path);
     if (at.stat?.isSymbolicLink() && readLinkInRoot(ctx.root, link.path) === link.target) continue;
     // An alias taken by something else stays, as systemctl leaves it (without --force).
     if (at.stat && posix.dirname(link.path) === UNIT_DIR) {
@@ -134,7 +134,7 @@ async function disable(w: NodeWriter, names: string[], config: ConfigUnits): Pro
   // A .wants/.requires directory left empty goes too, as systemctl removes it.
   const parents = new Set(plan.removals.map((r) => posix.dirname(r.path)).filter((d) => d !== UNIT_DIR));
   for (const dir of parents) {
-    const at = await inspectInRoot(ctx.root, dir);
+    const at = inspectInRoot(ctx.root, dir);
     if (!at.stat?.isDirectory()) continue;
     const left = listDirectoryInRoot(ctx.root, dir).filter((n) => !plan.removals.some((r) => r.path === posix.join(dir, n)));
     if (left.length) continue;

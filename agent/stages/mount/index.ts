@@ -18,7 +18,7 @@ import { mountEntries, readMountRecord, writeMountRecord, type MountEntry, type 
 export const mountStage: Stage = async (config, ctx) => {
   const entries = mountEntries(config);
   if (entries.length === 0) return;
-  const root = await canonicalRoot(ctx.root);
+  const root = canonicalRoot(ctx.root);
   const system = await import("../../system/mount");
   const records: MountRecord[] = ctx.dryRun ? [] : (await readMountRecord(root)) ?? [];
   for (const { fs, where } of entries) {

@@ -5,12 +5,12 @@
 // from the config.
 
 import { log } from "../../log";
-import { canonicalRoot, resolveInRoot } from "../../root/resolve";
+import { canonicalRoot, inspectIfWalkable } from "../../root/resolve";
 import type { Stage } from "../context";
 import { forgetMountRecord, mountEntries, readMountRecord } from "../mount/mounts";
 
 export const umountStage: Stage = async (config, ctx) => {
-  const root = await canonicalRoot(ctx.root);
+  const root = canonicalRoot(ctx.root);
   if (ctx.dryRun) {
     for (const { fs } of [...mountEntries(config)].reverse()) ctx.actions.push({ kind: "umount", target: fs.path });
     return;
@@ -20,7 +20,7 @@ export const umountStage: Stage = async (config, ctx) => {
   const system = await import("../../system/mount");
   for (const record of [...records].reverse()) {
     // The path again, as the root stands now: a directory swapped for a symlink since must not send umount elsewhere.
-    const hostPath = await resolveInRoot(root, record.path, { followLast: true }).catch(() => undefined);
+    const hostPath = inspectIfWalkable(root, record.path, { followLast: true })?.hostPath;
     const top = hostPath === record.hostPath ? await system.topMountAt(record.hostPath) : undefined;
     if (!top || top.id !== record.mountId || top.majorMinor !== record.majorMinor) {
       log.warn(`${record.path} is no longer the mount Flint made there; leaving it`, { device: record.device });

@@ -2,12 +2,13 @@ import { strict as assert } from "node:assert";
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeError } from "../../../agent/errors";
+import { readRootText } from "../../../agent/root/read";
 import { inspectInRoot, openDirectory, resolveInRoot, withRootHeld } from "../../../agent/root/resolve";
 import { makeTempRoot, type TempRoot } from "../../helpers/root";
 
-async function failure(p: Promise<unknown>): Promise<string> {
+function failure(work: () => unknown): string {
   try {
-    await p;
+    work();
   } catch (e) {
     return describeError(e);
   }
@@ -22,21 +23,21 @@ describe("resolving a path inside the root", () => {
   afterEach(() => t.cleanup());
 
   it("maps a plain path under the root", async () => {
-    assert.equal(await resolveInRoot(t.root, "/etc/motd"), join(t.root, "etc/motd"));
-    assert.equal(await resolveInRoot(t.root, "/"), t.root);
+    assert.equal(resolveInRoot(t.root, "/etc/motd"), join(t.root, "etc/motd"));
+    assert.equal(resolveInRoot(t.root, "/"), t.root);
   });
 
   it("takes an absolute symlink target relative to the root, as in a chroot", async () => {
     symlinkSync("/", join(t.root, "etc/escape"));
-    assert.equal(await resolveInRoot(t.root, "/etc/escape/etc/motd"), join(t.root, "etc/motd"));
+    assert.equal(resolveInRoot(t.root, "/etc/escape/etc/motd"), join(t.root, "etc/motd"));
     symlinkSync("/var/lib", join(t.root, "lib-link"));
-    assert.equal(await resolveInRoot(t.root, "/lib-link/x"), join(t.root, "var/lib/x"));
+    assert.equal(resolveInRoot(t.root, "/lib-link/x"), join(t.root, "var/lib/x"));
   });
 
   it("clamps relative symlinks full of .. at the root", async () => {
     symlinkSync("../../../../../..", join(t.root, "etc/up"));
-    assert.equal(await resolveInRoot(t.root, "/etc/up/motd"), join(t.root, "motd"));
-    assert.equal(await resolveInRoot(t.root, "/../../etc"), join(t.root, "etc"));
+    assert.equal(resolveInRoot(t.root, "/etc/up/motd"), join(t.root, "motd"));
+    assert.equal(resolveInRoot(t.root, "/../../etc"), join(t.root, "etc"));
   });
 
   it("does not follow the last component unless asked", async () => {
@@ -54,10 +55,10 @@ describe("resolving a path inside the root", () => {
     symlinkSync("b", join(t.root, "a"));
     symlinkSync("/c", join(t.root, "b"));
     mkdirSync(join(t.root, "c"));
-    assert.equal(await resolveInRoot(t.root, "/a/file"), join(t.root, "c/file"));
+    assert.equal(resolveInRoot(t.root, "/a/file"), join(t.root, "c/file"));
     symlinkSync("loop2", join(t.root, "loop1"));
     symlinkSync("loop1", join(t.root, "loop2"));
-    assert.match(await failure(resolveInRoot(t.root, "/loop1/x")), /too many levels of symbolic links/);
+    assert.match(failure(() => resolveInRoot(t.root, "/loop1/x")), /too many levels of symbolic links/);
   });
 
   it("reports missing components as not existing and keeps their names", async () => {
@@ -68,11 +69,11 @@ describe("resolving a path inside the root", () => {
 
   it("refuses a path that goes through a regular file", async () => {
     writeFileSync(join(t.root, "etc/plain"), "x");
-    assert.match(await failure(resolveInRoot(t.root, "/etc/plain/child")), /\/etc\/plain exists and is not a directory/);
+    assert.match(failure(() => resolveInRoot(t.root, "/etc/plain/child")), /\/etc\/plain exists and is not a directory/);
   });
 
   it("refuses a relative path", async () => {
-    assert.match(await failure(resolveInRoot(t.root, "etc/motd")), /must be absolute/);
+    assert.match(failure(() => resolveInRoot(t.root, "etc/motd")), /must be absolute/);
   });
 
   it("walks from the root's one descriptor while it is held, and hands a caller who asks for / a descriptor of its own", async () => {
@@ -91,5 +92,18 @@ describe("resolving a path inside the root", () => {
       assert.equal(openFds(), before + 1, "every walk closed what it opened, and the root stayed open");
     });
     assert.equal(openFds(), before, "the held root is closed afterwards");
+  });
+  it("reads a file through the same walk: links followed as if chrooted, a loop refused, nothing there is empty", () => {
+    writeFileSync(join(t.root, "etc/real"), "inside");
+    symlinkSync("/etc/real", join(t.root, "etc/abs"));
+    symlinkSync("../../../etc/abs", join(t.root, "etc/rel"));
+    assert.equal(readRootText(t.root, "/etc/rel"), "inside");
+    assert.equal(readRootText(t.root, "/etc/none"), "");
+    symlinkSync("/", join(t.root, "etc/top"));
+    assert.equal(inspectInRoot(t.root, "/etc/top", { followLast: true }).rootPath, "/");
+    assert.match(failure(() => readRootText(t.root, "/etc/top")), /is a directory/);
+    symlinkSync("l2", join(t.root, "etc/l1"));
+    symlinkSync("l1", join(t.root, "etc/l2"));
+    assert.match(failure(() => readRootText(t.root, "/etc/l1")), /too many levels of symbolic links/);
   });
 });

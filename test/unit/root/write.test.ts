@@ -89,10 +89,10 @@ describe("the root's accounts", () => {
     writeFileSync(join(t.root, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\ncore:x:500:501:Core:/home/core:/bin/bash\n");
     writeFileSync(join(t.root, "etc/shadow"), "core:$6$h:1::::::\n");
     writeFileSync(join(t.root, "etc/group"), "core:x:501:\nwheel:x:10:core,other\n");
-    assert.deepEqual(await findUser(t.root, "core"), { name: "core", uid: 500, gid: 501, home: "/home/core", shell: "/bin/bash" });
-    assert.equal((await userDetails(t.root, "core"))?.passwordHash, "$6$h");
-    assert.deepEqual(await findGroup(t.root, "wheel"), { name: "wheel", gid: 10, members: ["core", "other"] });
-    assert.equal(await findUser(t.root, "nobody-here"), undefined);
+    assert.deepEqual(findUser(t.root, "core"), { name: "core", uid: 500, gid: 501, home: "/home/core", shell: "/bin/bash" });
+    assert.equal(userDetails(t.root, "core")?.passwordHash, "$6$h");
+    assert.deepEqual(findGroup(t.root, "wheel"), { name: "wheel", gid: 10, members: ["core", "other"] });
+    assert.equal(findUser(t.root, "nobody-here"), undefined);
   });
 
   it("follows a symlinked /etc/passwd inside the root only", async () => {
@@ -100,6 +100,6 @@ describe("the root's accounts", () => {
     const { rmSync } = await import("node:fs");
     rmSync(join(t.root, "etc/passwd"));
     symlinkSync("/etc/passwd.real", join(t.root, "etc/passwd"));
-    assert.equal((await findUser(t.root, "alt"))?.uid, 7);
+    assert.equal(findUser(t.root, "alt")?.uid, 7);
   });
 });
