@@ -10,7 +10,7 @@ import { keepHeapNearLive } from "../heap";
 import { rememberConfigSecrets } from "../secrets";
 import { looksLikeButane } from "./butane/detect";
 import type { YamlSource } from "./butane/index";
-import { IssueList, type JsonPath, type RawIssue } from "./issues";
+import { IssueList, messageOf, type JsonPath, type RawIssue } from "./issues";
 import { lineColumnAt, locatePaths } from "./locate";
 import { BIG_CONFIG_BYTES, MAX_CONFIG_BYTES, tooLarge } from "./limits";
 import type { DuplicateKey } from "./json";
@@ -136,7 +136,7 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
       if (!issues.hasErrors) {
         // Translated paths point back into the 2.x document the user wrote.
         const checked = validateConfig(config, 0, undefined, { fromV2: true });
-        for (const issue of checked.items) issues.items.push({ ...issue, path: originOf(sources, issue.path)!.path });
+        for (const issue of checked.items) issues.items.push({ ...issue, path: originOf(sources, issue.path)!.path, ...(issue.firstAt ? { firstAt: originOf(sources, issue.firstAt)!.path } : {}) });
       }
     }
   }
@@ -217,7 +217,7 @@ function parseButane(text: string, options: ParseOptions, fail: (issues: ConfigI
   const ignition = new IssueList();
   const config = readConfigV3(document, [], { issues: ignition, major: 3, minor: version.ignitionMinor });
   if (config) validateConfig(normalize(config), version.ignitionMinor, ignition);
-  const mapped = ignition.items.map((i) => ({ ...i, path: yamlPathFor(document, i.path), atKey: false }));
+  const mapped = ignition.items.map((i) => ({ ...i, path: yamlPathFor(document, i.path), atKey: false, ...(i.firstAt ? { firstAt: yamlPathFor(document, i.firstAt) } : {}) }));
   const issues = strictly(locatedInYaml(source, [...result.issues, ...mapped]), options);
   if (!config || issues.some((i) => i.severity === "error")) return fail(issues);
   config.ignition.version = NEWEST_SPEC;
@@ -253,7 +253,7 @@ function* yamlOrigins(document: unknown, yamlPathFor: (doc: unknown, path: JsonP
 
 function locatedInYaml(source: YamlSource, raw: (RawIssue & { line?: number; column?: number })[]): ConfigIssue[] {
   const issues = raw.map((r) => {
-    const issue: ConfigIssue = { severity: r.severity, path: r.path, message: r.message };
+    const issue: ConfigIssue = { severity: r.severity, path: r.path, message: messageOf(r) };
     const at = r.line !== undefined ? { line: r.line, column: r.column! } : source.position(r.path, r.atKey);
     if (at) Object.assign(issue, at);
     return issue;
@@ -308,7 +308,7 @@ function positioned(text: string, raw: RawIssue[]): ConfigIssue[] {
   if (raw.length === 0) return [];
   const positions = locatePaths(text, raw);
   const issues = raw.map((r, i) => {
-    const issue: ConfigIssue = { severity: r.severity, path: r.path, message: r.message };
+    const issue: ConfigIssue = { severity: r.severity, path: r.path, message: messageOf(r) };
     const at = positions[i];
     if (at) Object.assign(issue, at);
     return issue;

@@ -43,14 +43,21 @@ export interface RawIssue {
   message: string;
   /** Point at the key itself (unknown keys) rather than at its value. */
   atKey?: boolean;
+  /** A duplicate's first entry: named after the message once paths are the user's (a Butane or 2.x document's). */
+  firstAt?: JsonPath;
+}
+
+/** The message as the user reads it: a duplicate names its first entry. */
+export function messageOf(issue: RawIssue): string {
+  return issue.firstAt ? `${issue.message} (already used by ${issue.firstAt.join(".")})` : issue.message;
 }
 
 /** Collects issues while a document is read and checked. */
 export class IssueList {
   readonly items: RawIssue[] = [];
 
-  error(where: Where, message: string): void {
-    this.items.push({ severity: "error", path: pathOf(where), message });
+  error(where: Where, message: string, firstAt?: Where): void {
+    this.items.push({ severity: "error", path: pathOf(where), message, ...(firstAt ? { firstAt: pathOf(firstAt) } : {}) });
   }
 
   warn(where: Where, message: string, atKey = false): void {

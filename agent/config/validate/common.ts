@@ -1,6 +1,6 @@
 // Checks shared by several config types: paths, GUIDs, duplicates.
 
-import { at, pathOf, type IssueList, type Where } from "../issues";
+import { at, type IssueList, type Where } from "../issues";
 
 export interface ValidateContext {
   issues: IssueList;
@@ -97,6 +97,6 @@ export function checkUnique<T>(
     if (k === undefined || k === "") return;
     const first = seen.get(k);
     if (first === undefined) seen.set(k, i);
-    else cx.issues.error(at(listPath, i, field), `duplicate ${what} ${JSON.stringify(k)} (already used by ${pathOf(at(listPath, first)).join(".")})`);
+    else cx.issues.error(at(listPath, i, field), `duplicate ${what} ${JSON.stringify(k)}`, at(listPath, first));
   });
 }

@@ -1,0 +1,59 @@
+// Reading what Butane v0.19.0 and Ignition v2.17.0 read (issue 27): each
+// class of difference the differential run found, pinned to what the real
+// tools do (checked by hand against ../shared/anchors when these were written).
+
+import assert from "node:assert/strict";
+import { ConfigInvalidError, formatIssue, parseConfig, type ParseOptions } from "../../../agent/config/index";
+import { forgetSecrets } from "../../../agent/secrets";
+
+function outcome(text: string, options: ParseOptions = {}) {
+  try {
+    return { ok: true as const, parsed: parseConfig(text, options) };
+  } catch (e) {
+    if (e instanceof ConfigInvalidError) return { ok: false as const, error: e };
+    throw e;
+  }
+}
+
+function errorsOf(text: string, options: ParseOptions = {}): string[] {
+  const r = outcome(text, options);
+  assert.equal(r.ok, false, "expected the config to be rejected");
+  return r.ok ? [] : r.error.errors.map(formatIssue);
+}
+
+function warningsOf(text: string, options: ParseOptions = {}): string[] {
+  const r = outcome(text, options);
+  assert.ok(r.ok, r.ok ? "" : r.error.errors.map(formatIssue).join("\n"));
+  return r.parsed.warnings.map(formatIssue);
+}
+
+const ign = (body: object, version = "3.4.0") => JSON.stringify({ ignition: { version }, ...body });
+
+describe("configs read as Butane and Ignition read them", () => {
+  afterEach(() => forgetSecrets());
+
+  describe("generated entries merged as Ignition merges", () => {
+    const bootDevice = "variant: fcos\nversion: 1.4.0\nboot_device:\n  luks:\n    tpm2: true\n";
+
+    it("replaces only the user's last entry matching a generated one; earlier ones go", () => {
+      const text = bootDevice + "storage:\n  filesystems:\n    - device: /dev/mapper/root\n      format: ext4\n      label: first\n    - device: /dev/mapper/root\n      label: root2\n";
+      const fs = (outcome(text) as { parsed: { butane: { ignition: { storage: { filesystems: unknown[] } } } } }).parsed.butane.ignition.storage.filesystems;
+      assert.deepEqual(fs, [{ device: "/dev/mapper/root", format: "xfs", label: "root2", wipeFilesystem: true }]);
+    });
+
+    it("keeps the user's own duplicates, and names them by the user's indices", () => {
+      const text = bootDevice + "storage:\n  filesystems:\n    - device: /dev/sdb\n      format: ext4\n    - device: /dev/mapper/root\n      format: ext4\n    - device: /dev/sdb\n      format: xfs\n";
+      assert.deepEqual(errorsOf(text), ['storage.filesystems.2.device: duplicate filesystem device "/dev/sdb" (already used by storage.filesystems.0) (line 12, column 15)']);
+    });
+
+    it("drops a generated mount unit's drop-ins when the user's last entry for it has none", () => {
+      const text =
+        "variant: fcos\nversion: 1.4.0\nstorage:\n  filesystems:\n    - device: /dev/sdb\n      format: ext4\n      path: /var\n      with_mount_unit: true\n" +
+        "systemd:\n  units:\n    - name: var.mount\n      dropins:\n        - name: a.conf\n          contents: \"[Unit]\"\n    - name: var.mount\n      enabled: false\n";
+      const units = (outcome(text) as { parsed: { butane: { ignition: { systemd: { units: { name: string; enabled: boolean; dropins?: unknown }[] } } } } }).parsed.butane.ignition.systemd.units;
+      assert.equal(units.length, 1);
+      assert.equal(units[0]!.enabled, false);
+      assert.equal(units[0]!.dropins, undefined);
+    });
+  });
+});
