@@ -23,9 +23,12 @@ export function validateResource(cx: ValidateContext, r: Resource, path: Where, 
   }
   if (r.httpHeaders && r.httpHeaders.length > 0) {
     r.httpHeaders.forEach((h, i) => {
+      // A header without a name was reported by the reader ("name is required").
       if (h.name === "") cx.issues.error(at(path, "httpHeaders", i, "name"), "header name must not be empty");
+      if (h.value === "") cx.issues.error(at(path, "httpHeaders", i, "value"), "header value must not be empty (leave it out to remove a header a merged parent sets)");
     });
-    checkUnique(cx, r.httpHeaders, at(path, "httpHeaders"), (h) => h.name.toLowerCase(), "name", "HTTP header");
+    // Ignition's duplicate check compares names as written.
+    checkUnique(cx, r.httpHeaders, at(path, "httpHeaders"), (h) => h.name, "name", "HTTP header");
     if (scheme !== undefined && scheme !== "http" && scheme !== "https") {
       cx.issues.error(at(path, "httpHeaders"), `httpHeaders can only be used with http and https sources, not ${scheme}`);
     }

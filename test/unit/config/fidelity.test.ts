@@ -27,6 +27,14 @@ function warningsOf(text: string, options: ParseOptions = {}): string[] {
   return r.parsed.warnings.map(formatIssue);
 }
 
+/** The Ignition document a Butane config becomes. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function ignitionOf(text: string, options: ParseOptions = {}): any {
+  const r = outcome(text, options);
+  assert.ok(r.ok, r.ok ? "" : r.error.errors.map(formatIssue).join("\n"));
+  return r.parsed.butane!.ignition;
+}
+
 const ign = (body: object, version = "3.4.0") => JSON.stringify({ ignition: { version }, ...body });
 
 describe("configs read as Butane and Ignition read them", () => {
@@ -37,7 +45,7 @@ describe("configs read as Butane and Ignition read them", () => {
 
     it("replaces only the user's last entry matching a generated one; earlier ones go", () => {
       const text = bootDevice + "storage:\n  filesystems:\n    - device: /dev/mapper/root\n      format: ext4\n      label: first\n    - device: /dev/mapper/root\n      label: root2\n";
-      const fs = (outcome(text) as { parsed: { butane: { ignition: { storage: { filesystems: unknown[] } } } } }).parsed.butane.ignition.storage.filesystems;
+      const fs = ignitionOf(text).storage.filesystems;
       assert.deepEqual(fs, [{ device: "/dev/mapper/root", format: "xfs", label: "root2", wipeFilesystem: true }]);
     });
 
@@ -50,10 +58,28 @@ describe("configs read as Butane and Ignition read them", () => {
       const text =
         "variant: fcos\nversion: 1.4.0\nstorage:\n  filesystems:\n    - device: /dev/sdb\n      format: ext4\n      path: /var\n      with_mount_unit: true\n" +
         "systemd:\n  units:\n    - name: var.mount\n      dropins:\n        - name: a.conf\n          contents: \"[Unit]\"\n    - name: var.mount\n      enabled: false\n";
-      const units = (outcome(text) as { parsed: { butane: { ignition: { systemd: { units: { name: string; enabled: boolean; dropins?: unknown }[] } } } } }).parsed.butane.ignition.systemd.units;
+      const units = ignitionOf(text).systemd.units;
       assert.equal(units.length, 1);
       assert.equal(units[0]!.enabled, false);
       assert.equal(units[0]!.dropins, undefined);
+    });
+  });
+
+  describe("HTTP headers", () => {
+    const withHeaders = (headers: object[]) => ign({ storage: { files: [{ path: "/a", contents: { source: "http://127.0.0.1/a", httpHeaders: headers } }] } });
+
+    it("a header without a name is an error with path, line and column, not a crash", () => {
+      assert.deepEqual(errorsOf(withHeaders([{ value: "v" }])), ["storage.files.0.contents.httpHeaders.0.name: name is required (line 1, column 123)"]);
+      const bu = "variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: /a\n      contents:\n        source: http://127.0.0.1/a\n        http_headers:\n          - value: v\n";
+      assert.deepEqual(errorsOf(bu), ["storage.files.0.contents.http_headers.0: name is required (line 9, column 13)"]);
+    });
+
+    it("an empty value is refused, a missing one is not; names are compared as written", () => {
+      assert.deepEqual(errorsOf(withHeaders([{ name: "a", value: "" }])).map((e) => e.replace(/ \(line.*/, "")), [
+        "storage.files.0.contents.httpHeaders.0.value: header value must not be empty (leave it out to remove a header a merged parent sets)",
+      ]);
+      assert.deepEqual(warningsOf(withHeaders([{ name: "a" }, { name: "X-A", value: "1" }, { name: "x-a", value: "2" }])), []);
+      assert.match(errorsOf(withHeaders([{ name: "a", value: "1" }, { name: "a", value: "2" }]))[0]!, /httpHeaders\.1\.name: duplicate HTTP header "a" \(already used by storage\.files\.0\.contents\.httpHeaders\.0\)/);
     });
   });
 });

@@ -145,10 +145,10 @@ const RULES: Rule[] = [
     error: /contents\.httpHeaders: httpHeaders can only be used with http and https sources, not tftp$/,
   },
   {
-    rule: "HTTP header names are unique",
+    rule: "HTTP header names are unique (as written, as in Ignition)",
     version: "3.1.0",
-    good: source("https://example.com/x", { httpHeaders: [{ name: "A", value: "1" }, { name: "B", value: "2" }] }),
-    bad: source("https://example.com/x", { httpHeaders: [{ name: "A", value: "1" }, { name: "a", value: "2" }] }),
+    good: source("https://example.com/x", { httpHeaders: [{ name: "A", value: "1" }, { name: "a", value: "2" }] }),
+    bad: source("https://example.com/x", { httpHeaders: [{ name: "a", value: "1" }, { name: "a", value: "2" }] }),
     error: /contents\.httpHeaders\.1\.name: duplicate HTTP header "a"/,
   },
   { rule: "config references have a source", good: { ignition: { config: { merge: [{ source: "data:,{}" }] } } }, bad: { ignition: { config: { merge: [{ verification: {} }] } } }, error: /^ignition\.config\.merge\.0\.source: source is required$/ },
