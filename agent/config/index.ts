@@ -19,6 +19,7 @@ import { keptInText, mapKept, spansOf, type ConfigFile } from "./text-list";
 import { NEWEST_SPEC, type Config, type File } from "./types";
 import type { V2Config } from "./v2/read";
 import { documentTree, originOf, translatedTree, type SourceTree } from "./sources";
+import { goFieldOf } from "./read";
 import { readConfigV3 } from "./v3/read";
 import { validateConfig } from "./validate/index";
 import { parseSpecVersion } from "./version";
@@ -266,17 +267,26 @@ function findVersion(doc: unknown, issues: IssueList): string | undefined {
     issues.error([], "a config must be a JSON object");
     return undefined;
   }
-  const ignition = (doc as Record<string, unknown>).ignition;
+  // Ignition finds the version with Go's case-insensitive keys too (read.ts warns about the spelling).
+  const ignition = valueOf(doc as Record<string, unknown>, "ignition");
   if (typeof ignition !== "object" || ignition === null || Array.isArray(ignition)) {
     issues.error(["ignition"], ignition === undefined ? 'the "ignition" section (with its version) is required' : '"ignition" must be an object');
     return undefined;
   }
-  const version = (ignition as Record<string, unknown>).version;
+  const version = valueOf(ignition as Record<string, unknown>, "version");
   if (typeof version !== "string") {
     issues.error(["ignition", "version"], version === undefined ? "ignition.version is required" : "ignition.version must be a string");
     return undefined;
   }
   return version;
+}
+
+/** The value Ignition reads for `field` of `object`: the last key that spells it, in any case. */
+function valueOf(object: Record<string, unknown>, field: string): unknown {
+  const fields = new Map([[field, true]]);
+  let value: unknown;
+  for (const key of Object.keys(object)) if (goFieldOf(key, fields) === field && object[key] !== null) value = object[key];
+  return value;
 }
 
 /** An empty source means empty contents; give the stages a URL they can fetch. */

@@ -138,10 +138,12 @@ export function object<T>(fields: Fields<T>): Read<T> {
     const input = value as Record<string, unknown>;
     const shape = shapeOf(input, cx);
     if (shape === IN_MODEL_SHAPE && cx.reuse) return readInPlace(input, path, cx);
+    // Only an object with a key not the model's can spell a field otherwise.
+    const spelled = shape === UNKNOWN_KEYS ? spellings(input, order, path, cx) : undefined;
     const out: Record<string, unknown> = {};
     for (let i = 0; i < list.length; i++) {
       const field = list[i]!;
-      const key = field.key;
+      const key = spelled?.get(field.key) ?? field.key;
       const v = hasOwn(input, key) ? input[key] : undefined;
       if (v === undefined || v === null) {
         if (field.required) cx.issues.error(at(path, key), `${key} is required`);
@@ -151,12 +153,12 @@ export function object<T>(fields: Fields<T>): Read<T> {
         cx.issues.warn(at(path, key), `unknown key ${quoteKey(key)} ignored: it needs spec ${cx.major}.${field.since}.0 or later, and this config is ${cx.major}.${cx.minor}.0`, true);
         continue;
       }
-      const read = readField(field, v, path, cx);
-      if (read !== undefined) out[key] = read;
+      const read = key === field.key ? readField(field, v, path, cx) : field.read(v, at(path, key), cx);
+      if (read !== undefined) out[field.key] = read;
     }
     if (shape === UNKNOWN_KEYS) {
       for (const key of Object.keys(input)) {
-        if (!order.has(key)) cx.issues.warn(at(path, key), `unknown key ${quoteKey(key)} ignored`, true);
+        if (!order.has(key) && !order.has(goFieldOf(key, order))) cx.issues.warn(at(path, key), `unknown key ${quoteKey(key)} ignored`, true);
       }
     }
     return out as T;
@@ -197,6 +199,34 @@ export function object<T>(fields: Fields<T>): Read<T> {
     }
     return input as T;
   }
+}
+
+/**
+ * Ignition decodes JSON with Go's encoding/json, which takes a key that
+ * matches no field exactly for the field it matches regardless of case
+ * ("Mode" is mode; Go folds U+212A KELVIN SIGN to k and U+017F LONG S to s
+ * too). Of several keys for one field, the last in the document wins.
+ */
+export function goFieldOf(key: string, fields: ReadonlyMap<string, unknown>): string {
+  if (fields.has(key)) return key;
+  const folded = key.toLowerCase().replace(/\u017f/g, "s");
+  for (const name of fields.keys()) if (name.toLowerCase() === folded) return name;
+  return key;
+}
+
+/** For each field spelled otherwise in `input`: the key whose value Ignition uses, with a warning for each such spelling. */
+function spellings(input: Record<string, unknown>, fields: ReadonlyMap<string, unknown>, path: Where, cx: ReadContext): Map<string, string> | undefined {
+  let chosen: Map<string, string> | undefined;
+  const keys = Object.keys(input);
+  for (const key of keys) {
+    const field = goFieldOf(key, fields);
+    if (field === key || !fields.has(field)) continue;
+    cx.issues.warn(at(path, key), `key ${quoteKey(key)} is read as ${quoteKey(field)}, as Ignition matches keys regardless of case; write it ${quoteKey(field)}`, true);
+    chosen ??= new Map();
+  }
+  if (!chosen) return undefined;
+  for (const key of keys) if (input[key] !== null) chosen.set(goFieldOf(key, fields), key);
+  return chosen;
 }
 
 /** A key as typed, quoted and escaped so odd keys cannot break the message's line. */
