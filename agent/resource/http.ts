@@ -30,6 +30,8 @@ export interface HttpTry {
   retryStatuses?: number[];
   /** Connect to this address instead of the URL's host (a link-local IPv6 address with its zone, which a URL cannot carry). */
   connectTo?: string;
+  /** Final statuses the caller reads itself (a cloud service's error body, S3's region header): resolved like a 2xx, body unread. */
+  answer?: (status: number) => boolean;
   signal: AbortSignal;
   label: string;
 }
@@ -59,7 +61,7 @@ export async function httpTry(source: string, options: HttpTry): Promise<Incomin
       if (status === 303) method = "GET";
       continue;
     }
-    if (status >= 200 && status < 300) return response;
+    if ((status >= 200 && status < 300) || options.answer?.(status)) return response;
     response.resume();
     if (status >= 500 || options.retryStatuses?.includes(status)) throw new RetryableError(`HTTP status ${status}`);
     throw new HttpStatusError(status, options.label, http.STATUS_CODES[status]);

@@ -16,7 +16,8 @@ import { randomTempName } from "../root/temp-name";
 import { RetryableError, withRetries, type RetryInfo } from "./backoff";
 import { decodeDataUrl } from "./data";
 import { HttpStatusError } from "./http-status";
-import { describeSource, needsNetwork, schemeOf } from "./source";
+import { describeSource, needsNetwork, schemeOf, type Scheme } from "./source";
+import { ERROR_BODY_CAP, type CloudTarget } from "./target";
 import { crypto } from "../crypto";
 
 export { HttpStatusError } from "./http-status";
@@ -31,6 +32,13 @@ export interface FetchSettings {
   proxy?: Proxy;
   /** Extra trusted CAs in PEM, already fetched. */
   certificateAuthorities?: Buffer[];
+  /**
+   * The platform id this machine runs on: cloud storage sources use its
+   * identity where Ignition does (s3/arn with the EC2 instance role on aws,
+   * Azure Blob with the managed identity on azure); elsewhere they are read
+   * anonymously (gs:// asks the GCE metadata server wherever it answers).
+   */
+  platform?: string;
 }
 
 /**
@@ -43,6 +51,7 @@ export async function settingsFromConfig(config: Config, inherited: FetchSetting
     timeouts: { ...inherited.timeouts, ...definedOnly(ignition.timeouts ?? {}) },
     proxy: ignition.proxy ?? inherited.proxy,
     certificateAuthorities: [...(inherited.certificateAuthorities ?? [])],
+    platform: inherited.platform,
   };
   for (const ca of ignition.security?.tls?.certificateAuthorities ?? []) {
     settings.certificateAuthorities!.push(await fetchToBuffer(ca, { ...inherited, offline: options.offline, maxBytes: DEFAULT_CONFIG_CAP, label: `certificate authority ${describeSource(ca.source)}` }));
@@ -240,10 +249,12 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
       log.debug("fetching over HTTP", { source: label, method: options.method ?? "GET", headers: Object.keys(headers).length });
       const totalMs = Math.min(...[(options.timeouts?.httpTotal ?? 0) * 1000, options.totalMs ?? 0].filter((ms) => ms > 0), Infinity);
       const { httpTry } = await import("./http");
+      const target = await cloudTarget(source, scheme, options, label);
       return withRetries(async (signal) => {
-        const response = await httpTry(source, {
+        const response = await httpTry(target?.url ?? source, {
           method: options.method,
-          headers,
+          headers: target ? { ...headers, ...(await target.headers()) } : headers,
+          answer: target && ((status) => status >= 300),
           headerTimeoutS: options.timeouts?.httpResponseHeaders,
           proxy: options.proxy,
           certificateAuthorities: options.certificateAuthorities,
@@ -252,10 +263,35 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
           signal,
           label,
         });
+        if (target && (response.statusCode ?? 0) >= 300) throw target.failure(response.statusCode ?? 0, await errorBody(response), response.headers);
         return once(response);
       }, { totalMs: Number.isFinite(totalMs) ? totalMs : 0, sleep: options.sleep, onRetry: options.onRetry, signal: options.signal, label });
     }
   }
+}
+
+/** The cloud storage services' sources, made ready for HTTPS by their own modules (loaded only when one appears). */
+async function cloudTarget(source: string, scheme: Scheme, options: UrlOptions, label: string): Promise<CloudTarget | undefined> {
+  if (scheme === "s3" || scheme === "arn") return (await import("./s3")).s3Target(source, options, label);
+  if (scheme === "gs") throw new FlintError("the gs scheme is not supported yet", label);
+  return undefined;
+}
+
+/** The start of an error answer, for the service's own reason. */
+async function errorBody(response: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size >= ERROR_BODY_CAP) break;
+    }
+  } catch {
+    // A body cut short still explains what it can.
+  }
+  response.destroy();
+  return Buffer.concat(chunks).subarray(0, ERROR_BODY_CAP).toString("utf8");
 }
 
 function parseHash(expected: string | undefined, label: string): { fn: "sha256" | "sha512"; hex: string } | undefined {

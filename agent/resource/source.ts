@@ -5,7 +5,7 @@ import { FlintError } from "../errors";
 
 export type Scheme = "data" | "http" | "https" | "tftp" | "s3" | "gs" | "arn";
 
-const NETWORK = ["http", "https", "tftp"];
+const NETWORK = ["http", "https", "tftp", "s3", "gs", "arn"];
 
 export function schemeOf(source: string, label = describeSource(source)): Scheme {
   const colon = source.indexOf(":");
@@ -15,13 +15,12 @@ export function schemeOf(source: string, label = describeSource(source)): Scheme
     case "http":
     case "https":
     case "tftp":
-      return scheme;
     case "s3":
     case "gs":
     case "arn":
-      throw new FlintError(`the ${scheme} scheme is not supported yet`, label);
+      return scheme;
     default:
-      throw new FlintError(`unsupported URL scheme ${JSON.stringify(scheme)} (supported: data, http, https, tftp)`, label);
+      throw new FlintError(`unsupported URL scheme ${JSON.stringify(scheme)} (supported: data, http, https, tftp, s3, arn, gs)`, label);
   }
 }
 

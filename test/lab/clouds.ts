@@ -17,6 +17,7 @@ import { dirname, join } from "node:path";
 import { ovfEnvironment } from "./fakes/azure";
 import { driveFiles } from "./fakes/openstack";
 import { PACKET_HOSTS } from "./fakes/packet";
+import { S3_ADDRESS, s3HostNames } from "./fakes/s3";
 import type { CloudOptions } from "./fakes/service";
 
 export interface MediaOptions {
@@ -40,7 +41,7 @@ export const CLOUDS: Record<string, Cloud> = {
   aws: {
     // Nitro instances: the vendor names the cloud; the chassis asset tag is the instance id.
     smbios: ["type=0,vendor=Amazon EC2,version=1.0", "type=1,manufacturer=Amazon EC2,product=t3.micro,serial=ec2a1b2c-3d4e-5f60-7182-93a4b5c6d7e8", "type=3,manufacturer=Amazon EC2,asset=i-0123456789abcdef0"],
-    hosts: { "instance-data.ec2.internal": METADATA },
+    hosts: { "instance-data.ec2.internal": METADATA, ...Object.fromEntries(s3HostNames().map((name) => [name, S3_ADDRESS])) },
   },
   gcp: {
     smbios: ["type=0,vendor=Google,version=Google", "type=1,manufacturer=Google,product=Google Compute Engine,serial=GoogleCloud-4520031799277581759", "type=3,manufacturer=Google"],

@@ -19,6 +19,8 @@ export interface LabOptions {
   sshKey?: string;
   hostname?: string;
   scenario?: string;
+  /** Objects for the cloud's storage service, by URL (`s3://BUCKET/KEY`…). */
+  objects?: Record<string, string | Buffer>;
 }
 
 export interface Lab {
@@ -82,6 +84,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       if (options.sshKey) args.push("--ssh-key", options.sshKey);
       if (options.hostname) args.push("--hostname", options.hostname);
       if (options.scenario) args.push("--scenario", options.scenario);
+      Object.entries(options.objects ?? {}).forEach(([url, contents], i) => {
+        writeFileSync(join(dir, `object-${i}`), contents);
+        args.push("--object", `${url}=${join(dir, `object-${i}`)}`);
+      });
       server = spawn("ip", args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
       server.stderr!.on("data", (d: Buffer) => requests.push(...d.toString().split("\n").filter(Boolean)));
       await new Promise<void>((resolve, reject) => {

@@ -2,14 +2,17 @@
 // namespace made for the purpose (never on the host's own network):
 //
 //   node --import tsx test/lab/serve-cloud.ts --platform ID --userdata FILE \
-//     [--ssh-key KEY] [--hostname NAME] [--scenario NAME] [--ca-out FILE] --dev DEV
+//     [--ssh-key KEY] [--hostname NAME] [--scenario NAME] [--ca-out FILE] \
+//     [--object URL=FILE]... --dev DEV
 //
 // It adds the addresses the cloud needs to DEV (e.g. 169.254.169.254/32),
 // binds the cloud's services there, prints `ready` on stdout once they
 // listen, logs each request on stderr, and on SIGTERM/SIGINT closes them,
 // removes the addresses and exits 0. HTTPS services (packet) get a
 // certificate from a throw-away CA; `--ca-out` writes that CA's certificate
-// (PEM) for the client to trust. The clouds: test/lab/fakes/.
+// (PEM) for the client to trust. `--object` puts FILE in the cloud's storage
+// service at URL (`s3://BUCKET/KEY`, see fakes/s3.ts). The clouds:
+// test/lab/fakes/.
 
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     scenario: { type: "string" },
     "ca-out": { type: "string" },
     dev: { type: "string" },
+    object: { type: "string", multiple: true },
   },
   strict: true,
 });
@@ -47,6 +51,13 @@ const cloud = make({
   sshKey: values["ssh-key"],
   hostname: values.hostname,
   scenario: values.scenario,
+  objects: Object.fromEntries(
+    (values.object ?? []).map((spec) => {
+      const eq = spec.lastIndexOf("=");
+      if (eq <= 0) usage(`--object wants URL=FILE, not ${JSON.stringify(spec)}`);
+      return [spec.slice(0, eq), readFileSync(spec.slice(eq + 1))];
+    }),
+  ),
 });
 
 const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });

@@ -54,7 +54,7 @@ async function assemble(options: AssembleOptions): Promise<Assembled> {
     layers.push(await parsed(data, path, "base", {}, options, sources));
   }
   const base = layers.map((l) => l.config).reduce(mergeConfigs, emptyConfig());
-  const settings = await settingsFromConfig(base, {}, { offline: options.offline });
+  const settings = await settingsFromConfig(base, { platform: platform.id }, { offline: options.offline });
   const context = createPlatformContext({ settings, offline: options.offline, paths: options.paths, env: options.env });
 
   // Which user config, as in Ignition: the kernel command line's URL, else

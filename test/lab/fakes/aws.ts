@@ -12,6 +12,7 @@
 // Served at 169.254.169.254 and the IPv6 endpoint fd00:ec2::254.
 
 import { randomBytes } from "node:crypto";
+import { roleMetadata, s3Service } from "./s3";
 import { notFound, parse, send, type CloudOptions, type FakeCloud, type Handler } from "./service";
 
 const VERSIONS = ["1.0", "2007-01-19", "2008-02-01", "2009-04-04", "2011-01-01", "2016-09-02", "2018-09-24", "2019-10-01", "2021-01-03", "2021-07-15", "latest"];
@@ -67,7 +68,11 @@ export function aws(options: CloudOptions): FakeCloud {
     if (sub === "") return send(res, 200, options.userdata ? "dynamic\nmeta-data\nuser-data" : "dynamic\nmeta-data");
     if (sub.startsWith("meta-data/")) {
       const key = sub.slice("meta-data/".length);
-      if (key === "") return send(res, 200, listing(metaData, ""));
+      if (key === "") return send(res, 200, listing(metaData, "") + (options.scenario === "no-role" ? "" : "\niam/"));
+      if (key.startsWith("iam/")) {
+        const entry = roleMetadata(key, options.scenario);
+        return entry === undefined ? notFound(res) : send(res, 200, entry);
+      }
       if (metaData[key] !== undefined) return send(res, 200, metaData[key]!);
       if (key.endsWith("/")) {
         const list = listing(metaData, key);
@@ -76,11 +81,14 @@ export function aws(options: CloudOptions): FakeCloud {
     }
     return notFound(res);
   };
+  // S3 and the instance role: fakes/s3.ts.
+  const s3 = s3Service(options);
   return {
-    addresses: ["169.254.169.254/32", "fd00:ec2::254/128"],
+    addresses: ["169.254.169.254/32", "fd00:ec2::254/128", ...s3.addresses],
     listeners: [
       { address: "169.254.169.254", port: 80, handler },
       { address: "fd00:ec2::254", port: 80, handler },
+      ...s3.listeners,
     ],
   };
 }

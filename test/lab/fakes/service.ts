@@ -12,6 +12,8 @@ export interface CloudOptions {
   hostname?: string;
   /** A cloud-specific variation, e.g. azure `imds-404-twice`. */
   scenario?: string;
+  /** Objects in the cloud's storage service, by URL (`s3://BUCKET/KEY`…; see fakes/s3.ts). */
+  objects?: Record<string, Buffer>;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
