@@ -8,7 +8,7 @@
 import { FlintError } from "../errors";
 import { keepHeapNearLive } from "../heap";
 import { rememberConfigSecrets } from "../secrets";
-import { looksLikeButane } from "./butane/detect";
+import { isButaneDocument, isYamlMapping, looksLikeButane } from "./butane/detect";
 import type { YamlSource } from "./butane/index";
 import { IssueList, messageOf, type JsonPath, type RawIssue } from "./issues";
 import { lineColumnAt, locatePaths } from "./locate";
@@ -105,8 +105,9 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
   const text = decoded.text.charCodeAt(0) === 0xfeff ? decoded.text.slice(1) : decoded.text;
   if (looksLikeButane(text)) return parseButane(text, options, fail);
   const json = parseJsonText(text);
-  if (!json.ok) return fail([json.issue]);
+  if (!json.ok) return isYamlMapping(text) ? parseButane(text, options, fail) : fail([json.issue]);
   const doc = json.value;
+  if (isButaneDocument(doc)) return parseButane(text, options, fail);
   // Before anything can fail: a tool or fetch message must never quote a secret of this config.
   rememberConfigSecrets(doc);
 

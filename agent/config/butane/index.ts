@@ -7,7 +7,7 @@ import { IssueList, type RawIssue } from "../issues";
 import type { Position } from "../locate";
 import { addBootDevice, addGrubUsers, addMountUnits, addTrees } from "./generate";
 import { setFieldOrigin, setOrigin } from "./origins";
-import { readObject, type Plain, type ReadCx } from "./read";
+import { readObject, withMergedKeys, type Plain, type ReadCx } from "./read";
 import { ROOT } from "./schema";
 import { findButaneVersion, type ButaneVersion } from "./versions";
 import { isMap, isScalar, parseYaml, type YamlSource } from "./yaml";
@@ -36,7 +36,7 @@ export function translateButane(text: string, options: ButaneOptions): ButaneRes
     return fail();
   }
   const scalar = (key: string): string | undefined => {
-    const node = source.resolve(root.items.find((p) => isScalar(p.key) && p.key.value === key)?.value);
+    const node = source.resolve(withMergedKeys(source, root).find((p) => isScalar(p.key) && p.key.value === key)?.value);
     return node && isScalar(node) ? String(node.value) : undefined;
   };
   const variant = scalar("variant");

@@ -98,7 +98,7 @@ export function readObject(cx: ReadCx, node: YamlNode, spec: ObjectSpec, path: J
   const out: Plain = {};
   const own: Plain = {};
   setOrigin(out, path);
-  for (const pair of withMergedKeys(cx, node)) {
+  for (const pair of withMergedKeys(cx.src, node)) {
     const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
     if (key === undefined) {
       cx.issues.error(path, "keys must be plain text");
@@ -137,14 +137,14 @@ export function readObject(cx: ReadCx, node: YamlNode, spec: ObjectSpec, path: J
 }
 
 /** The mapping's entries, plus those a `<<: *anchor` merge key brings in (keys written in the mapping win). */
-function withMergedKeys(cx: ReadCx, node: YamlMap): YamlMap["items"] {
+export function withMergedKeys(src: YamlSource, node: YamlMap): YamlMap["items"] {
   const merges = node.items.filter((p) => isScalar(p.key) && p.key.value === "<<");
   if (merges.length === 0) return node.items;
   const items = [...node.items];
   const has = new Set(node.items.map((p: YamlMap["items"][number]) => (isScalar(p.key) ? String(p.key.value) : "")));
   for (const merge of merges) {
-    const value = cx.src.resolve(merge.value as YamlNode | null);
-    const sources = value && isSeq(value) ? value.items.map((i) => cx.src.resolve(i)) : [value];
+    const value = src.resolve(merge.value as YamlNode | null);
+    const sources = value && isSeq(value) ? value.items.map((i) => src.resolve(i)) : [value];
     for (const source of sources) {
       if (!source || !isMap(source)) continue;
       for (const pair of source.items) {
@@ -163,8 +163,12 @@ function isNull(node: YamlNode): boolean {
   return ["", "~", "null", "Null", "NULL"].includes(String(node.value));
 }
 
-const TRUE = new Set(["true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"]);
-const FALSE = new Set(["false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"]);
+/** YAML 1.2's booleans: plain, or tagged !!bool. */
+const TRUE = new Set(["true", "True", "TRUE"]);
+const FALSE = new Set(["false", "False", "FALSE"]);
+/** YAML 1.1's, which Go's decoder also takes for a boolean field from any string, quoted too ("yes", 'off'). */
+const TRUE_11 = new Set(["yes", "Yes", "YES", "on", "On", "ON", "y", "Y"]);
+const FALSE_11 = new Set(["no", "No", "NO", "off", "Off", "OFF", "n", "N"]);
 
 function readScalar(cx: ReadCx, node: YamlScalar, kind: "string" | "int" | "bool", path: JsonPath): unknown {
   const text = String(node.value);
@@ -174,6 +178,8 @@ function readScalar(cx: ReadCx, node: YamlScalar, kind: "string" | "int" | "bool
   if (kind === "bool") {
     if ((plain || tagged === "bool") && TRUE.has(text)) return true;
     if ((plain || tagged === "bool") && FALSE.has(text)) return false;
+    if ((tagged === undefined || tagged === "str") && TRUE_11.has(text)) return true;
+    if ((tagged === undefined || tagged === "str") && FALSE_11.has(text)) return false;
   } else {
     const n = plain || tagged === "int" || tagged === "float" ? parseGoInt(text) : undefined;
     if (n !== undefined) return n;
@@ -186,7 +192,7 @@ function readScalar(cx: ReadCx, node: YamlScalar, kind: "string" | "int" | "bool
   return undefined;
 }
 
-/** Integers as Go's strconv.ParseInt(s, 0, 64) reads them, plus whole floats (420.0, 1e3). */
+/** Integers as Go's strconv.ParseInt(s, 0, 64) reads them, plus floats cut to their whole part (420.0, 4.2e2, 420.5), as Go's YAML decoder does. */
 function parseGoInt(text: string): number | undefined {
   const m = /^([-+]?)(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(text);
   if (m) {
@@ -203,9 +209,10 @@ function parseGoInt(text: string): number | undefined {
     if (big > BigInt(Number.MAX_SAFE_INTEGER) || big < BigInt(Number.MIN_SAFE_INTEGER)) return undefined;
     return Number(big);
   }
-  if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
-    const f = Number(text);
-    if (Number.isSafeInteger(f)) return f;
+  const float = text.replace(/_/g, "");
+  if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(float)) {
+    const f = Math.trunc(Number(float));
+    if (Number.isSafeInteger(f)) return f === 0 ? 0 : f;
   }
   return undefined;
 }

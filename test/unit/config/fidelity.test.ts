@@ -114,4 +114,14 @@ describe("configs read as Butane and Ignition read them", () => {
       assert.deepEqual(warningsOf("variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: /a\n      Mode: 0755\n"), ['storage.files.0.Mode: unused key "Mode" (line 6, column 7)']);
     });
   });
+
+  describe("Butane detected as Butane reads YAML", () => {
+    it("a broken Ignition config is still JSON (its syntax error, not Butane's)", () => {
+      assert.deepEqual(errorsOf('{"ignition": {"version": "3.4.0"}'), ["invalid JSON: expected ',' or '}' (line 1, column 34)"]);
+    });
+
+    it("JSON with both ignition and variant is an Ignition config", () => {
+      assert.deepEqual(warningsOf('{"ignition": {"version": "3.4.0"}, "variant": "fcos"}'), ['variant: unknown key "variant" ignored (line 1, column 36)']);
+    });
+  });
 });
