@@ -28,9 +28,12 @@ export function parseSpecVersion(text: string, allowExperimental: boolean): Spec
   return { major, minor, experimental: false, text };
 }
 
-/** URL schemes a 3.x resource may use (one list per minor version, made once: every resource asks). */
+/**
+ * URL schemes a 3.x resource may use (one list per minor version, made once:
+ * every resource asks). `oem` in every version, as Flatcar's Ignition allows it.
+ */
 export function allowedSchemes(minor: number): readonly string[] {
-  return (schemesByMinor[minor] ??= Object.freeze(["http", "https", "tftp", "s3", "data", ...(minor >= 2 ? ["gs"] : []), ...(minor >= 4 ? ["arn"] : [])]));
+  return (schemesByMinor[minor] ??= Object.freeze(["http", "https", "tftp", "s3", "data", "oem", ...(minor >= 2 ? ["gs"] : []), ...(minor >= 4 ? ["arn"] : [])]));
 }
 const schemesByMinor: (readonly string[])[] = [];
 

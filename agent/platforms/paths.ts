@@ -8,7 +8,7 @@ export function platformPaths(env: NodeJS.ProcessEnv = process.env): PlatformPat
     sysfs: env.FLINT_SYSFS_ROOT || "/sys",
     lib: env.FLINT_LIB_DIR || "/usr/lib/flint",
     oem: env.FLINT_OEM_DIR || "/usr/share/oem",
-    oemDevice: env.FLINT_OEM_DIR ? undefined : "/dev/disk/by-label/OEM",
+    oemDevice: env.FLINT_OEM_DEVICE || (env.FLINT_OEM_DIR ? undefined : "/dev/disk/by-label/OEM"),
     configDriveDevices: env.FLINT_CONFIG_DRIVE_DIR ? [] : ["/dev/disk/by-label/config-2", "/dev/disk/by-label/CONFIG-2"],
     configDriveDir: env.FLINT_CONFIG_DRIVE_DIR || undefined,
     dev: "/dev",

@@ -41,7 +41,7 @@ export interface PlatformPaths {
   lib: string;
   /** `FLINT_OEM_DIR`, default `/usr/share/oem`: the OEM files when no OEM partition is found. */
   oem: string;
-  /** The OEM partition (`/dev/disk/by-label/OEM`), mounted read-only while configs are assembled; unset with `FLINT_OEM_DIR`. */
+  /** The OEM partition (`FLINT_OEM_DEVICE`, default `/dev/disk/by-label/OEM`, none with only `FLINT_OEM_DIR`), mounted read-only while configs are assembled and for each oem:// read. */
   oemDevice?: string;
   /** OpenStack's config drive devices: `/dev/disk/by-label/config-2` (iso9660) and `CONFIG-2` (vfat). */
   configDriveDevices: string[];

@@ -39,6 +39,8 @@ export interface FetchSettings {
    * anonymously (gs:// asks the GCE metadata server wherever it answers).
    */
   platform?: string;
+  /** The OEM tree, when the caller holds it mounted (config assembly); else each oem:// read finds it (oem.ts). */
+  oemDir?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function settingsFromConfig(config: Config, inherited: FetchSetting
     proxy: ignition.proxy ?? inherited.proxy,
     certificateAuthorities: [...(inherited.certificateAuthorities ?? [])],
     platform: inherited.platform,
+    ...(inherited.oemDir !== undefined ? { oemDir: inherited.oemDir } : {}),
   };
   for (const ca of ignition.security?.tls?.certificateAuthorities ?? []) {
     settings.certificateAuthorities!.push(await fetchToBuffer(ca, { ...inherited, offline: options.offline, maxBytes: DEFAULT_CONFIG_CAP, label: `certificate authority ${describeSource(ca.source)}` }));
@@ -238,6 +241,10 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
   switch (scheme) {
     case "data":
       return once(Readable.from([decodeDataUrl(source, label)]));
+    case "oem": {
+      const { withOemStream } = await import("./oem");
+      return withOemStream(source, label, options.oemDir, once);
+    }
     case "tftp": {
       const { tftpStream } = await import("./tftp");
       log.debug("fetching over TFTP", { source: label });

@@ -3,7 +3,7 @@
 
 import { FlintError } from "../errors";
 
-export type Scheme = "data" | "http" | "https" | "tftp" | "s3" | "gs" | "arn";
+export type Scheme = "data" | "http" | "https" | "tftp" | "oem" | "s3" | "gs" | "arn";
 
 const NETWORK = ["http", "https", "tftp", "s3", "gs", "arn"];
 
@@ -15,12 +15,13 @@ export function schemeOf(source: string, label = describeSource(source)): Scheme
     case "http":
     case "https":
     case "tftp":
+    case "oem":
     case "s3":
     case "gs":
     case "arn":
       return scheme;
     default:
-      throw new FlintError(`unsupported URL scheme ${JSON.stringify(scheme)} (supported: data, http, https, tftp, s3, arn, gs)`, label);
+      throw new FlintError(`unsupported URL scheme ${JSON.stringify(scheme)} (supported: data, http, https, tftp, s3, arn, gs, oem)`, label);
   }
 }
 

@@ -89,25 +89,32 @@ function readFd(fd: number, max: number, label: string): Buffer {
 const ROOT_FILE_CAP = 64 * 1024 * 1024;
 
 /**
- * Reads the regular file at `path` inside the root, following symlinks as
- * if chrooted; undefined when there is nothing there. A FIFO, socket,
- * device or directory is an error naming it.
+ * Opens the regular file at `path` inside the root for reading, following
+ * symlinks as if chrooted; undefined when there is nothing there. A FIFO,
+ * socket, device or directory is an error naming it. The caller closes `fd`;
+ * `where` is the file's path inside the root, symlinks resolved.
  */
-export function readRootFile(root: string, path: string, max = ROOT_FILE_CAP, options: { probe?: boolean } = {}): Buffer | undefined {
+export function openRootFile(root: string, path: string): { fd: number; where: string } | undefined {
   const found = chase(root, path, "follow");
   if (!found.dir) return undefined;
   try {
     const name = found.name;
     if (name === undefined) throw new FlintError("is a directory, not a regular file; refusing to read it", found.dir.rootPath);
     const fd = openIfReadable(found.dir, name);
-    if (fd === undefined) return undefined;
-    try {
-      return options.probe ? Buffer.alloc(0) : readFd(fd, max, found.dir.inRoot(name));
-    } finally {
-      closeSync(fd);
-    }
+    return fd === undefined ? undefined : { fd, where: found.dir.inRoot(name) };
   } finally {
     found.dir.close();
+  }
+}
+
+/** The regular file at `path` inside the root (see openRootFile), at most `max` bytes; undefined when there is nothing there. */
+export function readRootFile(root: string, path: string, max = ROOT_FILE_CAP, options: { probe?: boolean } = {}): Buffer | undefined {
+  const opened = openRootFile(root, path);
+  if (!opened) return undefined;
+  try {
+    return options.probe ? Buffer.alloc(0) : readFd(opened.fd, max, opened.where);
+  } finally {
+    closeSync(opened.fd);
   }
 }
 

@@ -26,7 +26,7 @@ const WELL_KNOWN_MOUNTS: Record<string, string> = { root: "/", oem: "/oem" };
 export function translateV2(doc: V2Config, issues: IssueList): Translation {
   const origins = new Map<string, JsonPath>();
   const origin = (to: JsonPath, from: JsonPath) => origins.set(originKey(to), from);
-  const out: T.Config = { ignition: translateIgnition(doc.ignition, issues) };
+  const out: T.Config = { ignition: translateIgnition(doc.ignition) };
 
   const storage: T.Storage = {};
   const s = doc.storage ?? {};
@@ -114,42 +114,35 @@ export function translateV2(doc: V2Config, issues: IssueList): Translation {
   return { config: out, origins };
 }
 
-function translateIgnition(ig: V2Config["ignition"], issues: IssueList): T.Ignition {
+function translateIgnition(ig: V2Config["ignition"]): T.Ignition {
   const out: T.Ignition = { version: ig.version };
-  const refs = (list: V2Reference[], path: JsonPath) => list.map((r, i) => reference(r, [...path, i], issues));
+  const refs = (list: V2Reference[]) => list.map(reference);
   if (ig.config) {
     const config: NonNullable<T.Ignition["config"]> = {};
-    if (ig.config.append) config.merge = refs(ig.config.append, ["ignition", "config", "append"]);
-    if (ig.config.replace) config.replace = reference(ig.config.replace, ["ignition", "config", "replace"], issues);
+    if (ig.config.append) config.merge = refs(ig.config.append);
+    if (ig.config.replace) config.replace = reference(ig.config.replace);
     out.config = config;
   }
   if (ig.timeouts) out.timeouts = { ...ig.timeouts };
   const cas = ig.security?.tls?.certificateAuthorities;
-  if (cas) out.security = { tls: { certificateAuthorities: refs(cas, ["ignition", "security", "tls", "certificateAuthorities"]) } };
+  if (cas) out.security = { tls: { certificateAuthorities: refs(cas) } };
   return out;
 }
 
-function reference(r: V2Reference, path: JsonPath, issues: IssueList): T.ConfigReference {
-  checkScheme(r.source, [...path, "source"], issues);
+// Sources are kept as they are: oem:// included, which Flatcar's Ignition reads in 3.x too.
+function reference(r: V2Reference): T.ConfigReference {
   const out: T.ConfigReference = { source: r.source };
   if (r.verification?.hash !== undefined) out.verification = { hash: r.verification.hash };
   return out;
 }
 
-function resource(r: V2Resource | undefined, path: JsonPath, issues: IssueList): T.Resource | undefined {
+function resource(r: V2Resource | undefined): T.Resource | undefined {
   if (!r) return undefined;
   const out: T.Resource = {};
-  if (r.source !== undefined && r.source !== "") {
-    checkScheme(r.source, [...path, "source"], issues);
-    out.source = r.source;
-  }
+  if (r.source !== undefined && r.source !== "") out.source = r.source;
   if (r.compression !== undefined && r.compression !== "") out.compression = r.compression as "gzip";
   if (r.verification?.hash !== undefined) out.verification = { hash: r.verification.hash };
   return out;
-}
-
-function checkScheme(source: string, path: JsonPath, issues: IssueList): void {
-  if (/^oem:/i.test(source)) issues.error(path, "the oem:// scheme of spec 2.x has no 3.x equivalent; put the file in a data: URL or serve it over http(s)");
 }
 
 function sectorsToMiB(sectors: number, path: JsonPath, issues: IssueList): number | undefined {
@@ -259,7 +252,7 @@ function translateFiles(files: V2File[] | undefined, mounts: Map<string, string 
     const at: JsonPath = ["storage", "files", i];
     const placed = placeNode(f, at, mounts, issues);
     if (!placed) return;
-    const contents = resource(f.contents, [...at, "contents"], issues);
+    const contents = resource(f.contents);
     if (f.append) {
       // 2.x appended each entry in turn; 3.x lists the fragments on one entry,
       // after the entry's own contents (an earlier whole-file entry for the path).

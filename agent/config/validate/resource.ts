@@ -77,6 +77,10 @@ export function validateUrl(cx: ValidateContext, url: string, path: Where): stri
     else checkS3VersionId(cx, url, path);
     return scheme;
   }
+  if (scheme === "oem") {
+    if (!/^oem:\/\/\/./i.test(url)) cx.issues.error(path, `invalid oem URL ${JSON.stringify(truncate(url))}: it names a file by its absolute path in the OEM tree, as oem:///config.ign`);
+    return scheme;
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);

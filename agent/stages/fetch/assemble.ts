@@ -12,9 +12,11 @@ import { createPlatformContext } from "../../platforms/context";
 import { loadPlatform } from "../../platforms/index";
 import type { Platform, PlatformPaths } from "../../platforms/types";
 import { DEFAULT_CONFIG_CAP, describeSource, fetchToBuffer, NeedsNetworkError, settingsFromConfig, type FetchSettings } from "../../resource/index";
+import { readOemFile } from "../../resource/oem";
 import type { SourceRecord, SourceRole } from "./record";
 import { parseDocument } from "./document";
 import { resolveConfigReferences } from "./references";
+import { notIgnitionKind } from "./user-data";
 
 export interface AssembleOptions {
   platformId: string;
@@ -48,40 +50,28 @@ async function assemble(options: AssembleOptions): Promise<Assembled> {
 
   // Base configs first: their ignition settings (timeouts, proxy, CAs) are
   // also what the user config is fetched with.
-  for (const path of await baseConfigPaths(options.paths)) {
-    const data = await readFile(path);
-    sources.push({ role: "base", source: path, bytes: data.length });
-    layers.push(await parsed(data, path, "base", {}, options, sources));
+  for (const { label, data } of await baseConfigs(options.paths)) {
+    sources.push({ role: "base", source: label, bytes: data.length });
+    layers.push(await parsed(data, label, "base", {}, options, sources));
   }
   const base = layers.map((l) => l.config).reduce(mergeConfigs, emptyConfig());
-  const settings = await settingsFromConfig(base, { platform: platform.id }, { offline: options.offline });
+  // oem:// URLs read the OEM tree held mounted here.
+  const settings = await settingsFromConfig(base, { platform: platform.id, oemDir: options.paths.oem }, { offline: options.offline });
   const context = createPlatformContext({ settings, offline: options.offline, paths: options.paths, env: options.env });
 
-  // Which user config, as in Ignition: the kernel command line's URL, else
-  // `<lib>/user.ign` (on every platform), else the platform's own.
   let user: SourcedConfig | undefined;
-  const systemUser = join(options.paths.lib, "user.ign");
-  const systemUserData = options.configUrl ? undefined : await context.readLocal(systemUser);
-  if (options.configUrl) {
-    const label = describeSource(options.configUrl);
-    log.info("fetching the user config named on the kernel command line", { source: label });
-    const data = await fetchToBuffer({ source: options.configUrl }, { ...settings, offline: options.offline, maxBytes: DEFAULT_CONFIG_CAP, label });
-    sources.push({ role: "user", source: label, bytes: data.length });
-    user = await parsed(data, label, "user", settings, options, sources);
-  } else if (systemUserData !== undefined) {
-    log.info("using the system's user config", { path: systemUser });
-    sources.push({ role: "user", source: systemUser, bytes: systemUserData.length });
-    user = await parsed(systemUserData, systemUser, "user", settings, options, sources);
+  const found = await findUserConfig(options, platform, context, settings);
+  if (found === undefined || found.data.toString("utf8").trim() === "") {
+    log.info("no user config for this machine", { platform: platform.id });
   } else {
-    if (platform.needsNetwork && options.offline) throw new NeedsNetworkError(`the ${platform.id} platform's config`);
-    const data = await platform.fetchConfig(context);
-    if (data !== undefined && data.length > DEFAULT_CONFIG_CAP) throw new FlintError(`config larger than ${DEFAULT_CONFIG_CAP} bytes`, `${platform.id} platform`);
-    if (data !== undefined && data.toString("utf8").trim() !== "") {
-      const label = `${platform.id} platform`;
-      sources.push({ role: "platform", source: label, bytes: data.length });
-      user = await parsed(data, label, "platform", settings, options, sources);
+    const kind = await notIgnitionKind(found.data);
+    if (kind) {
+      // As Flatcar's Ignition: not an error, and the base configs still apply.
+      log.info(`the user config from ${found.label} is ${kind === "script" ? "a script" : kind} user data, not an Ignition config: left to the OS (coreos-cloudinit)`);
+      sources.push({ role: "not-ignition", source: found.label, bytes: found.data.length, kind });
     } else {
-      log.info("no user config for this machine", { platform: platform.id });
+      sources.push({ role: found.role, source: found.label, bytes: found.data.length });
+      user = await parsed(found.data, found.label, found.role, settings, options, sources);
     }
   }
 
@@ -98,17 +88,60 @@ async function assemble(options: AssembleOptions): Promise<Assembled> {
   return { config: config.config, origins: config.sources, sources, platformKeys };
 }
 
-/** `<lib>/base.d/*.ign` in name order, then `base/base.ign` on the OEM partition. */
-async function baseConfigPaths(paths: PlatformPaths): Promise<string[]> {
-  const found: string[] = [];
+/** The place of `config.ign` in the OEM tree, where `flatcar-install -i` writes the user's config. */
+export const OEM_CONFIG = "/config.ign";
+/** The OEM's own base config, applied under every user config. */
+const OEM_BASE_CONFIG = "/base/base.ign";
+
+interface FoundUserConfig {
+  data: Buffer;
+  label: string;
+  role: "user" | "platform";
+}
+
+/**
+ * The user config's bytes, chosen as on Flatcar: the kernel command line's
+ * `ignition.config.url`; else `config.ign` in the OEM tree (bootengine
+ * copies it over the initramfs's user.ign, on every platform); else
+ * `<lib>/user.ign`; else the platform's own. Undefined when there is none.
+ */
+async function findUserConfig(options: AssembleOptions, platform: Platform, context: ReturnType<typeof createPlatformContext>, settings: FetchSettings): Promise<FoundUserConfig | undefined> {
+  if (options.configUrl) {
+    const label = describeSource(options.configUrl);
+    log.info("fetching the user config named on the kernel command line", { source: label });
+    return { data: await fetchToBuffer({ source: options.configUrl }, { ...settings, offline: options.offline, maxBytes: DEFAULT_CONFIG_CAP, label }), label, role: "user" };
+  }
+  const oemData = readOemFile(options.paths.oem, OEM_CONFIG, DEFAULT_CONFIG_CAP);
+  if (oemData !== undefined) {
+    log.info("using config.ign from the OEM partition", { platform: platform.id });
+    return { data: oemData, label: `oem://${OEM_CONFIG}`, role: "user" };
+  }
+  const systemUser = join(options.paths.lib, "user.ign");
+  const systemUserData = await context.readLocal(systemUser);
+  if (systemUserData !== undefined) {
+    log.info("using the system's user config", { path: systemUser });
+    return { data: systemUserData, label: systemUser, role: "user" };
+  }
+  if (platform.needsNetwork && options.offline) throw new NeedsNetworkError(`the ${platform.id} platform's config`);
+  const data = await platform.fetchConfig(context);
+  if (data === undefined) return undefined;
+  if (data.length > DEFAULT_CONFIG_CAP) throw new FlintError(`config larger than ${DEFAULT_CONFIG_CAP} bytes`, `${platform.id} platform`);
+  return { data, label: `${platform.id} platform`, role: "platform" };
+}
+
+/** `<lib>/base.d/*.ign` in name order, then `base/base.ign` in the OEM tree. */
+async function baseConfigs(paths: PlatformPaths): Promise<{ label: string; data: Buffer }[]> {
+  const found: { label: string; data: Buffer }[] = [];
   const dir = join(paths.lib, "base.d");
+  let names: string[] = [];
   try {
-    for (const name of (await readdir(dir)).filter((n) => n.endsWith(".ign")).sort()) found.push(join(dir, name));
+    names = (await readdir(dir)).filter((n) => n.endsWith(".ign")).sort();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
-  const oemBase = join(paths.oem, "base/base.ign");
-  if (await readFile(oemBase).then(() => true, () => false)) found.push(oemBase);
+  for (const name of names) found.push({ label: join(dir, name), data: await readFile(join(dir, name)) });
+  const oemBase = readOemFile(paths.oem, OEM_BASE_CONFIG, DEFAULT_CONFIG_CAP);
+  if (oemBase !== undefined) found.push({ label: `oem://${OEM_BASE_CONFIG}`, data: oemBase });
   return found;
 }
 

@@ -11,7 +11,7 @@ import { NeedsNetworkError } from "../../resource/index";
 import { PLATFORM_KEYS_FILE, sourcesPathFor, type PlatformKeys } from "../context";
 import { writeRunFile } from "../run-files";
 import { assembleConfig, SSH_KEYS_USER } from "./assemble";
-import type { FetchRecord } from "./record";
+import { RECORD_FILE, type FetchRecord } from "./record";
 
 export interface FetchStageOptions {
   command: "fetch-offline" | "fetch";
@@ -27,7 +27,6 @@ export type FetchOutcome = "cached" | "already-cached" | "needs-network";
 export const NEEDNET_MARKER = "neednet";
 /** Left when the config has kernelArguments: flint-kargs.service runs (a Node start) only then. */
 export const NEEDKARGS_MARKER = "needkargs";
-export const RECORD_FILE = "fetch-record.json";
 
 export async function runFetchStage(options: FetchStageOptions): Promise<FetchOutcome> {
   const runDir = dirname(options.cachePath);

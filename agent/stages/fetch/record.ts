@@ -1,13 +1,21 @@
 // The record of a fetch run: which configs were used, from where, in which
 // role. Never contents; sources are shown without data or query strings.
 
-export type SourceRole = "base" | "hostname" | "ssh-keys" | "platform" | "user" | "merge" | "replace";
+/** Beside the cache. */
+export const RECORD_FILE = "fetch-record.json";
+
+export type SourceRole = "base" | "hostname" | "ssh-keys" | "platform" | "user" | "merge" | "replace" | "not-ignition";
+
+/** The roles of a user config and the configs it references: Ignition's "user" configs (userConfigProvided). */
+export const USER_CONFIG_ROLES: readonly SourceRole[] = ["platform", "user", "merge", "replace"];
 
 export interface SourceRecord {
   role: SourceRole;
   /** A printable source: a path, or a URL as `describeSource` shows it. */
   source: string;
   bytes?: number;
+  /** not-ignition: what the user data is instead (left to the OS). */
+  kind?: string;
 }
 
 export interface FetchRecord {

@@ -42,7 +42,11 @@ export const filesStage: Stage = async (config: Config, context: StageContext) =
   const ctx: StageContext = { ...context, root: canonicalRoot(context.root) };
   // Keep appending to the caller's list, whatever the copy.
   ctx.actions = context.actions;
-  await withRootHeld(ctx.root, () => writeEverything(config, ctx));
+  await withRootHeld(ctx.root, async () => {
+    await writeEverything(config, ctx);
+    // Last, as Ignition does; at boot only (runDir holds fetch's record), not for `apply`.
+    if (ctx.runDir) await (await import("../../ignition-result")).writeIgnitionResult({ ...ctx, runDir: ctx.runDir });
+  });
 };
 
 /** The stage's work, with the root's descriptor held (see filesStage). */

@@ -165,15 +165,18 @@ describe("2.x translation", () => {
     assert.deepEqual(parsed.config.ignition.config, { merge: [{ source: "https://example.com/a.ign" }] });
   });
 
+  it("keeps oem:// sources (Flatcar's Ignition reads them in every spec), and rejects one that names no absolute path", () => {
+    const parsed = parse(doc("2.1.0", { ignition: { config: { append: [{ source: "oem:///extra.ign" }] } }, storage: { files: [{ filesystem: "root", path: "/x", contents: { source: "oem:///files/x" } }] } }));
+    assert.deepEqual(parsed.config.ignition.config, { merge: [{ source: "oem:///extra.ign" }] });
+    assert.equal(parsed.config.storage!.files![0]!.contents!.source, "oem:///files/x");
+    assert.match(errorLines(doc("2.1.0", { storage: { files: [{ filesystem: "root", path: "/x", contents: { source: "oem://x" } }] } }))[0]!, /^storage\.files\.0\.contents\.source: invalid oem URL "oem:\/\/x": it names a file by its absolute path in the OEM tree/);
+  });
+
   describe("constructs with no 3.x meaning are errors naming the path", () => {
     it("a size that is not a whole number of MiB", () => {
       assert.deepEqual(errorLines(doc("2.2.0", { storage: { disks: [{ device: "/dev/sda", partitions: [{ number: 1, size: 1000 }] }] } })), [
         "storage.disks.0.partitions.0.size: 1000 sectors is not a whole number of MiB (2048 sectors); spec 3.x sizes and starts are in MiB (line 12, column 21)",
       ]);
-    });
-
-    it("an oem:// source", () => {
-      assert.match(errorLines(doc("2.1.0", { storage: { files: [{ filesystem: "root", path: "/x", contents: { source: "oem:///x" } }] } }))[0]!, /^storage\.files\.0\.contents\.source: the oem:\/\/ scheme of spec 2\.x has no 3\.x equivalent/);
     });
 
     it("a filesystem path outside /sysroot", () => {
