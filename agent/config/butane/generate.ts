@@ -10,7 +10,7 @@ import type { JsonPath } from "../issues";
 import { makeDataUrl } from "./dataurl";
 import { describeFsError, LocalFileError, localPath, readLocal } from "./local";
 import { mergeOver } from "./merge";
-import { setFieldOrigin, setOrigin } from "./origins";
+import { setFieldOrigin, setOrigin, yamlPathFor } from "./origins";
 import type { Plain, ReadCx } from "./read";
 import { escapePathForUnit } from "./unit-name";
 
@@ -263,4 +263,26 @@ export function addGrubUsers(cx: ReadCx, doc: Plain): Plain {
     yamlPath,
   );
   return mergeOver({ ignition: { version: (doc.ignition as Plain).version }, storage }, doc);
+}
+
+/** The partition number each of Fedora CoreOS's own partition labels has. */
+const RESERVED_LABELS: Readonly<Record<string, number>> = { "BIOS-BOOT": 1, "PowerPC-PReP-boot": 1, "EFI-SYSTEM": 2, boot: 3, root: 4 };
+
+/**
+ * fcos only, as Butane: a partition labelled as one of the image's own
+ * (BIOS-BOOT, EFI-SYSTEM, boot, root…) under another number, on a disk whose
+ * table is kept, becomes a new partition with that label: warned about.
+ */
+export function warnReservedLabels(cx: ReadCx, doc: Plain): void {
+  if (cx.version.variant !== "fcos") return;
+  const disks = ((doc.storage as Plain | undefined)?.disks as Plain[] | undefined) ?? [];
+  disks.forEach((disk, i) => {
+    if (disk.wipeTable === true) return;
+    ((disk.partitions as Plain[] | undefined) ?? []).forEach((p, j) => {
+      const wanted = typeof p.label === "string" ? RESERVED_LABELS[p.label] : undefined;
+      if (wanted === undefined || wanted === ((p.number as number | undefined) ?? 0)) return;
+      const at = yamlPathFor(doc, ["storage", "disks", i, "partitions", j, "label"]);
+      cx.issues.warn(at, `partition label ${JSON.stringify(p.label)} is Fedora CoreOS's partition ${wanted}; with number ${(p.number as number | undefined) ?? 0} a new partition is made with that label`);
+    });
+  });
 }

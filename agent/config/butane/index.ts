@@ -5,7 +5,7 @@
 
 import { IssueList, type RawIssue } from "../issues";
 import type { Position } from "../locate";
-import { addBootDevice, addGrubUsers, addMountUnits, addTrees } from "./generate";
+import { addBootDevice, addGrubUsers, addMountUnits, addTrees, warnReservedLabels } from "./generate";
 import { setFieldOrigin, setOrigin } from "./origins";
 import { readObject, withMergedKeys, type Plain, type ReadCx } from "./read";
 import { ROOT } from "./schema";
@@ -69,6 +69,7 @@ export function translateButane(text: string, options: ButaneOptions): ButaneRes
   addTrees(cx, document);
   document = addBootDevice(cx, document);
   document = addGrubUsers(cx, document);
+  warnReservedLabels(cx, document);
   if (issues.hasErrors) return fail();
   return { ok: true, document: withoutEmpty(document) as Plain, version, source, issues: issues.items };
 }

@@ -150,7 +150,6 @@ export function validateFilesystem(cx: ValidateContext, fs: Filesystem, path: Wh
     if (!ok) cx.issues.error(at(path, "uuid"), `not a valid ${format} uuid (got ${JSON.stringify(fs.uuid)}${format === "vfat" ? "; a vfat uuid is a volume id like 1234-ABCD" : ""})`);
   }
   if (fs.label?.includes("\0")) cx.issues.error(at(path, "label"), "filesystem label must not contain a NUL character");
-  if (fs.mountOptions?.length && !fs.path) cx.issues.warn(at(path, "mountOptions"), "mountOptions are ignored: the filesystem has no path to be mounted at");
   if ((format === "swap" || format === "none") && fs.path) cx.issues.error(at(path, "path"), `a ${format} filesystem cannot be mounted, so it cannot have a path`);
 }
 

@@ -12,7 +12,25 @@ export function validateSystemd(cx: ValidateContext, s: Systemd, path: Where): v
   checkInstances(cx, s, path);
 }
 
-const hasInstallSection = (contents: string) => /^\s*\[Install\]\s*$/m.test(contents);
+/**
+ * Whether enabling a unit with these contents can do nothing, as Ignition
+ * judges it: only when the contents have settings and none is in an
+ * [Install] section (empty contents, or contents without a setting, are not
+ * warned about).
+ */
+function lacksInstall(contents: string): boolean {
+  let section = "";
+  let settings = false;
+  for (const raw of contents.split("\n")) {
+    const line = raw.trim();
+    if (line.startsWith("[")) section = line;
+    else if (/^[A-Za-z0-9_.-]+\s*=/.test(line)) {
+      if (section === "[Install]") return false;
+      settings = true;
+    }
+  }
+  return settings;
+}
 
 /** An enabled instance (a@x.service) of a template defined here without [Install] cannot be enabled. */
 function checkInstances(cx: ValidateContext, s: Systemd, path: Where): void {
@@ -24,7 +42,7 @@ function checkInstances(cx: ValidateContext, s: Systemd, path: Where): void {
     if (!m || u.enabled !== true) return;
     const template = `${m[1]}@${m[2]}`;
     const contents = templates.get(template);
-    if (contents !== undefined && !hasInstallSection(contents)) cx.issues.warn(at(path, "units", i, "contents"), `template unit ${template} for ${u.name} has no [Install] section, so enabling does nothing`);
+    if (contents !== undefined && lacksInstall(contents)) cx.issues.warn(at(path, "units", i, "contents"), `template unit ${template} for ${u.name} has no [Install] section, so enabling does nothing`);
   });
 }
 
@@ -35,7 +53,7 @@ export function validateUnit(cx: ValidateContext, u: Unit, path: Where): void {
   }
   if (u.contents !== undefined) {
     checkUnitSyntax(cx, u.contents, at(path, "contents"));
-    if (u.enabled === true && !hasInstallSection(u.contents)) cx.issues.warn(at(path, "contents"), `unit ${u.name} is enabled, but has no [Install] section, so enabling does nothing`);
+    if (u.enabled === true && lacksInstall(u.contents)) cx.issues.warn(at(path, "contents"), `unit ${u.name} is enabled, but has no [Install] section, so enabling does nothing`);
   }
   u.dropins?.forEach((d, i) => validateDropin(cx, d, at(path, "dropins", i)));
   checkUnique(cx, u.dropins, at(path, "dropins"), (d) => d.name, "name", "drop-in");

@@ -124,4 +124,24 @@ describe("configs read as Butane and Ignition read them", () => {
       assert.deepEqual(warningsOf('{"ignition": {"version": "3.4.0"}, "variant": "fcos"}'), ['variant: unknown key "variant" ignored (line 1, column 36)']);
     });
   });
+
+  describe("warnings as the references give them", () => {
+    it("an enabled unit is warned about only when its contents have settings and none under [Install]", () => {
+      const units = (contents: string[]) => ign({ systemd: { units: contents.map((c, i) => ({ name: `u${i}.service`, enabled: true, contents: c })) } });
+      assert.deepEqual(warningsOf(units(["", "# only a comment\n", "[Unit]\n", "[Unit]\nDescription=x\n[Install]\nWantedBy=multi-user.target\n"])), []);
+      assert.deepEqual(warningsOf(units(["[Unit]\nDescription=x\n[Install]\n"])).map((w) => w.replace(/ \(line.*/, "")), ["systemd.units.0.contents: unit u0.service is enabled, but has no [Install] section, so enabling does nothing"]);
+    });
+
+    it("mountOptions without a path are no warning (Ignition has none)", () => {
+      assert.deepEqual(warningsOf(ign({ storage: { filesystems: [{ device: "/dev/sde", format: "xfs", mountOptions: ["noatime"] }] } })), []);
+    });
+
+    it("Butane's warning for Fedora CoreOS's partition labels under another number, fcos only", () => {
+      const disk = "storage:\n  disks:\n    - device: /dev/vda\n      partitions:\n        - label: root\n          number: 4\n        - label: boot\n";
+      assert.deepEqual(warningsOf("variant: fcos\nversion: 1.4.0\n" + disk), [
+        'storage.disks.0.partitions.1.label: partition label "boot" is Fedora CoreOS\'s partition 3; with number 0 a new partition is made with that label (line 9, column 18)',
+      ]);
+      assert.deepEqual(warningsOf("variant: flatcar\nversion: 1.1.0\n" + disk), []);
+    });
+  });
 });

@@ -254,7 +254,7 @@ describe("config validation rules", () => {
     assert.deepEqual(parse(doc("3.0.0", { storage: { files: [{ path: "/x", contents: { source: "data:,x" } }] } })).warnings, []);
   });
 
-  it("warns (but accepts) where Ignition warns", () => {
+  it("warns (but accepts) where Ignition warns, and nowhere else (mountOptions without a path)", () => {
     const parsed = parse(
       doc("3.1.0", {
         ignition: { proxy: { httpsProxy: "http://proxy:3128" } },
@@ -278,7 +278,6 @@ describe("config validation rules", () => {
         "ignition.proxy.httpsProxy: a plain-HTTP proxy for HTTPS requests can see their hosts (the traffic itself stays encrypted)",
         "storage.filesystems.0.device: disk /dev/sdb has wipeTable set, so this filesystem will be wiped",
         "storage.filesystems.2.device: filesystem overwrites disk /dev/sdc, which this config partitions",
-        "storage.filesystems.3.mountOptions: mountOptions are ignored: the filesystem has no path to be mounted at",
         "storage.links.0.user: user and group are ignored for a hard link: it shares its target's owner",
         "systemd.units.0.contents: unit a.service is enabled, but has no [Install] section, so enabling does nothing",
         "systemd.units.2.contents: template unit t@.service for t@x.service has no [Install] section, so enabling does nothing",
