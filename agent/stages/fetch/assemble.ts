@@ -89,7 +89,7 @@ async function assemble(options: AssembleOptions): Promise<Assembled> {
 }
 
 /** The place of `config.ign` in the OEM tree, where `flatcar-install -i` writes the user's config. */
-export const OEM_CONFIG = "/config.ign";
+const OEM_CONFIG = "/config.ign";
 /** The OEM's own base config, applied under every user config. */
 const OEM_BASE_CONFIG = "/base/base.ign";
 

@@ -120,6 +120,21 @@ describe("the initramfs generator (units/flint-generator)", () => {
     assert.match(dropin, /^After=flint-complete\.target flint-quench\.service$/m);
   });
 
+  it("makes fetch-offline wait for the OEM partition on a first boot of an image with a /usr partition (mount.usr=), as Flatcar does", () => {
+    // One work directory per test: each command line starts from no units.
+    const dropin = (g: Generated) => join(g.unitDir, "flint-fetch-offline.service.d", "10-flint-oem.conf");
+    const fresh = (line: string) => {
+      rmSync(join(work, "units"), { recursive: true, force: true });
+      return generate(line);
+    };
+    for (const line of ["flatcar.first_boot=detected mount.usr=/dev/disk/by-partlabel/USR-A mount.usrflags=ro", "flatcar.first_boot=1 usr=PARTUUID=7130c94a-213a-4e5a-8e26-6cce9662f132"]) {
+      assert.equal(readFileSync(dropin(fresh(line)), "utf8"), "[Unit]\nRequires=dev-disk-by\\x2dlabel-OEM.device\nAfter=dev-disk-by\\x2dlabel-OEM.device\n", line);
+    }
+    // PXE (the OEM files are in the initramfs), and boots that are not first boots, do not wait.
+    assert.equal(existsSync(dropin(fresh("flatcar.first_boot=detected root=LABEL=ROOT"))), false);
+    assert.equal(existsSync(dropin(fresh("mount.usr=/dev/disk/by-partlabel/USR-A"))), false);
+  });
+
   it("randomizes the GUID on a boot that is not a first boot", () => {
     const g = generate("flatcar.randomize_guid=00000000-0000-0000-0000-000000000001");
     assert.deepEqual(requires(g), ["flint-randomize-guid.service"]);

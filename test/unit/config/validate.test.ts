@@ -131,6 +131,7 @@ const RULES: Rule[] = [
   { rule: "a hash needs a source to verify", good: source("data:,x", { verification: { hash: SHA512 } }), bad: file({ path: "/x", contents: { verification: { hash: SHA512 } } }), error: /contents\.verification\.hash: verification\.hash is set but there is no source/ },
   { rule: "compression is gzip or empty", good: source("data:,x", { compression: "gzip" }), bad: source("data:,x", { compression: "bzip2" }), error: /contents\.compression: compression must be "gzip" or empty \(got "bzip2"\)$/ },
   { rule: "URL schemes are known", good: source("https://example.com/x"), bad: source("ftp://example.com/x"), error: /contents\.source: unsupported URL scheme "ftp"/ },
+  { rule: "oem URLs (Flatcar's, in every version) name an absolute path", version: "3.0.0", good: source("oem:///files/x"), bad: source("oem://files/x"), error: /contents\.source: invalid oem URL "oem:\/\/files\/x": it names a file by its absolute path in the OEM tree/ },
   { rule: "URLs have a scheme", good: source("http://example.com/x"), bad: source("example.com/x"), error: /contents\.source: invalid URL "example\.com\/x": no scheme/ },
   { rule: "http URLs have a host", good: source("http://example.com/x"), bad: source("http://"), error: /contents\.source: invalid URL "http:\/\/"$/ },
   { rule: "data URLs have a comma", good: source("data:text/plain,hi"), bad: source("data:text/plain;hi"), error: /contents\.source: invalid data URL: missing ","/ },
