@@ -280,7 +280,11 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
 /** The cloud storage services' sources, made ready for HTTPS by their own modules (loaded only when one appears). */
 async function cloudTarget(source: string, scheme: Scheme, options: UrlOptions, label: string): Promise<CloudTarget | undefined> {
   if (scheme === "s3" || scheme === "arn") return (await import("./s3")).s3Target(source, options, label);
-  if (scheme === "gs") throw new FlintError("the gs scheme is not supported yet", label);
+  if (scheme === "gs") return (await import("./gcs")).gcsTarget(source, options, label);
+  if (scheme === "https" && options.platform === "azure" && /^https:\/\/[^/?#]+\.blob\.core\.windows\.net\//i.test(source)) {
+    const blob = await import("./azure-blob");
+    if (blob.isAzureBlobUrl(source)) return blob.blobTarget(source, options, label);
+  }
   return undefined;
 }
 

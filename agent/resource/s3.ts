@@ -25,13 +25,11 @@ import { RetryableError, withRetries } from "./backoff";
 import { httpTry } from "./http";
 import { HttpStatusError } from "./http-status";
 import { fetchUrl, type UrlOptions } from "./index";
-import type { CloudTarget } from "./target";
+import { Renewing, xmlErrorFields, type CloudTarget } from "./target";
 
 const IMDS = "http://169.254.169.254";
 /** The first region of each partition, where a bucket ARN's region is asked (as Ignition's hints). */
 const PARTITION_HINTS: Record<string, string> = { aws: "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1" };
-/** Credentials this close to their expiry are fetched again (IMDS renews them well before). */
-const RENEW_BEFORE_MS = 5 * 60_000;
 
 export interface S3Object {
   bucket: string;
@@ -108,7 +106,7 @@ export interface AwsCredentials {
 }
 
 /** What one process learned of this instance: its role's credentials (null: no role), its region, bucket regions. */
-const instance: { imds?: Promise<Record<string, string>>; role?: Promise<AwsCredentials | null>; region?: Promise<string>; buckets: Map<string, Promise<string>> } = { buckets: new Map() };
+const instance: { imds?: Promise<Record<string, string>>; role?: Renewing<AwsCredentials>; region?: Promise<string>; buckets: Map<string, Promise<string>> } = { buckets: new Map() };
 
 /** Only the config's network settings reach IMDS (not a source's headers or address). */
 function imdsOptions(options: UrlOptions): UrlOptions {
@@ -135,7 +133,7 @@ async function imdsSession(options: UrlOptions): Promise<Record<string, string>>
 }
 
 /** The instance role's credentials from IMDS; null when the instance has no role. */
-async function roleCredentials(options: UrlOptions): Promise<AwsCredentials | null> {
+async function roleCredentials(options: UrlOptions): Promise<{ value: AwsCredentials; expiresAt?: number } | null> {
   const auth = await imdsHeaders(options);
   const base = `${IMDS}/latest/meta-data/iam/security-credentials/`;
   const roles = await fetchUrl(base, { ...imdsOptions(options), headers: auth, label: "IMDS instance role" });
@@ -156,21 +154,7 @@ async function roleCredentials(options: UrlOptions): Promise<AwsCredentials | nu
   // As the AWS SDK: credentials IMDS hands out already expired are still tried (the service may be behind); S3 will say.
   if (expiration && expiration.getTime() <= Date.now()) log.warn(`IMDS handed out credentials of role ${role} that expired at ${expiration.toISOString()}`);
   log.debug("read the instance role's credentials from IMDS", { role, expires: expiration?.toISOString() });
-  return { accessKeyId: doc.AccessKeyId, secretAccessKey: doc.SecretAccessKey, sessionToken: doc.Token, expiration, role };
-}
-
-/** The role's credentials, asked of IMDS again when `renew` or when they are near their expiry. */
-async function credentials(options: UrlOptions, renew: boolean): Promise<AwsCredentials | null> {
-  if (instance.role && !renew) {
-    const held = await instance.role;
-    if (!held?.expiration || held.expiration.getTime() - Date.now() > RENEW_BEFORE_MS) return held;
-  }
-  const lookup = roleCredentials(options);
-  instance.role = lookup;
-  lookup.catch(() => {
-    if (instance.role === lookup) instance.role = undefined;
-  });
-  return lookup;
+  return { value: { accessKeyId: doc.AccessKeyId, secretAccessKey: doc.SecretAccessKey, sessionToken: doc.Token, expiration, role }, expiresAt: expiration?.getTime() };
 }
 
 /** The instance's region from IMDS (Ignition's hint on aws), us-east-1 when it cannot tell. */
@@ -211,12 +195,7 @@ function bucketRegion(object: S3Object, hint: string, options: UrlOptions, label
 
 /** The `<Code>` and `<Message>` (and `<Region>`, `<ServerTime>`) of S3's XML error answer. */
 export function s3Error(body: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const name of ["Code", "Message", "Region", "Endpoint", "ServerTime", "RequestTime"]) {
-    const match = new RegExp(`<${name}>([^<]*)</${name}>`).exec(body);
-    if (match) fields[name] = match[1]!.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
-  }
-  return fields;
+  return xmlErrorFields(body, ["Code", "Message", "Region", "Endpoint", "ServerTime", "RequestTime"]);
 }
 
 /** Codes worth another try (the SDK's retryable and throttling ones). */
@@ -238,7 +217,8 @@ export async function s3Target(source: string, options: UrlOptions, label: strin
   return {
     url,
     async headers() {
-      signedWith = onAws ? (await credentials(options, renewNext)) ?? undefined : undefined;
+      instance.role ??= new Renewing(() => roleCredentials(options));
+      signedWith = onAws ? (await instance.role.get(renewNext)) ?? undefined : undefined;
       renewNext = false;
       if (!signedWith) return {};
       const aws4 = await import("aws4");

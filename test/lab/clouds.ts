@@ -18,6 +18,8 @@ import { ovfEnvironment } from "./fakes/azure";
 import { driveFiles } from "./fakes/openstack";
 import { PACKET_HOSTS } from "./fakes/packet";
 import { S3_ADDRESS, s3HostNames } from "./fakes/s3";
+import { GCS_ADDRESS, GCS_HOST } from "./fakes/gcs";
+import { BLOB_ADDRESS, BLOB_HOST } from "./fakes/azure-blob";
 import type { CloudOptions } from "./fakes/service";
 
 export interface MediaOptions {
@@ -45,12 +47,12 @@ export const CLOUDS: Record<string, Cloud> = {
   },
   gcp: {
     smbios: ["type=0,vendor=Google,version=Google", "type=1,manufacturer=Google,product=Google Compute Engine,serial=GoogleCloud-4520031799277581759", "type=3,manufacturer=Google"],
-    hosts: { "metadata.google.internal": METADATA },
+    hosts: { "metadata.google.internal": METADATA, [GCS_HOST]: GCS_ADDRESS },
   },
   azure: {
     // The chassis asset tag is what tells Azure from a local Hyper-V guest.
     smbios: ["type=0,vendor=Microsoft Corporation,version=Hyper-V UEFI Release v4.1", "type=1,manufacturer=Microsoft Corporation,product=Virtual Machine", "type=3,manufacturer=Microsoft Corporation,asset=7783-7084-3265-9085-8269-3286-77"],
-    hosts: {},
+    hosts: { [BLOB_HOST]: BLOB_ADDRESS },
     media: async (dir, options) => [...cdrom(await azureOvfMedia(dir, options))],
   },
   digitalocean: {

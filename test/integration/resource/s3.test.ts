@@ -5,16 +5,14 @@
 // a wrong signer in Flint fails these tests.
 
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseS3Source, s3Error, s3Url } from "../../../agent/resource/s3";
 import { canonicalRequest, EMPTY_SHA256, signature, stringToSign } from "../../lab/fakes/s3";
-import { startLab, type Lab, type LabOptions } from "../../lab/netns";
+import type { Lab, LabOptions } from "../../lab/netns";
+import { fetchInLab, merging } from "./lab-fetch";
 import { buildBundle } from "../../helpers/bundle";
 
 const CHILD = JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-s3", contents: { source: "data:,from%20s3" } }] } });
 const PUBLIC_CHILD = JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-public-s3", contents: { source: "data:,public" } }] } });
-const merging = (source: string) => JSON.stringify({ ignition: { version: "3.4.0", config: { merge: [{ source }] } } });
 
 describe("the lab's S3 checks SigV4 as AWS documents it", () => {
   // AWS's examples of signed S3 requests (Signature Version 4, header-based), with their published signatures.
@@ -80,13 +78,9 @@ describe("S3 in the lab namespace with the instance role (no VM)", function () {
 
   /** `flint fetch --platform aws` on a machine whose user data is `userdata`; the lab's S3 holds `objects`. */
   async function fetchOnAws(options: Omit<LabOptions, "platform">) {
-    lab = await startLab({ platform: "aws", ...options });
-    for (const d of ["sys", "lib", "oem", "run"]) mkdirSync(join(lab.dir, d), { recursive: true });
-    writeFileSync(join(lab.dir, "cmdline"), "");
-    const env = { FLINT_SYSFS_ROOT: join(lab.dir, "sys"), FLINT_LIB_DIR: join(lab.dir, "lib"), FLINT_OEM_DIR: join(lab.dir, "oem"), NODE_EXTRA_CA_CERTS: lab.caFile };
-    const result = await lab.flint(["fetch", "--platform", "aws", "--cmdline-file", join(lab.dir, "cmdline"), "--cache", join(lab.dir, "run/config.json"), "--log-level", "debug"], env);
-    const files = (): string[] => JSON.parse(readFileSync(join(lab!.dir, "run/config.json"), "utf8")).storage.files.map((f: { path: string }) => f.path);
-    return { ...result, files };
+    const result = await fetchInLab({ platform: "aws", ...options });
+    lab = result.lab;
+    return result;
   }
   const s3Requests = () => lab!.requests.filter((r) => r.startsWith("198.51.100.3 "));
   const imdsRequests = () => lab!.requests.filter((r) => r.startsWith("169.254.169.254 "));

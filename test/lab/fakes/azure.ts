@@ -12,6 +12,7 @@
 //   provisioning media (see clouds.ts); `crlf-keys`: keyData ends in CR LF,
 //   as keys pasted from some tools do.
 
+import { blobService, identityToken } from "./azure-blob";
 import { DEFAULT_HOSTNAME, parse, send, sendJson, type CloudOptions, type FakeCloud, type Handler } from "./service";
 
 export const API_VERSIONS = ["2017-03-01", "2017-04-02", "2017-08-01", "2017-12-01", "2018-02-01", "2018-04-02", "2018-10-01", "2019-02-01", "2019-03-11", "2019-04-30", "2019-06-01", "2019-06-04", "2019-08-01", "2019-08-15", "2019-11-01", "2020-06-01", "2020-07-15", "2020-09-01", "2020-10-01", "2020-12-01", "2021-01-01", "2021-02-01", "2021-03-01", "2021-05-01", "2021-10-01", "2021-11-01", "2021-11-15", "2021-12-13", "2022-02-01", "2022-03-01", "2022-07-01", "2022-08-01", "2022-09-01", "2022-11-01", "2023-07-01"];
@@ -41,6 +42,8 @@ export function azure(options: CloudOptions): FakeCloud {
 
   const handler: Handler = (req, res) => {
     const { path, query } = parse(req);
+    // The managed identity's tokens: fakes/azure-blob.ts.
+    if (path === "/metadata/identity/oauth2/token") return identityToken(req, res, query, options.scenario);
     if (req.headers["metadata"] !== "true") return sendJson400(res, "Bad request. Required metadata header not specified");
     if (req.headers["x-forwarded-for"]) return sendJson400(res, "Bad request. Requests containing X-Forwarded-For header are not allowed");
     const version = query.get("api-version");
@@ -63,9 +66,10 @@ export function azure(options: CloudOptions): FakeCloud {
     if (format === "text") return send(res, 200, leaf ? String(node) : Object.keys(node as object).join("\n"));
     sendJson(res, node);
   };
+  const blob = blobService(options);
   return {
-    addresses: ["169.254.169.254/32"],
-    listeners: [{ address: "169.254.169.254", port: 80, handler }],
+    addresses: ["169.254.169.254/32", ...blob.addresses],
+    listeners: [{ address: "169.254.169.254", port: 80, handler }, ...blob.listeners],
   };
 }
 

@@ -7,6 +7,7 @@
 // `long-hostname` = a fully qualified name over 64 characters;
 // `block-project-keys` = `block-project-ssh-keys` true with a project key set.
 
+import { gcsService, serviceAccountMetadata } from "./gcs";
 import { DEFAULT_HOSTNAME, parse, send, type CloudOptions, type FakeCloud, type Handler } from "./service";
 
 const FLAVOR = { "Metadata-Flavor": "Google" };
@@ -34,15 +35,22 @@ export function gcp(options: CloudOptions): FakeCloud {
     if (req.headers["metadata-flavor"] !== "Google" || req.headers["x-forwarded-for"]) {
       return send(res, 403, "Your client does not have permission to get URL from this server. Missing Metadata-Flavor:Google header.\n", FLAVOR);
     }
-    const { path } = parse(req);
+    const { path, query } = parse(req);
     const prefix = "/computeMetadata/v1/";
     if (!path.startsWith(prefix)) return send(res, 404, "Not Found\n", FLAVOR);
+    // The service account and its tokens: fakes/gcs.ts.
+    if (path.startsWith(`${prefix}instance/service-accounts/`)) {
+      const entry = serviceAccountMetadata(path.slice(prefix.length), query, options.scenario);
+      if (!entry) return send(res, 404, "Not Found\n", FLAVOR);
+      return send(res, 200, entry.body, { ...FLAVOR, "Content-Type": entry.json ? "application/json" : "application/text" });
+    }
     const value = attrs[path.slice(prefix.length)];
     if (value === undefined) return send(res, 404, "Not Found\n", FLAVOR);
     send(res, 200, value, { ...FLAVOR, "Content-Type": "application/text" });
   };
+  const gcs = gcsService(options);
   return {
-    addresses: ["169.254.169.254/32"],
-    listeners: [{ address: "169.254.169.254", port: 80, handler }],
+    addresses: ["169.254.169.254/32", ...gcs.addresses],
+    listeners: [{ address: "169.254.169.254", port: 80, handler }, ...gcs.listeners],
   };
 }
