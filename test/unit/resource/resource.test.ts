@@ -23,7 +23,7 @@ describe("data URLs (RFC 2397)", () => {
   });
 
   it("names unknown schemes and the supported ones", async () => {
-    await assert.rejects(fetchToBuffer({ source: "ftp://host/x" }), /unsupported URL scheme "ftp" \(supported: data, http, https, tftp, s3, arn, gs\)/);
+    await assert.rejects(fetchToBuffer({ source: "ftp://host/x" }), /unsupported URL scheme "ftp" \(supported: data, http, https, tftp, s3, arn, gs, oem\)/);
   });
 });
 
