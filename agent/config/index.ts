@@ -19,6 +19,7 @@ import { keptInText, mapKept, spansOf, type ConfigFile } from "./text-list";
 import { NEWEST_SPEC, type Config, type File } from "./types";
 import type { V2Config } from "./v2/read";
 import { documentTree, originOf, translatedTree, type SourceTree } from "./sources";
+import { checkIntegerSpelling } from "./integers";
 import { goFieldOf } from "./read";
 import { readConfigV3 } from "./v3/read";
 import { validateConfig } from "./validate/index";
@@ -125,12 +126,14 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
   let sources = documentTree(document);
   if (version.major === 3) {
     config = readConfigV3(doc, [], { issues, major: 3, minor: version.minor, reuse: true });
+    checkIntegerSpelling(text, config, issues);
     if (config) validateConfig(normalize(config), version.minor, issues);
   } else {
     // Required here, not imported: the bundle sets up the 2.x readers only for a 2.x config.
     const { readConfigV2 } = require("./v2/read") as typeof import("./v2/read");
     const { translateV2 } = require("./v2/translate") as typeof import("./v2/translate");
     const v2 = readConfigV2(doc, [], { issues, major: 2, minor: version.minor, reuse: true }) as V2Config | undefined;
+    checkIntegerSpelling(text, v2, issues);
     if (v2 && !issues.hasErrors) {
       const translation = translateV2(v2, issues);
       config = translation.config;

@@ -81,22 +81,33 @@ export function checkGuid(cx: ValidateContext, value: string | undefined, path: 
   if (!GUID.test(value)) cx.issues.error(path, `${what} must be a GUID like 0FC63DAF-8483-4772-8E79-3D69D8477DE4 (got ${JSON.stringify(value)})`);
 }
 
-/** Reports every entry whose key was already used by an earlier entry. */
+/**
+ * Reports every entry whose key was already used by an earlier entry, at
+ * `listPath.i.field` (at the entry itself for a list of strings, `field`
+ * undefined). Keys that may hold secrets or be long (URLs) are not quoted
+ * back (`quote` false).
+ */
 export function checkUnique<T>(
   cx: ValidateContext,
   items: T[] | undefined,
   listPath: Where,
   key: (item: T) => string | undefined,
-  field: string,
+  field: string | undefined,
   what: string,
+  quote = true,
 ): void {
-  if (!items) return;
+  if (!items || items.length < 2) return;
   const seen = new Map<string, number>();
   items.forEach((item, i) => {
     const k = key(item);
     if (k === undefined || k === "") return;
     const first = seen.get(k);
     if (first === undefined) seen.set(k, i);
-    else cx.issues.error(at(listPath, i, field), `duplicate ${what} ${JSON.stringify(k)}`, at(listPath, first));
+    else cx.issues.error(field === undefined ? at(listPath, i) : at(listPath, i, field), quote ? `duplicate ${what} ${JSON.stringify(k)}` : `duplicate ${what}`, at(listPath, first));
   });
+}
+
+/** A list of strings in which Ignition refuses repeats. */
+export function checkUniqueStrings(cx: ValidateContext, items: string[] | undefined, listPath: Where, what: string): void {
+  checkUnique(cx, items, listPath, (s) => s, undefined, what);
 }

@@ -3,7 +3,7 @@
 
 import { at, IssueList, type JsonPath, type Where } from "../issues";
 import type { Config, Ignition } from "../types";
-import { checkUnique, type ValidateContext } from "./common";
+import { checkUnique, checkUniqueStrings, type ValidateContext } from "./common";
 import { validateNodes, type NodePathSet } from "./nodes";
 import { validatePasswd } from "./passwd";
 import { validateResource, validateUrl } from "./resource";
@@ -31,15 +31,21 @@ export function validateConfig(config: Config, minor: number, issues = new Issue
 function validateIgnition(cx: ValidateContext, ig: Ignition, path: Where): void {
   const merge = ig.config?.merge;
   merge?.forEach((r, i) => validateResource(cx, r, at(path, "config", "merge", i), { sourceRequired: true }));
+  checkUnique(cx, merge, at(path, "config", "merge"), (r) => r.source, "source", "merged config source", false);
   const replace = ig.config?.replace;
   if (replace && Object.keys(replace).length > 0) validateResource(cx, replace, at(path, "config", "replace"), { sourceRequired: true });
   const cas = ig.security?.tls?.certificateAuthorities;
   cas?.forEach((r, i) => validateResource(cx, r, at(path, "security", "tls", "certificateAuthorities", i), { sourceRequired: true }));
-  checkUnique(cx, cas, at(path, "security", "tls", "certificateAuthorities"), (r) => r.source, "source", "certificate authority source");
+  checkUnique(cx, cas, at(path, "security", "tls", "certificateAuthorities"), (r) => r.source, "source", "certificate authority source", false);
   const proxy = ig.proxy;
+  checkUniqueStrings(cx, proxy?.noProxy, at(path, "proxy", "noProxy"), "noProxy entry");
   for (const key of ["httpProxy", "httpsProxy"] as const) {
     const url = proxy?.[key];
-    if (url === undefined || url === "") continue;
+    if (url === undefined) continue;
+    if (url === "") {
+      cx.issues.error(at(path, "proxy", key), "a proxy URL must not be empty (leave the field out for no proxy)");
+      continue;
+    }
     const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
     if (scheme !== "http" && scheme !== "https") cx.issues.error(at(path, "proxy", key), `a proxy URL must be http or https, not ${scheme ?? "a URL without a scheme"}`);
     else {
@@ -78,6 +84,8 @@ function checkSystemdPathConflicts(cx: ValidateContext, config: Config, nodePath
 
 function checkKernelArguments(cx: ValidateContext, config: Config): void {
   const k = config.kernelArguments;
+  checkUniqueStrings(cx, k?.shouldExist, ["kernelArguments", "shouldExist"], "kernel argument");
+  checkUniqueStrings(cx, k?.shouldNotExist, ["kernelArguments", "shouldNotExist"], "kernel argument");
   if (!k?.shouldExist || !k.shouldNotExist) return;
   const wanted = new Set(k.shouldExist);
   k.shouldNotExist.forEach((arg, i) => {

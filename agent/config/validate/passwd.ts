@@ -2,7 +2,7 @@
 
 import { at, type Where } from "../issues";
 import type { Passwd, PasswdGroup, PasswdUser } from "../types";
-import { checkId, checkUnique, type ValidateContext } from "./common";
+import { checkId, checkUnique, checkUniqueStrings, type ValidateContext } from "./common";
 
 export function validatePasswd(cx: ValidateContext, p: Passwd, path: Where): void {
   p.users?.forEach((u, i) => validateUser(cx, u, at(path, "users", i)));
@@ -26,6 +26,7 @@ export function validateUser(cx: ValidateContext, u: PasswdUser, path: Where): v
   if (u.name === "") cx.issues.error(at(path, "name"), "name must not be empty");
   checkId(cx, u.uid, at(path, "uid"), "uid");
   checkPasswordHash(cx, u.passwordHash, at(path, "passwordHash"));
+  checkUniqueStrings(cx, u.groups, at(path, "groups"), "group");
   // Keys are not quoted back: duplicates are named by position only.
   const seen = new Map<string, number>();
   u.sshAuthorizedKeys?.forEach((key, i) => {

@@ -4,7 +4,7 @@
 import { at, pathOf, type Where } from "../issues";
 import type { Disk, Filesystem, Luks, Partition, Raid, Storage } from "../types";
 import { allowedFormats } from "../version";
-import { checkGuid, checkPath, checkUnique, type ValidateContext } from "./common";
+import { checkGuid, checkPath, checkUnique, checkUniqueStrings, type ValidateContext } from "./common";
 import { validateResource, validateUrl } from "./resource";
 
 export function validateBlockStorage(cx: ValidateContext, s: Storage, path: Where): void {
@@ -117,6 +117,7 @@ export function validateRaid(cx: ValidateContext, r: Raid, path: Where): void {
   else if (r.spares && r.devices?.length && r.spares >= r.devices.length) cx.issues.error(at(path, "spares"), `${r.spares} spare(s) leave no active member among ${r.devices.length} device(s)`);
   if (!r.devices?.length) cx.issues.error(at(path, "devices"), "devices is required: list the member devices");
   r.devices?.forEach((d, i) => checkPath(cx, d, at(path, "devices", i), "device"));
+  checkUniqueStrings(cx, r.devices, at(path, "devices"), "RAID member device");
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -171,6 +172,8 @@ export function validateLuks(cx: ValidateContext, l: Luks, path: Where): void {
   if (l.label?.includes("\0")) cx.issues.error(at(path, "label"), "LUKS label must not contain a NUL character");
   if (l.label !== undefined && l.label.length > 47) cx.issues.error(at(path, "label"), `a LUKS label is at most 47 characters (got ${l.label.length})`);
   if (l.keyFile) validateResource(cx, l.keyFile, at(path, "keyFile"));
+  // Ignition keys openOptions (not options) by value.
+  checkUniqueStrings(cx, l.openOptions, at(path, "openOptions"), "open option");
   const c = l.clevis;
   if (c) {
     const cp = at(path, "clevis");

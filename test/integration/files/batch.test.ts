@@ -88,7 +88,7 @@ describe("files stage: batches and cached directories", () => {
       ignition: { version: V },
       storage: {
         directories: [{ path: "/data" }],
-        files: [{ path: "/opt/app/config", contents: { source: "data:,c" } }, { path: "/srv/via/file", contents: { source: "data:,through the link" } }],
+        files: [{ path: "/opt/app/config", contents: { source: "data:,c" } }, { path: "/srv/via/file", contents: { source: "data:,through%20the%20link" } }],
         links: [
           { path: "/srv/via", target: "/data" },
           { path: "/opt/app/config.hard", target: "/opt/app/config", hard: true },

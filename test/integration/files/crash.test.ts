@@ -19,7 +19,7 @@ function contentsOf(i: number): string {
 const MANY = {
   ignition: { version: "3.4.0" },
   storage: {
-    files: Array.from({ length: FILES }, (_, i) => ({ path: `/srv/data/d${i % DIRS}/f${i}`, mode: 0o640, contents: { source: `data:,${contentsOf(i)}` } })),
+    files: Array.from({ length: FILES }, (_, i) => ({ path: `/srv/data/d${i % DIRS}/f${i}`, mode: 0o640, contents: { source: `data:,${encodeURIComponent(contentsOf(i))}` } })),
   },
 };
 

@@ -144,4 +144,46 @@ describe("configs read as Butane and Ignition read them", () => {
       assert.deepEqual(warningsOf("variant: flatcar\nversion: 1.1.0\n" + disk), []);
     });
   });
+
+  describe("what the references refuse", () => {
+    const strip = (lines: string[]) => lines.map((l) => l.replace(/ \(line.*/, ""));
+    const file = (source: string) => ign({ storage: { files: [{ path: "/a", contents: { source } }] } });
+
+    it("a raw space in a data URL, a bad percent escape in any URL outside its query", () => {
+      assert.match(errorsOf(file("data:,a b"))[0]!, /invalid data URL: a character a URL cannot hold as written/);
+      assert.match(errorsOf(file("data:,%zz"))[0]!, /invalid data URL: bad percent-encoding/);
+      assert.match(errorsOf(file("http://127.0.0.1/%zz"))[0]!, /invalid URL "http:\/\/127.0.0.1\/%zz": bad percent-encoding/);
+      assert.deepEqual(warningsOf(file("http://127.0.0.1/a?q=%zz")), []);
+    });
+
+    it("an empty proxy URL", () => {
+      assert.deepEqual(strip(errorsOf(ign({ ignition: { version: "3.4.0", proxy: { httpProxy: "" } } }))), ["ignition.proxy.httpProxy: a proxy URL must not be empty (leave the field out for no proxy)"]);
+    });
+
+    it("an integer written with a fraction or an exponent, where the field is known (3.x and 2.x)", () => {
+      assert.deepEqual(strip(errorsOf('{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a","mode":420.0,"other":4.2e2}]}}')), [
+        "storage.files.0.mode: must be an integer, not 420.0 (Ignition refuses a fraction or an exponent)",
+      ]);
+      assert.deepEqual(strip(errorsOf('{"ignition":{"version":"2.2.0"},"passwd":{"users":[{"name":"u","uid":1e3}]}}')), ["passwd.users.0.uid: must be an integer, not 1e3 (Ignition refuses a fraction or an exponent)"]);
+      assert.deepEqual(strip(errorsOf('{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a","MODE":4.2E2}]}}')), ["storage.files.0.MODE: must be an integer, not 4.2E2 (Ignition refuses a fraction or an exponent)"]);
+    });
+
+    it("repeats Ignition refuses: merge sources, noProxy, LUKS openOptions, a user's groups, RAID devices, kernel arguments", () => {
+      const config = ign({
+        ignition: { version: "3.4.0", config: { merge: [{ source: "http://127.0.0.1/a" }, { source: "http://127.0.0.1/a" }] }, proxy: { noProxy: ["a", "a"] } },
+        storage: { luks: [{ name: "v", device: "/dev/vdb", openOptions: ["--x", "--x"], options: ["--y", "--y"] }], raid: [{ name: "md", level: "raid1", devices: ["/dev/vdc", "/dev/vdc"], options: ["z", "z"] }] },
+        passwd: { users: [{ name: "u", groups: ["g", "g"] }] },
+        kernelArguments: { shouldExist: ["k", "k"], shouldNotExist: ["m", "m"] },
+      });
+      assert.deepEqual(strip(errorsOf(config)), [
+        "ignition.config.merge.1.source: duplicate merged config source (already used by ignition.config.merge.0)",
+        'ignition.proxy.noProxy.1: duplicate noProxy entry "a" (already used by ignition.proxy.noProxy.0)',
+        'storage.luks.0.openOptions.1: duplicate open option "--x" (already used by storage.luks.0.openOptions.0)',
+        'storage.raid.0.devices.1: duplicate RAID member device "/dev/vdc" (already used by storage.raid.0.devices.0)',
+        'passwd.users.0.groups.1: duplicate group "g" (already used by passwd.users.0.groups.0)',
+        'kernelArguments.shouldExist.1: duplicate kernel argument "k" (already used by kernelArguments.shouldExist.0)',
+        'kernelArguments.shouldNotExist.1: duplicate kernel argument "m" (already used by kernelArguments.shouldNotExist.0)',
+      ]);
+    });
+  });
 });

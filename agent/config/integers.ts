@@ -1,0 +1,43 @@
+// Every number in an Ignition config is an integer, and Ignition's Go decoder
+// refuses one written with a fraction or an exponent (420.0, 4.2e2) where
+// JSON.parse reads it as 420. The text tells them apart; only a text that may
+// hold one (a digit then "." or "e" after a ":", "," or "[") is walked.
+
+import { visit } from "jsonc-parser/lib/esm/impl/parser.js";
+import type { IssueList, JsonPath } from "./issues";
+import { goFieldOf } from "./read";
+
+const MAYBE = /[:,[]\s*-?\d+(?:\.\d|[eE])/;
+
+/** Errors at the fields of `model` (the typed config read from `text`) whose number is written as a non-integer. */
+export function checkIntegerSpelling(text: string, model: unknown, issues: IssueList): void {
+  if (!MAYBE.test(text)) return;
+  visit(
+    text,
+    {
+      onLiteralValue: (value, offset, length, _line, _column, pathSupplier) => {
+        if (typeof value !== "number") return;
+        const written = text.slice(offset, offset + length);
+        if (!/[.eE]/.test(written)) return;
+        const path = pathSupplier();
+        // A key Ignition ignores may hold any number.
+        if (typeof valueAt(model, path) === "number") issues.error(path, `must be an integer, not ${written.length > 24 ? written.slice(0, 21) + "..." : written} (Ignition refuses a fraction or an exponent)`);
+      },
+    },
+    { disallowComments: true },
+  );
+}
+
+/** The model's value at a path of the text: keys as Ignition matches them (read.ts). */
+function valueAt(model: unknown, path: JsonPath): unknown {
+  let node = model;
+  for (const step of path) {
+    if (typeof node !== "object" || node === null) return undefined;
+    if (Array.isArray(node)) node = node[step as number];
+    else {
+      const fields = new Map(Object.keys(node).map((k) => [k, true]));
+      node = (node as Record<string, unknown>)[goFieldOf(String(step), fields)];
+    }
+  }
+  return node;
+}
