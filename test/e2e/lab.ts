@@ -51,6 +51,8 @@ export interface LabOptions {
   scenario?: string;
   /** false: no DHCP server, the guest has only link-local addresses. */
   dhcp?: boolean;
+  /** Files for the cloud's storage service, by URL (`s3://BUCKET/KEY`…; test/lab/fakes/s3.ts). */
+  objects?: Record<string, string>;
 }
 
 const live = new Set<Lab>();
@@ -94,6 +96,7 @@ export class Lab {
         if (options.sshKey) cloudArgs.push("--ssh-key", options.sshKey);
         if (options.hostname) cloudArgs.push("--hostname", options.hostname);
         if (options.scenario) cloudArgs.push("--scenario", options.scenario);
+        for (const [url, file] of Object.entries(options.objects ?? {})) cloudArgs.push("--object", `${url}=${file}`);
         await lab.serve("serve-cloud", cloudArgs);
         if (existsSync(caFile)) lab.initrd = initrdTrusting(caFile, join(dir, "initrd"));
       }

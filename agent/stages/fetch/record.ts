@@ -1,5 +1,9 @@
 // The record of a fetch run: which configs were used, from where, in which
-// role. Never contents; sources are shown without data or query strings.
+// role, and on which platform. Never contents; sources are shown without
+// data or query strings.
+
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 
 /** Beside the cache. */
 export const RECORD_FILE = "fetch-record.json";
@@ -22,4 +26,14 @@ export interface FetchRecord {
   command: "fetch-offline" | "fetch";
   platform: string;
   sources: SourceRecord[];
+}
+
+/** The platform fetch ran on, from its record in `runDir`; undefined when no fetch left one there. */
+export async function recordedPlatform(runDir: string): Promise<string | undefined> {
+  try {
+    const record = JSON.parse(await readFile(join(runDir, RECORD_FILE), "utf8")) as Partial<FetchRecord>;
+    return typeof record.platform === "string" ? record.platform : undefined;
+  } catch {
+    return undefined;
+  }
 }

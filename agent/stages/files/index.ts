@@ -6,6 +6,7 @@
 import type { Config, Resource } from "../../config/types";
 import { FlintError } from "../../errors";
 import { DEFAULT_FILE_CAP, fetchToFile, settingsFromConfig } from "../../resource/index";
+import { recordedPlatform } from "../fetch/record";
 import { canonicalRoot, withRootHeld } from "../../root/resolve";
 import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
@@ -54,8 +55,10 @@ async function writeEverything(config: Config, ctx: StageContext): Promise<void>
   // Every path checked, before anything is written.
   const entries = new StorageEntries(config.storage);
 
-  // Timeouts, proxy and extra CAs from the config's ignition section.
-  const settings = ctx.dryRun ? {} : await settingsFromConfig(config);
+  // Timeouts, proxy and extra CAs from the config's ignition section; the
+  // platform fetch ran on, whose credentials cloud storage sources use.
+  const platform = ctx.runDir ? await recordedPlatform(ctx.runDir) : undefined;
+  const settings = ctx.dryRun ? {} : await settingsFromConfig(config, { platform });
   const writer: NodeWriter = {
     ctx,
     swept: new Set(),

@@ -5,6 +5,9 @@
 // a wrong signer in Flint fails these tests.
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseS3Source, s3Error, s3Url } from "../../../agent/resource/s3";
 import { canonicalRequest, EMPTY_SHA256, signature, stringToSign } from "../../lab/fakes/s3";
 import type { Lab, LabOptions } from "../../lab/netns";
@@ -149,6 +152,18 @@ describe("S3 in the lab namespace with the instance role (no VM)", function () {
     const read = await fetchOnAws({ scenario: "no-role", userdata: merging("s3://flint-lab-public/child.ign"), objects: { "s3://flint-lab-public/child.ign": PUBLIC_CHILD } });
     assert.equal(read.status, 0, read.stderr);
     assert.ok(read.files().includes("/etc/from-public-s3"));
+  });
+
+  it("the files stage reads an s3:// file's contents with the instance role too (the platform from fetch's record)", async () => {
+    const config = JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-s3-file", mode: 0o600, contents: { source: "s3://flint-lab-west/secret.txt", verification: { hash: `sha256-${createHash("sha256").update("s3 secret\n").digest("hex")}` } } }] } });
+    const fetched = await fetchOnAws({ userdata: config, objects: { "s3://flint-lab-west/secret.txt": "s3 secret\n" } });
+    assert.equal(fetched.status, 0, fetched.stderr);
+    const root = join(lab!.dir, "root");
+    mkdirSync(join(root, "etc"), { recursive: true });
+    const files = await lab!.flint(["files", "--root", root, "--cache", join(lab!.dir, "run/config.json")], { NODE_EXTRA_CA_CERTS: lab!.caFile });
+    assert.equal(files.status, 0, files.stderr + files.stdout);
+    assert.equal(readFileSync(join(root, "etc/from-s3-file"), "utf8"), "s3 secret\n");
+    assert.ok(s3Requests().includes("198.51.100.3 GET /secret.txt 200"), s3Requests().join("\n"));
   });
 
   it("a missing key is 404 NoSuchKey, named in the error", async () => {
