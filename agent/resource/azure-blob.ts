@@ -27,6 +27,7 @@ async function identityToken(options: UrlOptions): Promise<{ value: string; expi
   let body: Buffer | undefined;
   try {
     // IMDS answers 404, 410 or 429 while the VM is still being set up; ask again then, as Azure's SDK does.
+    // Timeouts only, never the config's proxy (it would reach its own host's IMDS).
     body = await fetchUrl(TOKEN_URL, { timeouts: options.timeouts, sleep: options.sleep, signal: options.signal, headers: { Metadata: "true" }, retryStatuses: [404, 410, 429], label: "Azure managed identity" });
   } catch (e) {
     if (!(e instanceof HttpStatusError && e.status === 400)) throw e;

@@ -41,6 +41,7 @@ let serviceAccount: Renewing<AccessToken> | undefined;
 
 /** The default service account's token; null when the VM has none (the metadata server's 404). */
 async function accessToken(options: UrlOptions): Promise<{ value: AccessToken; expiresAt: number } | null> {
+  // Timeouts only, never the config's proxy (it would reach its own host's metadata server).
   const metadata: UrlOptions = { timeouts: options.timeouts, sleep: options.sleep, signal: options.signal, headers: FLAVOR };
   // As Ignition: the account's scopes tell whether the VM has one (404 when not).
   const scopes = (await fetchUrl(`${METADATA}/scopes`, { ...metadata, label: "GCE service account" }))?.toString("utf8").trim();

@@ -108,9 +108,13 @@ export interface AwsCredentials {
 /** What one process learned of this instance: its role's credentials (null: no role), its region, bucket regions. */
 const instance: { imds?: Promise<Record<string, string>>; role?: Renewing<AwsCredentials>; region?: Promise<string>; buckets: Map<string, Promise<string>> } = { buckets: new Map() };
 
-/** Only the config's network settings reach IMDS (not a source's headers or address). */
+/**
+ * What IMDS requests take from the source's options: timeouts only. Never
+ * the config's proxy: a proxy would reach the metadata service of its own
+ * host and hand back that host's credentials.
+ */
 function imdsOptions(options: UrlOptions): UrlOptions {
-  return { timeouts: options.timeouts, proxy: options.proxy, sleep: options.sleep, signal: options.signal };
+  return { timeouts: options.timeouts, sleep: options.sleep, signal: options.signal };
 }
 
 /** An IMDSv2 session token (good for six hours, asked once), or none where the service has no token endpoint (IMDSv1). */
