@@ -49,7 +49,8 @@ async function accessToken(options: UrlOptions): Promise<{ value: AccessToken; e
     log.info("the VM has no service account: gs:// objects are read anonymously");
     return null;
   }
-  const email = (await fetchUrl(`${METADATA}/email`, { ...metadata, label: "GCE service account" }))?.toString("utf8").trim() || "default";
+  // The account's address only names it in messages.
+  const email = (await fetchUrl(`${METADATA}/email`, { ...metadata, label: "GCE service account" }).catch(() => undefined))?.toString("utf8").trim() || "default";
   const body = await fetchUrl(`${METADATA}/token?scopes=${encodeURIComponent(READ_SCOPE)}`, { ...metadata, label: `GCE token of ${email}` });
   let token: { access_token?: string; expires_in?: number; token_type?: string };
   try {
