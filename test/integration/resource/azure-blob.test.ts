@@ -6,9 +6,7 @@
 
 import assert from "node:assert/strict";
 import { isAzureBlobUrl } from "../../../agent/resource/azure-blob";
-import type { Lab, LabOptions } from "../../lab/netns";
-import { buildBundle } from "../../helpers/bundle";
-import { fetchInLab, merging, writing } from "./lab-fetch";
+import { labOn, merging, writing } from "./lab-fetch";
 
 const BLOB = "https://flintlab.blob.core.windows.net/configs/child.ign";
 const PUBLIC_BLOB = "https://flintlab.blob.core.windows.net/public/child.ign";
@@ -25,26 +23,16 @@ describe("Azure Blob URLs: which Flint reads with the managed identity", () => {
 
 describe("Azure Blob in the lab namespace with the managed identity (no VM)", function () {
   this.timeout(120_000);
-  let lab: Lab | undefined;
-  before(buildBundle);
-  afterEach(async () => {
-    await lab?.close();
-    lab = undefined;
-  });
-
-  async function fetchOnAzure(options: Omit<LabOptions, "platform">) {
-    const result = await fetchInLab({ platform: "azure", ...options });
-    lab = result.lab;
-    return result;
-  }
-  const blobRequests = () => lab!.requests.filter((r) => r.startsWith("198.51.100.5 "));
+  const cloud = labOn("azure");
+  const fetchOnAzure = cloud.fetch;
+  const blobRequests = () => cloud.requestsTo("198.51.100.5");
 
   it("reads a private blob with the managed identity's token", async () => {
     const result = await fetchOnAzure({ userdata: merging(BLOB), objects: { [BLOB]: writing("/etc/from-blob") } });
     assert.equal(result.status, 0, result.stderr);
     assert.ok(result.files().includes("/etc/from-blob"));
     assert.deepEqual(blobRequests(), ["198.51.100.5 GET /configs/child.ign 200"]);
-    assert.ok(lab!.requests.some((r) => r.includes("GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com 200")), lab!.requests.join("\n"));
+    assert.ok(cloud.lab.requests.some((r) => r.includes("GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fstorage.azure.com 200")), cloud.lab.requests.join("\n"));
     assert.doesNotMatch(result.stderr, /eyJ0eXAi/, "no token reaches the log");
   });
 
@@ -71,7 +59,6 @@ describe("Azure Blob in the lab namespace with the managed identity (no VM)", fu
     const denied = await fetchOnAzure({ scenario: "no-identity", userdata: merging(BLOB), objects: { [BLOB]: writing("/etc/from-blob") } });
     assert.equal(denied.status, 1);
     assert.match(denied.stderr, /Azure Storage answered HTTP 404 ResourceNotFound: The specified resource does not exist\. \(anonymously: the VM has no managed identity\)/);
-    await lab!.close();
     const read = await fetchOnAzure({ scenario: "no-identity", userdata: merging(PUBLIC_BLOB), objects: { [PUBLIC_BLOB]: writing("/etc/from-public-blob") } });
     assert.equal(read.status, 0, read.stderr);
     assert.ok(read.files().includes("/etc/from-public-blob"));

@@ -6,9 +6,7 @@
 
 import assert from "node:assert/strict";
 import { gcsError, gcsUrl, parseGsSource } from "../../../agent/resource/gcs";
-import type { Lab, LabOptions } from "../../lab/netns";
-import { buildBundle } from "../../helpers/bundle";
-import { fetchInLab, merging, writing } from "./lab-fetch";
+import { labOn, merging, writing } from "./lab-fetch";
 
 describe("gs:// sources: what Flint reads where", () => {
   it("asks the JSON API for the object's media, the name escaped as one segment", () => {
@@ -25,26 +23,16 @@ describe("gs:// sources: what Flint reads where", () => {
 
 describe("gs:// in the lab namespace with the VM's service account (no VM)", function () {
   this.timeout(120_000);
-  let lab: Lab | undefined;
-  before(buildBundle);
-  afterEach(async () => {
-    await lab?.close();
-    lab = undefined;
-  });
-
-  async function fetchOnGcp(options: Omit<LabOptions, "platform">) {
-    const result = await fetchInLab({ platform: "gcp", ...options });
-    lab = result.lab;
-    return result;
-  }
-  const gcsRequests = () => lab!.requests.filter((r) => r.startsWith("198.51.100.4 "));
+  const cloud = labOn("gcp");
+  const fetchOnGcp = cloud.fetch;
+  const gcsRequests = () => cloud.requestsTo("198.51.100.4");
 
   it("reads a private object with the default service account's token (devstorage.read_only)", async () => {
     const result = await fetchOnGcp({ userdata: merging("gs://flint-lab-gcs/configs/child.ign"), objects: { "gs://flint-lab-gcs/configs/child.ign": writing("/etc/from-gcs") } });
     assert.equal(result.status, 0, result.stderr);
     assert.ok(result.files().includes("/etc/from-gcs"));
     assert.deepEqual(gcsRequests(), ["198.51.100.4 GET /storage/v1/b/flint-lab-gcs/o/configs%2Fchild.ign?alt=media 200"]);
-    assert.ok(lab!.requests.some((r) => r.includes("GET /computeMetadata/v1/instance/service-accounts/default/token?scopes=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fdevstorage.read_only 200")), lab!.requests.join("\n"));
+    assert.ok(cloud.lab.requests.some((r) => r.includes("GET /computeMetadata/v1/instance/service-accounts/default/token?scopes=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fdevstorage.read_only 200")), cloud.lab.requests.join("\n"));
     assert.doesNotMatch(result.stderr, /ya29\./, "no token reaches the log");
   });
 
@@ -65,7 +53,6 @@ describe("gs:// in the lab namespace with the VM's service account (no VM)", fun
     const denied = await fetchOnGcp({ scenario: "no-service-account", userdata: merging("gs://flint-lab-gcs/child.ign"), objects: { "gs://flint-lab-gcs/child.ign": writing("/etc/from-gcs") } });
     assert.equal(denied.status, 1);
     assert.match(denied.stderr, /Cloud Storage answered HTTP 401 required: Anonymous caller does not have storage\.objects\.get access.*\(anonymously: the VM has no service account\)/);
-    await lab!.close();
     const read = await fetchOnGcp({ scenario: "no-service-account", userdata: merging("gs://flint-lab-gcs-public/child.ign"), objects: { "gs://flint-lab-gcs-public/child.ign": writing("/etc/from-public-gcs") } });
     assert.equal(read.status, 0, read.stderr);
     assert.ok(read.files().includes("/etc/from-public-gcs"));

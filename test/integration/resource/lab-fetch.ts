@@ -5,6 +5,7 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { buildBundle } from "../../helpers/bundle";
 import { startLab, type Lab, type LabOptions } from "../../lab/netns";
 
 export interface LabFetch {
@@ -35,3 +36,32 @@ export const merging = (source: string) => JSON.stringify({ ignition: { version:
 
 /** A config that writes one file at `path`. */
 export const writing = (path: string) => JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path, contents: { source: "data:,x" } }] } });
+
+/**
+ * For a describe block: builds the bundle once, fetches on `platform` in a
+ * fresh lab per call, and closes the latest lab after each test.
+ */
+export function labOn(platform: string) {
+  let current: Lab | undefined;
+  before(buildBundle);
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return {
+    async fetch(options: Omit<LabOptions, "platform">): Promise<LabFetch> {
+      await current?.close();
+      const result = await fetchInLab({ platform, ...options });
+      current = result.lab;
+      return result;
+    },
+    get lab(): Lab {
+      if (!current) throw new Error("no lab yet: fetch first");
+      return current;
+    },
+    /** The requests the lab's services saw at `address`. */
+    requestsTo(address: string): string[] {
+      return (current?.requests ?? []).filter((r) => r.startsWith(`${address} `));
+    },
+  };
+}

@@ -10,9 +10,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseS3Source, s3Error, s3Url } from "../../../agent/resource/s3";
 import { canonicalRequest, EMPTY_SHA256, signature, stringToSign } from "../../lab/fakes/s3";
-import type { Lab, LabOptions } from "../../lab/netns";
-import { fetchInLab, merging } from "./lab-fetch";
-import { buildBundle } from "../../helpers/bundle";
+import { labOn, merging } from "./lab-fetch";
 
 const CHILD = JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-s3", contents: { source: "data:,from%20s3" } }] } });
 const PUBLIC_CHILD = JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-public-s3", contents: { source: "data:,public" } }] } });
@@ -72,21 +70,10 @@ describe("S3 sources: what Flint reads where", () => {
 
 describe("S3 in the lab namespace with the instance role (no VM)", function () {
   this.timeout(120_000);
-  let lab: Lab | undefined;
-  before(buildBundle);
-  afterEach(async () => {
-    await lab?.close();
-    lab = undefined;
-  });
-
-  /** `flint fetch --platform aws` on a machine whose user data is `userdata`; the lab's S3 holds `objects`. */
-  async function fetchOnAws(options: Omit<LabOptions, "platform">) {
-    const result = await fetchInLab({ platform: "aws", ...options });
-    lab = result.lab;
-    return result;
-  }
-  const s3Requests = () => lab!.requests.filter((r) => r.startsWith("198.51.100.3 "));
-  const imdsRequests = () => lab!.requests.filter((r) => r.startsWith("169.254.169.254 "));
+  const cloud = labOn("aws");
+  const fetchOnAws = cloud.fetch;
+  const s3Requests = () => cloud.requestsTo("198.51.100.3");
+  const imdsRequests = () => cloud.requestsTo("169.254.169.254");
 
   it("s3:// in another region: the region from an unsigned HEAD (301 + x-amz-bucket-region), then a signed GET at its dual-stack endpoint", async () => {
     const result = await fetchOnAws({ userdata: merging("s3://flint-lab-west/configs/child.ign"), objects: { "s3://flint-lab-west/configs/child.ign": CHILD } });
@@ -148,7 +135,6 @@ describe("S3 in the lab namespace with the instance role (no VM)", function () {
     const denied = await fetchOnAws({ scenario: "no-role", userdata: merging("s3://flint-lab-east/child.ign"), objects: { "s3://flint-lab-east/child.ign": CHILD } });
     assert.equal(denied.status, 1);
     assert.match(denied.stderr, /S3 answered HTTP 403 AccessDenied: Access Denied \(anonymously: the instance has no IAM role\)/);
-    await lab!.close();
     const read = await fetchOnAws({ scenario: "no-role", userdata: merging("s3://flint-lab-public/child.ign"), objects: { "s3://flint-lab-public/child.ign": PUBLIC_CHILD } });
     assert.equal(read.status, 0, read.stderr);
     assert.ok(read.files().includes("/etc/from-public-s3"));
@@ -158,9 +144,9 @@ describe("S3 in the lab namespace with the instance role (no VM)", function () {
     const config = JSON.stringify({ ignition: { version: "3.4.0" }, storage: { files: [{ path: "/etc/from-s3-file", mode: 0o600, contents: { source: "s3://flint-lab-west/secret.txt", verification: { hash: `sha256-${createHash("sha256").update("s3 secret\n").digest("hex")}` } } }] } });
     const fetched = await fetchOnAws({ userdata: config, objects: { "s3://flint-lab-west/secret.txt": "s3 secret\n" } });
     assert.equal(fetched.status, 0, fetched.stderr);
-    const root = join(lab!.dir, "root");
+    const root = join(cloud.lab.dir, "root");
     mkdirSync(join(root, "etc"), { recursive: true });
-    const files = await lab!.flint(["files", "--root", root, "--cache", join(lab!.dir, "run/config.json")], { NODE_EXTRA_CA_CERTS: lab!.caFile });
+    const files = await cloud.lab.flint(["files", "--root", root, "--cache", join(cloud.lab.dir, "run/config.json")], { NODE_EXTRA_CA_CERTS: cloud.lab.caFile });
     assert.equal(files.status, 0, files.stderr + files.stdout);
     assert.equal(readFileSync(join(root, "etc/from-s3-file"), "utf8"), "s3 secret\n");
     assert.ok(s3Requests().includes("198.51.100.3 GET /secret.txt 200"), s3Requests().join("\n"));
