@@ -8,7 +8,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync,
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { artefacts, blankDisk, boot, freshDisk, inspectDisk, inspectPartition, keepForLater, PLACEHOLDER_GUID, scratch, writeConfig, type BootResult } from "./harness";
+import { artefacts, blankDisk, boot, freshDisk, inspectDisk, inspectPartition, keepForLater, PLACEHOLDER_GUID, scratch, writeConfig, writeToPartition, type BootResult } from "./harness";
 
 const FIRST_BOOT = `flatcar.first_boot=detected flatcar.randomize_guid=${PLACEHOLDER_GUID} flatcar.oem.id=qemu`;
 const SWITCHED_ROOT = "flint-test: multi-user.target reached";
@@ -100,6 +100,12 @@ describe("booting a Flatcar-like image in QEMU", function () {
         const files = report.stages.find((s: { name: string }) => s.name === "files");
         assert.ok(files.actions.some((a: { kind: string; target: string }) => a.kind === "create" && a.target === "/etc/flint-e2e/secret"), reportText);
         assert.equal(reportText.includes("s3cr3t"), false, "file contents in the report");
+        // Ignition's result file, which Flatcar's units read: the user config came from fw_cfg.
+        const result = JSON.parse(readFileSync(join(root, "etc/.ignition-result.json"), "utf8"));
+        assert.deepEqual(Object.keys(result), ["provisioningBootID", "provisioningDate", "userConfigProvided"]);
+        assert.match(result.provisioningBootID, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        assert.equal(result.userConfigProvided, true);
+        assert.equal(statSync(join(root, "etc/.ignition-result.json")).mode & 0o777, 0o600);
       });
     });
 
@@ -111,18 +117,25 @@ describe("booting a Flatcar-like image in QEMU", function () {
       assertConsole(result, "Hello World"); // the enabled unit still runs
     });
 
-    it("reprovisions with flatcar.first_boot=1 and applies the changed config", async () => {
+    it("reprovisions with flatcar.first_boot=1 and applies the changed config, from config.ign on the OEM partition (no fw_cfg)", async () => {
       const changed = firstConfig("reprovisioned\n");
       changed.storage.files.push({ path: "/etc/flint-e2e/added", mode: 0o644, contents: { source: dataUrl("added\n") } } as never);
       changed.storage.files[0] = { ...changed.storage.files[0]!, overwrite: true } as never;
-      const config = writeConfig(dir, "changed.ign", changed);
-      const result = await boot({ name: "3-reprovision", disk, config, append: "flatcar.first_boot=1 flatcar.oem.id=qemu" });
+      // Where `flatcar-install -i` puts the user's config: it applies on every platform.
+      await writeToPartition(disk, 6, "config.ign", JSON.stringify(changed));
+      const result = await boot({ name: "3-reprovision", disk, append: "flatcar.first_boot=1 flatcar.oem.id=qemu" });
       assertFinished(result);
       assertConsole(result, "Flint failed", false);
+      assertConsole(result, "using config.ign from the OEM partition");
       assertConsole(result, SWITCHED_ROOT);
       await inspectDisk(disk, ({ root }) => {
         assert.equal(readFileSync(join(root, "etc/flint-e2e/greeting"), "utf8"), "reprovisioned\n");
         assert.equal(readFileSync(join(root, "etc/flint-e2e/added"), "utf8"), "added\n");
+        // Provisioned again: Ignition's result file keeps the first boot's under previousReport.
+        const result = JSON.parse(readFileSync(join(root, "etc/.ignition-result.json"), "utf8"));
+        assert.equal(result.userConfigProvided, true);
+        assert.equal(result.previousReport.userConfigProvided, true);
+        assert.notEqual(result.provisioningBootID, result.previousReport.provisioningBootID);
       });
     });
   });

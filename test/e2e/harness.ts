@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export const REPO = join(__dirname, "..", "..");
 const CACHE = join(REPO, ".cache", "boot", "e2e");
@@ -182,9 +182,17 @@ export function inspectPartition<T>(image: string, partition: number, fn: (dir: 
   return withMountedPartition(image, partition, "ro", (_loop, dir) => fn(dir));
 }
 
-/** Attaches the image read-only, mounts partition `number` with `options`, runs fn, and always unmounts and detaches. */
-async function withMountedPartition<T>(image: string, number: number, options: string, fn: (loop: string, dir: string) => T | Promise<T>): Promise<T> {
-  const loop = sh("losetup", ["-f", "--show", "-r", image]).trim();
+/** Puts a file into one partition (by number) of an image, as an installer writes the OEM partition's config.ign. */
+export function writeToPartition(image: string, partition: number, path: string, data: string): Promise<void> {
+  return withMountedPartition(image, partition, "rw", (_loop, dir) => {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), data);
+  }, { writable: true });
+}
+
+/** Attaches the image (read-only unless `writable`), mounts partition `number` with `options`, runs fn, and always unmounts and detaches. */
+async function withMountedPartition<T>(image: string, number: number, options: string, fn: (loop: string, dir: string) => T | Promise<T>, attach: { writable?: boolean } = {}): Promise<T> {
+  const loop = sh("losetup", ["-f", "--show", ...(attach.writable ? [] : ["-r"]), image]).trim();
   const mnt = mkdtempSync(join(tmpdir(), "flint-e2e-part-"));
   let mounted = false;
   try {

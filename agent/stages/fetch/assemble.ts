@@ -16,7 +16,7 @@ import { readOemFile } from "../../resource/oem";
 import type { SourceRecord, SourceRole } from "./record";
 import { parseDocument } from "./document";
 import { resolveConfigReferences } from "./references";
-import { notIgnitionKind } from "./user-data";
+import { isBlank, notIgnitionKind } from "./user-data";
 
 export interface AssembleOptions {
   platformId: string;
@@ -61,7 +61,7 @@ async function assemble(options: AssembleOptions): Promise<Assembled> {
 
   let user: SourcedConfig | undefined;
   const found = await findUserConfig(options, platform, context, settings);
-  if (found === undefined || found.data.toString("utf8").trim() === "") {
+  if (found === undefined || isBlank(found.data)) {
     log.info("no user config for this machine", { platform: platform.id });
   } else {
     const kind = await notIgnitionKind(found.data);

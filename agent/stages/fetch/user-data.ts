@@ -5,6 +5,7 @@
 // the first line (after gunzip, when the data is gzip) is exactly
 // `#cloud-config` (trailing blanks aside) or starts with `#!`, or the data
 // opens with MIME headers whose Content-Type names multipart/mixed.
+// Only the first lines are looked at, never a copy of the whole config.
 
 import { DEFAULT_CONFIG_CAP } from "../../resource/index";
 
@@ -12,13 +13,21 @@ export type NotIgnitionKind = "cloud-config" | "script" | "MIME multipart";
 
 /** What kind of non-Ignition user data `data` is, or undefined when it may be an Ignition config. */
 export async function notIgnitionKind(data: Buffer): Promise<NotIgnitionKind | undefined> {
-  const text = (await gunzippedIfGzip(data)).toString("utf8");
-  const newline = text.indexOf("\n");
-  const firstLine = newline < 0 ? text : text.slice(0, newline);
-  if (firstLine.trimEnd() === "#cloud-config") return "cloud-config";
-  if (firstLine.startsWith("#!")) return "script";
-  if (isMultipartMime(text)) return "MIME multipart";
+  const bytes = await gunzippedIfGzip(data);
+  // A first line that does not start with `#` is not decoded (a minified config is one long line).
+  if (bytes[0] === 0x23) {
+    const first = lineAt(bytes, 0).text;
+    if (first.trimEnd() === "#cloud-config") return "cloud-config";
+    if (first.startsWith("#!")) return "script";
+  }
+  if (isMultipartMime(bytes)) return "MIME multipart";
   return undefined;
+}
+
+/** True when `data` is empty or only ASCII blanks: no user config at all. */
+export function isBlank(data: Buffer): boolean {
+  for (const byte of data) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  return true;
 }
 
 /** gzip data decompressed (within the config cap); anything else, or gzip that does not decompress, as it is. */
@@ -32,32 +41,42 @@ async function gunzippedIfGzip(data: Buffer): Promise<Buffer> {
   }
 }
 
+/** The line starting at `start` (without its newline), and where the next begins (-1 when it ends the data without a newline). */
+function lineAt(bytes: Buffer, start: number): { text: string; next: number } {
+  const newline = bytes.indexOf(0x0a, start);
+  return { text: bytes.toString("utf8", start, newline < 0 ? bytes.length : newline), next: newline < 0 ? -1 : newline + 1 };
+}
+
 /** RFC 7230 token characters: what a header name is made of. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
- * True when `text` opens with a well-formed MIME header block (name: value
+ * True when `bytes` open with a well-formed MIME header block (name: value
  * lines, continuations, then an empty line) whose first Content-Type
- * contains `multipart/mixed`, as Go's textproto reads headers.
+ * contains `multipart/mixed`, as Go's textproto reads headers. A JSON
+ * config fails on its first line.
  */
-function isMultipartMime(text: string): boolean {
-  const lines = text.split("\n");
+function isMultipartMime(bytes: Buffer): boolean {
+  // JSON (`{`, `[`, a blank) is not a header line: decided without decoding it.
+  if (bytes.length === 0 || !HEADER_NAME.test(String.fromCharCode(bytes[0]!))) return false;
   let contentType: string | undefined;
   /** Whether the header being read (continuations included) is the first Content-Type. */
   let inContentType = false;
-  // The last piece has no newline after it: headers that reach it never ended.
-  for (let i = 0; i < lines.length - 1; i++) {
-    const line = lines[i]!.endsWith("\r") ? lines[i]!.slice(0, -1) : lines[i]!;
+  for (let start = 0, first = true; ; first = false) {
+    const { text, next } = lineAt(bytes, start);
+    // Headers that reach the end of the data never ended.
+    if (next < 0) return false;
+    const line = text.endsWith("\r") ? text.slice(0, -1) : text;
     if (line === "") return contentType?.includes("multipart/mixed") ?? false;
     if (line[0] === " " || line[0] === "\t") {
-      if (i === 0) return false;
+      if (first) return false;
       if (inContentType) contentType += " " + line.trim();
-      continue;
+    } else {
+      const colon = line.indexOf(":");
+      if (colon <= 0 || !HEADER_NAME.test(line.slice(0, colon))) return false;
+      inContentType = contentType === undefined && line.slice(0, colon).toLowerCase() === "content-type";
+      if (inContentType) contentType = line.slice(colon + 1).trim();
     }
-    const colon = line.indexOf(":");
-    if (colon <= 0 || !HEADER_NAME.test(line.slice(0, colon))) return false;
-    inContentType = contentType === undefined && line.slice(0, colon).toLowerCase() === "content-type";
-    if (inContentType) contentType = line.slice(colon + 1).trim();
+    start = next;
   }
-  return false;
 }

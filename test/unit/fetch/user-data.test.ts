@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
-import { notIgnitionKind } from "../../../agent/stages/fetch/user-data";
+import { isBlank, notIgnitionKind } from "../../../agent/stages/fetch/user-data";
 
 const kind = (text: string | Buffer) => notIgnitionKind(Buffer.isBuffer(text) ? text : Buffer.from(text));
 
@@ -62,5 +62,11 @@ describe("user data that is not an Ignition config (Flatcar's rules)", () => {
     assert.equal(await kind('{\n  "ignition": { "version": "3.4.0" }\n}\n'), undefined);
     assert.equal(await kind("variant: flatcar\nversion: 1.0.0\n"), undefined);
     assert.equal(await kind(""), undefined);
+  });
+
+  it("counts empty or blank user data as no user config", () => {
+    assert.equal(isBlank(Buffer.alloc(0)), true);
+    assert.equal(isBlank(Buffer.from(" \r\n\t\n")), true);
+    assert.equal(isBlank(Buffer.from("\n{}")), false);
   });
 });
