@@ -135,6 +135,19 @@ describe("the initramfs generator (units/flint-generator)", () => {
     assert.equal(existsSync(dropin(fresh("mount.usr=/dev/disk/by-partlabel/USR-A"))), false);
   });
 
+  it("writes /run/ignition.env (OEM_ID, PLATFORM_ID) on every boot, as Flatcar's initramfs does for the root's units", () => {
+    const env = (line: string) => readFileSync(join(generate(line).runDir, "..", "ignition.env"), "utf8");
+    assert.equal(env("root=LABEL=ROOT flatcar.oem.id=QEMU"), "OEM_ID=qemu\nPLATFORM_ID=qemu\n");
+    assert.equal(env("flatcar.first_boot=1 coreos.oem.id=ec2"), "OEM_ID=aws\nPLATFORM_ID=aws\n");
+    assert.equal(env("ignition.platform.id=gce"), "OEM_ID=gcp\nPLATFORM_ID=gcp\n");
+    assert.equal(env("flatcar.oem.id=pxe"), "OEM_ID=metal\nPLATFORM_ID=metal\n");
+    assert.equal(env("flatcar.oem.id=azure"), "OEM_ID=azure\nPLATFORM_ID=azure\n");
+    assert.equal(env(""), "OEM_ID=metal\nPLATFORM_ID=metal\n");
+    mkdirSync(join(work, "sys/class/dmi/id"), { recursive: true });
+    writeFileSync(join(work, "sys/class/dmi/id/sys_vendor"), "QEMU\n");
+    assert.equal(env("flatcar.first_boot=detected"), "OEM_ID=qemu\nPLATFORM_ID=qemu\n");
+  });
+
   it("randomizes the GUID on a boot that is not a first boot", () => {
     const g = generate("flatcar.randomize_guid=00000000-0000-0000-0000-000000000001");
     assert.deepEqual(requires(g), ["flint-randomize-guid.service"]);
