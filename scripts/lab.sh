@@ -7,7 +7,7 @@
 # exit, also after a failure or a signal.
 #
 # usage: scripts/lab.sh --platform ID [--config FILE] [--check] [--scenario NAME]
-#                       [--hostname NAME] [--ssh-key KEY] [--no-dhcp]
+#                       [--hostname NAME] [--ssh-key KEY] [--no-dhcp] [--object URL=FILE]...
 #   --platform ID   metal (the config fetched by host name from
 #                   http://config.example.test:8080/boot.ign), aws, gcp,
 #                   azure, digitalocean, openstack, packet, hetzner, vultr
@@ -18,13 +18,17 @@
 #   --scenario NAME a cloud's variation (test/lab/fakes/), e.g. azure
 #                   imds-404-twice or ovf-only, openstack drive-only
 #   --no-dhcp       no DHCP server: the guest has link-local addresses only
+#   --object URL=FILE  FILE in the cloud's storage service at URL, e.g. aws
+#                   s3://flint-lab-west/boot.ign, gcp gs://flint-lab-gcs/boot.ign,
+#                   azure https://flintlab.blob.core.windows.net/configs/boot.ign
+#                   (the buckets: test/lab/fakes/s3.ts, gcs.ts, azure-blob.ts)
 # Run as root (namespaces, taps, loop devices). Quit QEMU with Ctrl-a x.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
 for arg in "$@"; do
     case $arg in
-    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     esac
 done
 if [[ $(id -u) != 0 ]]; then

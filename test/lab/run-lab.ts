@@ -4,6 +4,7 @@
 //
 //   node --import tsx test/lab/run-lab.ts --platform ID [--config FILE]
 //       [--scenario NAME] [--hostname NAME] [--ssh-key KEY] [--no-dhcp] [--check]
+//       [--object URL=FILE]...
 
 import { spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     "no-dhcp": { type: "boolean", default: false },
     check: { type: "boolean", default: false },
     timeout: { type: "string", default: "900" },
+    object: { type: "string", multiple: true },
   },
   strict: true,
 });
@@ -48,6 +50,8 @@ async function main(): Promise<number> {
     hostname: values.hostname,
     scenario: values.scenario,
     dhcp: !values["no-dhcp"],
+    // URL=FILE: a file in the cloud's storage service (s3://, gs://, an Azure Blob URL).
+    objects: Object.fromEntries((values.object ?? []).map((spec) => [spec.slice(0, spec.lastIndexOf("=")), spec.slice(spec.lastIndexOf("=") + 1)])),
   });
   const stopOnSignal = (signal: NodeJS.Signals) => {
     void lab.stop().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
