@@ -247,7 +247,7 @@ export async function s3Target(source: string, options: UrlOptions, label: strin
         const server = Date.parse(error.ServerTime ?? String(headers.date ?? ""));
         if (Number.isFinite(server)) {
           skewMs = server - Date.now();
-          log.warn(`the system clock is ${Math.round(skewMs / 1000)} s off S3's; signing with S3's time`, { source: label });
+          log.warn(`the system clock is ${Math.abs(Math.round(skewMs / 1000))} s ${skewMs > 0 ? "behind" : "ahead of"} S3's; signing with S3's time`, { source: label });
           return new RetryableError(what);
         }
       }

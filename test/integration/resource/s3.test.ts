@@ -131,6 +131,14 @@ describe("S3 in the lab namespace with the instance role (no VM)", function () {
     assert.ok(result.files().includes("/etc/from-s3"));
   });
 
+  it("a machine clock an hour off: 403 RequestTimeTooSkewed, then signed with S3's time and read", async () => {
+    const result = await fetchOnAws({ scenario: "clock-behind", userdata: merging("s3://flint-lab-east/child.ign"), objects: { "s3://flint-lab-east/child.ign": CHILD } });
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(result.files().includes("/etc/from-s3"));
+    assert.deepEqual(s3Requests().filter((r) => r.includes("GET")), ["198.51.100.3 GET /child.ign 403", "198.51.100.3 GET /child.ign 200"]);
+    assert.match(result.stderr, /the system clock is 3600 s behind S3's; signing with S3's time/);
+  });
+
   it("no instance role: read anonymously, as Ignition does; a private object is 403 AccessDenied, a public one is read", async () => {
     const denied = await fetchOnAws({ scenario: "no-role", userdata: merging("s3://flint-lab-east/child.ign"), objects: { "s3://flint-lab-east/child.ign": CHILD } });
     assert.equal(denied.status, 1);

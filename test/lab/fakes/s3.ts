@@ -7,7 +7,8 @@
 //   `no-role`; `expired-credentials` (IMDS hands out credentials past their
 //   expiry); `stale-credentials` (the first credentials handed out are past
 //   their expiry, later ones fresh); `wrong-secret` (the secret handed out
-//   is not the one S3 knows for that key).
+//   is not the one S3 knows for that key); `clock-behind` (the machine's
+//   clock is an hour behind S3's, as on a first boot without a set clock).
 // - S3 at its real names (virtual-hosted `BUCKET.s3[.dualstack].REGION.
 //   amazonaws.com`, path-style `s3[.dualstack].REGION.amazonaws.com/BUCKET`,
 //   access points `NAME-ACCOUNT.s3-accesspoint[.dualstack].REGION.
@@ -218,7 +219,7 @@ function address(req: IncomingMessage): Addressed | { missing: string } | undefi
 }
 
 /** Checks the request's SigV4 Authorization header; answers and returns false when S3 would refuse it. */
-function authenticated(req: IncomingMessage, res: ServerResponse, region: string): boolean {
+function authenticated(req: IncomingMessage, res: ServerResponse, region: string, now: number): boolean {
   const auth = req.headers.authorization ?? "";
   const parsed = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
   if (!parsed) {
@@ -252,8 +253,8 @@ function authenticated(req: IncomingMessage, res: ServerResponse, region: string
     return false;
   }
   const requestTime = Date.parse(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13)}`);
-  if (Math.abs(Date.now() - requestTime) > 15 * 60_000) {
-    answer(req, res, 403, region, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", { RequestTime: amzDate, ServerTime: new Date().toISOString(), MaxAllowedSkewMilliseconds: "900000" });
+  if (Math.abs(now - requestTime) > 15 * 60_000) {
+    answer(req, res, 403, region, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.", { RequestTime: amzDate, ServerTime: new Date(now).toISOString(), MaxAllowedSkewMilliseconds: "900000" });
     return false;
   }
   const [path, query = ""] = (req.url ?? "/").split(/\?(.*)/s);
@@ -293,7 +294,7 @@ function authenticated(req: IncomingMessage, res: ServerResponse, region: string
   return true;
 }
 
-function serve(objects: Objects, req: IncomingMessage, res: ServerResponse): void {
+function serve(objects: Objects, clockAheadMs: number, req: IncomingMessage, res: ServerResponse): void {
   const where = address(req);
   if (!where) return answer(req, res, 400, undefined, "InvalidURI", "Couldn't parse the specified URI.");
   if ("missing" in where) return answer(req, res, 404, undefined, "NoSuchBucket", "The specified bucket does not exist", { BucketName: where.missing });
@@ -303,7 +304,7 @@ function serve(objects: Objects, req: IncomingMessage, res: ServerResponse): voi
   }
   if (req.method !== "GET" && req.method !== "HEAD") return answer(req, res, 405, bucket.region, "MethodNotAllowed", "The specified method is not allowed against this resource.");
   const signed = req.headers.authorization !== undefined;
-  if (signed ? !authenticated(req, res, bucket.region) : false) return;
+  if (signed ? !authenticated(req, res, bucket.region, Date.now() + clockAheadMs) : false) return;
   if (!signed && !bucket.public) return answer(req, res, 403, bucket.region, "AccessDenied", "Access Denied");
   if (key === "") {
     res.writeHead(200, { "x-amz-bucket-region": bucket.region, "x-amz-access-point-alias": "false", Server: "AmazonS3", "Content-Type": "application/xml" });
@@ -334,6 +335,6 @@ export function s3Service(options: CloudOptions): { addresses: string[]; listene
   const objects: Objects = new Map(Object.entries(options.objects ?? {}).filter(([url]) => url.startsWith("s3://")));
   return {
     addresses: [`${S3_ADDRESS}/32`],
-    listeners: [{ address: S3_ADDRESS, port: 443, tls: { names: s3HostNames() }, handler: (req, res) => serve(objects, req, res) }],
+    listeners: [{ address: S3_ADDRESS, port: 443, tls: { names: s3HostNames() }, handler: (req, res) => serve(objects, options.scenario === "clock-behind" ? 3600_000 : 0, req, res) }],
   };
 }
