@@ -33,10 +33,10 @@ export interface FetchSettings {
   /** Extra trusted CAs in PEM, already fetched. */
   certificateAuthorities?: Buffer[];
   /**
-   * The platform id this machine runs on: cloud storage sources use its
-   * identity where Ignition does (s3/arn with the EC2 instance role on aws,
-   * Azure Blob with the managed identity on azure); elsewhere they are read
-   * anonymously (gs:// asks the GCE metadata server wherever it answers).
+   * The platform id this machine runs on: cloud storage sources use the
+   * machine's identity there (s3/arn the EC2 instance role on aws, gs:// the
+   * service account on gcp, Azure Blob the managed identity on azure);
+   * elsewhere they are read anonymously.
    */
   platform?: string;
   /** The OEM tree, when the caller holds it mounted (config assembly); else each oem:// read finds it (oem.ts). */
@@ -281,6 +281,7 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
 async function cloudTarget(source: string, scheme: Scheme, options: UrlOptions, label: string): Promise<CloudTarget | undefined> {
   if (scheme === "s3" || scheme === "arn") return (await import("./s3")).s3Target(source, options, label);
   if (scheme === "gs") return (await import("./gcs")).gcsTarget(source, options, label);
+  // The host is checked here so that other https: sources do not load the module.
   if (scheme === "https" && options.platform === "azure" && /^https:\/\/[^/?#]+\.blob\.core\.windows\.net\//i.test(source)) {
     const blob = await import("./azure-blob");
     if (blob.isAzureBlobUrl(source)) return blob.blobTarget(source, options, label);

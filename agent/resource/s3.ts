@@ -165,7 +165,7 @@ async function roleCredentials(options: UrlOptions): Promise<{ value: AwsCredent
 function instanceRegion(options: UrlOptions): Promise<string> {
   instance.region ??= (async () => {
     try {
-      const region = (await fetchUrl(`${IMDS}/latest/meta-data/placement/region`, { ...options, headers: await imdsHeaders(options), label: "IMDS region" }))?.toString("utf8").trim();
+      const region = (await fetchUrl(`${IMDS}/latest/meta-data/placement/region`, { ...imdsOptions(options), headers: await imdsHeaders(options), label: "IMDS region" }))?.toString("utf8").trim();
       if (region) return region;
     } catch (e) {
       log.warn(`could not read the instance's region from IMDS (${(e as Error).message}); asking us-east-1 for bucket regions`);
