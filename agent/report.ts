@@ -58,12 +58,11 @@ export async function readReport(root: string): Promise<FlintReport | undefined>
   }
 }
 
-/** Writes the report into the root atomically (temp name, fsync, rename). */
+/** Writes the report into the root atomically (by the one durability rule, root/write.ts). */
 export async function writeReport(root: string, report: FlintReport): Promise<void> {
   try {
     // 0600: a failed stage's error quotes a tool, and the root's users have no business reading that.
-    // Its rename is not synced: a crash leaves the previous report, whole, and the next run writes it anew.
-    await writeRootFile(root, REPORT_PATH_IN_ROOT, reportBytes(report), 0o600, undefined, { renameSynced: false });
+    await writeRootFile(root, REPORT_PATH_IN_ROOT, reportBytes(report), 0o600);
   } catch (e) {
     // The root may hold anything at that path (a directory, a FIFO): say so, not a bare errno.
     if (e instanceof FlintError) throw e;

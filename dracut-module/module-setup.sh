@@ -86,7 +86,7 @@ install() {
     inst_multiple mount umount blkid lsblk sgdisk sfdisk partx wipefs udevadm modprobe \
         mkfs.ext4 mkfs.vfat mkswap useradd usermod userdel groupadd groupmod groupdel
     inst_multiple -o partprobe mkfs.fat mkfs.xfs mkfs.btrfs mke2fs mkfs.ext3 mkfs.ext2 \
-        mdadm cryptsetup chpasswd getent chroot sync e2label xfs_admin btrfs tune2fs \
+        mdadm cryptsetup chpasswd chgpasswd getent chroot sync e2label xfs_admin btrfs tune2fs \
         fatlabel mtools mdir mdel mcopy mmd vmware-rpctool
     # mdel (quench without mounting the ESP) converts names through code page
     # 850, which glibc loads as a gconv module.

@@ -4,8 +4,8 @@
 // file is written under a temporary name and renamed only when verified.
 // Only this folder opens sockets; callers use only the exports here.
 
-import { constants } from "node:fs";
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { constants, ftruncateSync, writev } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -117,51 +117,61 @@ export async function fetchToBuffer(resource: Resource, options: FetchOptions = 
 
 /**
  * Streams a resource into `path`: written to a temporary name beside it,
- * synced (unless `sync: false`), and renamed over `path` only once the hash matched. On failure
+ * synced, and renamed over `path` only once the hash matched. On failure
  * nothing is left at `path` (an existing file there stays as it was).
  */
-export async function fetchToFile(resource: Resource, path: string, options: FetchOptions & { mode?: number; sync?: boolean } = {}): Promise<{ bytes: number }> {
+export async function fetchToFile(resource: Resource, path: string, options: FetchOptions & { mode?: number } = {}): Promise<{ bytes: number }> {
   const temp = randomTempName(dirname(path), "fetch-");
+  // Never through a link planted under its name.
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode ?? 0o600);
   try {
-    const bytes = await fetchInto(resource, options, async () => {
-      // Each try starts the temporary file afresh, never through a link planted under its name.
-      await rm(temp, { force: true });
-      const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, options.mode ?? 0o600);
-      let count = 0;
-      return {
-        // Chunks that arrive while one write is in flight queue up (to 1 MiB)
-        // and go out together in the next writev, instead of one thread-pool
-        // round trip per 16-64 KiB chunk.
-        stream: new Writable({
-          highWaterMark: 1 << 20,
-          writev: (chunks: { chunk: Buffer }[], done) => {
-            const buffers = chunks.map((c) => c.chunk);
-            for (const b of buffers) count += b.length;
-            writeAll(handle, buffers).then(() => done(), done);
-          },
-        }),
-        finish: async () => {
-          // A caller that flushes a whole batch itself (the files stage) skips this fsync.
-          if (options.sync !== false) await handle.sync();
-          await handle.close();
-          return count;
-        },
-        abandon: () => handle.close(),
-      };
-    });
+    const bytes = await fetchToDescriptor(resource, handle.fd, 0, options);
+    await handle.sync();
+    await handle.close();
     await rename(temp, path);
     return { bytes };
   } catch (e) {
+    await handle.close().catch(() => undefined);
     await rm(temp, { force: true });
     throw e;
   }
 }
 
-/** Writes every buffer, continuing after a short write. */
-async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+/**
+ * Streams a resource into the open file `fd` from offset `at` (each try
+ * starts there again, cutting what a failed one left); returns how many
+ * bytes it wrote. The caller owns the descriptor: the files stage writes
+ * every fetched file through the one it created it with (root/write.ts).
+ */
+export async function fetchToDescriptor(resource: Resource, fd: number, at: number, options: FetchOptions = {}): Promise<number> {
+  return fetchInto(resource, options, async () => {
+    ftruncateSync(fd, at);
+    let count = 0;
+    return {
+      // Chunks that arrive while one write is in flight queue up (to 1 MiB)
+      // and go out together in the next writev, instead of one thread-pool
+      // round trip per 16-64 KiB chunk.
+      stream: new Writable({
+        highWaterMark: 1 << 20,
+        writev: (chunks: { chunk: Buffer }[], done) => {
+          const buffers = chunks.map((c) => c.chunk);
+          const position = at + count;
+          for (const b of buffers) count += b.length;
+          writeAll(fd, buffers, position).then(() => done(), done);
+        },
+      }),
+      finish: async () => count,
+      abandon: async () => undefined,
+    };
+  });
+}
+
+/** Writes every buffer at `position`, continuing after a short write. */
+async function writeAll(fd: number, buffers: Buffer[], position: number): Promise<void> {
   let pending = buffers;
   while (pending.length) {
-    let { bytesWritten } = await handle.writev(pending);
+    let bytesWritten = await new Promise<number>((resolve, reject) => writev(fd, pending, position, (e, n) => (e ? reject(e) : resolve(n))));
+    position += bytesWritten;
     const rest: Buffer[] = [];
     for (const b of pending) {
       if (bytesWritten >= b.length) bytesWritten -= b.length;

@@ -13,7 +13,7 @@
 // read.ts beside it); test/unit/root/paths.test.ts fails on a raw
 // `join(root, …)` anywhere else.
 
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, type Stats } from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats } from "node:fs";
 import { posix } from "node:path";
 import { FlintError } from "../errors";
 
@@ -75,11 +75,30 @@ export class RootDir {
     return (this.device ??= fstatSync(this.fd).dev);
   }
 
+  private mount?: number;
+
+  /** The mount it is on (the kernel's mnt_id): a bind mount of the same filesystem has its own, where st_dev is the same. */
+  get mountId(): number {
+    return (this.mount ??= mountIdOf(this.fd));
+  }
+
+  /** The same directory on a descriptor of its own, for a holder that outlives this one. */
+  reopen(): RootDir {
+    return new RootDir(openSync(this.self, constants.O_RDONLY | constants.O_DIRECTORY), this.rootPath);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     closeSync(this.fd);
   }
+}
+
+/** The mount an open descriptor is on, from /proc/self/fdinfo (Node has no statx). */
+export function mountIdOf(fd: number): number {
+  const id = /^mnt_id:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "latin1"))?.[1];
+  if (id === undefined) throw new Error(`no mnt_id in /proc/self/fdinfo/${fd}`);
+  return Number(id);
 }
 
 /** The root's canonical host path: a `--root` given through a symlink is fine. */
@@ -127,6 +146,12 @@ export interface WalkOptions {
   created?: (rootPath: string) => void;
   /** Refuse a symlink anywhere on the way instead of following it (for keys and other private files). */
   noSymlinks?: boolean;
+  /**
+   * The mounts (mnt_id) the walk may go through: a directory on any other
+   * (a bind mount that is not this run's, a filesystem mounted by someone
+   * else) ends it with an error, before anything is written there.
+   */
+  mounts?: ReadonlySet<number>;
 }
 
 /** A walk with `noSymlinks` met one. */
@@ -228,6 +253,9 @@ export function chase(root: string, path: string, last: Last, options: WalkOptio
         continue;
       }
       stack.push({ fd, name });
+      if (options.mounts && !options.mounts.has(mountIdOf(fd))) {
+        throw new FlintError(`${here()} is a mount that is not this run's; refusing to write through it`, path);
+      }
     }
     return { dir: takeTop(stack, here, held, root) };
   } finally {

@@ -1,22 +1,26 @@
 // Changes to the future root that cannot escape it and cannot be seen half
 // done. Every change is made by name inside a directory held open (a
-// RootDir from resolve.ts, walked afresh for that change), never through a
-// host path: directories are created one component at a time, files and
-// links are made under a temporary name in their final directory, given
-// their owner and mode, then renamed into place. A CommitBatch does the
-// syncing for many temporary files at once.
+// RootDir from chase(), walked afresh for that change), never through a
+// host path: directories are created one component at a time; a new file
+// is a StagedFile, created O_EXCL|O_NOFOLLOW under a temporary name in its
+// final directory and written, read back, owned and moded through the one
+// descriptor it was created with, until a CommitBatch renames it into place.
+//
+// The one durability rule (docs/files.md#durability): a name Flint gives
+// to a file points at complete contents. Before a batch renames anything,
+// every filesystem it wrote to is synced (syncfs, through a descriptor);
+// the renames are synced the same way when the batch settles, before the
+// stage (or the one-file write) returns.
 
-import { closeSync, constants, fchmodSync, fchownSync, fsync, fsyncSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, linkSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { posix } from "node:path";
 import { FlintError } from "../errors";
+import { crypto } from "../crypto";
 import { lstatIn, openDirectory, openParent, RootDir, type Ownership } from "./resolve";
+import { TEMP_PREFIX, tempName } from "./temp-name";
 
 export type { Ownership } from "./resolve";
 export { RootDir } from "./resolve";
-
-import { TEMP_PREFIX, tempName } from "./temp-name";
-
 export { TEMP_PREFIX, tempName };
 
 const ROOT_OWNER: Ownership = { uid: 0, gid: 0 };
@@ -31,8 +35,8 @@ export type Created = (rootPath: string) => void;
  * component that would be, and undefined is returned when any is missing.
  * The caller closes the directory.
  */
-export function openOrCreateDirectory(root: string, dir: string, options: { dryRun?: boolean; created?: Created; noSymlinks?: boolean } = {}): RootDir | undefined {
-  if (!options.dryRun) return openDirectory(root, dir, { create: true, created: options.created, noSymlinks: options.noSymlinks }).dir!;
+export function openOrCreateDirectory(root: string, dir: string, options: { dryRun?: boolean; created?: Created; mounts?: ReadonlySet<number> } = {}): RootDir | undefined {
+  if (!options.dryRun) return openDirectory(root, dir, { create: true, created: options.created, mounts: options.mounts }).dir!;
   const walked = openDirectory(root, dir);
   if (walked.missing === undefined) return walked.dir;
   // Nothing below the first missing component exists either; announce them all.
@@ -67,51 +71,153 @@ export function makeOneDirectory(dir: RootDir, name: string, mode: number, owner
 }
 
 /**
- * Sets owner (and, when given, mode) of `name` in `dir` without following a
- * final symlink: a symlink gets lchown only; anything else is opened
- * O_PATH-like (non-blocking, no follow) so the mode goes to what was checked.
+ * Sets owner (and, when given, mode) of `name` in `dir` in place, without
+ * following a final symlink: a symlink gets lchown only; anything else is
+ * opened non-blocking without following and changed through that
+ * descriptor. A node with other hard links (which may be outside the root)
+ * is never changed in place: false, and the caller replaces it instead.
  */
-export function setOwnerAndMode(dir: RootDir, name: string, owner: Ownership, mode?: number): void {
-  lchownSync(dir.at(name), owner.uid, owner.gid);
-  if (mode === undefined) return;
+export function setOwnerAndMode(dir: RootDir, name: string, owner: Ownership, mode?: number): boolean {
+  const st = lstatIn(dir, name);
+  if (st?.isSymbolicLink()) {
+    if (st.nlink > 1) return false;
+    lchownSync(dir.at(name), owner.uid, owner.gid);
+    return true;
+  }
   const fd = openSync(dir.at(name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    fchmodSync(fd, mode);
+    const now = fstatSync(fd);
+    if (now.nlink > 1 && !now.isDirectory()) return false;
+    fchownSync(fd, owner.uid, owner.gid);
+    if (mode !== undefined) fchmodSync(fd, mode); // after chown: chown clears setuid/setgid bits
+    return true;
   } finally {
     closeSync(fd);
   }
 }
 
-const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-
-/** A new, empty, private temporary file in `dir` (never follows or reuses a name). */
-export async function createTempFile(dir: RootDir): Promise<{ name: string; path: string; handle: FileHandle }> {
-  const name = tempName();
-  const handle = await open(dir.at(name), NEW_FILE, 0o600);
-  return { name, path: dir.at(name), handle };
-}
-
-/**
- * Writes `data` as `name` in the directory `dirPath` of the root: the
- * directory is walked (and made) now, the file is written under a temporary
- * name with its owner and mode, synced, and renamed into place; with
- * `renameSynced: false` the directory is not synced after (a crash may then
- * leave the previous file, complete: for the report, which the next run writes again).
- */
-export async function writeRootFile(root: string, path: string, data: FileData, mode: number, owner: Ownership = ROOT_OWNER, options: { dirMode?: number; renameSynced?: boolean } = {}): Promise<void> {
-  const parent = openParent(root, path, { create: true });
-  const dir = parent.dir!;
-  try {
-    if (options.dirMode !== undefined) fchmodSync(dir.fd, options.dirMode);
-    await writeFilesIn([{ dir, name: parent.name, data, mode, owner }], { renameSynced: options.renameSynced });
-  } finally {
-    dir.close();
-  }
-}
+const NEW_FILE = constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** What a file is written from: its bytes, its text, or its bytes a piece at a time (a big report, never held whole). */
 export type FileData = Buffer | string | Iterable<Buffer>;
 
+/**
+ * A new file from creation to rename: made O_EXCL|O_NOFOLLOW, private
+ * (0600), under a temporary name in its final directory. Everything done to
+ * it (contents written, fetched or copied, read back to compare, owner and
+ * mode) goes through the descriptor it was created with, never its name: a
+ * process that swaps the name for a symlink meanwhile changes nothing but
+ * the name, and the rename then moves its symlink, inside the root.
+ */
+export class StagedFile {
+  readonly name = tempName();
+  private descriptor: number | undefined;
+  /** Bytes written so far (the file is only ever written at its end). */
+  size = 0;
+
+  constructor(readonly dir: RootDir) {
+    this.descriptor = openSync(dir.at(this.name), NEW_FILE, 0o600);
+  }
+
+  get fd(): number {
+    if (this.descriptor === undefined) throw new Error(`${this.name} is already closed`);
+    return this.descriptor;
+  }
+
+  write(data: FileData): void {
+    const chunks = typeof data === "string" ? [Buffer.from(data)] : Buffer.isBuffer(data) ? [data] : data;
+    for (const chunk of chunks) {
+      for (let done = 0; done < chunk.length; ) done += writeSync(this.fd, chunk, done, chunk.length - done, this.size + done);
+      this.size += chunk.length;
+    }
+  }
+
+  /**
+   * Appends what `fill` writes at `at` through the descriptor and says it
+   * wrote (a fetch: on a retry it starts again at `at`, cutting what a
+   * failed try left).
+   */
+  async fill(fill: (fd: number, at: number) => Promise<number>): Promise<void> {
+    this.size += await fill(this.fd, this.size);
+  }
+
+  /** Appends all of the open file `source` (read from its start). */
+  copyFrom(source: number): void {
+    const buffer = Buffer.allocUnsafe(COPY_CHUNK);
+    for (let at = 0; ; ) {
+      const n = readSync(source, buffer, 0, buffer.length, at);
+      if (n === 0) return;
+      this.write(buffer.subarray(0, n));
+      at += n;
+    }
+  }
+
+  /** The sha256 of what it holds, read back through its descriptor. */
+  digest(): string {
+    return digestOf(this.fd);
+  }
+
+  /** Owner, then mode (chown clears setuid bits). */
+  finish(mode: number, owner: Ownership): void {
+    fchownSync(this.fd, owner.uid, owner.gid);
+    fchmodSync(this.fd, mode);
+  }
+
+  close(): void {
+    const fd = this.descriptor;
+    this.descriptor = undefined;
+    if (fd !== undefined) closeSync(fd);
+  }
+
+  /** Closes and removes it: after a failure, or when it was not needed after all. */
+  discard(): void {
+    this.close();
+    unlinkQuietly(this.dir, this.name);
+  }
+}
+
+const COPY_CHUNK = 256 * 1024;
+
+/** The sha256 of the whole open file `fd`, read from its start. */
+export function digestOf(fd: number): string {
+  const hash = crypto().createHash("sha256");
+  const buffer = Buffer.allocUnsafe(COPY_CHUNK);
+  for (let at = 0; ; ) {
+    const n = readSync(fd, buffer, 0, buffer.length, at);
+    if (n === 0) return hash.digest("hex");
+    hash.update(buffer.subarray(0, n));
+    at += n;
+  }
+}
+
+/** A new file `data` in `dir`, owned and moded, closed, not yet renamed: its temporary name, for a CommitBatch. */
+export function stageFile(dir: RootDir, data: FileData, mode: number, owner: Ownership): StagedFile {
+  const file = new StagedFile(dir);
+  try {
+    file.write(data);
+    file.finish(mode, owner);
+    file.close();
+  } catch (e) {
+    file.discard();
+    throw e;
+  }
+  return file;
+}
+
+/** A symlink under a temporary name in `dir`, owned as asked: for a CommitBatch. Returns the temporary name. */
+export function tempSymlinkSync(dir: RootDir, target: string, owner: Ownership): string {
+  const temp = tempName();
+  symlinkSync(target, dir.at(temp));
+  try {
+    lchownSync(dir.at(temp), owner.uid, owner.gid);
+  } catch (e) {
+    unlinkQuietly(dir, temp);
+    throw e;
+  }
+  return temp;
+}
+
+/** A file to write into a directory already open. */
 export interface NewFile {
   dir: RootDir;
   name: string;
@@ -120,52 +226,28 @@ export interface NewFile {
   owner: Ownership;
 }
 
-/**
- * The atomic write of writeRootFile for a few files in directories already
- * open: each goes to a temporary name, all are synced at once (the
- * filesystem commits them together, where one after another would cost a
- * journal commit each), renamed in order, then their directories synced at once.
- */
-export async function writeFilesIn(files: NewFile[], options: { renameSynced?: boolean } = {}): Promise<void> {
-  const temps: string[] = [];
-  const fds: number[] = [];
+/** Writes `files` by the one rule, as one batch: flushed and settled before this returns. */
+export async function writeFilesIn(root: string, files: NewFile[]): Promise<void> {
+  const batch = new CommitBatch(root);
   try {
-    for (const f of files) {
-      const made = writeTempFileOpen(f.dir, typeof f.data === "string" ? Buffer.from(f.data) : f.data, f.mode, f.owner);
-      temps.push(made.name);
-      fds.push(made.fd);
-    }
-    await Promise.all(fds.map(fsyncInPool));
-  } catch (e) {
-    temps.forEach((temp, i) => unlinkQuietly(files[i]!.dir, temp));
-    throw e;
+    for (const f of files) batch.add(f.dir, stageFile(f.dir, f.data, f.mode, f.owner).name, f.name);
+    await batch.flush();
+    await batch.settle();
   } finally {
-    for (const fd of fds) closeSync(fd);
+    batch.discard();
   }
-  for (const [i, f] of files.entries()) {
-    try {
-      renameSync(f.dir.at(temps[i]!), f.dir.at(f.name));
-    } catch (e) {
-      for (const [j, later] of files.entries()) if (j >= i) unlinkQuietly(later.dir, temps[j]!);
-      throw e;
-    }
-  }
-  if (options.renameSynced !== false) await syncDirectories([...new Set(files.map((f) => f.dir))]);
 }
 
-function fsyncInPool(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
-}
-
-/** fsync of each directory, all at once (see syncDirectory for filesystems that cannot). */
-export async function syncDirectories(dirs: RootDir[]): Promise<void> {
-  await Promise.all(
-    dirs.map((dir) =>
-      fsyncInPool(dir.fd).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== "EINVAL") throw e;
-      }),
-    ),
-  );
+/** Writes `data` as the file `path` of the root, its directory walked (and made) now; see writeFilesIn. */
+export async function writeRootFile(root: string, path: string, data: FileData, mode: number, owner: Ownership = ROOT_OWNER, options: { dirMode?: number } = {}): Promise<void> {
+  const parent = openParent(root, path, { create: true });
+  const dir = parent.dir!;
+  try {
+    if (options.dirMode !== undefined) fchmodSync(dir.fd, options.dirMode);
+    await writeFilesIn(root, [{ dir, name: parent.name, data, mode, owner }]);
+  } finally {
+    dir.close();
+  }
 }
 
 /**
@@ -173,21 +255,17 @@ export async function syncDirectories(dirs: RootDir[]): Promise<void> {
  * `dir`, atomically, replacing whatever is there. No owner: the link is the
  * target's inode, whose owner and mode are the target's own.
  */
-export function replaceWithHardLink(dir: RootDir, name: string, targetDir: RootDir, target: string): void {
+export function replaceWithHardLink(dir: RootDir, name: string, targetDir: RootDir, target: string, batch: CommitBatch): void {
   const temp = tempName();
   linkSync(targetDir.at(target), dir.at(temp)); // link(2) never follows a last symlink
-  renameIntoPlace(dir, temp, name);
-}
-
-/** `temp` renamed over `name` in `dir` (removed if that fails), and the directory synced. */
-function renameIntoPlace(dir: RootDir, temp: string, name: string): void {
   try {
     renameSync(dir.at(temp), dir.at(name));
   } catch (e) {
     unlinkQuietly(dir, temp);
     throw e;
   }
-  syncDirectory(dir);
+  // New contents there are none (the target's were made durable before it could be linked); the name settles with the batch.
+  batch.renamedIn(dir);
 }
 
 function unlinkQuietly(dir: RootDir, name: string): void {
@@ -199,39 +277,77 @@ function unlinkQuietly(dir: RootDir, name: string): void {
 }
 
 /**
- * Deletes `name` in `dir`, a directory with everything in it. Each directory
- * is opened with O_NOFOLLOW and emptied through its own descriptor, so a
- * subdirectory swapped for a symlink meanwhile is unlinked, never followed.
+ * Deletes `name` in `dir`, a directory with everything in it, depth first
+ * without recursion (a tree may be thousands deep). Each directory is
+ * opened with O_NOFOLLOW and emptied through its own descriptor, so a
+ * subdirectory swapped for a symlink meanwhile is unlinked, never
+ * followed; one on another mount than `dir` is refused, never emptied.
  */
 export function removeNode(dir: RootDir, name: string): void {
-  try {
-    unlinkSync(dir.at(name));
-    return;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return;
-    if (code !== "EISDIR" && code !== "EPERM") throw e;
-  }
+  if (unlinkUnlessDirectory(dir, name)) return;
   emptyDirectory(dir, name);
   rmdirSync(dir.at(name));
 }
 
+/** unlink of `name`; false when it is a directory. */
+function unlinkUnlessDirectory(dir: RootDir, name: string): boolean {
+  try {
+    unlinkSync(dir.at(name));
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return true;
+    if (code !== "EISDIR" && code !== "EPERM") throw e;
+    return false;
+  }
+}
+
 /**
  * Removes everything inside the directory `name` of `dir` (not the directory
- * itself), never following a link; returns how many entries it held. With
- * `dryRun` only counts them.
+ * itself), never following a link nor crossing into another mount; returns
+ * how many entries it held. With `dryRun` only counts them.
  */
 export function emptyDirectory(dir: RootDir, name: string, options: { dryRun?: boolean } = {}): number {
-  const inner = openDirectory(dir.self, "/" + name, { noSymlinks: true });
-  if (inner.missing !== undefined) return 0;
-  const sub = new RootDir(inner.dir.fd, dir.inRoot(name));
-  try {
-    const children = readdirSync(sub.self);
-    if (!options.dryRun) for (const child of children) removeNode(sub, child);
-    return children.length;
-  } finally {
-    sub.close();
+  const top = openSub(dir, name);
+  if (!top) return 0;
+  const children = readdirSync(top.self);
+  const count = children.length;
+  if (options.dryRun) {
+    top.close();
+    return count;
   }
+  // Directories being emptied, deepest last; each with the names still to remove in it.
+  const stack: { dir: RootDir; names: string[] }[] = [{ dir: top, names: children }];
+  try {
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const child = frame.names.pop();
+      if (child === undefined) {
+        stack.pop();
+        frame.dir.close();
+        if (stack.length > 0) rmdirSync(stack[stack.length - 1]!.dir.at(posix.basename(frame.dir.rootPath)));
+        continue;
+      }
+      if (unlinkUnlessDirectory(frame.dir, child)) continue;
+      const sub = openSub(frame.dir, child);
+      if (sub) stack.push({ dir: sub, names: readdirSync(sub.self) });
+    }
+  } finally {
+    for (const frame of stack) frame.dir.close();
+  }
+  return count;
+}
+
+/** The subdirectory `name` of `dir`, opened without following a link; refused when it is another mount. */
+function openSub(dir: RootDir, name: string): RootDir | undefined {
+  const inner = openDirectory(dir.self, "/" + name, { noSymlinks: true });
+  if (inner.missing !== undefined) return undefined;
+  const sub = new RootDir(inner.dir.fd, dir.inRoot(name));
+  if (sub.mountId !== dir.mountId) {
+    sub.close();
+    throw new FlintError("is a mount point (not this run's to empty); refusing to remove what is in it", dir.inRoot(name));
+  }
+  return sub;
 }
 
 /**
@@ -250,56 +366,34 @@ export function sweepTempFiles(dir: RootDir): void {
   }
 }
 
-export function syncDirectory(dir: RootDir): void {
-  try {
-    fsyncSync(dir.fd);
-  } catch (e) {
-    // Some filesystems cannot fsync a directory; the rename is still atomic.
-    if ((e as NodeJS.ErrnoException).code !== "EINVAL") throw e;
-  }
+/** syncfs(2) of the filesystem holding the open directory `dir` (through its descriptor, never a path). */
+async function syncFilesystemOf(dir: RootDir): Promise<void> {
+  await (await import("../system/sync")).syncFilesystem(dir.fd);
 }
 
 /**
- * Temporary files (and links) waiting to be renamed to their real names,
- * made durable together: `flush` syncs each filesystem they are on once
- * (syncfs), then renames them all in the order they were added. Each
- * directory is walked again for its renames (a directory swapped since the
+ * New files and links under temporary names, put in place by the one
+ * durability rule: `flush` syncs each filesystem they were written on (one
+ * syncfs each), then renames them all in the order they were added, each
+ * directory walked again for its renames (a directory swapped since the
  * temporary file was made fails the rename: its temporary name is not in
- * what the path now leads to). A crash before the renames leaves only
- * temporary names, which the next run sweeps; a crash after leaves only
- * complete files, since the contents reached the disk before any real name
- * pointed at them. The renames themselves reach the disk with the next
- * flush's sync, or with `settle`, which the caller runs once at the end. The
- * caller flushes as late as it can (once per stage, or when a later entry
- * needs a pending one in place), since each syncfs is a child process; a
- * handful of regular files since the last sync (SSH keys after the rest, a
- * small config) are fsynced each instead, with no child process.
+ * what the path now leads to); `settle` syncs the renames the same way, once
+ * at the end. A crash before a rename leaves a temporary name, which the
+ * next run sweeps; after it, complete contents.
  */
 export class CommitBatch {
   private pending: { dir: string; temp: string; final: string }[] = [];
   /** Where `pending` goes, as paths in the root (and as the config wrote them), for `holds`. */
   private finals = new Set<string>();
-  /** One host path per filesystem with writes not yet synced, for syncfs. */
-  private dirty = new Map<number, string>();
-  /** Directories (paths in the root) with renames not yet synced. */
-  private renamedIn = new Set<string>();
-  /**
-   * Open descriptors of the regular files added since the last sync, while
-   * they are few (FSYNC_AT_MOST) and nothing else was added; undefined once
-   * the next sync must be a syncfs.
-   */
-  private fewFiles: number[] | undefined = [];
-  private readonly syncDirs: (dirs: RootDir[]) => Promise<void>;
-  private readonly fsyncAtMost: number;
+  /** Per filesystem written to since its last sync, a directory on it held open (a descriptor of its own). */
+  private dirty = new Map<number, RootDir>();
 
   constructor(
     private readonly root: string,
-    private readonly syncFilesystem: (path: string) => Promise<void>,
-    options: { syncDirs?: (dirs: RootDir[]) => Promise<void>; fsyncAtMost?: number } = {},
-  ) {
-    this.syncDirs = options.syncDirs ?? syncDirectories;
-    this.fsyncAtMost = options.fsyncAtMost ?? FSYNC_AT_MOST;
-  }
+    private readonly syncFilesystem: (dir: RootDir) => Promise<void> = syncFilesystemOf,
+    /** Mount ids the walks of the renames may cross (see WalkOptions.mounts). */
+    private readonly mounts?: ReadonlySet<number>,
+  ) {}
 
   /** Whether something pending goes to `path` (a path in the root): it is not there yet. */
   holds(path: string): boolean {
@@ -313,31 +407,22 @@ export class CommitBatch {
     return this.pending.length;
   }
 
-  /**
-   * `temp` (complete: contents, owner, mode) goes to `final` in `dir` at the
-   * next flush; `alias` is the config's path for it, `regularFile` says it
-   * is one (a file can be fsynced alone, a symlink cannot).
-   */
-  add(dir: RootDir, temp: string, final: string, options: { bytes?: number; alias?: string; regularFile?: boolean } = {}): void {
+  /** `temp` (complete: contents, owner, mode) goes to `final` in `dir` at the next flush; `alias` is the config's path for it. */
+  add(dir: RootDir, temp: string, final: string, bytes = 0, alias?: string): void {
     this.pending.push({ dir: dir.rootPath, temp, final });
     this.finals.add(dir.inRoot(final));
-    if (options.alias !== undefined) this.finals.add(options.alias);
-    this.bytes += options.bytes ?? 0;
-    this.noteFilesystem(dir);
-    if (!this.fewFiles) return;
-    if (options.regularFile && this.fewFiles.length < this.fsyncAtMost) this.fewFiles.push(openSync(dir.at(temp), constants.O_RDONLY | constants.O_NOFOLLOW));
-    else this.forgetFewFiles();
+    if (alias !== undefined) this.finals.add(alias);
+    this.bytes += bytes;
+    this.noteWritten(dir);
   }
 
-  /** The next sync is a syncfs. */
-  private forgetFewFiles(): void {
-    for (const fd of this.fewFiles ?? []) closeSync(fd);
-    this.fewFiles = undefined;
+  /** A rename made in `dir` outside the batch (a hard link), made durable when the batch settles. */
+  renamedIn(dir: RootDir): void {
+    this.noteWritten(dir);
   }
 
-  private noteFilesystem(dir: RootDir): void {
-    const dev = dir.dev;
-    if (!this.dirty.has(dev)) this.dirty.set(dev, dir.hostPath());
+  private noteWritten(dir: RootDir): void {
+    if (!this.dirty.has(dir.dev)) this.dirty.set(dir.dev, dir.reopen());
   }
 
   /** Flushes run one after another, so renames keep the order the files were added in. */
@@ -356,8 +441,7 @@ export class CommitBatch {
     this.bytes = 0;
     if (batch.length === 0) return;
     try {
-      // After a syncfs, the renames of earlier flushes are on disk too.
-      if (await this.syncWritten()) this.renamedIn.clear();
+      await this.syncAll();
     } catch (e) {
       this.remove(batch);
       throw e;
@@ -368,14 +452,13 @@ export class CommitBatch {
         try {
           let d = open.get(dir);
           if (!d) {
-            const walked = openDirectory(this.root, dir);
+            const walked = openDirectory(this.root, dir, { mounts: this.mounts });
             if (walked.missing !== undefined) throw Object.assign(new Error("directory gone"), { code: "ENOENT" });
             d = walked.dir;
             open.set(dir, d);
-            this.noteFilesystem(d);
           }
           renameSync(d.at(temp), d.at(final));
-          this.renamedIn.add(dir);
+          this.noteWritten(d);
         } catch (e) {
           this.remove(batch.slice(i), open);
           throw new FlintError(`cannot move the new file into place: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, posix.join(dir, final));
@@ -386,35 +469,19 @@ export class CommitBatch {
     }
   }
 
-  /**
-   * Makes the renames done so far durable (after the last flush): an fsync
-   * of each directory that got one, or one syncfs when there are many.
-   */
+  /** Makes the renames done so far durable: the last part of the rule, once the stage has flushed. */
   async settle(): Promise<void> {
-    const dirs = [...this.renamedIn];
-    this.renamedIn.clear();
-    if (dirs.length > SETTLE_BY_FSYNC) return this.syncAll();
-    this.dirty.clear();
-    const open: RootDir[] = [];
-    try {
-      for (const path of dirs) {
-        const walked = openDirectory(this.root, path);
-        if (walked.missing === undefined) open.push(walked.dir); // else gone (a later entry replaced it): nothing there to sync
-      }
-      await this.syncDirs(open);
-    } finally {
-      for (const dir of open) dir.close();
-    }
+    await this.syncAll();
   }
 
-  /** Removes everything still pending (a failed run leaves no temporary files behind). */
+  /** Removes everything still pending (a failed run leaves no temporary files behind) and lets go of what it holds. */
   discard(): void {
-    this.forgetFewFiles();
-    this.fewFiles = [];
     this.remove(this.pending);
     this.pending = [];
     this.finals = new Set();
     this.bytes = 0;
+    for (const dir of this.dirty.values()) dir.close();
+    this.dirty.clear();
   }
 
   /** Removes the temporary files of `entries`, each looked up again in its directory. */
@@ -434,118 +501,15 @@ export class CommitBatch {
     for (const d of opened) d.close();
   }
 
-  /**
-   * Makes what is pending durable now, ahead of the flush (which then has
-   * nothing left to sync unless more is added): for a moment when the stage
-   * waits anyway. If it fails, the flush syncs again.
-   */
-  async syncPending(): Promise<void> {
-    await this.syncWritten();
-  }
-
-  /**
-   * Makes everything written since the last sync durable: an fsync of each of
-   * a few regular files, else one syncfs per filesystem written to. Says
-   * whether it was the syncfs (which carries earlier renames to disk too).
-   * After a failure the next sync makes it again, as a syncfs.
-   */
-  private async syncWritten(): Promise<boolean> {
-    const few = this.fewFiles;
-    this.fewFiles = [];
-    if (few) {
-      try {
-        await Promise.all(few.map(fsyncInPool));
-      } catch (e) {
-        this.forgetFewFiles();
-        throw e;
-      } finally {
-        for (const fd of few) closeSync(fd);
-      }
-      return false;
-    }
-    try {
-      await this.syncAll();
-    } catch (e) {
-      this.forgetFewFiles();
-      throw e;
-    }
-    return true;
-  }
-
   /** One syncfs per filesystem written to since the last sync; after a failure they are still to be synced. */
   private async syncAll(): Promise<void> {
-    const dirty = new Map(this.dirty);
-    this.dirty.clear();
-    try {
-      await Promise.all([...dirty.values()].map((path) => this.syncFilesystem(path)));
-    } catch (e) {
-      for (const [dev, path] of dirty) if (!this.dirty.has(dev)) this.dirty.set(dev, path);
-      throw e;
+    const dirty = [...this.dirty.values()];
+    await Promise.all(dirty.map((dir) => this.syncFilesystem(dir)));
+    for (const dir of dirty) {
+      if (this.dirty.get(dir.dev) === dir) this.dirty.delete(dir.dev);
+      dir.close();
     }
   }
-}
-
-/**
- * Up to this many directories, `settle` fsyncs each (no child process);
- * beyond, one syncfs costs less than the fsyncs.
- */
-const SETTLE_BY_FSYNC = 64;
-
-/** Up to this many regular files (and nothing else) since the last sync, each is fsynced instead of a syncfs. */
-const FSYNC_AT_MOST = 8;
-
-/**
- * Writes `data` to a new temporary file in `dir` with its owner and then its
- * mode (chown clears setuid bits), unsynced: for a CommitBatch or writeFilesIn.
- * Synchronous: a handful of system calls cost less than the thread-pool
- * round trips of their promise versions. Returns the temporary name.
- */
-export function writeTempFileSync(dir: RootDir, data: Buffer | Iterable<Buffer>, mode: number, owner: Ownership): string {
-  const { name, fd } = writeTempFileOpen(dir, data, mode, owner);
-  closeSync(fd);
-  return name;
-}
-
-/** writeTempFileSync, the file left open for an fsync of its own (writeFilesIn); the caller closes it. */
-function writeTempFileOpen(dir: RootDir, data: Buffer | Iterable<Buffer>, mode: number, owner: Ownership): { name: string; fd: number } {
-  const name = tempName();
-  const fd = openSync(dir.at(name), NEW_FILE, 0o600);
-  try {
-    for (const chunk of Buffer.isBuffer(data) ? [data] : data) {
-      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done);
-    }
-    fchownSync(fd, owner.uid, owner.gid);
-    fchmodSync(fd, mode);
-  } catch (e) {
-    closeSync(fd);
-    unlinkQuietly(dir, name);
-    throw e;
-  }
-  return { name, fd };
-}
-
-/** Gives an existing temporary file its owner and then its mode, unsynced: for a CommitBatch. */
-export function finishTempFileSync(dir: RootDir, temp: string, mode: number, owner: Ownership): void {
-  const fd = openSync(dir.at(temp), constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    fchownSync(fd, owner.uid, owner.gid);
-    fchmodSync(fd, mode);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A symlink under a temporary name in `dir`, owned as asked: for a CommitBatch. Returns the temporary name. */
-export function tempSymlinkSync(dir: RootDir, target: string, owner: Ownership): string {
-  const temp = tempName();
-  symlinkSync(target, dir.at(temp));
-  try {
-    lchownSync(dir.at(temp), owner.uid, owner.gid);
-  } catch (e) {
-    unlinkQuietly(dir, temp);
-    throw e;
-  }
-  return temp;
 }
 
 /** Removes whatever is at `path` in the root (a directory with its contents), never following a link; nothing there is fine. */

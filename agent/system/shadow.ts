@@ -1,7 +1,10 @@
-// The shadow tools (useradd, usermod, userdel, groupadd, groupmod, groupdel)
-// run against the future root with --root, so they read and write the
-// root's own passwd, group, shadow and gshadow files and its login.defs.
-// Password hashes are arguments here: they are always marked secret.
+// The shadow tools (useradd, usermod, userdel, groupadd, groupmod, groupdel,
+// chpasswd, chgpasswd) run against the future root with --root, so they
+// read and write the root's own passwd, group, shadow and gshadow files and
+// its login.defs. A password hash never rides on a command line (where
+// /proc/PID/cmdline shows it to every process while the tool runs):
+// accounts are made with "*" (no password login), then the hash is set by
+// chpasswd -e or chgpasswd -e, which read it from their standard input.
 
 import type { PasswdGroup, PasswdUser } from "../config/types";
 import { run } from "./exec";
@@ -10,20 +13,17 @@ import { run } from "./exec";
 export type UserSpec = Omit<PasswdUser, "sshAuthorizedKeys" | "shouldExist">;
 export type GroupSpec = Omit<PasswdGroup, "shouldExist">;
 
-/** Arguments with the positions of the secret ones, built together so they cannot drift. */
 class Args {
   readonly list: string[] = [];
-  readonly secret: number[] = [];
   add(...items: string[]): this {
     this.list.push(...items);
     return this;
   }
-  addSecret(flag: string, value: string): this {
-    this.list.push(flag);
-    this.secret.push(this.list.length);
-    this.list.push(value);
-    return this;
-  }
+}
+
+/** Sets the hash of `name` through the tool's standard input ("" or none: "*", no password login). */
+async function setHash(tool: "chpasswd" | "chgpasswd", root: string, name: string, hash: string): Promise<void> {
+  await run(tool, ["--root", root, "--encrypted"], { input: `${name}:${hash || "*"}\n` });
 }
 
 function commonUserArgs(args: Args, user: UserSpec): void {
@@ -42,20 +42,22 @@ export async function useradd(root: string, user: UserSpec): Promise<void> {
   if (user.noUserGroup) args.add("--no-user-group");
   if (user.system) args.add("--system");
   if (user.noLogInit) args.add("--no-log-init");
-  args.addSecret("--password", user.passwordHash ? user.passwordHash : "*");
+  args.add("--password", "*");
   commonUserArgs(args, user);
   args.add("--", user.name);
-  await run("useradd", args.list, { secretArgs: args.secret });
+  await run("useradd", args.list);
+  if (user.passwordHash) await setHash("chpasswd", root, user.name, user.passwordHash);
 }
 
 /** Modifies an existing user: home (moved), password, uid, comment, groups, shell. */
 export async function usermod(root: string, user: UserSpec): Promise<void> {
   const args = new Args().add("--root", root);
   if (user.homeDir) args.add("--home", user.homeDir, "--move-home");
-  if (user.passwordHash !== undefined) args.addSecret("--password", user.passwordHash === "" ? "*" : user.passwordHash);
   commonUserArgs(args, user);
+  const fields = args.list.length > 2; // more than --root ROOT: something besides the password
   args.add("--", user.name);
-  await run("usermod", args.list, { secretArgs: args.secret });
+  if (fields) await run("usermod", args.list);
+  if (user.passwordHash !== undefined) await setHash("chpasswd", root, user.name, user.passwordHash);
 }
 
 export async function userdel(root: string, name: string): Promise<void> {
@@ -65,18 +67,20 @@ export async function userdel(root: string, name: string): Promise<void> {
 export async function groupadd(root: string, group: GroupSpec): Promise<void> {
   const args = new Args().add("--root", root);
   if (group.gid !== undefined) args.add("--gid", String(group.gid));
-  args.addSecret("--password", group.passwordHash ? group.passwordHash : "*");
+  args.add("--password", "*");
   if (group.system) args.add("--system");
   args.add("--", group.name);
-  await run("groupadd", args.list, { secretArgs: args.secret });
+  await run("groupadd", args.list);
+  if (group.passwordHash) await setHash("chgpasswd", root, group.name, group.passwordHash);
 }
 
 export async function groupmod(root: string, group: GroupSpec): Promise<void> {
   const args = new Args().add("--root", root);
   if (group.gid !== undefined) args.add("--gid", String(group.gid));
-  if (group.passwordHash !== undefined) args.addSecret("--password", group.passwordHash === "" ? "*" : group.passwordHash);
+  const fields = args.list.length > 2; // more than --root ROOT: something besides the password
   args.add("--", group.name);
-  await run("groupmod", args.list, { secretArgs: args.secret });
+  if (fields) await run("groupmod", args.list);
+  if (group.passwordHash !== undefined) await setHash("chgpasswd", root, group.name, group.passwordHash);
 }
 
 export async function groupdel(root: string, name: string): Promise<void> {

@@ -22,9 +22,9 @@ export interface KeyFragment {
   /** One OpenSSH public key each. */
   keys: string[];
   /**
-   * How the new files are made durable and put in place: by default each is
-   * fsynced and renamed now (writeFilesIn); the files stage hands them to its
-   * batch instead, committed with everything else it writes.
+   * How the new files are made durable and put in place: by default now, as
+   * one batch (writeFilesIn); the files stage hands them to its batch
+   * instead, committed with everything else it writes.
    */
   commit?: (files: NewFile[]) => Promise<void>;
 }
@@ -76,7 +76,7 @@ export async function installKeyFragment(input: KeyFragment): Promise<{ fragment
     }
     // Fragments and authorized_keys become durable together, each whole or not at all.
     const files: NewFile[] = [...written].map(([name, data]) => ({ dir: fragments, name, data, mode: 0o600, owner }));
-    await (input.commit ?? writeFilesIn)([...files, { dir: ssh, name: "authorized_keys", data: merged, mode: 0o600, owner }]);
+    await (input.commit ?? ((list) => writeFilesIn(input.root, list)))([...files, { dir: ssh, name: "authorized_keys", data: merged, mode: 0o600, owner }]);
   } finally {
     for (const d of opened) d.close();
   }

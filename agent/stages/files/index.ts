@@ -3,14 +3,13 @@
 // then systemd units. Every path is checked before anything is written.
 // Kernel arguments are the kargs stage's (stages/kargs).
 
-import type { Config, Resource } from "../../config/types";
+import type { Config } from "../../config/types";
 import { FlintError } from "../../errors";
-import { DEFAULT_FILE_CAP, fetchToFile, settingsFromConfig } from "../../resource/index";
+import { DEFAULT_FILE_CAP, fetchToDescriptor, settingsFromConfig } from "../../resource/index";
 import { recordedPlatform } from "../fetch/record";
-import { canonicalRoot, withRootHeld } from "../../root/resolve";
+import { canonicalRoot, openDirectory, withRootHeld } from "../../root/resolve";
 import { CommitBatch } from "../../root/write";
 import type { Stage, StageContext } from "../context";
-import { accountsWithEntriesBeside, accountTrees, splitByAccounts } from "./beside-accounts";
 import { StorageEntries } from "./entries";
 import { flushBatch, type NodeWriter } from "./nodes";
 import { keyInstaller } from "./keys";
@@ -59,62 +58,60 @@ async function writeEverything(config: Config, ctx: StageContext): Promise<void>
   // platform fetch ran on, whose credentials cloud storage sources use.
   const platform = ctx.runDir ? await recordedPlatform(ctx.runDir) : undefined;
   const settings = ctx.dryRun ? {} : await settingsFromConfig(config, { platform });
+  const mounts = ctx.dryRun ? undefined : await thisRunsMounts(ctx.root, config);
   const writer: NodeWriter = {
     ctx,
+    mounts,
     swept: new Set(),
     announced: new Set(),
-    batch: new CommitBatch(ctx.root, async (path) => (await import("../../system/sync")).syncFilesystem(path)),
+    batch: new CommitBatch(ctx.root, undefined, mounts),
     ids: new Map(),
-    fetch: async (resource: Resource, hostPath: string, label: string) => {
-      // Not synced here: the batch flushes the whole filesystem once.
-      await fetchToFile(resource, hostPath, { ...settings, maxBytes: DEFAULT_FILE_CAP, label, sync: false });
-    },
+    fetch: (resource, fd, at, label) => fetchToDescriptor(resource, fd, at, { ...settings, maxBytes: DEFAULT_FILE_CAP, label }),
   };
-  // Accounts first, as Ignition: owners by name are looked up in what they
-  // create. Entries that cannot meet them are written meanwhile (not in a
-  // plan, whose lines keep Ignition's order); see beside-accounts.ts.
-  // Entries are written step by step (write-steps.ts) into the batch, which
-  // is made durable and renamed into place once at the end (or earlier, see
-  // nodes.ts).
-  const accounts = async (): Promise<void> => {
-    await applyGroups(ctx, config.passwd?.groups ?? []);
-    await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(writer));
-    if (ctx.platformKeys?.keys.length) await applyPlatformKeys(writer, ctx.platformKeys);
-    await persistLuks(ctx, config);
-  };
-  const hasAccounts = (config.passwd?.users?.length ?? 0) + (config.passwd?.groups?.length ?? 0) > 0;
-  const { beside, after } = ctx.dryRun || !hasAccounts ? { beside: new Int32Array(0), after: allIds(entries) } : splitByAccounts(entries, await accountTrees(ctx.root, config));
-  entries.topsDone();
-  const deferred: number[] = [];
+  // Ignition's order: accounts first (owners by name are looked up in what
+  // they create), then the entries step by step (write-steps.ts) into the
+  // batch, which is made durable and renamed into place at the end (or
+  // earlier, see nodes.ts), then units.
   let failed = true;
   try {
     await committing(writer, async () => {
-      await accountsWithEntriesBeside(writer, accounts, entries, beside, deferred);
-      await writeInSteps(writer, entries, concat(after, deferred));
+      await applyGroups(ctx, config.passwd?.groups ?? []);
+      await applyUsers(ctx, config.passwd?.users ?? [], keyInstaller(writer));
+      if (ctx.platformKeys?.keys.length) await applyPlatformKeys(writer, ctx.platformKeys);
+      await persistLuks(ctx, config);
+      entries.topsDone();
+      await writeInSteps(writer, entries);
       await applyUnits(writer, await withRefreshUnit(ctx, config.systemd?.units ?? []));
     });
     failed = false;
   } finally {
     // The last renames reach the disk; after a failure, its error is the one that counts.
-    if (!ctx.dryRun) await writer.batch.settle().catch((e) => {
-      if (!failed) throw e;
-    });
+    if (!ctx.dryRun) {
+      await writer.batch.settle().catch((e) => {
+        if (!failed) throw e;
+      });
+      writer.batch.discard();
+    }
   }
 }
 
-function allIds(entries: StorageEntries): Int32Array {
-  const ids = new Int32Array(entries.count);
-  for (let id = 0; id < ids.length; id++) ids[id] = id;
-  return ids;
-}
-
-/** `after`, then the entries deferred while the accounts were made, which are written after all (at their depth, behind the others). */
-function concat(after: Int32Array, deferred: number[]): Int32Array {
-  if (deferred.length === 0) return after;
-  const ids = new Int32Array(after.length + deferred.length);
-  ids.set(after);
-  ids.set(deferred, after.length);
-  return ids;
+/**
+ * The mounts the stage may write through: the root's own, and those at the
+ * config's filesystem paths (mounted by the mount stage, which checked each
+ * holds the config's device). Any other mount met in the root (a bind mount
+ * someone made, a filesystem mounted over a directory) is an error, never
+ * written through or emptied.
+ */
+async function thisRunsMounts(root: string, config: Config): Promise<Set<number>> {
+  const { mountEntries } = await import("../mount/mounts");
+  const mounts = new Set<number>();
+  for (const path of ["/", ...mountEntries(config).map((e) => e.fs.path)]) {
+    const found = openDirectory(root, path);
+    if (!found.dir) continue;
+    mounts.add(found.dir.mountId);
+    found.dir.close();
+  }
+  return mounts;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { PasswdUser } from "../../config/types";
 import { FlintError } from "../../errors";
 import { findUser, type RootUser } from "../../root/accounts";
 import { inspectInRoot } from "../../root/resolve";
-import { makeOneDirectory, openOrCreateDirectory, writeTempFileSync, type NewFile } from "../../root/write";
+import { makeOneDirectory, openOrCreateDirectory, stageFile, type NewFile } from "../../root/write";
 import { flushBatch, type NodeWriter } from "./nodes";
 import type { KeyInstaller } from "./passwd";
 import { record } from "./record";
@@ -48,8 +48,8 @@ export async function writeKeyFragment(writer: NodeWriter, account: RootUser, fr
   const { installKeyFragment } = await import("../../users/authorized-keys");
   const commit = async (files: NewFile[]): Promise<void> => {
     for (const f of files) {
-      const data = typeof f.data === "string" ? Buffer.from(f.data) : f.data;
-      writer.batch.add(f.dir, writeTempFileSync(f.dir, data, f.mode, f.owner), f.name, { bytes: Buffer.isBuffer(data) ? data.length : 0, regularFile: true });
+      const staged = stageFile(f.dir, f.data, f.mode, f.owner);
+      writer.batch.add(f.dir, staged.name, f.name, staged.size);
     }
   };
   await installKeyFragment({ root, home: account.home, uid: account.uid, gid: account.gid, fragment, keys, commit });

@@ -3,22 +3,20 @@
 // their targets, default modes 0755/0644, overwrite rules, owners by id or
 // by name from the root's own passwd and group files.
 
-import { createReadStream, createWriteStream, lstatSync, readlinkSync, type Stats } from "node:fs";
-import { rm } from "node:fs/promises";
+import { closeSync, readlinkSync, type Stats } from "node:fs";
 import { DEFAULT_FILE_CAP, decodeDataUrl, fetchToBuffer, verifyHash } from "../../resource/index";
 import { posix } from "node:path";
-import { pipeline } from "node:stream/promises";
 import type { Directory, File, Link, NodeGroup, NodeUser, Resource } from "../../config/types";
 import { FlintError } from "../../errors";
 import { gidOf, uidOf } from "../../root/accounts";
 import { openReadable, readAllOf } from "../../root/read";
 import { lstatIn, openParent, RootDir, splitLast } from "../../root/resolve";
 import {
-  createTempFile,
+  digestOf,
   emptyDirectory,
-  finishTempFileSync,
+  stageFile,
+  StagedFile,
   tempSymlinkSync,
-  writeTempFileSync,
   type CommitBatch,
   makeOneDirectory,
   openOrCreateDirectory,
@@ -31,18 +29,19 @@ import {
 import type { StageContext } from "../context";
 import { octal, record } from "./record";
 import type { StepParents } from "./step-parents";
-import { crypto } from "../../crypto";
 
 export type Entry =
   | { kind: "directory"; node: Directory; where: string }
   | { kind: "file"; node: File; where: string }
   | { kind: "link"; node: Link; where: string };
 
-/** What fetching needs besides the resource (network settings from the config). */
-export type FetchContents = (resource: Resource, hostPath: string, label: string) => Promise<void>;
+/** Fetches a resource into the open file `fd` from offset `at` (network settings from the config); returns the bytes written. */
+export type FetchContents = (resource: Resource, fd: number, at: number, label: string) => Promise<number>;
 
 export interface NodeWriter {
   ctx: StageContext;
+  /** The mounts entries may be written through (undefined in a plan); see thisRunsMounts in index.ts. */
+  mounts?: ReadonlySet<number>;
   fetch: FetchContents;
   /**
    * Directories (by path in the root) already swept of a killed run's temp
@@ -86,25 +85,40 @@ export async function flushBatch(w: NodeWriter): Promise<void> {
 
 /** A complete temporary file (with its size) or link in `dir`, to become `name` there (the entry at `path` in the root) at the next flush. */
 function addToBatch(w: NodeWriter, dir: RootDir, temp: string, name: string, path: string, fileBytes?: number): Promise<void> {
-  w.batch.add(dir, temp, name, { bytes: fileBytes, alias: path, regularFile: fileBytes !== undefined });
+  w.batch.add(dir, temp, name, fileBytes, path);
   if ((path.endsWith("/passwd") || path.endsWith("/group")) && ACCOUNT_FILES.has(posix.normalize(path))) w.accountsPending = true;
   return w.batch.size >= BATCH_LIMIT || w.batch.bytes >= BATCH_BYTES ? flushBatch(w) : Promise.resolve();
 }
 
 const ACCOUNT_FILES = new Set(["/etc/passwd", "/etc/group"]);
 
-/** `noSymlinks`: the walk to the entry's directory refuses any symlink (SymlinkOnPath), see beside-accounts.ts. */
-export async function applyEntry(w: NodeWriter, entry: Entry, options: { noSymlinks?: boolean } = {}): Promise<void> {
+export async function applyEntry(w: NodeWriter, entry: Entry): Promise<void> {
   // A file or link still pending on the way (or at the path itself) is put in place first.
   if (!w.ctx.dryRun && w.batch.size > 0 && pendingOnTheWay(w, entry.node.path)) await flushBatch(w);
-  const at = place(w, entry.node.path, options.noSymlinks);
   try {
-    if (entry.kind === "directory") return await applyDirectory(w, entry.node, entry.where, at);
-    if (entry.kind === "file") return await applyFile(w, entry.node, entry.where, at);
-    return await applyLink(w, entry.node, entry.where, at);
-  } finally {
-    at.release();
+    const at = place(w, entry.node.path);
+    try {
+      if (entry.kind === "directory") return await applyDirectory(w, entry.node, entry.where, at);
+      if (entry.kind === "file") return await applyFile(w, entry.node, entry.where, at);
+      return await applyLink(w, entry.node, entry.where, at);
+    } finally {
+      at.release();
+    }
+  } catch (e) {
+    throw inTermsOfTheEntry(e, entry);
   }
+}
+
+/**
+ * A system call's error names the path it was given (`/proc/self/fd/N/…`,
+ * meaningless to a reader): it is told as the entry's path and JSON path
+ * instead. Flint's own errors already say where.
+ */
+function inTermsOfTheEntry(e: unknown, entry: Entry): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (e instanceof FlintError || typeof code !== "string") return e;
+  const why = code === "EPERM" || code === "EACCES" ? " (an immutable or read-only file or directory on the way?)" : "";
+  return new FlintError(`cannot write ${entry.node.path}: ${code}${why}`, entry.where);
 }
 
 /** Whether the batch holds `path` or one of its parents (as the config names them, or as resolved). */
@@ -129,23 +143,22 @@ interface Placed {
  * step-parents.ts), creating it root:root 0755 as needed, and says what is
  * at the path.
  */
-function place(w: NodeWriter, path: string, noSymlinks?: boolean): Placed {
+function place(w: NodeWriter, path: string): Placed {
   const { ctx, parents } = w;
   const { dir: dirPath, name } = splitLast(path);
   const walk = (): RootDir | undefined =>
     openOrCreateDirectory(ctx.root, dirPath, {
       dryRun: ctx.dryRun,
-      noSymlinks,
+      mounts: w.mounts,
       created: (p) => {
         if (w.announced.has(p)) return;
         w.announced.add(p);
         record(ctx, "mkdir", p, "mode=0755 owner=0:0");
       },
     });
-  const key = `${noSymlinks ? "n" : "f"}${dirPath}`;
-  const dir = parents ? parents.acquire(key, walk) : walk();
+  const dir = parents ? parents.acquire(dirPath, walk) : walk();
   if (!dir) return { name, release: () => undefined };
-  const release = parents ? () => parents.release(key) : () => dir.close();
+  const release = parents ? () => undefined : () => dir.close();
   try {
     if (!ctx.dryRun && !w.swept.has(dir.rootPath)) {
       w.swept.add(dir.rootPath);
@@ -207,7 +220,11 @@ function ownedBy(st: Stats): Ownership {
   return { uid: st.uid, gid: st.gid };
 }
 
-/** Brings mode and owner of an existing node in line, noting only real changes. */
+/**
+ * Brings mode and owner of an existing node in line, noting only real
+ * changes. A node with other hard links (perhaps to a file outside the
+ * root) is not changed in place: it is replaced by a copy of its own.
+ */
 async function fixMetadata(w: NodeWriter, path: string, at: Placed, st: Stats, owner: Ownership, shownOwner: string, mode?: number): Promise<void> {
   const { ctx } = w;
   const chownNeeded = owner.uid !== -1 && owner.gid !== -1 && (st.uid !== owner.uid || st.gid !== owner.gid);
@@ -216,7 +233,21 @@ async function fixMetadata(w: NodeWriter, path: string, at: Placed, st: Stats, o
   if (chmodNeeded) record(ctx, "chmod", path, `mode=${octal(mode!)}`);
   if (ctx.dryRun || (!chownNeeded && !chmodNeeded)) return;
   // chown clears setuid bits, so the mode (when the node has one) is set after it.
-  setOwnerAndMode(at.dir!, at.name, chownNeeded ? owner : ownedBy(st), mode);
+  const wanted = chownNeeded ? owner : ownedBy(st);
+  if (setOwnerAndMode(at.dir!, at.name, wanted, mode)) return;
+  const dir = at.dir!;
+  if (st.isSymbolicLink()) return addToBatch(w, dir, tempSymlinkSync(dir, readlinkSync(dir.at(at.name)), wanted), at.name, path);
+  if (!st.isFile()) throw new FlintError("has other hard links and is not a regular file; refusing to change it in place", path);
+  const copy = new StagedFile(dir);
+  try {
+    withExisting(at, (fd) => copy.copyFrom(fd));
+    copy.finish(mode ?? st.mode & 0o7777, wanted);
+    copy.close();
+  } catch (e) {
+    copy.discard();
+    throw e;
+  }
+  return addToBatch(w, dir, copy.name, at.name, path, copy.size);
 }
 
 async function applyDirectory(w: NodeWriter, node: Directory, where: string, at: Placed): Promise<void> {
@@ -291,38 +322,43 @@ async function applyFile(w: NodeWriter, file: File, where: string, at: Placed): 
     }
     record(ctx, existing ? "replace" : "create", file.path, detail);
     if (existing?.isDirectory()) removeNode(dir, at.name);
-    return addToBatch(w, dir, writeTempFileSync(dir, inline, mode, owner), at.name, file.path, inline.length);
+    const staged = stageFile(dir, inline, mode, owner);
+    return addToBatch(w, dir, staged.name, at.name, file.path, staged.size);
   }
 
-  const temp = await createTempFile(dir);
-  await temp.handle.close();
+  // Everything else goes through one staged file, from its creation to its rename.
+  const staged = new StagedFile(dir);
   try {
-    if (keepExisting) await pipeline(existingStream(at), createWriteStream(temp.path, { flags: "r+" }));
-    else if (hasSource) await w.fetch(file.contents!, temp.path, `${where}.contents`);
-    for (const [i, fragment] of appends.entries()) await appendResource(w, fragment, temp.path, dir, `${where}.append.${i}`);
-
-    if (existing?.isFile() && !keepExisting && (await sameContents(at, temp.path))) {
+    if (keepExisting) withExisting(at, (fd) => staged.copyFrom(fd));
+    else if (hasSource) await staged.fill((fd, pos) => w.fetch(file.contents!, fd, pos, `${where}.contents`));
+    for (const [i, fragment] of appends.entries()) await staged.fill((fd, pos) => w.fetch(fragment, fd, pos, `${where}.append.${i}`));
+    if (existing?.isFile() && !keepExisting && existing.size === staged.size && withExisting(at, digestOf) === staged.digest()) {
       // Already written (an earlier run): nothing to replace.
-      await rm(temp.path, { force: true });
+      staged.discard();
       return fixMetadata(w, file.path, at, existing, owner, shown, mode);
     }
     if (existing && !keepExisting && !file.overwrite) {
       throw new FlintError(`${file.path} already exists with other contents (set overwrite: true to replace it)`, where);
     }
-    record(ctx, existing ? (keepExisting ? "append" : "replace") : "create", file.path, detail);
-    if (existing?.isDirectory()) removeNode(dir, at.name);
-    finishTempFileSync(dir, temp.name, mode, owner);
-    await addToBatch(w, dir, temp.name, at.name, file.path, lstatSync(temp.path).size);
+    staged.finish(mode, owner);
+    staged.close();
   } catch (e) {
-    await rm(temp.path, { force: true });
+    staged.discard();
     throw e;
   }
+  record(ctx, existing ? (keepExisting ? "append" : "replace") : "create", file.path, detail);
+  if (existing?.isDirectory()) removeNode(dir, at.name);
+  await addToBatch(w, dir, staged.name, at.name, file.path, staged.size);
 }
 
-/** The existing regular file at `at`, opened without following a link or blocking, as a stream. */
-function existingStream(at: Placed) {
+/** Runs `use` on the existing regular file at `at`, opened without following a link or blocking. */
+function withExisting<T>(at: Placed, use: (fd: number) => T): T {
   const fd = openReadable(at.dir!, at.name);
-  return createReadStream("", { fd });
+  try {
+    return use(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Up to `max` bytes of the existing regular file at `at`. */
@@ -356,28 +392,6 @@ async function holdsInlineContents(at: Placed, st: Stats, contents: Resource | u
   return wanted.equals(readExisting(at, wanted.length + 1));
 }
 
-async function appendResource(w: NodeWriter, fragment: Resource, target: string, dir: RootDir, label: string): Promise<void> {
-  const part = await createTempFile(dir);
-  await part.handle.close();
-  try {
-    await w.fetch(fragment, part.path, label);
-    await pipeline(createReadStream(part.path), createWriteStream(target, { flags: "a" }));
-  } finally {
-    await rm(part.path, { force: true });
-  }
-}
-
-async function sameContents(at: Placed, temp: string): Promise<boolean> {
-  const [sa, sb] = [at.existing, lstatSync(temp, { throwIfNoEntry: false })];
-  if (!sa || !sb || sa.size !== sb.size) return false;
-  const digest = async (stream: NodeJS.ReadableStream): Promise<string> => {
-    const hash = crypto().createHash("sha256");
-    await pipeline(stream, hash);
-    return hash.digest("hex");
-  };
-  return (await digest(existingStream(at))) === (await digest(createReadStream(temp)));
-}
-
 async function applyLink(w: NodeWriter, link: Link, where: string, at: Placed): Promise<void> {
   const { ctx } = w;
   const target = link.target;
@@ -402,7 +416,7 @@ async function applyLink(w: NodeWriter, link: Link, where: string, at: Placed): 
       record(ctx, existing ? "replace" : "link", link.path, `hard -> ${shownTarget}`);
       if (ctx.dryRun) return;
       if (existing?.isDirectory()) removeNode(at.dir!, at.name);
-      return replaceWithHardLink(at.dir!, at.name, found.dir!, found.name);
+      return replaceWithHardLink(at.dir!, at.name, found.dir!, found.name, w.batch);
     } finally {
       found.dir?.close();
     }

@@ -1,43 +1,26 @@
-// Storage entries written step by step: each step (entries at one depth,
-// see stepEnd) several entries at a time, each to a temporary name that
-// waits in the writer's batch, the step's parents walked once for it
-// (step-parents.ts). A plan stays sequential so that its lines come out in
-// a stable order. Entries are ids of StorageEntries (entries.ts): orders
-// and steps are Int32Arrays, and an entry's item is read from the config
-// only when it is applied.
+// Storage entries written step by step, one after another: each step
+// (entries at one depth, see stepEnd) with its entries of one parent
+// together, each parent walked once for them (step-parents.ts), each entry
+// to a temporary name that waits in the writer's batch. Entries are ids of
+// StorageEntries (entries.ts): orders and steps are Int32Arrays, and an
+// entry's item is read from the config only when it is applied.
 
-import { SymlinkOnPath } from "../../root/resolve";
 import type { StorageEntries } from "./entries";
 import { applyEntry, type NodeWriter } from "./nodes";
 import { StepParents } from "./step-parents";
 
-/** How many entries are written at once. */
-const CONCURRENT_WRITES = 16;
-
-/**
- * Writes the entries `ids` in order (applyOrder). With `deferred`, the walks
- * refuse symlinks (noSymlinks) and an entry that meets one is set aside
- * there instead of failing (see beside-accounts.ts).
- */
-export async function writeInSteps(writer: NodeWriter, entries: StorageEntries, ids: ArrayLike<number>, deferred?: number[]): Promise<void> {
-  const width = writer.ctx.dryRun ? 1 : CONCURRENT_WRITES;
-  const options = deferred ? { noSymlinks: true } : {};
+/** Writes every entry, in applyOrder. */
+export async function writeInSteps(writer: NodeWriter, entries: StorageEntries): Promise<void> {
+  const ids = new Int32Array(entries.count);
+  for (let id = 0; id < ids.length; id++) ids[id] = id;
   const ordered = applyOrder(entries, ids);
   for (let start = 0; start < ordered.length; ) {
     const end = stepEnd(entries, ordered, start);
-    const step = ordered.subarray(start, end);
+    const step = byParent(entries, ordered.subarray(start, end));
     start = end;
     writer.parents = new StepParents();
     try {
-      await inParallel(width > 1 ? byParent(entries, step) : step, width, async (id) => {
-        try {
-          await applyEntry(writer, entries.entry(id), options);
-        } catch (e) {
-          // A symlink on the way could lead into the accounts' trees: this one waits for them.
-          if (!(deferred && e instanceof SymlinkOnPath)) throw e;
-          deferred.push(id);
-        }
-      });
+      for (const id of step) await applyEntry(writer, entries.entry(id));
     } finally {
       writer.parents.closeAll();
       writer.parents = undefined;
@@ -70,8 +53,7 @@ export function applyOrder(entries: StorageEntries, ids: ArrayLike<number>): Int
  * Where the step that begins at `start` of `ordered` ends: a step's entries
  * do not depend on each other, being at one depth (no entry is under
  * another) and not hard links (a hard link's target may be another link).
- * A step's entries may be written concurrently; each hard link is a step of
- * its own.
+ * Each hard link is a step of its own.
  */
 export function stepEnd(entries: StorageEntries, ordered: Int32Array, start: number): number {
   const first = ordered[start]!;
@@ -109,22 +91,4 @@ export function byParent(entries: StorageEntries, step: Int32Array): Int32Array 
   const grouped = new Int32Array(step.length);
   for (let i = 0; i < step.length; i++) grouped[next[slot[parent[step[i]!]!]!]!++] = step[i]!;
   return grouped;
-}
-
-/** Runs `work` on every item, at most `width` at a time; the first failure stops new work and is thrown once the rest settle. */
-async function inParallel(items: Int32Array, width: number, work: (item: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (!failure && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  if (failure) throw failure.error;
 }

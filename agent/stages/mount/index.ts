@@ -27,6 +27,8 @@ export const mountStage: Stage = async (config, ctx) => {
       created: (p) => ctx.actions.push({ kind: "mkdir", target: p, detail: "mode=0755 owner=0:0" }),
     });
     try {
+      // A symlink in the root (`/var -> /`) must not make the root itself a mount point.
+      if (dir?.rootPath === "/" && fs.path !== "/") throw new FlintError(`${fs.path} leads to the root itself (through a symlink in the root); refusing to mount over it`, where);
       await mountOne(fs, where, dir, records, ctx, system, root);
     } finally {
       dir?.close();

@@ -1,19 +1,23 @@
 import { strict as assert } from "node:assert";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { FlintError } from "../../../agent/errors";
 import { openDirectory, type RootDir } from "../../../agent/root/resolve";
-import { CommitBatch, TEMP_PREFIX, finishTempFileSync, syncDirectory, tempSymlinkSync, writeTempFileSync } from "../../../agent/root/write";
+import { CommitBatch, StagedFile, TEMP_PREFIX, stageFile, tempSymlinkSync } from "../../../agent/root/write";
 import { syncFilesystem } from "../../../agent/system/sync";
 import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
 
 /** The real `sync -f`, noting what each directory held when it ran. */
-function watchedSync(dirs: string[], seen: string[][]): (path: string) => Promise<void> {
-  return async (path) => {
+function watchedSync(dirs: string[], seen: string[][]): (dir: RootDir) => Promise<void> {
+  return async (dir) => {
     seen.push(dirs.flatMap((d) => readdirSync(d).map((n) => join(d, n))).sort());
-    await syncFilesystem(path);
+    await syncFilesystem(dir.fd);
   };
 }
+
+const ROOT = { uid: 0, gid: 0 };
+const staged = (dir: RootDir, text: string, mode = 0o644, owner = ROOT): string => stageFile(dir, text, mode, owner).name;
 
 const isTemp = (path: string): boolean => path.split("/").pop()!.startsWith(TEMP_PREFIX);
 
@@ -40,35 +44,11 @@ describe("committing a batch of new files", () => {
     t.cleanup();
   });
 
-  it("syncs what is pending ahead of the flush, which then syncs only what came after; a failed early sync is made again by the flush", async () => {
-    const seen: string[][] = [];
-    const sync = watchedSync([a, b], seen);
-    let failOnce = true;
-    const batch = new CommitBatch(t.root, async (path) => {
-      if (failOnce) {
-        failOnce = false;
-        throw new Error("sync failed");
-      }
-      await sync(path);
-    });
-    batch.add(A, writeTempFileSync(A, Buffer.from("one"), 0o644, { uid: 0, gid: 0 }), "one");
-    await assert.rejects(batch.syncPending(), /sync failed/);
-    await batch.syncPending();
-    assert.equal(seen.length, 1, "the failed early sync was made again");
-    await batch.flush();
-    assert.equal(seen.length, 1, "nothing new since the early sync: the flush syncs nothing");
-    batch.add(B, writeTempFileSync(B, Buffer.from("two"), 0o644, { uid: 0, gid: 0 }), "two");
-    await batch.flush();
-    assert.equal(seen.length, 2, "what came after is synced by its flush");
-    assert.ok(seen[1]!.some((p) => isTemp(p) && p.startsWith(b)), "before its rename");
-    assert.deepEqual([readdirSync(a), readdirSync(b)], [["one"], ["two"]]);
-  });
-
   it("syncs the filesystem while only temporary names exist, then renames every file into place", async () => {
     const seen: string[][] = [];
     const batch = new CommitBatch(t.root, watchedSync([a, b], seen));
-    batch.add(A, writeTempFileSync(A, Buffer.from("one"), 0o640, { uid: 0, gid: 0 }), "one");
-    batch.add(B, writeTempFileSync(B, Buffer.from("two"), 0o4755, { uid: 1234, gid: 5678 }), "two");
+    batch.add(A, staged(A, "one", 0o640), "one");
+    batch.add(B, staged(B, "two", 0o4755, { uid: 1234, gid: 5678 }), "two");
     batch.add(A, tempSymlinkSync(A, "one", { uid: 1234, gid: 0 }), "link");
     assert.equal(batch.size, 3);
     await batch.flush();
@@ -90,9 +70,9 @@ describe("committing a batch of new files", () => {
   });
 
   it("renames in the order the files were added: the later of two for one path wins", async () => {
-    const batch = new CommitBatch(t.root, syncFilesystem);
-    batch.add(A, writeTempFileSync(A, Buffer.from("first"), 0o644, { uid: 0, gid: 0 }), "f", { bytes: 5, regularFile: true });
-    batch.add(A, writeTempFileSync(A, Buffer.from("second"), 0o644, { uid: 0, gid: 0 }), "f", { bytes: 6, regularFile: true });
+    const batch = new CommitBatch(t.root);
+    batch.add(A, staged(A, "first"), "f", 5);
+    batch.add(A, staged(A, "second"), "f", 6);
     assert.equal(batch.bytes, 11, "the batch counts the bytes it holds");
     await batch.flush();
     assert.equal(batch.bytes, 0);
@@ -100,91 +80,76 @@ describe("committing a batch of new files", () => {
     assert.equal(readFileSync(join(a, "f"), "utf8"), "second");
   });
 
-  it("syncs the renames of one flush with the next flush, or with settle (an fsync of each directory that got one)", async () => {
+  it("one rule: a syncfs before each flush's renames, another for the renames when it settles, none when nothing changed", async () => {
     const seen: string[][] = [];
-    const dirSyncs: string[] = [];
-    const batch = new CommitBatch(t.root, watchedSync([a, b], seen), {
-      syncDirs: async (dirs) => {
-        for (const dir of dirs) {
-          dirSyncs.push(dir.rootPath);
-          syncDirectory(dir);
-        }
-      },
-    });
-    batch.add(A, writeTempFileSync(A, Buffer.from("1"), 0o644, { uid: 0, gid: 0 }), "1");
+    const batch = new CommitBatch(t.root, watchedSync([a, b], seen));
+    batch.add(A, staged(A, "1"), "1");
     await batch.flush();
-    batch.add(B, writeTempFileSync(B, Buffer.from("2"), 0o644, { uid: 0, gid: 0 }), "2");
+    assert.equal(seen.length, 1);
+    batch.add(B, staged(B, "2"), "2");
     await batch.flush();
     // The second sync ran once b's temp file was complete, and after a's rename.
     assert.deepEqual(seen[1]!.filter((p) => !isTemp(p)), [join(a, "1")]);
-    assert.deepEqual(dirSyncs, []);
     await batch.settle();
-    assert.deepEqual(dirSyncs, ["/b"], "settle syncs the directory of the last renames");
-    assert.equal(seen.length, 2, "settle needs no syncfs for one directory");
+    assert.equal(seen.length, 3, "settle syncs the last renames");
+    assert.deepEqual(seen[2], [join(a, "1"), join(b, "2")]);
     await batch.settle();
-    assert.deepEqual(dirSyncs, ["/b"], "nothing left to sync");
+    assert.equal(seen.length, 3, "nothing left to sync");
     await new CommitBatch(t.root, watchedSync([a, b], seen)).flush();
-    assert.equal(seen.length, 2, "an empty batch syncs nothing");
+    assert.equal(seen.length, 3, "an empty batch syncs nothing");
   });
 
-  it("fsyncs a few regular files each instead of a syncfs; a symlink, or one file more, makes it a syncfs again", async () => {
-    const seen: string[][] = [];
-    const dirSyncs: string[] = [];
-    const batch = new CommitBatch(t.root, watchedSync([a, b], seen), {
-      fsyncAtMost: 2,
-      syncDirs: async (dirs) => {
-        for (const dir of dirs) dirSyncs.push(dir.rootPath);
-      },
+  it("a failed sync renames nothing and removes the temporary files; the next flush syncs again", async () => {
+    let fail = true;
+    const syncs: number[] = [];
+    const batch = new CommitBatch(t.root, async (dir) => {
+      syncs.push(dir.fd);
+      if (fail) throw new Error("sync failed");
+      await syncFilesystem(dir.fd);
     });
-    const file = (dir: RootDir, name: string): void => batch.add(dir, writeTempFileSync(dir, Buffer.from(name), 0o644, { uid: 0, gid: 0 }), name, { regularFile: true });
-    file(A, "1");
-    file(B, "2");
+    batch.add(A, staged(A, "x"), "x");
+    await assert.rejects(batch.flush(), /sync failed/);
+    assert.deepEqual(readdirSync(a), []);
+    fail = false;
+    batch.add(A, staged(A, "y"), "y");
     await batch.flush();
-    assert.equal(seen.length, 0, "two files: no syncfs");
-    assert.deepEqual([readdirSync(a), readdirSync(b)], [["1"], ["2"]]);
-
-    file(A, "3");
-    file(A, "4");
-    file(A, "5");
-    await batch.flush();
-    assert.equal(seen.length, 1, "three files: one syncfs");
-    assert.ok(seen[0]!.filter(isTemp).length === 3, "before the renames");
-
-    file(B, "6");
-    batch.add(B, tempSymlinkSync(B, "6", { uid: 0, gid: 0 }), "7");
-    await batch.flush();
-    assert.equal(seen.length, 2, "a symlink: a syncfs");
-
-    file(A, "8");
-    await batch.flush();
-    assert.equal(seen.length, 2, "one file after them: no syncfs");
-    await batch.settle();
-    assert.deepEqual(dirSyncs.sort(), ["/a", "/b"], "the renames since the last syncfs are settled, those of the fsynced flush among them");
+    assert.equal(syncs.length, 2);
+    assert.deepEqual(readdirSync(a), ["y"]);
   });
 
   it("when a rename fails, names the file, keeps the ones before it and removes every temporary file", async () => {
-    const batch = new CommitBatch(t.root, syncFilesystem);
+    const batch = new CommitBatch(t.root);
     mkdirSync(join(a, "busy"));
     mkdirSync(join(a, "busy", "child"));
-    batch.add(A, writeTempFileSync(A, Buffer.from("ok"), 0o644, { uid: 0, gid: 0 }), "ok");
-    batch.add(A, writeTempFileSync(A, Buffer.from("x"), 0o644, { uid: 0, gid: 0 }), "busy");
-    batch.add(A, writeTempFileSync(A, Buffer.from("later"), 0o644, { uid: 0, gid: 0 }), "later");
+    batch.add(A, staged(A, "ok"), "ok");
+    batch.add(A, staged(A, "x"), "busy");
+    batch.add(A, staged(A, "later"), "later");
     await assert.rejects(batch.flush(), (e: FlintError) => e.message.includes("cannot move the new file into place") && e.where === "/a/busy");
     assert.deepEqual(readdirSync(a).sort(), ["busy", "ok"]);
+    batch.discard();
   });
 
   it("discard removes what is pending and renames nothing", () => {
-    const batch = new CommitBatch(t.root, syncFilesystem);
-    batch.add(A, writeTempFileSync(A, Buffer.from("x"), 0o644, { uid: 0, gid: 0 }), "x");
+    const batch = new CommitBatch(t.root);
+    batch.add(A, staged(A, "x"), "x");
     batch.discard();
     assert.deepEqual(readdirSync(a), []);
     assert.equal(batch.size, 0);
   });
 
-  it("gives a temporary file written elsewhere (a fetch) its owner, then its mode", async () => {
-    const temp = writeTempFileSync(A, Buffer.from("fetched"), 0o600, { uid: 0, gid: 0 });
-    finishTempFileSync(A, temp, 0o2755, { uid: 42, gid: 43 });
-    const st = lstatSync(join(a, temp));
-    assert.deepEqual([st.mode & 0o7777, st.uid, st.gid], [0o2755, 42, 43]);
+  it("a staged file is written, read back, owned and moded through its descriptor: swapping its name changes nothing outside", () => {
+    const file = new StagedFile(A);
+    file.write("fetched");
+    // Another process swaps the temporary name for a symlink to a file outside the root.
+    const outside = join(t.canary, "victim");
+    const name = join(a, file.name);
+    rmSync(name);
+    symlinkSync(outside, name);
+    file.write(" more");
+    file.finish(0o2755, { uid: 42, gid: 43 });
+    assert.equal(file.digest(), createHash("sha256").update("fetched more").digest("hex"));
+    assert.equal(file.size, 12);
+    file.discard();
+    assert.deepEqual(readdirSync(a), []);
   });
 });

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { openDirectory, type RootDir } from "../../../agent/root/resolve";
-import { KEEP_IDLE, StepParents } from "../../../agent/stages/files/step-parents";
+import { StepParents } from "../../../agent/stages/files/step-parents";
 import { makeTempRoot, type TempRoot } from "../../helpers/root";
 
 describe("the parents of one step of entries", () => {
@@ -25,7 +25,7 @@ describe("the parents of one step of entries", () => {
     t = makeTempRoot();
     walks = 0;
     closed = new Set();
-    for (let i = 0; i <= KEEP_IDLE + 1; i++) mkdirSync(join(t.root, `d${i}`));
+    for (let i = 0; i < 3; i++) mkdirSync(join(t.root, `d${i}`));
   });
   afterEach(() => t.cleanup());
 
@@ -36,8 +36,6 @@ describe("the parents of one step of entries", () => {
     assert.equal(walks, 1);
     assert.equal(a, b);
     assert.equal(a.rootPath, "/d0");
-    parents.release("/d0");
-    parents.release("/d0");
     parents.closeAll();
     assert.equal(isOpen(a), false);
   });
@@ -49,26 +47,15 @@ describe("the parents of one step of entries", () => {
     assert.equal(walks, 2);
   });
 
-  it("closes the least recently used idle directories past its limit, never one an entry holds", () => {
+  it("holds one directory: the next parent closes the one before, which is walked again if it comes back", () => {
     const parents = new StepParents();
-    const held = parents.acquire("/d0", walker("/d0"))!; // held throughout
-    const idle: RootDir[] = [];
-    for (let i = 1; i <= KEEP_IDLE + 1; i++) {
-      idle.push(parents.acquire(`/d${i}`, walker(`/d${i}`))!);
-      parents.release(`/d${i}`);
-    }
-    assert.equal(isOpen(held), true);
-    assert.equal(isOpen(idle[0]!), false, "the oldest idle one is closed");
-    assert.equal(isOpen(idle[idle.length - 1]!), true);
-    // A closed one is walked again on its next use.
-    const before = walks;
-    const again = parents.acquire("/d1", walker("/d1"))!;
-    assert.equal(walks, before + 1);
-    assert.equal(isOpen(again), true);
-    parents.release("/d1");
-    parents.release("/d0");
+    const d0 = parents.acquire("/d0", walker("/d0"))!;
+    const d1 = parents.acquire("/d1", walker("/d1"))!;
+    assert.equal(isOpen(d0), false);
+    assert.equal(isOpen(d1), true);
+    const again = parents.acquire("/d0", walker("/d0"))!;
+    assert.equal(walks, 3);
     parents.closeAll();
-    assert.equal(isOpen(held), false);
     assert.equal(isOpen(again), false);
   });
 });
