@@ -29,6 +29,9 @@ const USAGE = `Usage: flint COMMAND [OPTIONS]
   quench [--esp DIR | --esp-device DEV | --esp-label L] [--cmdline-file F]
                                   delete flatcar/first_boot and coreos/first_boot
   sshkeys --user NAME [--platform ID] [--root DIR]
+  checkin [--failed] [--platform ID] [--cmdline-file F]
+                                  tell the cloud how the first boot ended; after
+                                  success delete the config from VMware/VirtualBox
   report [--root DIR] [--json]    show the last run's result
   agent [--dir DIR]               serve the boot stages' commands in one process
                                   (initramfs; the stage units are its clients)

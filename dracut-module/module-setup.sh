@@ -66,7 +66,8 @@ install() {
     local unit
     for unit in flint-complete.target flint-agent.service flint-fetch-offline.service flint-fetch.service \
         flint-disks.service flint-mount.service flint-files.service flint-umount.service \
-        flint-kargs.service flint-quench.service flint-randomize-guid.service flint-resolv.service; do
+        flint-kargs.service flint-quench.service flint-randomize-guid.service flint-resolv.service \
+        flint-checkin.service flint-checkin-failed.service; do
         inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
     done
     inst_simple "$moddir/10-flint-dhcp.network" "$systemdnetwork/10-flint-dhcp.network"
@@ -87,7 +88,7 @@ install() {
         mkfs.ext4 mkfs.vfat mkswap useradd usermod userdel groupadd groupmod groupdel
     inst_multiple -o partprobe mkfs.fat mkfs.xfs mkfs.btrfs mke2fs mkfs.ext3 mkfs.ext2 \
         mdadm cryptsetup chpasswd chgpasswd getent chroot sync e2label xfs_admin btrfs tune2fs \
-        fatlabel mtools mdir mdel mcopy mmd vmware-rpctool
+        fatlabel mtools mdir mdel mcopy mmd vmware-rpctool VBoxControl
     # mdel (quench without mounting the ESP) converts names through code page
     # 850, which glibc loads as a gconv module.
     if command -v mdel >/dev/null; then

@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, () => Promise<{ run: CommandRunner }>> = {
   "randomize-guid": () => import("./randomize-guid"),
   quench: () => import("./quench"),
   sshkeys: () => import("./sshkeys"),
+  checkin: () => import("./checkin"),
   report: () => import("./report"),
   agent: () => import("./agent"),
 };

@@ -28,7 +28,7 @@ function imds(retryStatuses: number[]): MetadataRequest {
 }
 
 /** The custom data on the provisioning media; `undefined` when the media has none; "no media" when none was found. */
-async function fromOvfMedia(ctx: PlatformContext): Promise<Buffer | undefined | "no media"> {
+export async function fromOvfMedia(ctx: PlatformContext): Promise<Buffer | undefined | "no media"> {
   if (ctx.paths.azureOvfDir) return readOvf(ctx, ctx.paths.azureOvfDir);
   const deadline = Date.now() + OVF_WAIT_MS;
   const tried = new Set<string>();
@@ -90,5 +90,21 @@ export const platform: Platform = {
   async hostname(ctx) {
     return text(await ctx.fetchUrl(`${IMDS}/name?${API}&format=text`, imds([410, 429])));
   },
+  async checkIn(ctx, outcome) {
+    const { reportHealth } = await import("./azure-wireserver");
+    await reportHealth(ctx, outcome);
+  },
 };
 
+
+/** Azure Stack Hub: no IMDS user data; the custom data on the same OVF provisioning media (UDF, or ISO 9660). */
+export const azurestack: Platform = {
+  id: "azurestack",
+  needsNetwork: false,
+  async fetchConfig(ctx) {
+    const custom = await fromOvfMedia(ctx);
+    if (custom !== "no media") return custom;
+    log.warn(`no Azure Stack provisioning media appeared within ${OVF_WAIT_MS / 1000} s`);
+    return undefined;
+  },
+};

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FlintError } from "../errors";
 import { log } from "../log";
+import { NO_CONFIG_IDS } from "./no-config";
 import type { Platform } from "./types";
 
 type Loader = () => Promise<Platform>;
@@ -22,6 +23,26 @@ const LOADERS: Record<string, Loader> = {
   vultr: async () => (await import("./vultr")).platform,
   azure: async () => (await import("./azure")).platform,
   vmware: async () => (await import("./vmware")).platform,
+  azurestack: async () => (await import("./azure")).azurestack,
+  akamai: async () => (await import("./akamai")).platform,
+  aliyun: async () => (await import("./user-data-url")).aliyun,
+  exoscale: async () => (await import("./user-data-url")).exoscale,
+  oraclecloud: async () => (await import("./user-data-url")).oraclecloud,
+  scaleway: async () => (await import("./user-data-url")).scaleway,
+  upcloud: async () => (await import("./user-data-url")).upcloud,
+  cloudstack: async () => (await import("./cloudstack")).platform,
+  ibmcloud: async () => (await import("./drive-platforms")).ibmcloud,
+  kubevirt: async () => (await import("./drive-platforms")).kubevirt,
+  nutanix: async () => (await import("./drive-platforms")).nutanix,
+  powervs: async () => (await import("./drive-platforms")).powervs,
+  proxmoxve: async () => (await import("./drive-platforms")).proxmoxve,
+  hyperv: async () => (await import("./hyperv")).platform,
+  virtualbox: async () => (await import("./virtualbox")).platform,
+  zvm: async () => (await import("./zvm")).platform,
+  nvidiabluefield: async () => (await import("./nvidiabluefield")).platform,
+  ionoscloud: async () => (await import("./ionoscloud")).platform,
+  applehv: async () => (await import("./applehv")).platform,
+  ...Object.fromEntries(NO_CONFIG_IDS.map((id) => [id, async () => (await import("./no-config")).noConfig(id)])),
 };
 
 /** Other spellings in use (Flatcar's oem ids, Ignition's platform ids). */
@@ -32,6 +53,10 @@ const ALIASES: Record<string, string> = {
   pxe: "metal",
   equinix: "packet",
   equinixmetal: "packet",
+  // Ignition registers Brightbox with the OpenStack provider; STACKIT runs OpenStack.
+  brightbox: "openstack",
+  stackit: "openstack",
+  "vagrant-virtualbox": "virtualbox",
 };
 
 export const PLATFORM_IDS = Object.keys(LOADERS);

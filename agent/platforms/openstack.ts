@@ -7,10 +7,9 @@
 // first interface that has a link-local address.
 
 import { networkInterfaces } from "node:os";
-import { join } from "node:path";
 import { log } from "../log";
 import { json, stringList } from "./keys";
-import { exists, withMountedReadOnly } from "./media";
+import { CONFIG_DRIVE, presentDrive, readFromDrive } from "./drive";
 import type { MetadataRequest, Platform, PlatformContext } from "./types";
 
 const USER_DATA = "openstack/latest/user_data";
@@ -31,21 +30,6 @@ function service(): Service {
   if (hasIpv4 || !linkLocal) return { base: "http://169.254.169.254", request: {} };
   log.info("no IPv4 address; asking the OpenStack metadata service over IPv6", { interface: linkLocal[0] });
   return { base: "http://[fe80::a9fe:a9fe]", request: { connectTo: `fe80::a9fe:a9fe%${linkLocal[0]}` } };
-}
-
-/** The first config drive present now, as a directory reader. */
-async function presentDrive(ctx: PlatformContext): Promise<string | undefined> {
-  if (ctx.paths.configDriveDir) return ctx.paths.configDriveDir;
-  for (const device of ctx.paths.configDriveDevices) if (await exists(device)) return device;
-  return undefined;
-}
-
-/** Reads `path` from the drive (a directory in tests, else a device mounted read-only with the type probed). */
-async function fromDrive(ctx: PlatformContext, drive: string, path: string): Promise<Buffer | undefined> {
-  if (drive === ctx.paths.configDriveDir) return ctx.readLocal(join(drive, path));
-  const result = await withMountedReadOnly(drive, [undefined], (dir) => ctx.readLocal(join(dir, path)));
-  if (!result.mounted) throw result.error;
-  return result.value;
 }
 
 type Answer = { from: string; data: Buffer | undefined };
@@ -70,8 +54,8 @@ export const platform: Platform = {
     })();
     const fromDriveWhenPresent = (async (): Promise<Answer> => {
       for (;;) {
-        const drive = await presentDrive(ctx);
-        if (drive) return { from: `the OpenStack config drive ${drive}`, data: await fromDrive(ctx, drive, USER_DATA) };
+        const drive = await presentDrive(ctx, CONFIG_DRIVE);
+        if (drive) return { from: `the OpenStack config drive ${drive}`, data: await readFromDrive(ctx, drive, USER_DATA) };
         if (stop.signal.aborted) throw new Error("the metadata service answered first");
         if (serviceDone && serviceFailedAt && Date.now() - serviceFailedAt > DRIVE_WAIT_MS) throw new Error(`no config drive appeared within ${DRIVE_WAIT_MS / 1000} s`);
         await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -101,8 +85,8 @@ export const platform: Platform = {
 
 /** `meta_data.json` from the drive when one is present, else from the service. */
 async function metaData(ctx: PlatformContext): Promise<{ public_keys?: unknown; hostname?: unknown } | undefined> {
-  const drive = await presentDrive(ctx);
-  const local = drive ? await fromDrive(ctx, drive, META_DATA) : undefined;
+  const drive = await presentDrive(ctx, CONFIG_DRIVE);
+  const local = drive ? await readFromDrive(ctx, drive, META_DATA) : undefined;
   if (local) return json(local, "OpenStack meta_data.json") as { public_keys?: unknown; hostname?: unknown };
   const { base, request } = service();
   return json(await ctx.fetchUrl(`${base}/${META_DATA}`, request), "OpenStack meta_data.json") as { public_keys?: unknown; hostname?: unknown } | undefined;

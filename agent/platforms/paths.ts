@@ -9,9 +9,11 @@ export function platformPaths(env: NodeJS.ProcessEnv = process.env): PlatformPat
     lib: env.FLINT_LIB_DIR || "/usr/lib/flint",
     oem: env.FLINT_OEM_DIR || "/usr/share/oem",
     oemDevice: env.FLINT_OEM_DEVICE || (env.FLINT_OEM_DIR ? undefined : "/dev/disk/by-label/OEM"),
-    configDriveDevices: env.FLINT_CONFIG_DRIVE_DIR ? [] : ["/dev/disk/by-label/config-2", "/dev/disk/by-label/CONFIG-2"],
+    byLabel: env.FLINT_DISK_BY_LABEL_DIR || "/dev/disk/by-label",
     configDriveDir: env.FLINT_CONFIG_DRIVE_DIR || undefined,
     dev: "/dev",
     azureOvfDir: env.FLINT_AZURE_OVF_DIR || undefined,
+    kvpPoolDir: env.FLINT_KVP_POOL_DIR || "/var/lib/hyperv",
+    networkdLeases: env.FLINT_NETIF_LEASES_DIR || "/run/systemd/netif/leases",
   };
 }

@@ -5,7 +5,11 @@
 import type { FetchSettings } from "../resource/index";
 
 export interface MetadataRequest {
-  method?: "GET" | "PUT";
+  method?: "GET" | "PUT" | "POST";
+  /** A POST's body (check-ins). */
+  body?: string;
+  /** The local port for each try (Scaleway: below 1024). */
+  localPort?: () => number;
   headers?: Record<string, string>;
   /** What a 404 means: nothing there (`undefined`, the default) or a failure (Equinix Metal, DigitalOcean). */
   notFound?: "absent" | "error";
@@ -43,14 +47,18 @@ export interface PlatformPaths {
   oem: string;
   /** The OEM partition (`FLINT_OEM_DEVICE`, default `/dev/disk/by-label/OEM`, none with only `FLINT_OEM_DIR`), mounted read-only while configs are assembled and for each oem:// read. */
   oemDevice?: string;
-  /** OpenStack's config drive devices: `/dev/disk/by-label/config-2` (iso9660) and `CONFIG-2` (vfat). */
-  configDriveDevices: string[];
-  /** `FLINT_CONFIG_DRIVE_DIR` (tests): a directory read as the config drive; no device is looked for. */
+  /** `FLINT_DISK_BY_LABEL_DIR`, default `/dev/disk/by-label`: where labelled drives (config-2, cidata, ROOT) are looked for. */
+  byLabel: string;
+  /** `FLINT_CONFIG_DRIVE_DIR` (tests): a directory read as OpenStack's config drive; no device is looked for. */
   configDriveDir?: string;
   /** `/dev`: where the CD-ROMs scanned for Azure's provisioning media are. */
   dev: string;
   /** `FLINT_AZURE_OVF_DIR` (tests): a directory read as Azure's provisioning media; no CD-ROM is scanned. */
   azureOvfDir?: string;
+  /** `FLINT_KVP_POOL_DIR`, default `/var/lib/hyperv`: Hyper-V's KVP pool files (`.kvp_pool_N`). */
+  kvpPoolDir: string;
+  /** `FLINT_NETIF_LEASES_DIR`, default `/run/systemd/netif/leases`: systemd-networkd's DHCP leases (CloudStack). */
+  networkdLeases: string;
 }
 
 export interface Platform {
@@ -64,4 +72,11 @@ export interface Platform {
   sshKeys?(ctx: PlatformContext): Promise<string[]>;
   /** The machine's hostname from the metadata service, if it has one. */
   hostname?(ctx: PlatformContext): Promise<string | undefined>;
+  /** Tells the cloud how the first boot ended (Azure's health report, Equinix Metal's phone-home); see checkin.ts. */
+  checkIn?(ctx: PlatformContext, outcome: CheckInOutcome): Promise<void>;
+  /** Removes the config from where the hypervisor keeps it, after a successful first boot (VMware, VirtualBox). */
+  deleteConfig?(ctx: PlatformContext): Promise<void>;
 }
+
+/** How the first boot ended: success, or the failure's one-line reason. */
+export type CheckInOutcome = { ok: true } | { ok: false; reason: string };

@@ -8,11 +8,16 @@ import { gunzipSync } from "node:zlib";
 import { FlintError } from "../errors";
 import { log } from "../log";
 import { DEFAULT_CONFIG_CAP } from "../resource/index";
-import { readGuestInfo } from "../system/vmware-rpctool";
+import { readGuestInfo, writeGuestInfo } from "../system/vmware-rpctool";
 import type { Platform } from "./types";
+import { unescapeXml } from "./xml";
 
 const DATA = "guestinfo.ignition.config.data";
 const ENCODING = "guestinfo.ignition.config.data.encoding";
+const OVF_ENV = "guestinfo.ovfenv";
+/** What deletion leaves, as Ignition does: guestinfo cannot be emptied, so `{}` in base64. */
+export const DELETED_DATA = "e30K";
+export const DELETED_ENCODING = "base64";
 
 /** The `<Property oe:key="…" oe:value="…"/>` pairs of an OVF environment document. */
 export function ovfProperties(xml: string): Map<string, string> {
@@ -26,12 +31,18 @@ export function ovfProperties(xml: string): Map<string, string> {
   return properties;
 }
 
-function unescapeXml(text: string): string {
-  return text.replace(/&(lt|gt|quot|apos|amp|#(\d+)|#x([0-9a-fA-F]+));/g, (_, name: string, dec?: string, hex?: string) => {
-    if (dec) return String.fromCodePoint(Number(dec));
-    if (hex) return String.fromCodePoint(parseInt(hex, 16));
-    return ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" } as Record<string, string>)[name]!;
+
+/** The OVF environment without the config's properties; `undefined` when it had none. */
+export function withoutConfigProperties(xml: string): string | undefined {
+  let pruned = false;
+  const out = xml.replace(/[ \t]*<(?:\w+:)?Property\b[^>]*>(?:\s*<\/(?:\w+:)?Property>)?[ \t]*\r?\n?/g, (element) => {
+    const key = /(?:\w+:)?key\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(element);
+    const name = key ? unescapeXml(key[1] ?? key[2]!) : "";
+    if (name !== DATA && name !== ENCODING) return element;
+    pruned = true;
+    return "";
   });
+  return pruned ? out : undefined;
 }
 
 export function decodeGuestInfo(data: string, encoding: string): Buffer {
@@ -66,5 +77,20 @@ export const platform: Platform = {
     const encoding = ((await readGuestInfo(ENCODING)) ?? ovf.get(ENCODING) ?? "").trim();
     log.info("found the config in VMware guestinfo", { encoding: encoding || "none" });
     return decodeGuestInfo(data, encoding);
+  },
+  async deleteConfig() {
+    const data = await readGuestInfo(DATA);
+    // Unset (the config came from the OVF environment) or already deleted: nothing to overwrite.
+    if (data !== undefined && data !== DELETED_DATA) {
+      log.info("deleting the config from guestinfo");
+      await writeGuestInfo(DATA, DELETED_DATA);
+      if ((await readGuestInfo(ENCODING)) !== DELETED_ENCODING) await writeGuestInfo(ENCODING, DELETED_ENCODING);
+    }
+    const environment = await readGuestInfo(OVF_ENV);
+    const pruned = environment ? withoutConfigProperties(environment) : undefined;
+    if (pruned !== undefined) {
+      log.info("deleting the config from the OVF environment");
+      await writeGuestInfo(OVF_ENV, pruned);
+    }
   },
 };

@@ -32,6 +32,10 @@ export interface HttpTry {
   connectTo?: string;
   /** Final statuses the caller reads itself (a cloud service's error body, S3's region header): resolved like a 2xx, body unread. */
   answer?: (status: number) => boolean;
+  /** A request body (a check-in's POST); never followed through a redirect. */
+  body?: string;
+  /** The local port to send from, asked once a try (Scaleway answers only ports below 1024). */
+  localPort?: () => number;
   signal: AbortSignal;
   label: string;
 }
@@ -50,7 +54,7 @@ export async function httpTry(source: string, options: HttpTry): Promise<Incomin
   let method = options.method;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const sameHost = url.host === first.host && url.protocol === first.protocol;
-    const response = await request(url, { ...options, method, headers: sameHost ? options.headers : undefined });
+    const response = await request(url, { ...options, method, headers: sameHost ? options.headers : undefined, body: hop === 0 ? options.body : undefined });
     const status = response.statusCode ?? 0;
     if (status >= 300 && status < 400 && response.headers.location) {
       response.resume();
@@ -130,8 +134,9 @@ async function request(url: URL, options: HttpTry): Promise<IncomingMessage> {
       req = https.request(url, { method, headers: { ...headers, Host: url.host }, createConnection: () => secured });
     } else {
       const direct = options.connectTo ? { hostname: options.connectTo, headers: { ...headers, Host: url.host } } : {};
+      const localPort = options.localPort ? { localPort: options.localPort() } : {};
       // https hands secureContext on to tls.connect, though its option type leaves it out.
-      const tlsOptions: https.RequestOptions & Pick<tls.ConnectionOptions, "secureContext"> = { method, headers, agent: false, secureContext, ...direct };
+      const tlsOptions: https.RequestOptions & Pick<tls.ConnectionOptions, "secureContext"> = { method, headers, agent: false, secureContext, ...localPort, ...direct };
       req = (secure ? https : http).request(url, tlsOptions);
     }
     const left = timeoutMs - (Date.now() - started);
@@ -159,7 +164,7 @@ async function request(url: URL, options: HttpTry): Promise<IncomingMessage> {
       const dated = e.code === "CERT_NOT_YET_VALID" || e.code === "CERT_HAS_EXPIRED";
       (dated && !proxy ? certificateDates(url, secureContext, timeoutMs) : Promise.resolve(undefined)).then((dates) => reject(tlsError(e, url, options.label, dates)));
     });
-    req.end();
+    req.end(options.body);
   });
 }
 

@@ -80,7 +80,11 @@ export interface FetchOptions extends FetchSettings {
 }
 
 export interface UrlOptions extends FetchOptions {
-  method?: "GET" | "PUT";
+  method?: "GET" | "PUT" | "POST";
+  /** A request body, for a POST (check-ins). */
+  body?: string;
+  /** The local port for each try (Scaleway's metadata answers only ports below 1024). */
+  localPort?: () => number;
   headers?: Record<string, string>;
   /** Statuses below 500 to retry like a 5xx (Azure IMDS answers 404, 410, 429 while it gets ready). */
   retryStatuses?: number[];
@@ -277,6 +281,8 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
           certificateAuthorities: options.certificateAuthorities,
           retryStatuses: options.retryStatuses,
           connectTo: options.connectTo,
+          body: options.body,
+          localPort: options.localPort,
           signal,
           label,
         });

@@ -16,3 +16,8 @@ export async function readGuestInfo(key: string): Promise<string | undefined> {
   }
   return result.code === 0 ? result.stdout.replace(/\n$/, "") : undefined;
 }
+
+/** Sets a guestinfo variable (guestinfo cannot be unset from the guest, only overwritten). */
+export async function writeGuestInfo(key: string, value: string): Promise<void> {
+  await run("vmware-rpctool", [`info-set ${key} ${value}`], { secretArgs: [0] });
+}

@@ -120,6 +120,11 @@ export class Lab {
     return readText(join(this.dir, "requests.log")).split("\n").filter((l) => / (GET|PUT|POST|HEAD) /.test(l));
   }
 
+  /** What the fakes heard besides requests: Azure health reports, Equinix Metal events and phone-homes, the config server's clients. */
+  events(): string[] {
+    return readText(join(this.dir, "requests.log")).split("\n").filter((l) => / (HEALTH|EVENT|PHONE-HOME|CLIENT)\b/.test(l));
+  }
+
   /** dnsmasq's log: DHCP and DNS queries. */
   dnsLog(): string {
     return readText(join(this.dir, "net", "dnsmasq.log"));

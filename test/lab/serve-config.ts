@@ -3,7 +3,8 @@
 //
 //   node --import tsx test/lab/serve-config.ts --address ADDR --port PORT --file FILE [--path /boot.ign]
 //
-// Prints `ready` on stdout once listening, logs each request on stderr, and
+// Prints `ready` on stdout once listening, logs each request on stderr
+// (`ADDRESS METHOD URL STATUS`, then `ADDRESS CLIENT CLIENT-ADDRESS`), and
 // exits 0 on SIGTERM/SIGINT.
 
 import { readFileSync } from "node:fs";
@@ -20,7 +21,7 @@ if (!values.address || !values.port || !values.file) {
 }
 const body = readFileSync(values.file);
 const server = http.createServer((req, res) => {
-  res.on("finish", () => process.stderr.write(`${values.address} ${req.method} ${req.url} ${res.statusCode}\n`));
+  res.on("finish", () => process.stderr.write(`${values.address} ${req.method} ${req.url} ${res.statusCode}\n${values.address} CLIENT ${req.socket.remoteAddress}\n`));
   if (req.method === "GET" && req.url === values.path) {
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(body);

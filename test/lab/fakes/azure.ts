@@ -11,8 +11,10 @@
 // - scenario `ovf-only`: no user data in IMDS, the config only on the OVF
 //   provisioning media (see clouds.ts); `crlf-keys`: keyData ends in CR LF,
 //   as keys pasted from some tools do.
+// With it, the WireServer at 168.63.129.16 (azure-wireserver.ts).
 
 import { blobService, identityToken } from "./azure-blob";
+import { LAB_IDS, WIRESERVER, wireServer } from "./azure-wireserver";
 import { DEFAULT_HOSTNAME, parse, send, sendJson, type CloudOptions, type FakeCloud, type Handler } from "./service";
 
 export const API_VERSIONS = ["2017-03-01", "2017-04-02", "2017-08-01", "2017-12-01", "2018-02-01", "2018-04-02", "2018-10-01", "2019-02-01", "2019-03-11", "2019-04-30", "2019-06-01", "2019-06-04", "2019-08-01", "2019-08-15", "2019-11-01", "2020-06-01", "2020-07-15", "2020-09-01", "2020-10-01", "2020-12-01", "2021-01-01", "2021-02-01", "2021-03-01", "2021-05-01", "2021-10-01", "2021-11-01", "2021-11-15", "2021-12-13", "2022-02-01", "2022-03-01", "2022-07-01", "2022-08-01", "2022-09-01", "2022-11-01", "2023-07-01"];
@@ -67,9 +69,10 @@ export function azure(options: CloudOptions): FakeCloud {
     sendJson(res, node);
   };
   const blob = blobService(options);
+  // The WireServer, where the VM reports its health (azure-wireserver.ts).
   return {
-    addresses: ["169.254.169.254/32", ...blob.addresses],
-    listeners: [{ address: "169.254.169.254", port: 80, handler }, ...blob.listeners],
+    addresses: ["169.254.169.254/32", `${WIRESERVER}/32`, ...blob.addresses],
+    listeners: [{ address: "169.254.169.254", port: 80, handler }, wireServer(LAB_IDS), ...blob.listeners],
   };
 }
 

@@ -8,6 +8,7 @@ import { hetzner } from "./hetzner";
 import { openstack } from "./openstack";
 import { packet } from "./packet";
 import type { CloudOptions, FakeCloud } from "./service";
+import { akamai, aliyun, cloudstack, exoscale, oraclecloud, scaleway, upcloud } from "./user-data-clouds";
 import { vultr } from "./vultr";
 
-export const FAKE_CLOUDS: Record<string, (options: CloudOptions) => FakeCloud> = { aws, gcp, azure, digitalocean, openstack, packet, hetzner, vultr };
+export const FAKE_CLOUDS: Record<string, (options: CloudOptions) => FakeCloud> = { aws, gcp, azure, digitalocean, openstack, packet, hetzner, vultr, akamai, aliyun, exoscale, oraclecloud, scaleway, upcloud, cloudstack };

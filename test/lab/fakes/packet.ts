@@ -10,6 +10,8 @@
 import { DEFAULT_HOSTNAME, notFound, parse, send, sendJson, type CloudOptions, type FakeCloud, type Handler } from "./service";
 
 export const PACKET_HOSTS = ["metadata.packet.net", "metadata.platformequinix.com"];
+/** Where the metadata's phone_home_url points (plain HTTP, as Equinix hands it out). */
+export const PHONE_HOME_HOST = "tinkerbell.am6.packet.net";
 
 export function packet(options: CloudOptions): FakeCloud {
   const hostname = options.hostname ?? DEFAULT_HOSTNAME;
@@ -23,8 +25,8 @@ export function packet(options: CloudOptions): FakeCloud {
     metro: "am",
     ssh_keys: options.sshKey ? [options.sshKey] : [],
     network: { bonding: { mode: 4 }, interfaces: [], addresses: [] },
-    phone_home_url: "http://tinkerbell.am6.packet.net/phone-home",
-    user_state_url: "http://tinkerbell.am6.packet.net/events",
+    phone_home_url: `http://${PHONE_HOME_HOST}/phone-home`,
+    user_state_url: `http://${PHONE_HOME_HOST}/events`,
   };
   const handler: Handler = (req, res) => {
     const accept = req.headers.accept;
@@ -34,8 +36,39 @@ export function packet(options: CloudOptions): FakeCloud {
     if (path === "/userdata") return options.userdata ? send(res, 200, options.userdata) : notFound(res);
     notFound(res);
   };
+  // Tinkerbell: the phone-home (a POST, body ignored) and the timeline's
+  // events (a POST of JSON {state, message}, state running, succeeded or
+  // failed; 422 otherwise). Each is logged on stderr as
+  // `169.254.169.254 PHONE-HOME` or `169.254.169.254 EVENT <state> <message>`.
+  const tinkerbell: Handler = (req, res) => {
+    const { path } = parse(req);
+    if (req.method !== "POST" || (path !== "/phone-home" && path !== "/events")) return notFound(res);
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => (body += chunk));
+    req.on("end", () => {
+      if (path === "/phone-home") {
+        process.stderr.write("169.254.169.254 PHONE-HOME\n");
+        return send(res, 200, "");
+      }
+      let event: { state?: unknown; message?: unknown } | undefined;
+      try {
+        event = JSON.parse(body);
+      } catch {
+        event = undefined;
+      }
+      if (!/^application\/json\b/.test(String(req.headers["content-type"] ?? "")) || !event || !["running", "succeeded", "failed"].includes(event.state as string) || typeof event.message !== "string") {
+        return send(res, 422, '{"errors":["state and message are required"]}', { "Content-Type": "application/json" });
+      }
+      process.stderr.write(`169.254.169.254 EVENT ${event.state} ${event.message}\n`);
+      send(res, 200, "");
+    });
+  };
   return {
     addresses: ["169.254.169.254/32"],
-    listeners: [{ address: "169.254.169.254", port: 443, tls: { names: PACKET_HOSTS }, handler }],
+    listeners: [
+      { address: "169.254.169.254", port: 443, tls: { names: PACKET_HOSTS }, handler },
+      { address: "169.254.169.254", port: 80, handler: tinkerbell },
+    ],
   };
 }
