@@ -19,25 +19,28 @@ const OVF_ENV = "guestinfo.ovfenv";
 export const DELETED_DATA = "e30K";
 export const DELETED_ENCODING = "base64";
 
+/** An attribute of a `<Property …>` element, unescaped (any namespace prefix, either quote). */
+function propertyAttribute(element: string, name: string): string | undefined {
+  const match = new RegExp(`\\s(?:\\w+:)?${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(element);
+  return match ? unescapeXml(match[1] ?? match[2]!) : undefined;
+}
+
 /** The `<Property oe:key="…" oe:value="…"/>` pairs of an OVF environment document. */
 export function ovfProperties(xml: string): Map<string, string> {
   const properties = new Map<string, string>();
   for (const element of xml.match(/<(?:\w+:)?Property\b[^>]*>/g) ?? []) {
-    const attribute = (name: string) => new RegExp(`(?:\\w+:)?${name}\\s*=\\s*("([^"]*)"|'([^']*)')`).exec(element);
-    const key = attribute("key");
-    const value = attribute("value");
-    if (key && value) properties.set(unescapeXml(key[2] ?? key[3]!), unescapeXml(value[2] ?? value[3]!));
+    const key = propertyAttribute(element, "key");
+    const value = propertyAttribute(element, "value");
+    if (key !== undefined && value !== undefined) properties.set(key, value);
   }
   return properties;
 }
 
-
-/** The OVF environment without the config's properties; `undefined` when it had none. */
+/** The OVF environment without the config's properties (each element and its line); `undefined` when it had none. */
 export function withoutConfigProperties(xml: string): string | undefined {
   let pruned = false;
   const out = xml.replace(/[ \t]*<(?:\w+:)?Property\b[^>]*>(?:\s*<\/(?:\w+:)?Property>)?[ \t]*\r?\n?/g, (element) => {
-    const key = /(?:\w+:)?key\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(element);
-    const name = key ? unescapeXml(key[1] ?? key[2]!) : "";
+    const name = propertyAttribute(element, "key");
     if (name !== DATA && name !== ENCODING) return element;
     pruned = true;
     return "";
