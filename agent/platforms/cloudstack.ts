@@ -8,8 +8,7 @@
 
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { log } from "../log";
-import { CONFIG_DRIVE_LABELS, userDataFromDrive, type DriveAnswer } from "./drive";
+import { CONFIG_DRIVE_LABELS, firstAnswer, userDataFromDrive } from "./drive";
 import type { Platform, PlatformContext } from "./types";
 
 const DRIVE = { name: "config drive", labels: CONFIG_DRIVE_LABELS, files: ["cloudstack/userdata/user_data.txt"] };
@@ -34,23 +33,12 @@ export const platform: Platform = {
   id: "cloudstack",
   needsNetwork: true,
   async fetchConfig(ctx) {
-    const stop = new AbortController();
-    const fromService = (async (): Promise<DriveAnswer> => {
-      const server = await dhcpServer(ctx, stop.signal);
-      const url = `http://${server}/latest/user-data`;
-      return { from: `the CloudStack metadata service at ${server}`, data: await ctx.fetchUrl(url, { signal: stop.signal }) };
-    })();
-    const fromDrive = userDataFromDrive(ctx, DRIVE, { signal: stop.signal }).then((a) => a ?? Promise.reject(new Error("no drive")));
-    try {
-      const answer = await Promise.any([fromService, fromDrive]);
-      log.info(answer.data ? `found the config on ${answer.from}` : `no user data on ${answer.from}`);
-      return answer.data;
-    } catch (e) {
-      throw (e as AggregateError).errors[0];
-    } finally {
-      stop.abort();
-      fromService.catch(() => undefined);
-      fromDrive.catch(() => undefined);
-    }
+    return firstAnswer([
+      async (signal) => {
+        const server = await dhcpServer(ctx, signal);
+        return { from: `the CloudStack metadata service at ${server}`, data: await ctx.fetchUrl(`http://${server}/latest/user-data`, { signal }) };
+      },
+      async (signal) => (await userDataFromDrive(ctx, DRIVE, { signal })) ?? Promise.reject(new Error("no config drive")),
+    ]);
   },
 };

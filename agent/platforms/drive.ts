@@ -57,6 +57,26 @@ export interface DriveWait {
 export type DriveAnswer = { from: string; data: Buffer | undefined };
 
 /**
+ * A metadata service racing a drive (OpenStack, CloudStack), as Ignition
+ * races them: the first answer wins (logged), the other is stopped through
+ * the signal; when both fail, the service's error (the first) is thrown.
+ */
+export async function firstAnswer(tries: ((signal: AbortSignal) => Promise<DriveAnswer>)[]): Promise<Buffer | undefined> {
+  const stop = new AbortController();
+  const running = tries.map((t) => t(stop.signal));
+  try {
+    const answer = await Promise.any(running);
+    log.info(answer.data ? `found the config on ${answer.from}` : `no user data on ${answer.from}`);
+    return answer.data;
+  } catch (e) {
+    throw (e as AggregateError).errors[0];
+  } finally {
+    stop.abort();
+    for (const r of running) r.catch(() => undefined);
+  }
+}
+
+/**
  * Waits for a drive of `kind`, then reads its user data. Resolves `undefined`
  * when the wait ran out; rejects when `signal` stops it.
  */

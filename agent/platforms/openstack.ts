@@ -9,7 +9,7 @@
 import { networkInterfaces } from "node:os";
 import { log } from "../log";
 import { json, stringList } from "./keys";
-import { CONFIG_DRIVE, presentDrive, readFromDrive } from "./drive";
+import { CONFIG_DRIVE, firstAnswer, presentDrive, readFromDrive } from "./drive";
 import type { MetadataRequest, Platform, PlatformContext } from "./types";
 
 const USER_DATA = "openstack/latest/user_data";
@@ -32,47 +32,31 @@ function service(): Service {
   return { base: "http://[fe80::a9fe:a9fe]", request: { connectTo: `fe80::a9fe:a9fe%${linkLocal[0]}` } };
 }
 
-type Answer = { from: string; data: Buffer | undefined };
-
 export const platform: Platform = {
   id: "openstack",
   needsNetwork: true,
   async fetchConfig(ctx) {
-    const stop = new AbortController();
-    let serviceDone = false;
     let serviceFailedAt = 0;
-    const fromService = (async (): Promise<Answer> => {
-      const { base, request } = service();
-      try {
-        return { from: "the OpenStack metadata service", data: await ctx.fetchUrl(`${base}/${USER_DATA}`, { ...request, signal: stop.signal }) };
-      } catch (e) {
-        serviceFailedAt = Date.now();
-        throw e;
-      } finally {
-        serviceDone = true;
-      }
-    })();
-    const fromDriveWhenPresent = (async (): Promise<Answer> => {
-      for (;;) {
-        const drive = await presentDrive(ctx, CONFIG_DRIVE);
-        if (drive) return { from: `the OpenStack config drive ${drive}`, data: await readFromDrive(ctx, drive, USER_DATA) };
-        if (stop.signal.aborted) throw new Error("the metadata service answered first");
-        if (serviceDone && serviceFailedAt && Date.now() - serviceFailedAt > DRIVE_WAIT_MS) throw new Error(`no config drive appeared within ${DRIVE_WAIT_MS / 1000} s`);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    })();
-    try {
-      const answer = await Promise.any([fromService, fromDriveWhenPresent]);
-      log.info(answer.data ? `found the config on ${answer.from}` : `no user data on ${answer.from}`);
-      return answer.data;
-    } catch (e) {
-      // Both failed: the service's error says the most.
-      throw (e as AggregateError).errors[0];
-    } finally {
-      stop.abort();
-      fromService.catch(() => undefined);
-      fromDriveWhenPresent.catch(() => undefined);
-    }
+    return firstAnswer([
+      async (signal) => {
+        const { base, request } = service();
+        try {
+          return { from: "the OpenStack metadata service", data: await ctx.fetchUrl(`${base}/${USER_DATA}`, { ...request, signal }) };
+        } catch (e) {
+          serviceFailedAt = Date.now();
+          throw e;
+        }
+      },
+      async (signal) => {
+        for (;;) {
+          const drive = await presentDrive(ctx, CONFIG_DRIVE);
+          if (drive) return { from: `the OpenStack config drive ${drive}`, data: await readFromDrive(ctx, drive, USER_DATA) };
+          if (signal.aborted) throw new Error("the metadata service answered first");
+          if (serviceFailedAt && Date.now() - serviceFailedAt > DRIVE_WAIT_MS) throw new Error(`no config drive appeared within ${DRIVE_WAIT_MS / 1000} s`);
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      },
+    ]);
   },
   async sshKeys(ctx) {
     return stringList((await metaData(ctx))?.public_keys);

@@ -176,22 +176,24 @@ export class Lab {
 
 /** Where the lab guest finds the fake cloud's CA, and the drop-in that makes Flint's Node trust it. */
 const LAB_CA_PATH = "etc/ssl/certs/flint-lab-ca.pem";
-const LAB_CA_DROPIN = "etc/systemd/system/flint-agent.service.d/50-flint-lab-ca.conf";
+/** The units whose Flint makes requests: the agent (every stage) and the check-ins. */
+const LAB_CA_UNITS = ["flint-agent.service", "flint-checkin.service", "flint-checkin-failed.service"];
 
 /**
  * The built initramfs with one more cpio archive after it (Linux unpacks
  * concatenated archives in turn), carrying the fake cloud's CA and a drop-in
- * that sets NODE_EXTRA_CA_CERTS for `flint agent`, the process that makes
- * every stage's requests. Flint's Node trusts its bundled Mozilla roots plus
+ * per unit that sets NODE_EXTRA_CA_CERTS for `flint agent`, the process that
+ * makes every stage's requests, and for the check-ins. Flint's Node trusts its bundled Mozilla roots plus
  * NODE_EXTRA_CA_CERTS, so this is how an image trusts a private CA; the
  * product itself is unchanged and checks certificates as always.
  */
 function initrdTrusting(caFile: string, dir: string): string {
   const stage = join(dir, "root");
   rmSync(dir, { recursive: true, force: true });
+  const dropIn = `# The cloud lab's CA (test/e2e/lab.ts): its fake metadata services speak HTTPS.\n[Service]\nEnvironment=NODE_EXTRA_CA_CERTS=/${LAB_CA_PATH}\n`;
   for (const [path, contents] of [
     [LAB_CA_PATH, readFileSync(caFile)],
-    [LAB_CA_DROPIN, `# The cloud lab's CA (test/e2e/lab.ts): its fake metadata services speak HTTPS.\n[Service]\nEnvironment=NODE_EXTRA_CA_CERTS=/${LAB_CA_PATH}\n`],
+    ...LAB_CA_UNITS.map((unit) => [`etc/systemd/system/${unit}.d/50-flint-lab-ca.conf`, dropIn] as const),
   ] as const) {
     mkdirSync(join(stage, path, ".."), { recursive: true });
     writeFileSync(join(stage, path), contents);

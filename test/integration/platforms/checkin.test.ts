@@ -7,10 +7,11 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LAB_IDS } from "../../lab/fakes/azure-wireserver";
+import { installTool, RPCTOOL, VBOXCONTROL } from "../../lab/fake-tools";
 import { startLab, type Lab } from "../../lab/netns";
 import { buildBundle } from "../../helpers/bundle";
 
@@ -99,10 +100,7 @@ describe("check-in after the first boot (flint checkin)", function () {
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-    const tool = (name: string, body: string) => {
-      writeFileSync(join(dir, "bin", name), `#!/bin/sh\nset -u\nSTATE=${join(dir, "state")}\n${body}\n`);
-      chmodSync(join(dir, "bin", name), 0o755);
-    };
+    const tool = (name: string, body: string) => installTool(dir, name, body);
     const run = (platform: string, ...more: string[]) =>
       spawnSync(process.execPath, [join(__dirname, "../../../dist/flint.js"), "checkin", "--platform", platform, "--cmdline-file", join(dir, "cmdline"), ...more], { encoding: "utf8", env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}` } });
     const state = (name: string) => (existsSync(join(dir, "state", name)) ? readFileSync(join(dir, "state", name), "utf8") : undefined);
@@ -139,24 +137,6 @@ describe("check-in after the first boot (flint checkin)", function () {
     });
   });
 });
-
-/** vmware-rpctool's one argument: `info-get KEY` (exit 1 when unset) or `info-set KEY VALUE`. */
-const RPCTOOL = `
-case $1 in
-"info-get "*) key=\${1#info-get }; [ -f "$STATE/$key" ] || { echo "No value found" >&2; exit 1; }; cat "$STATE/$key"; echo ;;
-"info-set "*) rest=\${1#info-set }; key=\${rest%% *}; printf %s "\${rest#* }" >"$STATE/$key" ;;
-*) exit 1 ;;
-esac`;
-
-const VBOXCONTROL = `
-[ "$1" = --nologo ] && shift
-[ "$1" = guestproperty ] || exit 1
-file="$STATE/$(printf %s "$3" | tr / _)"
-case $2 in
-get) if [ -f "$file" ]; then printf 'Value: '; cat "$file"; echo; else echo 'No value set!'; exit 2; fi ;;
-delete|unset) rm -f "$file" ;;
-*) exit 1 ;;
-esac`;
 
 const OVF_ENV = `<?xml version="1.0" encoding="UTF-8"?>
 <Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" xmlns:oe="http://schemas.dmtf.org/ovf/environment/1">

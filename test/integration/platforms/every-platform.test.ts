@@ -10,11 +10,12 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { driveFiles } from "../../lab/fakes/openstack";
 import { CLOUDSTACK_ROUTER } from "../../lab/fakes/user-data-clouds";
+import { installTool, VBOXCONTROL, VMUR } from "../../lab/fake-tools";
 import { startLab, type Lab } from "../../lab/netns";
 import { buildBundle, FLINT } from "../../helpers/bundle";
 import { KVP_KEY_SIZE, KVP_VALUE_SIZE } from "../../../agent/platforms/hyperv";
@@ -58,13 +59,6 @@ function assertApplied(dir: string, result: Result): void {
   assert.equal(result.status, 0, result.stderr);
   // OpenStack's drive also names a hostname, which goes under the config.
   assert.deepEqual(cachedPaths(dir).filter((p) => p !== "/etc/hostname"), ["/etc/from-the-cloud"], result.stderr);
-}
-
-/** A shell script on the machine's PATH standing for a tool. */
-function tool(dir: string, name: string, body: string): void {
-  writeFileSync(join(dir, "bin", name), `#!/bin/sh\nset -u\nSTATE=${join(dir, "state")}\n${body}\n`);
-  chmodSync(join(dir, "bin", name), 0o755);
-  mkdirSync(join(dir, "state"), { recursive: true });
 }
 
 describe("every platform id, from its real source", function () {
@@ -264,14 +258,14 @@ describe("every platform id, from its real source", function () {
 
     it("virtualbox: the /Ignition/Config guest property", async () => {
       const env = machine(dir);
-      tool(dir, "VBoxControl", VBOXCONTROL);
+      installTool(dir, "VBoxControl", VBOXCONTROL);
       writeFileSync(join(dir, "state/_Ignition_Config"), CONFIG);
       assertApplied(dir, await runFlint(args(dir, "fetch-offline", "virtualbox"), env));
     });
 
     it("virtualbox: an encoding is refused", async () => {
       const env = machine(dir);
-      tool(dir, "VBoxControl", VBOXCONTROL);
+      installTool(dir, "VBoxControl", VBOXCONTROL);
       writeFileSync(join(dir, "state/_Ignition_Config"), CONFIG);
       writeFileSync(join(dir, "state/_Ignition_Config_Encoding"), "gzip+base64");
       const result = await runFlint(args(dir, "fetch-offline", "virtualbox"), env);
@@ -281,11 +275,11 @@ describe("every platform id, from its real source", function () {
 
     it("zvm: the first spool file of type ign in the reader", async () => {
       const env = machine(dir);
-      tool(dir, "modprobe", "exit 0");
-      tool(dir, "chccwdev", '[ "$*" = "-e 000c" ] || exit 1; : >"$STATE/online"');
-      tool(dir, "cio_ignore", "exit 0");
-      tool(dir, "udevadm", "exit 0");
-      tool(dir, "vmur", VMUR);
+      installTool(dir, "modprobe", "exit 0");
+      installTool(dir, "chccwdev", '[ "$*" = "-e 000c" ] || exit 1; : >"$STATE/online"');
+      installTool(dir, "cio_ignore", "exit 0");
+      installTool(dir, "udevadm", "exit 0");
+      installTool(dir, "vmur", VMUR);
       writeFileSync(join(dir, "state/0017"), Buffer.concat([Buffer.from(CONFIG), Buffer.alloc(80 - (CONFIG.length % 80))]));
       assertApplied(dir, await runFlint(args(dir, "fetch-offline", "zvm"), env));
       assert.equal(existsSync(join(dir, "state/online")), true);
@@ -293,7 +287,7 @@ describe("every platform id, from its real source", function () {
 
     it("nvidiabluefield: the boot FIFO", async () => {
       const env = machine(dir);
-      tool(dir, "modprobe", '[ "$*" = "-- mlxbf_bootctl" ] || exit 1');
+      installTool(dir, "modprobe", '[ "$*" = "-- mlxbf_bootctl" ] || exit 1');
       mkdirSync(join(dir, "sys/bus/platform/devices/MLNXBF04:00"), { recursive: true });
       writeFileSync(join(dir, "sys/bus/platform/devices/MLNXBF04:00/bootfifo"), Buffer.concat([Buffer.from(CONFIG), Buffer.alloc(7)]));
       assertApplied(dir, await runFlint(args(dir, "fetch-offline", "nvidiabluefield"), env));
@@ -329,24 +323,3 @@ describe("every platform id, from its real source", function () {
     });
   });
 });
-
-/** VBoxControl's guestproperty get/delete over files named after the property ('/' → '_'). */
-const VBOXCONTROL = `
-[ "$1" = --nologo ] && shift
-[ "$1" = guestproperty ] || exit 1
-file="$STATE/$(printf %s "$3" | tr / _)"
-case $2 in
-get) if [ -f "$file" ]; then printf 'Value: '; cat "$file"; echo; else echo 'No value set!'; exit 2; fi ;;
-delete|unset) rm -f "$file" ;;
-*) exit 1 ;;
-esac`;
-
-/** vmur: \`li\` lists the files in $STATE named like spool ids; \`re -f ID FILE\` receives one. */
-const VMUR = `
-case $1 in
-li) echo 'ORIGINID FILE CLASS RECORDS  CPY HOLD DATE  TIME     NAME      TYPE     DIST'
-    echo 'MAINT    0012 A PUN 00000001 001 NONE 12/08 00:00:01 PROFILE   EXEC     MAINT'
-    echo 'MAINT    0017 A PUN 00000003 001 NONE 12/08 00:00:02 CONFIG    ign      MAINT' ;;
-re) [ "$2" = -f ] || exit 1; cp "$STATE/$3" "$4" ;;
-*) exit 1 ;;
-esac`;
