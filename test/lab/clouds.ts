@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ovfEnvironment } from "./fakes/azure";
 import { driveFiles } from "./fakes/openstack";
-import { PACKET_HOSTS, PHONE_HOME_HOST } from "./fakes/packet";
+import { PACKET_HOSTS, PHONE_HOME_ADDRESS, PHONE_HOME_HOST } from "./fakes/packet";
 import { S3_ADDRESS, s3HostNames } from "./fakes/s3";
 import { GCS_ADDRESS, GCS_HOST } from "./fakes/gcs";
 import { BLOB_ADDRESS, BLOB_HOST } from "./fakes/azure-blob";
@@ -71,7 +71,7 @@ export const CLOUDS: Record<string, Cloud> = {
   packet: {
     // Bare metal: DMI names the hardware's maker, not the cloud; the image says where it runs.
     smbios: ["type=1,manufacturer=Supermicro,product=SYS-5019C-MR"],
-    hosts: Object.fromEntries([...PACKET_HOSTS, PHONE_HOME_HOST].map((name) => [name, METADATA])),
+    hosts: { ...Object.fromEntries(PACKET_HOSTS.map((name) => [name, METADATA])), [PHONE_HOME_HOST]: PHONE_HOME_ADDRESS },
     cmdline: "ignition.platform.id=packet",
   },
   hetzner: {

@@ -69,8 +69,8 @@ describe("check-in after the first boot (flint checkin)", function () {
     lab = await startLab({ platform: "packet" });
     const result = await checkin(lab, "packet", env(lab));
     assert.equal(result.status, 0, result.stderr);
-    assert.ok(lab.requests.includes("169.254.169.254 EVENT running Flint: provisioning finished"), lab.requests.join("\n"));
-    assert.ok(lab.requests.includes("169.254.169.254 PHONE-HOME"), lab.requests.join("\n"));
+    assert.ok(lab.requests.includes("198.51.100.80 EVENT running Flint: provisioning finished"), lab.requests.join("\n"));
+    assert.ok(lab.requests.includes("198.51.100.80 PHONE-HOME"), lab.requests.join("\n"));
   });
 
   it("packet: after a failure the timeline hears `failed` with the reason, and no phone-home", async () => {
@@ -79,8 +79,8 @@ describe("check-in after the first boot (flint checkin)", function () {
     writeFileSync(reason, "Flint failed in stage disks: no such device\n");
     const result = await checkin(lab, "packet", env(lab), "--failed", "--reason-file", reason);
     assert.equal(result.status, 0, result.stderr);
-    assert.ok(lab.requests.includes("169.254.169.254 EVENT failed Flint: Flint failed in stage disks: no such device"), lab.requests.join("\n"));
-    assert.equal(lab.requests.includes("169.254.169.254 PHONE-HOME"), false);
+    assert.ok(lab.requests.includes("198.51.100.80 EVENT failed Flint: Flint failed in stage disks: no such device"), lab.requests.join("\n"));
+    assert.equal(lab.requests.includes("198.51.100.80 PHONE-HOME"), false);
   });
 
   it("a platform without a check-in does nothing", async () => {

@@ -10,8 +10,9 @@
 import { DEFAULT_HOSTNAME, notFound, parse, send, sendJson, type CloudOptions, type FakeCloud, type Handler } from "./service";
 
 export const PACKET_HOSTS = ["metadata.packet.net", "metadata.platformequinix.com"];
-/** Where the metadata's phone_home_url points (plain HTTP, as Equinix hands it out). */
+/** Where the metadata's phone_home_url points (plain HTTP, as Equinix hands it out): another host, at a lab address of its own. */
 export const PHONE_HOME_HOST = "tinkerbell.am6.packet.net";
+export const PHONE_HOME_ADDRESS = "198.51.100.80";
 
 export function packet(options: CloudOptions): FakeCloud {
   const hostname = options.hostname ?? DEFAULT_HOSTNAME;
@@ -39,7 +40,7 @@ export function packet(options: CloudOptions): FakeCloud {
   // Tinkerbell: the phone-home (a POST, body ignored) and the timeline's
   // events (a POST of JSON {state, message}, state running, succeeded or
   // failed; 422 otherwise). Each is logged on stderr as
-  // `169.254.169.254 PHONE-HOME` or `169.254.169.254 EVENT <state> <message>`.
+  // `ADDRESS PHONE-HOME` or `ADDRESS EVENT <state> <message>`.
   const tinkerbell: Handler = (req, res) => {
     const { path } = parse(req);
     if (req.method !== "POST" || (path !== "/phone-home" && path !== "/events")) return notFound(res);
@@ -48,7 +49,7 @@ export function packet(options: CloudOptions): FakeCloud {
     req.on("data", (chunk: string) => (body += chunk));
     req.on("end", () => {
       if (path === "/phone-home") {
-        process.stderr.write("169.254.169.254 PHONE-HOME\n");
+        process.stderr.write(`${PHONE_HOME_ADDRESS} PHONE-HOME\n`);
         return send(res, 200, "");
       }
       let event: { state?: unknown; message?: unknown } | undefined;
@@ -60,15 +61,15 @@ export function packet(options: CloudOptions): FakeCloud {
       if (!/^application\/json\b/.test(String(req.headers["content-type"] ?? "")) || !event || !["running", "succeeded", "failed"].includes(event.state as string) || typeof event.message !== "string") {
         return send(res, 422, '{"errors":["state and message are required"]}', { "Content-Type": "application/json" });
       }
-      process.stderr.write(`169.254.169.254 EVENT ${event.state} ${event.message}\n`);
+      process.stderr.write(`${PHONE_HOME_ADDRESS} EVENT ${event.state} ${event.message}\n`);
       send(res, 200, "");
     });
   };
   return {
-    addresses: ["169.254.169.254/32"],
+    addresses: ["169.254.169.254/32", `${PHONE_HOME_ADDRESS}/32`],
     listeners: [
       { address: "169.254.169.254", port: 443, tls: { names: PACKET_HOSTS }, handler },
-      { address: "169.254.169.254", port: 80, handler: tinkerbell },
+      { address: PHONE_HOME_ADDRESS, port: 80, handler: tinkerbell },
     ],
   };
 }
