@@ -8,13 +8,12 @@
 // report (report.ts) stays beside it.
 
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { FlintError } from "./errors";
 import { log } from "./log";
 import { readRootFile } from "./root/read";
 import { writeRootFile } from "./root/write";
 import type { StageContext } from "./stages/context";
-import { RECORD_FILE, USER_CONFIG_ROLES, type FetchRecord } from "./stages/fetch/record";
+import { recordedUserConfig } from "./stages/fetch/record";
 
 export const IGNITION_RESULT_PATH = "/etc/.ignition-result.json";
 
@@ -28,24 +27,26 @@ export interface IgnitionResult {
   previousReport?: unknown;
 }
 
+const BOOT_ID = "/proc/sys/kernel/random/boot_id";
+
 /** A previous result nests the ones before it; a few KiB each. More than this is not one Ignition or Flint wrote. */
 const RESULT_CAP = 1024 * 1024;
 
 /** Writes the result file into the root (files stage, at boot: `runDir` holds fetch's record). */
-export async function writeIgnitionResult(ctx: StageContext & { runDir: string }, bootIdPath = "/proc/sys/kernel/random/boot_id"): Promise<void> {
+export async function writeIgnitionResult(ctx: StageContext & { runDir: string }): Promise<void> {
   const previous = readRootFile(ctx.root, IGNITION_RESULT_PATH, RESULT_CAP);
   ctx.actions.push({ kind: previous ? "replace" : "create", target: IGNITION_RESULT_PATH, detail: "mode=0600 owner=0:0" });
   if (ctx.dryRun) return;
   let bootId: string;
   try {
-    bootId = (await readFile(bootIdPath, "utf8")).trim();
+    bootId = (await readFile(BOOT_ID, "utf8")).trim();
   } catch (e) {
-    throw new FlintError(`cannot read the boot id: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, bootIdPath);
+    throw new FlintError(`cannot read the boot id: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, BOOT_ID);
   }
   const result: IgnitionResult = {
     provisioningBootID: bootId,
     provisioningDate: rfc3339(new Date()),
-    userConfigProvided: await userConfigProvided(ctx.runDir),
+    userConfigProvided: await recordedUserConfig(ctx.runDir),
   };
   if (previous) {
     log.warn("Ignition or Flint has already provisioned this root: running again may not do what the config says on a fresh machine");
@@ -56,19 +57,6 @@ export async function writeIgnitionResult(ctx: StageContext & { runDir: string }
     }
   }
   await writeRootFile(ctx.root, IGNITION_RESULT_PATH, JSON.stringify(result, null, 2) + "\n", 0o600);
-}
-
-/** From fetch's record beside the cache: no record (no fetch ran) is no user config. */
-async function userConfigProvided(runDir: string): Promise<boolean> {
-  const path = join(runDir, RECORD_FILE);
-  let record: FetchRecord;
-  try {
-    record = JSON.parse(await readFile(path, "utf8")) as FetchRecord;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw new FlintError(`cannot read fetch's record: ${(e as Error).message}`, path);
-  }
-  return Array.isArray(record.sources) && record.sources.some((s) => USER_CONFIG_ROLES.includes(s.role));
 }
 
 /** `2026-12-08T01:02:03Z`, or with the offset (`+01:00`) outside UTC: Go's time.RFC3339 of a local time. */

@@ -28,12 +28,23 @@ export interface FetchRecord {
   sources: SourceRecord[];
 }
 
-/** The platform fetch ran on, from its record in `runDir`; undefined when no fetch left one there. */
-export async function recordedPlatform(runDir: string): Promise<string | undefined> {
+/** fetch's record in `runDir`; undefined when no fetch left one there (or it cannot be read). */
+async function readFetchRecord(runDir: string): Promise<Partial<FetchRecord> | undefined> {
   try {
-    const record = JSON.parse(await readFile(join(runDir, RECORD_FILE), "utf8")) as Partial<FetchRecord>;
-    return typeof record.platform === "string" ? record.platform : undefined;
+    return JSON.parse(await readFile(join(runDir, RECORD_FILE), "utf8")) as Partial<FetchRecord>;
   } catch {
     return undefined;
   }
+}
+
+/** The platform fetch ran on, from its record in `runDir`; undefined when no fetch left one there. */
+export async function recordedPlatform(runDir: string): Promise<string | undefined> {
+  const record = await readFetchRecord(runDir);
+  return typeof record?.platform === "string" ? record.platform : undefined;
+}
+
+/** Whether fetch used a user config (USER_CONFIG_ROLES), from its record in `runDir`; no record is no user config. */
+export async function recordedUserConfig(runDir: string): Promise<boolean> {
+  const sources = (await readFetchRecord(runDir))?.sources;
+  return Array.isArray(sources) && sources.some((s) => USER_CONFIG_ROLES.includes(s.role));
 }
