@@ -150,6 +150,10 @@ describe("the image's contract: OEM config.ign, oem:// URLs, non-Ignition user d
         });
         assert.equal(existsSync(cache()), false);
       }
+      // A FIFO is refused, never waited on.
+      sh("mkfifo", [join(dir, "oem/fifo.ign")]);
+      rmSync(join(dir, "run"), { recursive: true, force: true });
+      await assert.rejects(fetch("flatcar.oem.id=metal ignition.config.url=oem:///fifo.ign"), (e: unknown) => /fifo\.ign: is a FIFO, not a regular file/.test(describeError(e)));
       // A symlink that stays inside the tree is followed there.
       put("oem/real.ign", fileConfig("/etc/linked", "inside"));
       symlinkSync("/real.ign", join(dir, "oem/inside.ign"));
