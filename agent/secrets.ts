@@ -6,6 +6,7 @@
 // stderr), and never kept: a config of 100,000 files would otherwise hold
 // every file's decoded contents in memory for the rest of the run.
 
+import { StoredList } from "./config/item-list";
 import { decodeDataUrl } from "./resource/data";
 
 /** Shorter values are not scrubbed: a locked account's "*" or "!" is no secret, and scrubbing it would garble every message. */
@@ -18,6 +19,12 @@ const values = new Set<string>();
 /** Remembers a parsed config: its secret values are scrubbed from then on. */
 export function rememberConfigSecrets(config: unknown): void {
   sources.push(config);
+}
+
+/** `config` was read from the remembered `raw`, and stands for it from now on (a big config's raw lists hold its whole text). */
+export function replaceConfigSecrets(raw: unknown, config: unknown): void {
+  const i = sources.indexOf(raw);
+  if (i !== -1) sources[i] = config;
 }
 
 /**
@@ -79,7 +86,7 @@ class Finder {
 
 /** Walks a config for the fields that hold secrets, whatever section they are in, looking for each value's pieces. */
 function visit(node: unknown, finder: Finder): void {
-  if (Array.isArray(node)) {
+  if (Array.isArray(node) || node instanceof StoredList) {
     for (const item of node) visit(item, finder);
     return;
   }

@@ -4,14 +4,14 @@
 // `flint plan` (plan.ts) shares all of this with dryRun set.
 
 import { parseCommandArgs, parseList, requireOption } from "../cli";
-import { readListsFromFile, type SourcedConfig } from "../config/index";
+import { placeLaterErrorsFrom, type SourcedConfig } from "../config/index";
 import { log } from "../log";
 import { writeReport } from "../report";
 import { actionsOf } from "../stages/action-log";
 import { parseDocument } from "../stages/fetch/document";
 import { runStages, type RunOutcome } from "../stages/run";
 import { ROOT_STAGE_ORDER, type RootStageName } from "../stages/index";
-import { openConfigInput } from "./config-input";
+import { readConfigInput } from "./config-input";
 
 export const DEFAULT_APPLY_STAGES: RootStageName[] = ["mount", "files", "umount"];
 /**
@@ -24,19 +24,12 @@ export const DEFAULT_PLAN_STAGES: RootStageName[] = [...DEFAULT_APPLY_STAGES, "k
 /** The config as the stages see it: parsed, translated to 3.x, references resolved, with where each part came from. */
 export async function loadConfig(command: string, file: string, filesDir?: string): Promise<SourcedConfig & { specVersion: string }> {
   const label = file === "-" ? "stdin" : file;
-  const input = openConfigInput(command, file);
-  let keepsFile = false;
-  try {
-    // The bytes are read for this parse only: released once decoded.
-    const parsed = parseDocument(input.data, label, label, filesDir, true);
-    const refs = parsed.config.ignition?.config;
-    if (refs?.replace?.source || refs?.merge?.length) return { ...(await (await import("../stages/fetch/references")).resolveConfigReferences(parsed)), specVersion: parsed.specVersion };
-    // A big config's lists read from the file from now on, and its text is let go.
-    keepsFile = input.file !== undefined && readListsFromFile(parsed, input.file);
-    return parsed;
-  } finally {
-    if (!keepsFile) input.file?.close();
-  }
+  // The bytes are read for this parse only: released once decoded.
+  const parsed = parseDocument(readConfigInput(command, file), label, label, filesDir, true);
+  const refs = parsed.config.ignition?.config;
+  if (refs?.replace?.source || refs?.merge?.length) return { ...(await (await import("../stages/fetch/references")).resolveConfigReferences(parsed)), specVersion: parsed.specVersion };
+  if (file !== "-") placeLaterErrorsFrom(parsed.sources, file);
+  return parsed;
 }
 
 export interface ApplyArgs {

@@ -2,38 +2,20 @@
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { ConfigIssue } from "../config/index";
-import { ConfigFile, formatIssue } from "../config/index";
+import { formatIssue } from "../config/index";
 import { MAX_CONFIG_BYTES, tooLarge } from "../config/limits";
 import { FlintError, UsageError } from "../errors";
 import { writeStderr } from "../log";
 
-/**
- * Reads FILE, or standard input for "-", stopping past MAX_CONFIG_BYTES (an
- * error naming the file: exit 1); unreadable input is a usage/IO error (exit 2).
- */
-export function readConfigInput(command: string, file: string): Buffer {
-  return readCapped(command, file, false).data;
-}
-
-/**
- * As readConfigInput, and for a regular file, the file itself, still open:
- * a big config's lists can read their items from it again (config/text-list.ts).
- */
-export function openConfigInput(command: string, file: string): { data: Buffer; file?: ConfigFile } {
-  const read = readCapped(command, file, true);
-  return read.fd === undefined ? { data: read.data } : { data: read.data, file: new ConfigFile(read.fd, file) };
-}
-
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Up to MAX_CONFIG_BYTES + 1 bytes, so an oversized input is never held
- * whole (an error naming the file: exit 1); with `keepOpen`, a regular
- * file's descriptor too.
+ * Reads FILE, or standard input for "-", stopping past MAX_CONFIG_BYTES (an
+ * error naming the file: exit 1), so an oversized input is never held whole;
+ * unreadable input is a usage/IO error (exit 2).
  */
-function readCapped(command: string, file: string, keepOpen: boolean): { data: Buffer; fd?: number } {
+export function readConfigInput(command: string, file: string): Buffer {
   let fd: number | undefined;
-  let kept = false;
   try {
     fd = file === "-" ? 0 : openSync(file, "r");
     // A regular file is read into one buffer of its size and a byte more (to see it did not
@@ -51,16 +33,14 @@ function readCapped(command: string, file: string, keepOpen: boolean): { data: B
       size = 1024 * 1024;
     }
     if (total > MAX_CONFIG_BYTES) throw new FlintError(tooLarge(total) + " (or more)", file === "-" ? "stdin" : file);
-    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
-    kept = keepOpen && fd !== 0 && stat.isFile();
-    return kept ? { data, fd } : { data };
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   } catch (e) {
     if (e instanceof FlintError) throw e;
     const err = e as NodeJS.ErrnoException;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "is a directory" : err.code === "EACCES" ? "permission denied" : err.message;
     throw new UsageError(`flint ${command}: cannot read ${file === "-" ? "standard input" : file}: ${why}`);
   } finally {
-    if (fd !== undefined && fd !== 0 && !kept) closeSync(fd);
+    if (fd !== undefined && fd !== 0) closeSync(fd);
   }
 }
 

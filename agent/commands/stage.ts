@@ -6,7 +6,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseCommandArgs } from "../cli";
-import { MAX_CONFIG_BYTES, tooLarge } from "../config/limits";
+import { BIG_CONFIG_BYTES, MAX_CONFIG_BYTES, tooLarge } from "../config/limits";
 import type { Config } from "../config/types";
 import { FlintError } from "../errors";
 import { log } from "../log";
@@ -37,8 +37,8 @@ async function readCachedConfig(path: string): Promise<Config> {
     throw new FlintError(`no cached config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run flint fetch first`, path);
   }
   try {
-    // Written by fetch: already validated, translated and merged.
-    const config = JSON.parse(text) as Config;
+    // Written by fetch: already validated, translated and merged. A big one's storage lists are spooled, not held as objects.
+    const config = (text.length > BIG_CONFIG_BYTES ? (await import("../config/text")).parseCachedConfig(text) : JSON.parse(text)) as Config;
     log.debug("config read from the cache", { path });
     lastRead = { path, stamp, config };
     return config;

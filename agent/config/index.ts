@@ -5,20 +5,20 @@
 // typed model (3.x read directly; 2.x read, then translated) → validation.
 // Line and column are computed only for the issues that get reported.
 
+import { readFileSync } from "node:fs";
 import { FlintError } from "../errors";
 import { keepHeapNearLive } from "../heap";
-import { rememberConfigSecrets } from "../secrets";
+import { rememberConfigSecrets, replaceConfigSecrets } from "../secrets";
 import { isButaneDocument, isYamlMapping, looksLikeButane } from "./butane/detect";
 import type { YamlSource } from "./butane/index";
 import { IssueList, messageOf, type JsonPath, type RawIssue } from "./issues";
 import { lineColumnAt, locatePaths } from "./locate";
 import { BIG_CONFIG_BYTES, MAX_CONFIG_BYTES, tooLarge } from "./limits";
-import type { DuplicateKey } from "./json";
-import { decodeText, parseJsonText } from "./text";
-import { keptInText, mapKept, spansOf, type ConfigFile } from "./text-list";
-import { NEWEST_SPEC, type Config, type File } from "./types";
+import { StoredList } from "./item-list";
+import { decodeText, InvalidJsonItem, jsonSyntaxIssue, parseJsonText, type DuplicateKey } from "./text";
+import { NEWEST_SPEC, type Config } from "./types";
 import type { V2Config } from "./v2/read";
-import { documentTree, originOf, translatedTree, type SourceTree } from "./sources";
+import { documentTree, originOf, translatedTree, type SourceDocument, type SourceTree } from "./sources";
 import { checkIntegerSpelling } from "./integers";
 import { goFieldOf } from "./read";
 import { readConfigV3 } from "./v3/read";
@@ -30,7 +30,7 @@ export { describePlace, parseConfigPath } from "./place";
 export { GPT_MAX_PARTITIONS, RAID_LEVELS } from "./validate/storage";
 export { documentTree, locateInSources, parseSources, serializeSources, type SourceTree } from "./sources";
 export { NEWEST_SPEC } from "./types";
-export { ConfigFile } from "./text-list";
+export { toArray, type ItemList } from "./item-list";
 export { SUPPORTED_V2, SUPPORTED_V3, EXPERIMENTAL } from "./version";
 export type { JsonPath } from "./issues";
 
@@ -121,17 +121,52 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
     return fail(positioned(text, issues.items));
   }
 
+  let read: { config?: Config; sources: SourceTree };
+  try {
+    read = readDocument(doc, version, issues, { name: options.documentName ?? options.source ?? "config", text });
+  } catch (e) {
+    // A storage list item of a big config that is not JSON (text.ts).
+    if (e instanceof InvalidJsonItem) return fail([jsonSyntaxIssue(text, e.message)]);
+    throw e;
+  }
+  const { config, sources } = read;
+  const located = strictly(inDocumentOrder([...positioned(text, issues.items), ...duplicateKeyWarnings(text, json.duplicates)]), options);
+  if (!config || located.some((i) => i.severity === "error")) return fail(located);
+  replaceConfigSecrets(doc, config);
+  config.ignition.version = version.experimental ? version.text : NEWEST_SPEC;
+  return { config, specVersion: version.text, warnings: located.filter((i) => i.severity === "warning"), sources };
+}
+
+/**
+ * A big config's text (20 MB at 100,000 files; peak RSS of `flint apply`
+ * 106 -> 9x MiB) is let go once the config is read: an error found at stage
+ * time is placed by reading `file` again, where the config came from.
+ */
+export function placeLaterErrorsFrom(sources: SourceTree, file: string): void {
+  const document = sources.at?.document;
+  if (sources.kids || sources.spans || document?.text === undefined || document.text.length <= BIG_CONFIG_BYTES) return;
+  Object.defineProperty(document, "text", { get: () => readFileSync(file, "utf8").replace(/^\uFEFF/, ""), enumerable: true });
+}
+
+/** The typed config of a document of spec `version` (3.x read; 2.x read and translated), validated; issues into `issues`. */
+function readDocument(doc: unknown, version: { major: number; minor: number }, issues: IssueList, document: SourceDocument & { text: string }): { config?: Config; sources: SourceTree } {
+  const text = document.text;
   let config: Config | undefined;
-  const document = { name: options.documentName ?? options.source ?? "config", text };
   let sources = documentTree(document);
   if (version.major === 3) {
     config = readConfigV3(doc, [], { issues, major: 3, minor: version.minor, reuse: true });
     checkIntegerSpelling(text, config, issues);
-    if (config) validateConfig(normalize(config), version.minor, issues);
+    if (config) validateConfig(config, version.minor, issues);
   } else {
     // Required here, not imported: the bundle sets up the 2.x readers only for a 2.x config.
     const { readConfigV2 } = require("./v2/read") as typeof import("./v2/read");
     const { translateV2 } = require("./v2/translate") as typeof import("./v2/translate");
+    // Translation makes new lists: a big 2.x config's are held as objects.
+    const storage = (doc as { storage?: Record<string, unknown> }).storage;
+    for (const key of ["files", "directories", "links"]) {
+      const list = storage?.[key];
+      if (list instanceof StoredList) storage![key] = Array.from(list);
+    }
     const v2 = readConfigV2(doc, [], { issues, major: 2, minor: version.minor, reuse: true }) as V2Config | undefined;
     checkIntegerSpelling(text, v2, issues);
     if (v2 && !issues.hasErrors) {
@@ -145,27 +180,7 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
       }
     }
   }
-  const located = strictly(inDocumentOrder([...positioned(text, issues.items), ...duplicateKeyWarnings(text, json.duplicates)]), options);
-  if (!config || located.some((i) => i.severity === "error")) return fail(located);
-  config.ignition.version = version.experimental ? version.text : NEWEST_SPEC;
-  return { config, specVersion: version.text, warnings: located.filter((i) => i.severity === "warning"), sources };
-}
-
-/**
- * A big config's storage lists read their items from `file`, the file the
- * config was parsed from (held open), instead of from its text, and the text
- * is let go: 20 MB for 100,000 files. Only for one document whose text is
- * its bytes (ASCII, no byte-order mark); true when done. Line and column of
- * an error found later come from the file's text, read again then.
- */
-export function readListsFromFile(parsed: { config: Config; sources: SourceTree }, file: ConfigFile): boolean {
-  const storage = parsed.config.storage;
-  const spans = [storage?.files, storage?.directories, storage?.links].map(spansOf).filter((s) => s !== undefined);
-  const document = parsed.sources.at?.document;
-  if (spans.length === 0 || !document || parsed.sources.kids || parsed.sources.spans || document.text?.length !== file.size) return false;
-  for (const s of spans) s.readFrom(file);
-  Object.defineProperty(document, "text", { get: () => file.read(0, file.size), enumerable: true, configurable: true });
-  return true;
+  return config ? { config, sources } : { sources };
 }
 
 /**
@@ -221,7 +236,7 @@ function parseButane(text: string, options: ParseOptions, fail: (issues: ConfigI
   rememberConfigSecrets(document);
   const ignition = new IssueList();
   const config = readConfigV3(document, [], { issues: ignition, major: 3, minor: version.ignitionMinor });
-  if (config) validateConfig(normalize(config), version.ignitionMinor, ignition);
+  if (config) validateConfig(config, version.ignitionMinor, ignition);
   const mapped = ignition.items.map((i) => ({ ...i, path: yamlPathFor(document, i.path), atKey: false, ...(i.firstAt ? { firstAt: yamlPathFor(document, i.firstAt) } : {}) }));
   const issues = strictly(locatedInYaml(source, [...result.issues, ...mapped]), options);
   if (!config || issues.some((i) => i.severity === "error")) return fail(issues);
@@ -291,25 +306,6 @@ function valueOf(object: Record<string, unknown>, field: string): unknown {
   let value: unknown;
   for (const key of Object.keys(object)) if (goFieldOf(key, fields) === field && object[key] !== null) value = object[key];
   return value;
-}
-
-/** An empty source means empty contents; give the stages a URL they can fetch. */
-function normalize(config: Config): Config {
-  const storage = config.storage;
-  const files = storage?.files;
-  if (!files) return config;
-  // A list kept in the text gives fresh items: each is normalized as it is read.
-  if (keptInText(files)) storage!.files = mapKept(files, normalizeFile);
-  // Indexed loops: this runs once, over every file, mostly before V8 optimizes it.
-  else for (let i = 0; i < files.length; i++) normalizeFile(files[i]!);
-  return config;
-}
-
-function normalizeFile(f: File): File {
-  if (f.contents !== undefined && f.contents.source === "") f.contents.source = "data:,";
-  const append = f.append;
-  if (append !== undefined) for (let j = 0; j < append.length; j++) if (append[j]!.source === "") append[j]!.source = "data:,";
-  return f;
 }
 
 /** The config path a 2.x translation's origin key stands for (`originKey` joins with NUL; indices back to numbers). */

@@ -5,6 +5,7 @@
 
 import { visit } from "jsonc-parser/lib/esm/impl/parser.js";
 import type { IssueList, JsonPath } from "./issues";
+import { StoredList, type ItemList } from "./item-list";
 import { goFieldOf } from "./read";
 
 const MAYBE = /[:,[]\s*-?\d+(?:\.\d|[eE])/;
@@ -33,7 +34,7 @@ function valueAt(model: unknown, path: JsonPath): unknown {
   let node = model;
   for (const step of path) {
     if (typeof node !== "object" || node === null) return undefined;
-    if (Array.isArray(node)) node = node[step as number];
+    if (Array.isArray(node) || node instanceof StoredList) node = (node as ItemList<unknown>).at(step as number);
     else {
       const fields = new Map(Object.keys(node).map((k) => [k, true]));
       node = (node as Record<string, unknown>)[goFieldOf(String(step), fields)];

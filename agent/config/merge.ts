@@ -6,7 +6,7 @@
 
 import { descend, detach, listTree, rootCursor, type Cursor, type ListItemSource, type SourceDocument, type SourceTree } from "./sources";
 import type { Config, HttpHeader, KernelArguments, Partition, Storage } from "./types";
-import { keptInText } from "./text-list";
+import { StoredList } from "./item-list";
 
 type Plain = Record<string, unknown>;
 type KeyOf = (item: Plain) => string | undefined;
@@ -70,10 +70,10 @@ function merge(parent: Config, child: Config, pc?: Cursor, cc?: Cursor): { confi
   return { config: merged as Config, sources };
 }
 
-/** A deep copy of a config's plain values; a list kept in the text (text-list.ts) is shared, as it cannot change. */
+/** A deep copy of a config's plain values; a big config's spooled lists (item-list.ts) become arrays. */
 function copyConfig<T>(value: T): T {
-  if (typeof value !== "object" || value === null || keptInText(value)) return value;
-  if (Array.isArray(value)) return value.map(copyConfig) as T;
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value) || value instanceof StoredList) return Array.from(value as Iterable<unknown>, copyConfig) as T;
   const out: Plain = {};
   for (const key of Object.keys(value)) out[key] = copyConfig((value as Plain)[key]);
   return out as T;
@@ -182,7 +182,8 @@ function dropReplacedNodes(parent: Storage, child: Storage, pc: Cursor | undefin
   const kinds = ["files", "directories", "links"] as const;
   for (const kind of kinds) {
     const childPaths = new Set<string>();
-    for (const other of kinds) if (other !== kind) child[other]?.forEach((n) => childPaths.add(n.path));
+    for (const other of kinds) if (other !== kind) for (const n of child[other] ?? []) childPaths.add(n.path);
+    // Arrays: copyConfig made them.
     const list = parent[kind] as { path: string }[] | undefined;
     if (!list || !childPaths.size) continue;
     const [kept, cursor] = keepItems(list, indicesWhere(list, (n) => !childPaths.has(n.path)), pc, ["storage", kind]);

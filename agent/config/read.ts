@@ -2,8 +2,8 @@
 // types are errors, unknown keys (and keys newer than the document's spec
 // version) are warnings and are dropped, JSON null counts as absent.
 
-import { at, IgnoredIssues, type IssueList, type Where } from "./issues";
-import { keptInText, mapKept } from "./text-list";
+import { at, type IssueList, type Where } from "./issues";
+import { ItemSpool, StoredList, type ItemList } from "./item-list";
 
 export interface ReadContext {
   issues: IssueList;
@@ -13,8 +13,7 @@ export interface ReadContext {
   /**
    * The value being read is the reader's own (parsed for this read, used for
    * nothing else): objects and lists already in the shape the model wants
-   * are kept as they are instead of copied, so a big config is not held
-   * twice.
+   * are kept as they are instead of copied.
    */
   reuse?: boolean;
 }
@@ -39,10 +38,20 @@ export function describeType(value: unknown): string {
 }
 
 export const string: Read<string> = (value, path, cx) => {
-  if (typeof value === "string") return value;
+  if (typeof value === "string") {
+    if (isWellFormed(value)) return value;
+    const at = value.search(/\p{Surrogate}/u);
+    const unit = value.charCodeAt(at).toString(16);
+    // Written out, it becomes U+FFFD (as Ignition's decoder reads it): "/a\ud800" and "/a\udc00" would name one file.
+    cx.issues.error(path, `must be well-formed Unicode: character ${at + 1} is a lone surrogate (\\u${unit}), which UTF-8 cannot encode`);
+    return undefined;
+  }
   cx.issues.error(path, `must be a string, not ${describeType(value)}`);
   return undefined;
 };
+
+/** No lone surrogate (a JSON `\ud800` escape makes one; UTF-8 text cannot). */
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 export const integer: Read<number> = (value, path, cx) => {
   if (typeof value === "number" && Number.isSafeInteger(value)) return value;
@@ -62,7 +71,6 @@ export function list<T>(item: Read<T>): Read<T[]> {
       cx.issues.error(path, `must be a list, not ${describeType(value)}`);
       return undefined;
     }
-    if (keptInText(value)) return readKept(value, item, path, cx);
     const out: T[] = cx.reuse ? (value as T[]) : [];
     let n = 0;
     for (let i = 0; i < value.length; i++) {
@@ -75,22 +83,28 @@ export function list<T>(item: Read<T>): Read<T[]> {
 }
 
 /**
- * A list kept in the config's text (text-list.ts) stays there: every item is
- * read now, for its issues, and again, quietly, each time the model's list
- * is read. When an item does not read (the config is refused), the others
- * are kept in a list of objects, as any list's, for the checks after.
+ * A storage list (files, directories, links), read as `list` reads one; a
+ * big config's (a StoredList: text.ts parses each item when it is read) is
+ * read item by item into a spool (item-list.ts), so that it is never held
+ * as objects. `finish` completes each item read.
  */
-function readKept<T>(value: unknown[], item: Read<T>, path: Where, cx: ReadContext): T[] {
-  let complete = true;
-  for (let i = 0; i < value.length; i++) if (item(value[i], at(path, i), cx) === undefined) complete = false;
-  const quiet: ReadContext = { ...cx, issues: new IgnoredIssues() };
-  if (complete) return mapKept(value, (raw, i) => item(raw, at(path, i), quiet)!);
-  const out: T[] = [];
-  for (let i = 0; i < value.length; i++) {
-    const v = item(value[i], at(path, i), quiet);
-    if (v !== undefined) out.push(v);
-  }
-  return out;
+export function items<T>(item: Read<T>, finish: (item: T) => void = () => {}): Read<ItemList<T>> {
+  const asList = list(item);
+  return (value, path, cx) => {
+    if (!(value instanceof StoredList)) {
+      const read = asList(value, path, cx);
+      read?.forEach(finish);
+      return read;
+    }
+    const spool = new ItemSpool<T>();
+    for (let i = 0; i < value.length; i++) {
+      const v = item(value.at(i), at(path, i), cx);
+      if (v === undefined) continue;
+      finish(v);
+      spool.push(v);
+    }
+    return spool.finish();
+  };
 }
 
 type Fields<T> = { [K in keyof T]-?: Field<NonNullable<T[K]>> };
@@ -109,7 +123,7 @@ function plainType(read: Read<unknown>): KeyedField["plain"] {
 /** The field's value read: a plain one of the right type as it is, anything else by its reader (which reports). */
 function readField(field: KeyedField, v: unknown, path: Where, cx: ReadContext): unknown {
   const plain = field.plain;
-  if (plain !== undefined && typeof v === plain && (plain !== "number" || Number.isSafeInteger(v))) return v;
+  if (plain !== undefined && typeof v === plain && (plain === "string" ? isWellFormed(v as string) : plain !== "number" || Number.isSafeInteger(v))) return v;
   return field.read(v, at(path, field.key), cx);
 }
 

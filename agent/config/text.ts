@@ -4,10 +4,9 @@
 
 import { visit } from "jsonc-parser/lib/esm/impl/parser.js";
 import type { RawIssue } from "./issues";
-import { ObjectKeys, readJson, type DuplicateKey } from "./json";
+import { ItemSpool, StoredList } from "./item-list";
 import { BIG_CONFIG_BYTES } from "./limits";
 import { lineColumnAt } from "./locate";
-import { isStorageList } from "./text-list";
 
 /** Ignition's configs nest about eight levels; anything near this limit is hostile or broken. */
 export const MAX_NESTING = 100;
@@ -42,34 +41,113 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return lo;
 }
 
+/** A key given twice in one JSON object: the last value is the one kept. */
+export interface DuplicateKey {
+  path: (string | number)[];
+  /** Offset of the repeated key's opening quote. */
+  offset: number;
+}
+
 /**
  * Parses JSON text, reporting the first problem with its position, and the
- * keys given twice. A big config is read in one pass into slices of its text
- * (json.ts), its storage lists kept in the text (text-list.ts); both ways
- * give equal values and the same repeated keys.
+ * keys given twice. A config over BIG_CONFIG_BYTES keeps its storage lists
+ * (files, directories, links) out of JSON.parse's tree: they are JsonItems,
+ * each item parsed when it is read, so that the reader can check and spool
+ * them one by one (read.ts, item-list.ts).
  */
 export function parseJsonText(text: string): ParsedJson {
   if (text.trim() === "") return { ok: false, issue: { severity: "error", path: [], message: "the config is empty" } };
-  // A usual config: one scan for nesting and repeated keys, then JSON.parse.
-  if (text.length <= BIG_CONFIG_BYTES) {
-    const scan = scanJson(text);
-    if (scan.tooDeepAt !== undefined) return { ok: false, issue: tooDeepIssue(text, scan.tooDeepAt) };
+  const lists = text.length > BIG_CONFIG_BYTES ? new Map<string, ListSpans>() : undefined;
+  const scan = scanJson(text, lists);
+  if (scan.tooDeepAt !== undefined) return { ok: false, issue: tooDeepIssue(text, scan.tooDeepAt) };
+  let value: unknown;
+  try {
+    value = JSON.parse(lists ? withoutItems(text, lists) : text);
+  } catch (e) {
+    return { ok: false, issue: jsonSyntaxIssue(text, (e as Error).message) };
+  }
+  if (lists) {
+    const storage = (value as { storage: Record<string, unknown> }).storage;
+    for (const [key, spans] of lists) storage[key] = new JsonItems(text, spans);
+  }
+  return { ok: true, text, value, duplicates: scan.duplicates };
+}
+
+/**
+ * A config Flint wrote itself (the fetch stage's cache: validated, translated,
+ * merged), read as parseJsonText reads it, with a big one's storage lists
+ * spooled as they are: no stage holds them as objects, nor keeps the text.
+ */
+export function parseCachedConfig(text: string): unknown {
+  const invalid = (issue: RawIssue & { line?: number; column?: number }) => new SyntaxError(`${issue.message}${issue.line !== undefined ? ` (line ${issue.line}, column ${issue.column})` : ""}`);
+  const json = parseJsonText(text);
+  if (!json.ok) throw invalid(json.issue);
+  const storage = (json.value as { storage?: Record<string, unknown> }).storage;
+  for (const key of STORAGE_LISTS) {
+    const list = storage?.[key];
+    if (!(list instanceof StoredList)) continue;
+    const spool = new ItemSpool<unknown>();
     try {
-      return { ok: true, text, value: JSON.parse(text), duplicates: scan.duplicates };
+      for (const item of list) spool.push(item);
     } catch (e) {
-      return { ok: false, issue: describeSyntaxError(text, (e as Error).message) };
+      throw e instanceof InvalidJsonItem ? invalid(jsonSyntaxIssue(text, e.message)) : e;
+    }
+    storage![key] = spool.finish();
+  }
+  return json.value;
+}
+
+/** Where the items of one storage list lie: item i is text[starts[i], ends[i]), commas excluded. */
+interface ListSpans {
+  open: number;
+  /** Its closing bracket; -1 while (or if the text ends while) it is open. */
+  close: number;
+  starts: number[];
+  ends: number[];
+  /** Where the item being read starts. */
+  next: number;
+}
+
+/** The text with the storage lists emptied (`"files": []`): what JSON.parse builds as objects. */
+function withoutItems(text: string, lists: Map<string, ListSpans>): string {
+  let rest = "";
+  let from = 0;
+  for (const list of [...lists.values()].sort((a, b) => a.open - b.open)) {
+    // A list the text ends in: JSON.parse of the whole says what is wrong.
+    if (list.close === -1) return text;
+    rest += text.slice(from, list.open + 1);
+    from = list.close;
+  }
+  return rest + text.slice(from);
+}
+
+/** An item that is not JSON: the config's syntax error, found when the reader got to it. */
+export class InvalidJsonItem extends Error {}
+
+/** A storage list of a big config: its items parsed from the text at each read. */
+export class JsonItems extends StoredList<unknown> {
+  readonly length: number;
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+
+  constructor(
+    private readonly text: string,
+    spans: ListSpans,
+  ) {
+    super();
+    this.starts = Int32Array.from(spans.starts);
+    this.ends = Int32Array.from(spans.ends);
+    this.length = this.starts.length;
+  }
+
+  at(index: number): unknown {
+    if (!(index >= 0 && index < this.length)) return undefined;
+    try {
+      return JSON.parse(this.text.slice(this.starts[index]!, this.ends[index]!));
+    } catch (e) {
+      throw new InvalidJsonItem((e as Error).message);
     }
   }
-  const read = readJson(text, MAX_NESTING, isStorageList);
-  if (read.ok) return { ok: true, text, value: read.value, duplicates: read.duplicates };
-  if (read.tooDeepAt !== undefined) return { ok: false, issue: tooDeepIssue(text, read.tooDeepAt) };
-  try {
-    JSON.parse(text);
-  } catch (e) {
-    return { ok: false, issue: describeSyntaxError(text, (e as Error).message) };
-  }
-  // Only if readJson refused valid JSON (it must not): JSON.parse's verdict stands.
-  throw new Error("config reader: valid JSON refused");
 }
 
 function tooDeepIssue(text: string, offset: number): RawIssue & { line?: number; column?: number } {
@@ -95,7 +173,8 @@ const SYNTAX_MESSAGES: Record<number, string> = {
   16: "invalid character in string",
 };
 
-function describeSyntaxError(text: string, fallback: string): RawIssue & { line?: number; column?: number } {
+/** The first syntax error of `text`, with its line and column (`fallback`: JSON.parse's message). */
+export function jsonSyntaxIssue(text: string, fallback: string): RawIssue & { line?: number; column?: number } {
   // JSON.parse's messages rarely carry a position; jsonc-parser finds it.
   // A streaming pass: no tree is built, so a huge broken file costs no extra memory.
   let first: { error: number; offset: number } | undefined;
@@ -108,6 +187,41 @@ function describeSyntaxError(text: string, fallback: string): RawIssue & { line?
   return { severity: "error", path: [], message: `invalid JSON: ${SYNTAX_MESSAGES[first.error] ?? "syntax error"}`, ...lineColumnAt(text, first.offset) };
 }
 
+/** Past this many keys, an object's keys are looked up in a Set (a hostile object of 100,000 keys stays linear). */
+const KEYS_LISTED = 16;
+
+/**
+ * The keys of one object so far, to find one given twice: JSON.parse keeps
+ * the last value silently, Flint warns. Reused (reset) for every object at
+ * one nesting level.
+ */
+class ObjectKeys {
+  private readonly list: string[] = [];
+  private count = 0;
+  private set: Set<string> | undefined;
+
+  reset(): void {
+    this.count = 0;
+    this.set = undefined;
+  }
+
+  /** Whether `key` came before in this object; remembers it. */
+  repeated(key: string): boolean {
+    if (this.set !== undefined) {
+      if (this.set.has(key)) return true;
+      this.set.add(key);
+      return false;
+    }
+    const list = this.list;
+    for (let i = 0; i < this.count; i++) if (list[i] === key) return true;
+    list[this.count++] = key;
+    if (this.count > KEYS_LISTED) this.set = new Set(list.slice(0, this.count));
+    return false;
+  }
+}
+
+const STORAGE_LISTS = new Set(["files", "directories", "links"]);
+
 /**
  * One pass over the text before JSON.parse: the offset of the first bracket
  * that opens level MAX_NESTING + 1 (iterative, so a hostile document cannot
@@ -115,9 +229,10 @@ function describeSyntaxError(text: string, fallback: string): RawIssue & { line?
  * object, with its JSON path. Strings are skipped with indexOf, and the
  * per-level frames are reused. The keys found are right for valid JSON; on
  * other text the scan still ends, without error, and JSON.parse says what is
- * wrong.
+ * wrong. With `lists`, also the spans of the items of storage.files,
+ * .directories and .links (the last of a key given twice, as JSON.parse).
  */
-export function scanJson(text: string): { tooDeepAt?: number; duplicates: DuplicateKey[] } {
+export function scanJson(text: string, lists?: Map<string, ListSpans>): { tooDeepAt?: number; duplicates: DuplicateKey[] } {
   const frames: KeyFrame[] = [];
   let depth = 0;
   const duplicates: DuplicateKey[] = [];
@@ -153,6 +268,8 @@ export function scanJson(text: string): { tooDeepAt?: number; duplicates: Duplic
         if (top.seen.repeated(key)) duplicates.push({ path: [...pathHere(), key], offset: i });
         top.key = key;
         top.expectKey = false;
+        if (lists && depth === 1 && key === "storage") lists.clear();
+        else if (lists && depth === 2 && frames[0]!.key === "storage" && STORAGE_LISTS.has(key)) lists.delete(key);
       }
       i = end;
     } else if (c === 0x7b || c === 0x5b) {
@@ -164,12 +281,25 @@ export function scanJson(text: string): { tooDeepAt?: number; duplicates: Duplic
         f.seen.reset();
         f.index = 0;
         f.expectKey = f.isObject;
+        f.list = undefined;
+        if (lists && depth === 3 && !f.isObject && frames[0]!.isObject && frames[0]!.key === "storage" && frames[1]!.isObject && STORAGE_LISTS.has(frames[1]!.key)) {
+          f.list = { open: i, close: -1, starts: [], ends: [], next: i + 1 };
+          lists.set(frames[1]!.key, f.list);
+        }
       }
-    } else if (c === 0x7d || c === 0x5d) depth--;
-    else if (c === 0x2c && depth > 0) {
+    } else if (c === 0x7d || c === 0x5d) {
+      const list = depth > 0 ? frames[depth - 1]!.list : undefined;
+      // The last item ends at the bracket; an empty list (only spaces) has none.
+      if (list && (list.starts.length > 0 || text.slice(list.next, i).trim() !== "")) addItem(list, i);
+      if (list) list.close = i;
+      depth--;
+    } else if (c === 0x2c && depth > 0) {
       const top = frames[depth - 1]!;
       if (top.isObject) top.expectKey = true;
-      else top.index++;
+      else {
+        top.index++;
+        if (top.list) addItem(top.list, i);
+      }
     }
   }
   return { duplicates };
@@ -184,4 +314,13 @@ interface KeyFrame {
   key: string;
   index: number;
   expectKey: boolean;
+  /** A storage list whose items are being found. */
+  list?: ListSpans;
+}
+
+/** The item of `list` that ends at `end` (a comma or the closing bracket). */
+function addItem(list: ListSpans, end: number): void {
+  list.starts.push(list.next);
+  list.ends.push(end);
+  list.next = end + 1;
 }

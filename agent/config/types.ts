@@ -3,6 +3,8 @@
 // turn any accepted document (2.x or 3.x) into this shape once, at the edge.
 // JSON `null` is normalised to an absent field.
 
+import type { ItemList } from "./item-list";
+
 export const NEWEST_SPEC = "3.6.0";
 
 export interface HttpHeader {
@@ -150,9 +152,10 @@ export interface Storage {
   disks?: Disk[];
   raid?: Raid[];
   filesystems?: Filesystem[];
-  files?: File[];
-  directories?: Directory[];
-  links?: Link[];
+  /** Arrays, or a big config's spooled lists (item-list.ts). */
+  files?: ItemList<File>;
+  directories?: ItemList<Directory>;
+  links?: ItemList<Link>;
   luks?: Luks[];
 }
 

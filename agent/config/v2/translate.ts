@@ -309,7 +309,8 @@ function translateNodes<N extends V2Directory | V2Link, R>(
 function translateNetworkd(doc: V2Config, storage: T.Storage, issues: IssueList, origin: Origin): void {
   const units = doc.networkd?.units;
   if (!units?.length) return;
-  const files = (storage.files ??= []);
+  // Translation builds arrays (a big 2.x config is read into objects, config/index.ts).
+  const files = (storage.files ??= []) as T.File[];
   const add = (path: string, contents: string | undefined, from: JsonPath) => {
     origin(["storage", "files", files.length], from);
     files.push({ path, overwrite: true, contents: { source: "data:," + encodeURIComponent(contents ?? "") }, mode: 0o644 });

@@ -1,7 +1,7 @@
 // Reads a 3.x document into the typed Config model. Which keys exist depends
 // on the document's minor version (`since`); newer keys are warned about and dropped.
 
-import { boolean, f, integer, list, object, string, type Read } from "../read";
+import { boolean, f, integer, items, list, object, string, type Read } from "../read";
 import type * as T from "../types";
 
 const header = object<T.HttpHeader>({ name: f(string, { required: true }), value: f(string) });
@@ -88,6 +88,14 @@ const file = object<T.File>({
   group: f(nodeGroup),
 });
 
+/** An empty source means empty contents: the stages get a URL they can fetch. */
+function emptySourceAsData(f: T.File): void {
+  if (f.contents?.source === "") f.contents.source = "data:,";
+  f.append?.forEach((r) => {
+    if (r.source === "") r.source = "data:,";
+  });
+}
+
 const directory = object<T.Directory>({
   path: f(string, { required: true }),
   overwrite: f(boolean),
@@ -132,9 +140,9 @@ const storage = object<T.Storage>({
   disks: f(list(disk)),
   raid: f(list(raid)),
   filesystems: f(list(filesystem)),
-  files: f(list(file)),
-  directories: f(list(directory)),
-  links: f(list(link)),
+  files: f(items(file, emptySourceAsData)),
+  directories: f(items(directory)),
+  links: f(items(link)),
   luks: f(list(luks), { since: 2 }),
 });
 

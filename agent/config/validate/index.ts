@@ -75,10 +75,12 @@ function checkSystemdPathConflicts(cx: ValidateContext, config: Config, nodePath
   for (const p of owned.keys()) if (nodePaths.has(p)) clash = true;
   if (!clash) return;
   for (const kind of ["files", "directories", "links"] as const) {
-    config.storage[kind]?.forEach((n, i) => {
+    let i = 0;
+    for (const n of config.storage[kind] ?? []) {
       const unit = owned.get(n.path);
       if (unit) cx.issues.error(["storage", kind, i, "path"], `path ${n.path} is also written by ${unit.join(".")}`);
-    });
+      i++;
+    }
   }
 }
 

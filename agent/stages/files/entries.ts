@@ -7,6 +7,7 @@
 // here keeps an item, one of its strings, or relies on an item's identity
 // (a big config's lists may make a fresh item at every read).
 
+import type { ItemList } from "../../config/index";
 import type { Directory, File, Link } from "../../config/types";
 import { nodePathProblem } from "../../config/validate/nodes";
 import { FlintError } from "../../errors";
@@ -14,11 +15,11 @@ import type { Entry } from "./nodes";
 
 type Kind = Entry["kind"];
 
-/** The storage lists as the config has them (any array-like; each read of an item may make it anew). */
+/** The storage lists as the config has them (each read of a big config's item makes it anew). */
 export interface StorageLists {
-  directories?: ArrayLike<Directory>;
-  files?: ArrayLike<File>;
-  links?: ArrayLike<Link>;
+  directories?: ItemList<Directory>;
+  files?: ItemList<File>;
+  links?: ItemList<Link>;
 }
 
 /** Bits of `flags`. */
@@ -77,9 +78,9 @@ export class StorageEntries {
     const parents = new Map<string, number>();
     const tops = new Map<string, number>();
     let id = 0;
-    const take = (kind: Kind, list: ArrayLike<Directory | File | Link> | undefined, length: number): void => {
-      for (let i = 0; i < length; i++, id++) {
-        const node = list![i]!;
+    const take = (kind: Kind, list: ItemList<Directory | File | Link> | undefined): void => {
+      let i = 0;
+      for (const node of list ?? []) {
         const path = node.path;
         const problem = nodePathProblem(path);
         if (problem) throw new FlintError(problem, `${whereOf(kind, i)}.path`);
@@ -99,12 +100,13 @@ export class StorageEntries {
         let flags = 0;
         if (kind === "link" && (node as Link).hard === true) flags |= HARD;
         if (node.user?.name || node.group?.name) flags |= OWNER_BY_NAME;
-        this.flags[id] = flags;
+        this.flags[id++] = flags;
+        i++;
       }
     };
-    take("directory", lists?.directories, dirs);
-    take("file", lists?.files, files);
-    take("link", lists?.links, links);
+    take("directory", lists?.directories);
+    take("file", lists?.files);
+    take("link", lists?.links);
     this.parentCount = parents.size;
     this.topNames = [...tops.keys()];
   }
@@ -137,6 +139,6 @@ export class StorageEntries {
     const kind = this.kindOf(id);
     const index = kind === "directory" ? id : kind === "file" ? id - this.filesFrom : id - this.linksFrom;
     const list = kind === "directory" ? this.lists!.directories! : kind === "file" ? this.lists!.files! : this.lists!.links!;
-    return new StoredEntry(kind, list[index]!, index) as unknown as Entry;
+    return new StoredEntry(kind, list.at(index)!, index) as unknown as Entry;
   }
 }

@@ -113,7 +113,7 @@ describe("Butane configs: what a person is told", () => {
       symlinkSync("inside.txt", join(dir, "in"));
       const text = (local: string) => `variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /x\n      contents:\n        local: ${local}\n`;
       assert.deepEqual(errorsOf(text("out"), { filesDir: dir }), ['storage.files.0.contents.local: local path "out" leads out of the files directory (line 7, column 16)']);
-      assert.equal(parseConfig(text("in"), { filesDir: dir }).config.storage?.files?.[0]?.contents?.source, "data:,inside%0A");
+      assert.equal(parseConfig(text("in"), { filesDir: dir }).config.storage?.files?.at(0)?.contents?.source, "data:,inside%0A");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -159,7 +159,7 @@ describe("Butane configs: what a person is told", () => {
     const text = `variant: fcos\nversion: 1.5.0\ngrub:\n  users:\n    - name: root\n      password_hash: grub.pbkdf2.sha512.10000.SECRETHASHVALUE\nstorage:\n  files:\n    - path: /etc/secret\n      contents:\n        inline: "${line.repeat(20)}"\n`;
     try {
       const { config } = parseConfig(text);
-      assert.equal(config.storage?.files?.find((f) => f.path === "/etc/secret")?.contents?.compression, "gzip");
+      assert.equal([...(config.storage?.files ?? [])].find((f) => f.path === "/etc/secret")?.contents?.compression, "gzip");
       assert.doesNotMatch(redact("tool said: grub.pbkdf2.sha512.10000.SECRETHASHVALUE"), /SECRETHASHVALUE/);
       assert.doesNotMatch(redact(`tool said: ${line.repeat(20).trim()}`), /my-private-line/);
     } finally {

@@ -87,7 +87,7 @@ describe("configs read as Butane and Ignition read them", () => {
     it("reads a field spelled in another case, and warns at the key", () => {
       const r = outcome(ign({ storage: { files: [{ path: "/a", Mode: 0o755 }] } }));
       assert.ok(r.ok);
-      assert.equal(r.parsed.config.storage!.files![0]!.mode, 0o755);
+      assert.equal(r.parsed.config.storage!.files!.at(0)!.mode, 0o755);
       assert.deepEqual(r.parsed.warnings.map(formatIssue), ['storage.files.0.Mode: key "Mode" is read as "mode", as Ignition matches keys regardless of case; write it "mode" (line 1, column 66)']);
     });
 
@@ -95,15 +95,15 @@ describe("configs read as Butane and Ignition read them", () => {
       const r = outcome('{"IGNITION":{"Version":"3.4.0"},"Storage":{"Files":[{"Path":"/x"}]}}');
       assert.ok(r.ok);
       assert.equal(r.parsed.specVersion, "3.4.0");
-      assert.equal(r.parsed.config.storage!.files![0]!.path, "/x");
+      assert.equal(r.parsed.config.storage!.files!.at(0)!.path, "/x");
       assert.equal(r.parsed.warnings.length, 5);
       const v2 = outcome('{"Ignition":{"VERSION":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/x","MODE":420}]}}');
       assert.ok(v2.ok);
-      assert.equal(v2.parsed.config.storage!.files![0]!.mode, 420);
+      assert.equal(v2.parsed.config.storage!.files!.at(0)!.mode, 420);
     });
 
     it("takes the last of several spellings in the document, and folds the Kelvin sign and long s as Go does", () => {
-      const mode = (text: string) => (outcome(text) as { parsed: { config: { storage: { files: { mode?: number }[] } } } }).parsed.config.storage.files[0]!.mode;
+      const mode = (text: string) => outcome(text).parsed!.config.storage!.files!.at(0)!.mode;
       assert.equal(mode('{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a","mode":420,"Mode":493}]}}'), 493);
       assert.equal(mode('{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a","Mode":420,"mode":493}]}}'), 493);
       const units = (outcome('{"ignition":{"version":"3.4.0"},"systemd":{"units":[{"name":"a.service","ma\u017f\u212a":true}]}}') as { parsed: { config: { systemd: { units: { mask?: boolean }[] } } } }).parsed.config.systemd.units;

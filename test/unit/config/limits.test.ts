@@ -41,7 +41,7 @@ describe("config size and duplicate keys", () => {
     const text = '{\n  "ignition": {"version": "3.4.0"},\n  "storage": {"files": [{"path": "/a", "mode": 420,\n    "mode": 384}]}\n}';
     const parsed = parse(text);
     assert.deepEqual(parsed.warnings.map(formatIssue), ['storage.files.0.mode: duplicate key "mode": only its last value is used (line 4, column 5)']);
-    assert.equal(parsed.config.storage!.files![0]!.mode, 384);
+    assert.equal(parsed.config.storage!.files!.at(0)!.mode, 384);
   });
 
   it("finds duplicates at any depth and through escapes, and keys in different objects are not duplicates", () => {

@@ -25,7 +25,7 @@ describe("config merging", () => {
   it("concatenates a file's append fragments", () => {
     const parent = base({ storage: { files: [{ path: "/a", append: [{ source: "data:,1" }] }] } });
     const child = base({ storage: { files: [{ path: "/a", append: [{ source: "data:,2" }] }] } });
-    assert.deepEqual(mergeConfigs(parent, child).storage!.files![0]!.append, [{ source: "data:,1" }, { source: "data:,2" }]);
+    assert.deepEqual(mergeConfigs(parent, child).storage!.files!.at(0)!.append, [{ source: "data:,1" }, { source: "data:,2" }]);
   });
 
   it("merges units by name and their drop-ins by name", () => {
@@ -80,7 +80,7 @@ describe("config merging", () => {
   it("removes a parent's HTTP header when the child names it without a value", () => {
     const parent = base({ storage: { files: [{ path: "/a", contents: { source: "https://x/a", httpHeaders: [{ name: "A", value: "1" }, { name: "B", value: "2" }] } }] } });
     const child = base({ storage: { files: [{ path: "/a", contents: { httpHeaders: [{ name: "A" }, { name: "C", value: "3" }] } }] } });
-    assert.deepEqual(mergeConfigs(parent, child).storage!.files![0]!.contents!.httpHeaders, [{ name: "B", value: "2" }, { name: "C", value: "3" }]);
+    assert.deepEqual(mergeConfigs(parent, child).storage!.files!.at(0)!.contents!.httpHeaders, [{ name: "B", value: "2" }, { name: "C", value: "3" }]);
   });
 
   it("moves a kernel argument between shouldExist and shouldNotExist as the child says", () => {
@@ -115,7 +115,7 @@ describe("where each part of a merged config came from", () => {
     const parent = doc("parent", base({ storage: { files: [{ path: "/keep", mode: 0o600 }, { path: "/a", mode: 0o600, contents: { source: "data:,old" } }] } }));
     const child = doc("child", base({ storage: { files: [{ path: "/new" }, { path: "/a", contents: { source: "data:,new" } }] } }));
     const merged = mergeSourcedConfigs(parent, child);
-    assert.deepEqual(merged.config.storage!.files!.map((f) => f.path), ["/keep", "/a", "/new"]);
+    assert.deepEqual([...merged.config.storage!.files!].map((f) => f.path), ["/keep", "/a", "/new"]);
     assert.equal(from(merged, ["storage", "files", 0, "mode"]), "parent: storage.files.0.mode");
     assert.equal(from(merged, ["storage", "files", 1, "mode"]), "parent: storage.files.1.mode");
     assert.equal(from(merged, ["storage", "files", 1, "contents", "source"]), "child: storage.files.1.contents.source");
@@ -129,12 +129,12 @@ describe("where each part of a merged config came from", () => {
     const parent = doc("parent", base({ storage: { files: [{ path: "/x" }, { path: "/y" }] } }));
     const child = doc("child", base({ storage: { links: [{ path: "/x", target: "/z" }] } }));
     const merged = mergeSourcedConfigs(parent, child);
-    assert.equal(merged.config.storage!.files![0]!.path, "/y");
+    assert.equal(merged.config.storage!.files!.at(0)!.path, "/y");
     assert.equal(from(merged, ["storage", "files", 0, "path"]), "parent: storage.files.1.path");
     assert.equal(from(merged, ["storage", "links", 0]), "child: storage.links.0");
     const headers = (h: { name: string; value?: string }[]) => base({ storage: { files: [{ path: "/f", contents: { source: "http://127.0.0.1/f", httpHeaders: h } }] } });
     const withHeaders = mergeSourcedConfigs(doc("parent", headers([{ name: "A", value: "1" }, { name: "B", value: "2" }])), doc("child", headers([{ name: "A" }])));
-    assert.deepEqual(withHeaders.config.storage!.files![0]!.contents!.httpHeaders, [{ name: "B", value: "2" }]);
+    assert.deepEqual(withHeaders.config.storage!.files!.at(0)!.contents!.httpHeaders, [{ name: "B", value: "2" }]);
     assert.equal(from(withHeaders, ["storage", "files", 0, "contents", "httpHeaders", 0]), "parent: storage.files.0.contents.httpHeaders.1");
   });
 

@@ -1,50 +1,14 @@
-// The checks across storage entries (agent/config/validate/nodes.ts) keep a
-// big config's entries in a table of path hashes (PathTable), confirming a
-// match by reading the path again: with hashes that collide everywhere,
-// every problem is still found and named as with a Map of the paths (what a
-// config held as objects uses), in a small config and in a big one's lists
-// kept in the text.
+// The checks across storage entries (agent/config/validate/nodes.ts): every
+// problem found and named alike in lists held as arrays and in a big
+// config's spooled lists (item-list.ts), and through parseConfig.
 
 import assert from "node:assert/strict";
 import { ConfigInvalidError, formatIssue, parseConfig } from "../../../agent/config/index";
 import { IssueList } from "../../../agent/config/issues";
+import { ItemSpool } from "../../../agent/config/item-list";
 import { BIG_CONFIG_BYTES } from "../../../agent/config/limits";
-import { ItemSpans, keptInText, listInText } from "../../../agent/config/text-list";
 import type { Storage } from "../../../agent/config/types";
-import { hashPath, PathTable, validateNodes, type PathHash } from "../../../agent/config/validate/nodes";
-
-/** Every path with one hash: each lookup compares paths along the whole chain. */
-const allCollide: PathHash = () => 7;
-/** Three hashes, in the last slots, so chains interleave and wrap around the table. */
-const fewBuckets: PathHash = (path) => -1 - (path.length % 3);
-const HASHES: [string, PathHash][] = [
-  ["the default hash", hashPath],
-  ["a hash that maps every path alike", allCollide],
-  ["a hash with few values", fewBuckets],
-];
-
-describe("PathTable", () => {
-  for (const [name, hash] of HASHES) {
-    it(`finds each path and no other, growing past the expected size, with ${name}`, () => {
-      const paths = Array.from({ length: 300 }, (_, i) => `/etc/d${i % 7}/f${i}`);
-      let reads = 0;
-      const table = new PathTable((code) => (reads++, paths[code]!), 4, hash);
-      paths.forEach((p, i) => assert.equal(table.addIfAbsent(p, i), undefined, p));
-      assert.equal(table.size, paths.length);
-      paths.forEach((p, i) => assert.equal(table.get(p), i, p));
-      paths.forEach((p, i) => assert.equal(table.addIfAbsent(p, i + 1000), i, p));
-      assert.equal(table.size, paths.length);
-      for (const absent of ["/etc/d1", "/etc/d1/f2x", "/", "", "/etc/d0/f300"]) assert.equal(table.has(absent), false, absent);
-      // The default hash reads a path again only for the entry that has it.
-      if (hash === hashPath) {
-        reads = 0;
-        paths.forEach((p) => table.get(p));
-        for (let i = 0; i < 1000; i++) table.get(`/absent/${i}`);
-        assert.equal(reads, paths.length);
-      }
-    });
-  }
-});
+import { validateNodes } from "../../../agent/config/validate/nodes";
 
 // Each of the node rules broken at least once, with paths that share prefixes and lengths.
 const FILES = [
@@ -78,41 +42,29 @@ const EXPECTED = [
   "storage.links.2.target: a hard link cannot point to a directory (../e)",
 ];
 
-function nodeErrors(s: Storage, hash?: PathHash): string[] {
+function nodeErrors(s: Storage): string[] {
   const issues = new IssueList();
-  const found = validateNodes({ issues, minor: 4 }, s, ["storage"], hash);
+  const found = validateNodes({ issues, minor: 4 }, s, ["storage"]);
   for (const p of ["/a", "/d", "/l/x", "/d/g", "/f2"]) assert.ok(found.has(p), p);
   for (const p of ["/", "/x", "/a/b/c", "/d/f/", ""]) assert.ok(!found.has(p), p);
   return issues.items.filter((i) => i.severity === "error").map((i) => `${i.path.join(".")}: ${i.message}`);
 }
 
-/** `items` as a big config keeps them: spans of a text longer than BIG_CONFIG_BYTES (text-list.ts). */
-function keptList(items: unknown[]): unknown[] {
-  let text = `{"pad": "${"x".repeat(BIG_CONFIG_BYTES)}", "list": [`;
-  const starts: number[] = [];
-  const ends: number[] = [];
-  items.forEach((item, i) => {
-    if (i > 0) text += ", ";
-    starts.push(text.length);
-    text += JSON.stringify(item);
-    ends.push(text.length);
-  });
-  text += "]}";
-  return listInText(new ItemSpans(text, Int32Array.from(starts), Int32Array.from(ends), "list"));
+/** `items` as a big config's list holds them: spooled (item-list.ts). */
+function spooled(items: unknown[]): unknown {
+  const spool = new ItemSpool<unknown>();
+  for (const item of items) spool.push(item);
+  return spool.finish();
 }
 
 describe("the checks across files, directories and links", () => {
   const small = { files: FILES, directories: DIRECTORIES, links: LINKS } as Storage;
-  const big = { files: keptList(FILES), directories: keptList(DIRECTORIES), links: keptList(LINKS) } as Storage;
+  const big = { files: spooled(FILES), directories: spooled(DIRECTORIES), links: spooled(LINKS) } as Storage;
 
-  const chosen: [string, PathHash | undefined][] = [["the table the lists call for (a Map for objects, the default hash for lists in the text)", undefined]];
-  for (const [name, hash] of [...chosen, ...HASHES]) {
-    it(`names every problem with ${name}, in a small config and in a big one's lists`, () => {
-      assert.deepEqual(nodeErrors(small, hash), EXPECTED);
-      assert.ok(keptInText(big.files));
-      assert.deepEqual(nodeErrors(big, hash), EXPECTED);
-    });
-  }
+  it("names every problem, in lists held as arrays and in spooled ones", () => {
+    assert.deepEqual(nodeErrors(small), EXPECTED);
+    assert.deepEqual(nodeErrors(big), EXPECTED);
+  });
 
   it("gives the same errors through parseConfig, small and over BIG_CONFIG_BYTES", () => {
     const pad = { path: "/pad", contents: { source: `data:,${"x".repeat(BIG_CONFIG_BYTES)}` } };

@@ -53,6 +53,18 @@ describe("config parsing", () => {
       assert.deepEqual(errorLines(" \n\t"), ["the config is empty"]);
     });
 
+    it("rejects strings that are not well-formed Unicode (a lone surrogate), with path, line and column, in any field", () => {
+      // Written out, both would be "/etc/a\ufffd": one file, the second silently replacing the first.
+      const text = '{"ignition": {"version": "3.4.0"},\n "storage": {"files": [{"path": "/etc/a\\ud800"}, {"path": "/etc/a\\udc00"}]},\n "passwd": {"users": [{"name": "core", "sshAuthorizedKeys": ["ssh-ed25519 \\udfff"]}]}}';
+      assert.deepEqual(errorLines(text), [
+        "storage.files.0.path: must be well-formed Unicode: character 7 is a lone surrogate (\\ud800), which UTF-8 cannot encode (line 2, column 33)",
+        "storage.files.1.path: must be well-formed Unicode: character 7 is a lone surrogate (\\udc00), which UTF-8 cannot encode (line 2, column 59)",
+        "passwd.users.0.sshAuthorizedKeys.0: must be well-formed Unicode: character 13 is a lone surrogate (\\udfff), which UTF-8 cannot encode (line 3, column 62)",
+      ]);
+      // A pair is one character, and fine.
+      assert.equal(parse('{"ignition": {"version": "3.4.0"}, "storage": {"files": [{"path": "/etc/\\ud83d\\ude00"}]}}').config.storage!.files!.at(0)!.path, "/etc/\u{1F600}");
+    });
+
     it("rejects bytes that are not UTF-8, naming the offset", () => {
       const bytes = Buffer.concat([Buffer.from('{"ignition":{"version":"3.0.0"},"x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
       assert.deepEqual(errorLines(bytes), ["the config is not valid UTF-8 text (first bad byte at offset 37)"]);
@@ -131,7 +143,7 @@ describe("config parsing", () => {
       const text = '{"ignition": {"version": "3.0.0"},\n "storage": {"files": [{"path": "/a", "colour": "red"}]}}';
       const parsed = parse(text);
       assert.deepEqual(parsed.warnings.map((w) => [w.path.join("."), w.message, w.line, w.column]), [["storage.files.0.colour", 'unknown key "colour" ignored', 2, 39]]);
-      assert.deepEqual(parsed.config.storage!.files![0], { path: "/a" });
+      assert.deepEqual(parsed.config.storage!.files!.at(0)!, { path: "/a" });
     });
 
     it("warns about a key that only a later spec version has, and drops it", () => {
@@ -141,7 +153,7 @@ describe("config parsing", () => {
 
     it("treats JSON null as an absent field", () => {
       const parsed = parse(doc("3.0.0", { storage: { files: [{ path: "/a", mode: null, contents: null }] } }));
-      assert.deepEqual(parsed.config.storage!.files![0], { path: "/a" });
+      assert.deepEqual(parsed.config.storage!.files!.at(0)!, { path: "/a" });
       assert.deepEqual(parsed.warnings, []);
     });
   });

@@ -25,7 +25,7 @@ describe("2.x translation", () => {
 
   it("gives a 2.x file without contents an empty source, since it was truncated", () => {
     const parsed = parse(doc("2.0.0", { storage: { files: [{ filesystem: "root", path: "/etc/empty", mode: 420 }] } }));
-    assert.deepEqual(parsed.config.storage!.files![0]!.contents, { source: "data:," });
+    assert.deepEqual(parsed.config.storage!.files!.at(0)!.contents, { source: "data:," });
   });
 
   it("keeps overwrite false and no source when 2.2 says so", () => {
@@ -77,8 +77,8 @@ describe("2.x translation", () => {
       ["/dev/sdb2", undefined],
       ["/dev/sdb1", "/tmp/data-ign3"],
     ]);
-    assert.deepEqual(s.files!.map((f) => f.path), ["/tmp/OEM-ign1/grub.cfg", "/tmp/data-ign3/etc/x", "/oem/y"]);
-    assert.deepEqual(s.files![0]!.append, [{ source: "data:,set%20linux_append%3D%22%24linux_append%20quiet%22%0A" }]);
+    assert.deepEqual([...s.files!].map((f) => f.path), ["/tmp/OEM-ign1/grub.cfg", "/tmp/data-ign3/etc/x", "/oem/y"]);
+    assert.deepEqual(s.files!.at(0)!.append, [{ source: "data:,set%20linux_append%3D%22%24linux_append%20quiet%22%0A" }]);
     assert.deepEqual(parsed.warnings, []);
   });
 
@@ -106,7 +106,7 @@ describe("2.x translation", () => {
 
   it("translates a filesystem given by path under /sysroot into a path prefix", () => {
     const parsed = parse(doc("2.0.0", { storage: { filesystems: [{ name: "sys", path: "/sysroot" }], files: [{ filesystem: "sys", path: "/etc/a", mode: 420 }] } }));
-    assert.equal(parsed.config.storage!.files![0]!.path, "/etc/a");
+    assert.equal(parsed.config.storage!.files!.at(0)!.path, "/etc/a");
   });
 
   it("translates mount.create (2.0) and mount options (2.1) into wipeFilesystem and options", () => {
@@ -129,7 +129,7 @@ describe("2.x translation", () => {
   it("turns networkd units into files under /etc/systemd/network (mode 0644)", () => {
     const contents = "[Match]\nName=eth0\n\n[Network]\nDHCP=yes\n";
     const parsed = parse(doc("2.2.0", { networkd: { units: [{ name: "00-eth0.network", contents, dropins: [{ name: "mtu.conf", contents: "[Link]\nMTUBytes=9000\n" }] }] } }));
-    const files = parsed.config.storage!.files!;
+    const files = [...parsed.config.storage!.files!];
     assert.deepEqual(
       files.map((f) => [f.path, f.mode, f.overwrite]),
       [
@@ -157,7 +157,7 @@ describe("2.x translation", () => {
 
   it("keeps setuid/setgid/sticky modes, which 2.x allowed", () => {
     const parsed = parse(doc("2.2.0", { storage: { directories: [{ filesystem: "root", path: "/srv/shared", mode: 0o1777 }] } }));
-    assert.equal(parsed.config.storage!.directories![0]!.mode, 0o1777);
+    assert.equal(parsed.config.storage!.directories!.at(0)!.mode, 0o1777);
   });
 
   it("turns ignition.config.append into merge", () => {
@@ -168,7 +168,7 @@ describe("2.x translation", () => {
   it("keeps oem:// sources (Flatcar's Ignition reads them in every spec), and rejects one that names no absolute path", () => {
     const parsed = parse(doc("2.1.0", { ignition: { config: { append: [{ source: "oem:///extra.ign" }] } }, storage: { files: [{ filesystem: "root", path: "/x", contents: { source: "oem:///files/x" } }] } }));
     assert.deepEqual(parsed.config.ignition.config, { merge: [{ source: "oem:///extra.ign" }] });
-    assert.equal(parsed.config.storage!.files![0]!.contents!.source, "oem:///files/x");
+    assert.equal(parsed.config.storage!.files!.at(0)!.contents!.source, "oem:///files/x");
     assert.match(errorLines(doc("2.1.0", { storage: { files: [{ filesystem: "root", path: "/x", contents: { source: "oem://x" } }] } }))[0]!, /^storage\.files\.0\.contents\.source: invalid oem URL "oem:\/\/x": it names a file by its absolute path in the OEM tree/);
   });
 

@@ -288,7 +288,7 @@ describe("config validation rules", () => {
 
   it("treats an empty contents source as empty contents", () => {
     const parsed = parse(doc("3.0.0", { storage: { files: [{ path: "/x", mode: 420, contents: { source: "" } }] } }));
-    assert.equal(parsed.config.storage!.files![0]!.contents!.source, "data:,");
+    assert.equal(parsed.config.storage!.files!.at(0)!.contents!.source, "data:,");
   });
 
   it("hides credentials of an invalid URL in its message", () => {

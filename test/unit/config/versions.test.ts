@@ -25,7 +25,7 @@ const FEATURES: Feature[] = [
     before: "3.0.0",
     sections: { storage: { files: [{ path: "/x", mode: 420, contents: { source: "https://example.com/x", httpHeaders: [{ name: "A", value: "b" }] } }] } },
     warnsAt: "storage.files.0.contents.httpHeaders",
-    check: (c) => assert.deepEqual(c.storage!.files![0]!.contents!.httpHeaders, [{ name: "A", value: "b" }]),
+    check: (c) => assert.deepEqual(c.storage!.files!.at(0)!.contents!.httpHeaders, [{ name: "A", value: "b" }]),
   },
   { what: "ignition.proxy", since: "3.1.0", before: "3.0.0", sections: { ignition: { proxy: { httpProxy: "http://p:3128", noProxy: ["10.0.0.0/8"] } } }, warnsAt: "ignition.proxy", check: (c) => assert.equal(c.ignition.proxy!.httpProxy, "http://p:3128") },
   { what: "compression on config references", since: "3.1.0", before: "3.0.0", sections: { ignition: { config: { merge: [{ source: "data:,x", compression: "gzip" }] } } }, warnsAt: "ignition.config.merge.0.compression" },
