@@ -233,6 +233,8 @@ function parseButane(text: string, options: ParseOptions, fail: (issues: ConfigI
   });
   if (!result.ok) return fail(strictly(result.source ? locatedInYaml(result.source, result.issues) : result.issues, options));
   const { document, version, source } = result;
+  // Aliases and local files make it bigger than the YAML: the cap holds for what the YAML becomes too.
+  if (jsonLengthOver(document, MAX_CONFIG_BYTES)) return fail([{ severity: "error", path: [], message: `the config this translates to is over ${MAX_CONFIG_BYTES} bytes (64 MiB), the most a config may be` }]);
   rememberConfigSecrets(document);
   const ignition = new IssueList();
   const config = readConfigV3(document, [], { issues: ignition, major: 3, minor: version.ignitionMinor });
@@ -250,6 +252,26 @@ function parseButane(text: string, options: ParseOptions, fail: (issues: ConfigI
     sources,
     butane: { ignition: document, ignitionVersion: version.ignitionVersion },
   };
+}
+
+/** Whether `value` as JSON is longer than `limit` (counted without making the text, and only until it is). */
+function jsonLengthOver(value: unknown, limit: number): boolean {
+  let length = 0;
+  const stack = [value];
+  while (stack.length > 0 && length <= limit) {
+    const v = stack.pop();
+    if (typeof v === "string") length += v.length + 2;
+    else if (typeof v !== "object" || v === null) length += String(v).length;
+    else {
+      const entries = Object.entries(v);
+      length += 2 + entries.length;
+      for (const [key, item] of entries) {
+        if (!Array.isArray(v)) length += key.length + 3;
+        stack.push(item);
+      }
+    }
+  }
+  return length > limit;
 }
 
 /**

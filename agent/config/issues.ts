@@ -68,9 +68,3 @@ export class IssueList {
     return this.items.some((i) => i.severity === "error");
   }
 }
-
-/** Issues already reported once: a list kept in the text is read again, quietly, each time it is used (read.ts). */
-export class IgnoredIssues extends IssueList {
-  override error(): void {}
-  override warn(): void {}
-}

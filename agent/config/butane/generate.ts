@@ -3,12 +3,12 @@
 // units), boot_device (fcos: the disks, RAID, LUKS and filesystems of a
 // mirrored and/or encrypted root) and grub.users (fcos 1.5: /boot/grub2/user.cfg).
 
-import { lstatSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import { rememberSecret } from "../../secrets";
 import type { JsonPath } from "../issues";
 import { makeDataUrl } from "./dataurl";
-import { describeFsError, LocalFileError, localPath, readLocal } from "./local";
+import { describeFsError, isWithin, LocalFileError, localPath, readLocal } from "./local";
 import { mergeOver } from "./merge";
 import { setFieldOrigin, setOrigin, yamlPathFor } from "./origins";
 import type { Plain, ReadCx } from "./read";
@@ -76,8 +76,13 @@ export function addTrees(cx: ReadCx, doc: Plain): void {
     let base: string;
     try {
       base = localPath(tree.local, cx.filesDir);
-      const st = statSync(base);
-      if (!st.isDirectory()) throw new LocalFileError(`tree ${JSON.stringify(tree.local)} is not a directory`);
+      // A tree that is a symbolic link is that link, as Butane makes it: it is not followed (out of the files directory, say).
+      if (lstatSync(base).isSymbolicLink()) {
+        treeLink(cx, doc, tree.yamlPath, readlinkSync(base), tree.path ?? "/");
+        continue;
+      }
+      if (!statSync(base).isDirectory()) throw new LocalFileError(`tree ${JSON.stringify(tree.local)} is not a directory`);
+      if (!isWithin(realpathSync(cx.filesDir!), realpathSync(base))) throw new LocalFileError(`tree ${JSON.stringify(tree.local)} leads out of the files directory`);
     } catch (e) {
       cx.issues.error(tree.yamlPath, e instanceof LocalFileError ? e.message : `cannot read tree ${JSON.stringify(tree.local)}: ${describeFsError(e)}`);
       if (e instanceof LocalFileError && cx.filesDir === undefined) return;

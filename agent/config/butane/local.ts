@@ -1,9 +1,11 @@
 // Files named by `local:` (contents, append, units, SSH keys, trees) are read
 // from the files directory given with --files-dir, and only from there: a
-// path that leaves it (.., an absolute path, a symbolic link out of it) is refused.
+// path that leaves it (.., an absolute path, a symbolic link out of it) is refused,
+// and so is what is not a regular file.
 
-import { readFileSync, realpathSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
+import { MAX_CONFIG_BYTES } from "../limits";
 
 export class LocalFileError extends Error {}
 
@@ -19,25 +21,43 @@ export function localPath(local: string, filesDir: string | undefined): string {
   return full;
 }
 
-function isWithin(base: string, full: string): boolean {
+export function isWithin(base: string, full: string): boolean {
   const rel = relative(base, full);
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-/** Reads a local file; a symbolic link that resolves outside the files directory is refused too. */
+/**
+ * Reads a local file; a symbolic link that resolves outside the files
+ * directory is refused too, and so is anything but a regular file (a FIFO
+ * would block the read forever) or a file bigger than a config may be.
+ */
 export function readLocal(local: string, filesDir: string | undefined): Buffer {
   const full = localPath(local, filesDir);
+  const cannot = (e: unknown) => new LocalFileError(`cannot read local file ${JSON.stringify(local)}: ${describeFsError(e)}`);
   let real: string;
   try {
     real = realpathSync(full);
   } catch (e) {
-    throw new LocalFileError(`cannot read local file ${JSON.stringify(local)}: ${describeFsError(e)}`);
+    throw cannot(e);
   }
   if (!isWithin(realpathSync(resolve(filesDir!)), real)) throw new LocalFileError(`local path ${JSON.stringify(local)} leads out of the files directory`);
+  let fd: number;
   try {
-    return readFileSync(real);
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer.
+    fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (e) {
-    throw new LocalFileError(`cannot read local file ${JSON.stringify(local)}: ${describeFsError(e)}`);
+    throw cannot(e);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new LocalFileError(`local file ${JSON.stringify(local)} is not a regular file`);
+    // What it embeds is part of the config: no bigger than one may be.
+    if (st.size > MAX_CONFIG_BYTES) throw new LocalFileError(`local file ${JSON.stringify(local)} is ${st.size} bytes; a config may hold at most ${MAX_CONFIG_BYTES} (64 MiB)`);
+    return readFileSync(fd);
+  } catch (e) {
+    throw e instanceof LocalFileError ? e : cannot(e);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -75,6 +75,11 @@ export function parseYaml(text: string): { ok: true; source: YamlSource } | { ok
   const doc = first;
   const root = (doc?.contents ?? null) as YamlNode | null;
   const resolve = (node: YamlNode | null | undefined) => (node && Y.isAlias(node) && doc ? (node.resolve(doc) as YamlNode | undefined) : node);
+  const aliasing = excessiveAliasing(root, resolve);
+  if (aliasing) {
+    const p = lineCounter.linePos(aliasing.range?.[0] ?? 0);
+    return { ok: false, issues: [{ severity: "error", path: pathAt(root, aliasing.range?.[0] ?? 0), message: "the YAML document contains excessive aliasing", line: p.line, column: p.col }] };
+  }
   const at = (offset: number): Position => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
@@ -109,6 +114,45 @@ export function parseYaml(text: string): { ok: true; source: YamlSource } | { ok
       },
     },
   };
+}
+
+/**
+ * The alias at which reading the document, aliases expanded, would be
+ * mostly the expansion of aliases: undefined when it is not so. Flint reads
+ * the YAML tree itself, following aliases (resolve), so the library's own
+ * limit (maxAliasCount) never applies: it is checked only by toJS(). The
+ * rule is Butane's decoder's (Go's yaml.v3): past 100 nodes from aliases and
+ * 1,000 in all, at most 99% of the nodes read may come from aliases up to
+ * 400,000 nodes, falling to 10% at 4,000,000. So 3 KB cannot become
+ * megabytes, and the walk here stops as soon as the share is passed.
+ */
+function excessiveAliasing(root: YamlNode | null, resolve: (node: YamlNode | null | undefined) => YamlNode | null | undefined): YamlNode | undefined {
+  const Y = yaml();
+  let read = 0;
+  let fromAliases = 0;
+  const tooMany = (): boolean => {
+    if (fromAliases <= 100 || read <= 1000) return false;
+    const allowed = read <= 400_000 ? 0.99 : read >= 4_000_000 ? 0.1 : 0.99 - (0.89 * (read - 400_000)) / 3_600_000;
+    return fromAliases / read > allowed;
+  };
+  // An explicit stack (node, alias depth, the alias it came through): a deep document cannot overflow the call stack.
+  const stack: [YamlNode | null | undefined, number, YamlNode | undefined][] = [[root, 0, undefined]];
+  while (stack.length > 0) {
+    const [node, depth, via] = stack.pop()!;
+    if (!node) continue;
+    read++;
+    if (depth > 0) fromAliases++;
+    if (tooMany()) return via;
+    if (Y.isAlias(node)) {
+      // An alias to itself (or to an anchor around it) is the library's error, reported before this.
+      if (depth < 1000) stack.push([resolve(node), depth + 1, via ?? node]);
+    } else if (Y.isMap(node)) {
+      for (const pair of (node as YamlMap).items) stack.push([pair.value as YamlNode | null, depth, via], [pair.key as YamlNode | null, depth, via]);
+    } else if (Y.isSeq(node)) {
+      for (const item of (node as YamlSeq).items) stack.push([item, depth, via]);
+    }
+  }
+  return undefined;
 }
 
 function describeYamlError(e: YamlLib.YAMLError): string {
