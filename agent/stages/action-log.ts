@@ -2,8 +2,8 @@
 // 127,000 of them, and as one object each (48 bytes, plus its slot in a
 // list) they were ~7 MiB of the run's peak. Here each costs a kind code
 // (one byte), where its target ends in a block of UTF-8 bytes (four; a
-// string each was another ~6 MiB: the paths of a big config are not
-// slices of its text, see config/text-list.ts) and a detail code (four).
+// string each was another ~6 MiB: a big config's items are parsed afresh
+// at each read, see config/item-list.ts) and a detail code (four).
 // The report streams them from here (report.ts); an Action object is made
 // only for whoever reads the list itself.
 //
