@@ -17,6 +17,17 @@ import { parseCachedConfig } from "../../../agent/config/text";
 import type { Config } from "../../../agent/config/types";
 import { forgetSecrets } from "../../../agent/secrets";
 
+/** Every issue of a config that is refused. */
+function issuesOf(config: string): ConfigIssue[] {
+  try {
+    parseConfig(config);
+  } catch (e) {
+    if (e instanceof ConfigInvalidError) return e.issues;
+    throw e;
+  }
+  assert.fail("the config was accepted");
+}
+
 const spoolFiles = () => readdirSync(tmpdir()).filter((name) => name.startsWith("flint-items-"));
 
 describe("a spooled list", () => {
@@ -78,19 +89,10 @@ describe("a config over BIG_CONFIG_BYTES", () => {
       { path: "/etc/c", unknownKey: 1 },
       { path: "/l/under-a-link" },
     ];
-    const issues = (config: string): ConfigIssue[] => {
-      try {
-        parseConfig(config);
-      } catch (e) {
-        if (e instanceof ConfigInvalidError) return e.issues;
-        throw e;
-      }
-      assert.fail("the config was accepted");
-    };
     const withDuplicateKey = (config: string) => config.replace('"path": "/etc/c"', '"path": "/etc/x", "path": "/etc/c"');
     const links = { links: [{ path: "/l", target: "/d/f" }, { path: "/h", target: "/d", hard: true }] };
-    const s = issues(withDuplicateKey(small(files, links)));
-    const b = issues(withDuplicateKey(big(files, links)));
+    const s = issuesOf(withDuplicateKey(small(files, links)));
+    const b = issuesOf(withDuplicateKey(big(files, links)));
     assert.equal(s.length, 7, JSON.stringify(s));
     assert.deepEqual(b, s);
   });
@@ -107,15 +109,6 @@ describe("a config over BIG_CONFIG_BYTES", () => {
   });
 
   it("reports a syntax error in a list's items where a small config's is reported", () => {
-    const syntax = (config: string): ConfigIssue[] => {
-      try {
-        parseConfig(config);
-      } catch (e) {
-        if (e instanceof ConfigInvalidError) return e.issues;
-        throw e;
-      }
-      assert.fail("the config was accepted");
-    };
     const files = [{ path: "/etc/a" }, { path: "/etc/b" }];
     for (const broken of [
       (t: string) => t.replace('"path": "/etc/b"', '"path": "/etc/b",'),
@@ -125,9 +118,9 @@ describe("a config over BIG_CONFIG_BYTES", () => {
       (t: string) => t.replace('"/etc/b"', '"/etc/\tb"'),
     ]) {
       assert.notEqual(broken(small(files)), small(files));
-      const s = syntax(broken(small(files)));
+      const s = issuesOf(broken(small(files)));
       assert.match(s[0]!.message, /invalid JSON/);
-      assert.deepEqual(syntax(broken(big(files))), s);
+      assert.deepEqual(issuesOf(broken(big(files))), s);
     }
   });
 
