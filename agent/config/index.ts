@@ -20,7 +20,7 @@ import { NEWEST_SPEC, type Config } from "./types";
 import type { V2Config } from "./v2/read";
 import { documentTree, originOf, translatedTree, type SourceDocument, type SourceTree } from "./sources";
 import { checkIntegerSpelling } from "./integers";
-import { goFieldOf } from "./read";
+import { goValueOf } from "./read";
 import { readConfigV3 } from "./v3/read";
 import { validateConfig } from "./validate/index";
 import { parseSpecVersion } from "./version";
@@ -322,12 +322,9 @@ function findVersion(doc: unknown, issues: IssueList): string | undefined {
   return version;
 }
 
-/** The value Ignition reads for `field` of `object`: the last key that spells it, in any case. */
+/** The value Ignition reads for `field` of `object`: its keys matched as Go matches them (read.ts). */
 function valueOf(object: Record<string, unknown>, field: string): unknown {
-  const fields = new Map([[field, true]]);
-  let value: unknown;
-  for (const key of Object.keys(object)) if (goFieldOf(key, fields) === field && object[key] !== null) value = object[key];
-  return value;
+  return goValueOf(object, field, new Map([[field, true]])).value;
 }
 
 /** The config path a 2.x translation's origin key stands for (`originKey` joins with NUL; indices back to numbers). */

@@ -16,6 +16,11 @@ export interface ReadContext {
    * are kept as they are instead of copied.
    */
   reuse?: boolean;
+  /**
+   * Reading the value of a key spelled in another case: Ignition's unused-key
+   * check cannot follow it there, so keys below it are not warned about.
+   */
+  keysUnchecked?: boolean;
 }
 
 export type Read<T> = (value: unknown, path: Where, cx: ReadContext) => T | undefined;
@@ -154,23 +159,25 @@ export function object<T>(fields: Fields<T>): Read<T> {
     if (shape === IN_MODEL_SHAPE && cx.reuse) return readInPlace(input, path, cx);
     // Only an object with a key not the model's can spell a field otherwise.
     const spelled = shape === UNKNOWN_KEYS ? spellings(input, order, path, cx) : undefined;
+    const below: ReadContext = spelled && !cx.keysUnchecked ? { ...cx, keysUnchecked: true } : cx;
     const out: Record<string, unknown> = {};
     for (let i = 0; i < list.length; i++) {
       const field = list[i]!;
-      const key = spelled?.get(field.key) ?? field.key;
-      const v = hasOwn(input, key) ? input[key] : undefined;
+      const other = spelled?.get(field.key);
+      const key = other?.key ?? field.key;
+      const v = other ? other.value : hasOwn(input, key) ? input[key] : undefined;
       if (v === undefined || v === null) {
         if (field.required) cx.issues.error(at(path, key), `${key} is required`);
         continue;
       }
       if (field.since !== undefined && cx.minor < field.since) {
-        cx.issues.warn(at(path, key), `unknown key ${quoteKey(key)} ignored: it needs spec ${cx.major}.${field.since}.0 or later, and this config is ${cx.major}.${cx.minor}.0`, true);
+        if (!cx.keysUnchecked) cx.issues.warn(at(path, key), `unknown key ${quoteKey(key)} ignored: it needs spec ${cx.major}.${field.since}.0 or later, and this config is ${cx.major}.${cx.minor}.0`, true);
         continue;
       }
-      const read = key === field.key ? readField(field, v, path, cx) : field.read(v, at(path, key), cx);
+      const read = key === field.key ? readField(field, v, path, cx) : field.read(v, at(path, key), below);
       if (read !== undefined) out[field.key] = read;
     }
-    if (shape === UNKNOWN_KEYS) {
+    if (shape === UNKNOWN_KEYS && !cx.keysUnchecked) {
       for (const key of Object.keys(input)) {
         if (!order.has(key) && !order.has(goFieldOf(key, order))) cx.issues.warn(at(path, key), `unknown key ${quoteKey(key)} ignored`, true);
       }
@@ -228,19 +235,56 @@ export function goFieldOf(key: string, fields: ReadonlyMap<string, unknown>): st
   return key;
 }
 
-/** For each field spelled otherwise in `input`: the key whose value Ignition uses, with a warning for each such spelling. */
-function spellings(input: Record<string, unknown>, fields: ReadonlyMap<string, unknown>, path: Where, cx: ReadContext): Map<string, string> | undefined {
-  let chosen: Map<string, string> | undefined;
+/**
+ * For each field spelled otherwise in `input`, with a warning for each such
+ * spelling: the last key that spells it, and the value Go's decoder ends
+ * with (goValueOf).
+ */
+function spellings(input: Record<string, unknown>, fields: ReadonlyMap<string, unknown>, path: Where, cx: ReadContext): Map<string, { key: string; value: unknown }> | undefined {
+  let chosen: Map<string, { key: string; value: unknown }> | undefined;
   const keys = Object.keys(input);
   for (const key of keys) {
     const field = goFieldOf(key, fields);
     if (field === key || !fields.has(field)) continue;
-    cx.issues.warn(at(path, key), `key ${quoteKey(key)} is read as ${quoteKey(field)}, as Ignition matches keys regardless of case; write it ${quoteKey(field)}`, true);
+    if (!cx.keysUnchecked) cx.issues.warn(at(path, key), `key ${quoteKey(key)} is read as ${quoteKey(field)}, as Ignition matches keys regardless of case; write it ${quoteKey(field)}`, true);
     chosen ??= new Map();
+    if (!chosen.has(field)) chosen.set(field, goValueOf(input, field, fields));
   }
-  if (!chosen) return undefined;
-  for (const key of keys) if (input[key] !== null) chosen.set(goFieldOf(key, fields), key);
   return chosen;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The value Go's decoder ends with for `field` when `input` spells it by
+ * several keys: each one's value in document order, an object decoded into
+ * the struct already there (merged, key by key, objects within it merged
+ * too), anything else replacing it; a null leaves an object as it is and
+ * clears anything else (Ignition's optional fields are pointers in Go).
+ * With the last key that spells it.
+ */
+export function goValueOf(input: Record<string, unknown>, field: string, fields: ReadonlyMap<string, unknown>): { key: string; value: unknown } {
+  let key = field;
+  let value: unknown;
+  for (const k of Object.keys(input)) {
+    if (goFieldOf(k, fields) !== field) continue;
+    key = k;
+    const v = input[k];
+    if (v === null || v === undefined) value = isPlainObject(value) ? value : undefined;
+    else value = isPlainObject(value) && isPlainObject(v) ? decodedOver(value, v) : v;
+  }
+  return { key, value };
+}
+
+/** `next` decoded into `prev` as Go does into a struct: its keys set over prev's, after them (so the last spelling stays last). */
+function decodedOver(prev: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...prev };
+  for (const [k, v] of Object.entries(next)) {
+    const before = out[k];
+    delete out[k];
+    out[k] = isPlainObject(before) && isPlainObject(v) ? decodedOver(before, v) : v;
+  }
+  return out;
 }
 
 /** A key as typed, quoted and escaped so odd keys cannot break the message's line. */

@@ -34,7 +34,9 @@ function storageOf(doc: Plain): Plain {
 export function addMountUnits(cx: ReadCx, doc: Plain): Plain {
   if (cx.pending.mountUnits.length === 0) return doc;
   const userLuks = ((doc.storage as Plain | undefined)?.luks as Plain[] | undefined) ?? [];
-  const units = cx.pending.mountUnits.map(({ filesystem, yamlPath }) => generated(mountUnit(filesystem, isRemote(filesystem.device as string, userLuks)), yamlPath));
+  // Swap units came with fcos 1.4 (Ignition 3.3): before, a swap filesystem gets a mount unit like any other.
+  const swapUnits = cx.version.ignitionMinor >= 3;
+  const units = cx.pending.mountUnits.map(({ filesystem, yamlPath }) => generated(mountUnit(filesystem, isRemote(filesystem.device as string, userLuks), swapUnits), yamlPath));
   const rendered = { ignition: { version: (doc.ignition as Plain).version }, systemd: { units: setOrigin(units, cx.pending.mountUnits[0]!.yamlPath) } };
   units.forEach((_u, i) => setFieldOrigin(units, i, cx.pending.mountUnits[i]!.yamlPath));
   return mergeOver(rendered, doc);
@@ -50,11 +52,11 @@ function isRemote(device: string, luks: Plain[]): boolean {
   return false;
 }
 
-function mountUnit(fs: Plain, remote: boolean): Plain {
+function mountUnit(fs: Plain, remote: boolean, swapUnits: boolean): Plain {
   const device = fs.device as string;
   const options = [...((fs.mountOptions as string[] | undefined) ?? []), ...(remote ? ["_netdev"] : [])];
   const optionLine = options.length > 0 ? `\nOptions=${options.join(",")}` : "";
-  if (fs.format === "swap") {
+  if (fs.format === "swap" && swapUnits) {
     return {
       name: `${escapePathForUnit(device)}.swap`,
       enabled: true,

@@ -78,16 +78,18 @@ function butaneKey(ignitionKey: string): string {
   return ignitionKey === "kernelArguments" ? "kernel_arguments" : ignitionKey;
 }
 
-/** Butane's output omits empty objects and lists, as Go's omitempty does. */
-function withoutEmpty(value: unknown): unknown {
+/** Butane's output omits empty objects and lists, and a partition's number 0, as Go's omitempty does. */
+function withoutEmpty(value: unknown, key = ""): unknown {
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = withoutEmpty(value[i]);
+    for (let i = 0; i < value.length; i++) value[i] = withoutEmpty(value[i], key);
     return value;
   }
   if (typeof value === "object" && value !== null) {
     const obj = value as Plain;
+    // Number is the one field of Ignition's types that is a plain int with omitempty.
+    if (key === "partitions" && obj.number === 0) delete obj.number;
     for (const [k, v] of Object.entries(obj)) {
-      const cleaned = withoutEmpty(v);
+      const cleaned = withoutEmpty(v, k);
       const empty = (Array.isArray(cleaned) && cleaned.length === 0) || (typeof cleaned === "object" && cleaned !== null && !Array.isArray(cleaned) && Object.keys(cleaned).length === 0);
       if (empty && k !== "ignition") delete obj[k];
       else obj[k] = cleaned;

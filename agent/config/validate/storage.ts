@@ -14,7 +14,6 @@ export function validateBlockStorage(cx: ValidateContext, s: Storage, path: Wher
   checkUnique(cx, s.raid, at(path, "raid"), (r) => r.name, "name", "RAID array");
   s.filesystems?.forEach((fs, i) => validateFilesystem(cx, fs, at(path, "filesystems", i)));
   checkUnique(cx, s.filesystems, at(path, "filesystems"), (fs) => fs.device, "device", "filesystem device");
-  checkUnique(cx, s.filesystems, at(path, "filesystems"), (fs) => fs.path, "path", "filesystem mount path");
   s.luks?.forEach((l, i) => validateLuks(cx, l, at(path, "luks", i)));
   checkUnique(cx, s.luks, at(path, "luks"), (l) => l.name, "name", "LUKS volume");
   checkFilesystemsOnDisks(cx, s, path);
@@ -51,6 +50,7 @@ const NOT_WITH_SHOULD_NOT_EXIST = ["label", "sizeMiB", "startMiB", "typeGuid", "
 export const GPT_MAX_PARTITIONS = 128;
 
 export function validatePartition(cx: ValidateContext, p: Partition, path: Where): void {
+  if (!p.number && p.label === undefined) cx.issues.error(path, "a partition needs a number (1 or more) or a label to be found by");
   if (p.number !== undefined && p.number < 0) cx.issues.error(at(path, "number"), `partition number must not be negative (got ${p.number})`);
   else if (p.number !== undefined && p.number > GPT_MAX_PARTITIONS) cx.issues.error(at(path, "number"), `partition number must be at most ${GPT_MAX_PARTITIONS}, the entries of a GPT (got ${p.number})`);
   if (p.sizeMiB !== undefined && p.sizeMiB < 0) cx.issues.error(at(path, "sizeMiB"), `sizeMiB must not be negative (got ${p.sizeMiB})`);
@@ -151,7 +151,6 @@ export function validateFilesystem(cx: ValidateContext, fs: Filesystem, path: Wh
     if (!ok) cx.issues.error(at(path, "uuid"), `not a valid ${format} uuid (got ${JSON.stringify(fs.uuid)}${format === "vfat" ? "; a vfat uuid is a volume id like 1234-ABCD" : ""})`);
   }
   if (fs.label?.includes("\0")) cx.issues.error(at(path, "label"), "filesystem label must not contain a NUL character");
-  if ((format === "swap" || format === "none") && fs.path) cx.issues.error(at(path, "path"), `a ${format} filesystem cannot be mounted, so it cannot have a path`);
 }
 
 /** virtiofs (3.7.0-experimental): the device is a tag, not a path, and nothing is formatted. */

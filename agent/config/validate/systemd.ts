@@ -14,22 +14,19 @@ export function validateSystemd(cx: ValidateContext, s: Systemd, path: Where): v
 
 /**
  * Whether enabling a unit with these contents can do nothing, as Ignition
- * judges it: only when the contents have settings and none is in an
- * [Install] section (empty contents, or contents without a setting, are not
- * warned about).
+ * judges it: contents (not empty) with no setting in an [Install] section.
+ * Empty contents (a unit that is only masked or given drop-ins) are not
+ * warned about.
  */
 function lacksInstall(contents: string): boolean {
+  if (contents === "") return false;
   let section = "";
-  let settings = false;
   for (const raw of contents.split("\n")) {
     const line = raw.trim();
     if (line.startsWith("[")) section = line;
-    else if (/^[A-Za-z0-9_.-]+\s*=/.test(line)) {
-      if (section === "[Install]") return false;
-      settings = true;
-    }
+    else if (section === "[Install]" && /^[A-Za-z0-9_.-]+\s*=/.test(line)) return false;
   }
-  return settings;
+  return true;
 }
 
 /** An enabled instance (a@x.service) of a template defined here without [Install] cannot be enabled. */

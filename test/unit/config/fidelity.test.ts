@@ -96,10 +96,17 @@ describe("configs read as Butane and Ignition read them", () => {
       assert.ok(r.ok);
       assert.equal(r.parsed.specVersion, "3.4.0");
       assert.equal(r.parsed.config.storage!.files!.at(0)!.path, "/x");
-      assert.equal(r.parsed.warnings.length, 5);
+      // As Ignition's unused-key check, nothing below a key spelled otherwise is warned about.
+      assert.deepEqual(r.parsed.warnings.map((w) => w.path.join(".")), ["IGNITION", "Storage"]);
       const v2 = outcome('{"Ignition":{"VERSION":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/x","MODE":420}]}}');
       assert.ok(v2.ok);
       assert.equal(v2.parsed.config.storage!.files!.at(0)!.mode, 420);
+    });
+
+    it("merges an object spelled twice as Go decodes into the struct already there", () => {
+      const r = outcome('{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a"}]},"Storage":{"directories":[{"path":"/d"}]},"IGNITION":{}}');
+      assert.ok(r.ok);
+      assert.deepEqual(r.parsed.config.storage, { files: [{ path: "/a" }], directories: [{ path: "/d" }] });
     });
 
     it("takes the last of several spellings in the document, and folds the Kelvin sign and long s as Go does", () => {
@@ -126,10 +133,13 @@ describe("configs read as Butane and Ignition read them", () => {
   });
 
   describe("warnings as the references give them", () => {
-    it("an enabled unit is warned about only when its contents have settings and none under [Install]", () => {
+    it("an enabled unit is warned about when its contents are not empty and set nothing under [Install]", () => {
       const units = (contents: string[]) => ign({ systemd: { units: contents.map((c, i) => ({ name: `u${i}.service`, enabled: true, contents: c })) } });
-      assert.deepEqual(warningsOf(units(["", "# only a comment\n", "[Unit]\n", "[Unit]\nDescription=x\n[Install]\nWantedBy=multi-user.target\n"])), []);
-      assert.deepEqual(warningsOf(units(["[Unit]\nDescription=x\n[Install]\n"])).map((w) => w.replace(/ \(line.*/, "")), ["systemd.units.0.contents: unit u0.service is enabled, but has no [Install] section, so enabling does nothing"]);
+      assert.deepEqual(warningsOf(units(["", "[Unit]\nDescription=x\n[Install]\nWantedBy=multi-user.target\n"])), []);
+      assert.deepEqual(
+        warningsOf(units(["[Unit]\nDescription=x\n[Install]\n", "# only a comment\n", "\n"])).map((w) => w.replace(/ \(line.*/, "")),
+        [0, 1, 2].map((i) => `systemd.units.${i}.contents: unit u${i}.service is enabled, but has no [Install] section, so enabling does nothing`),
+      );
     });
 
     it("mountOptions without a path are no warning (Ignition has none)", () => {

@@ -176,10 +176,11 @@ const RULES: Rule[] = [
   // partitions
   { rule: "partition labels are at most 36 characters", good: disk([{ label: "x".repeat(36) }]), bad: disk([{ label: "x".repeat(37) }]), error: /partitions\.0\.label: partition label is 37 characters long; GPT allows at most 36$/ },
   { rule: "partition labels have no colon", good: disk([{ label: "a-b" }]), bad: disk([{ label: "a:b" }]), error: /partitions\.0\.label: partition label must not contain ":"/ },
-  { rule: "typeGuid is a GUID", good: disk([{ typeGuid: "0FC63DAF-8483-4772-8E79-3D69D8477DE4" }]), bad: disk([{ typeGuid: "linux" }]), error: /partitions\.0\.typeGuid: typeGuid must be a GUID/ },
-  { rule: "guid is a GUID", good: disk([{ guid: "5f4e6c8a-1b2c-4d3e-8f90-a1b2c3d4e5f6" }]), bad: disk([{ guid: "5f4e6c8a-1b2c-4d3e-8f90" }]), error: /partitions\.0\.guid: guid must be a GUID/ },
+  { rule: "typeGuid is a GUID", good: disk([{ number: 1, typeGuid: "0FC63DAF-8483-4772-8E79-3D69D8477DE4" }]), bad: disk([{ number: 1, typeGuid: "linux" }]), error: /partitions\.0\.typeGuid: typeGuid must be a GUID/ },
+  { rule: "guid is a GUID", good: disk([{ number: 1, guid: "5f4e6c8a-1b2c-4d3e-8f90-a1b2c3d4e5f6" }]), bad: disk([{ number: 1, guid: "5f4e6c8a-1b2c-4d3e-8f90" }]), error: /partitions\.0\.guid: guid must be a GUID/ },
   { rule: "partition numbers fit a GPT", good: disk([{ number: 128 }]), bad: disk([{ number: 129 }]), error: /partitions\.0\.number: partition number must be at most 128, the entries of a GPT \(got 129\)$/ },
-  { rule: "partition numbers are not negative", good: disk([{ number: 0 }]), bad: disk([{ number: -1 }]), error: /partitions\.0\.number: partition number must not be negative/ },
+  { rule: "a partition has a number or a label", good: disk([{ label: "x" }, { number: 1 }]), bad: disk([{ number: 0, sizeMiB: 5 }]), error: /^storage\.disks\.0\.partitions\.0: a partition needs a number \(1 or more\) or a label/ },
+  { rule: "partition numbers are not negative", good: disk([{ number: 0, label: "x" }]), bad: disk([{ number: -1, label: "x" }]), error: /partitions\.0\.number: partition number must not be negative/ },
   { rule: "shouldExist false needs a number", good: disk([{ number: 3, shouldExist: false }]), bad: disk([{ label: "x", shouldExist: false }]), error: /partitions\.0\.number: a partition with shouldExist false needs a non-zero number/ },
   { rule: "shouldExist false forbids other fields", good: disk([{ number: 3, shouldExist: false, wipePartitionEntry: true }]), bad: disk([{ number: 3, shouldExist: false, sizeMiB: 10 }]), error: /partitions\.0\.sizeMiB: sizeMiB must not be set when shouldExist is false/ },
   { rule: "placed partitions do not overlap", good: disk([{ number: 1, startMiB: 1, sizeMiB: 10 }, { number: 2, startMiB: 11, sizeMiB: 10 }]), bad: disk([{ number: 1, startMiB: 1, sizeMiB: 10 }, { number: 2, startMiB: 5, sizeMiB: 10 }]), error: /partitions\.1: partition overlaps storage\.disks\.0\.partitions\.0/ },
@@ -209,7 +210,6 @@ const RULES: Rule[] = [
   { rule: "format is not needed for wipeFilesystem false", good: fs({ wipeFilesystem: false }), bad: fs({ wipeFilesystem: true }), error: /^storage\.filesystems\.0\.format: format is required when wipeFilesystem is set$/ },
   { rule: "filesystem paths are absolute", good: fs({ format: "ext4", path: "/srv" }), bad: fs({ format: "ext4", path: "srv" }), error: /^storage\.filesystems\.0\.path: path must be absolute/ },
   { rule: "virtiofs tags (3.7.0-experimental) are at most 36 characters", version: "3.7.0-experimental", good: { storage: { filesystems: [{ device: "shared", format: "virtiofs", path: "/mnt/shared" }] } }, bad: { storage: { filesystems: [{ device: "t".repeat(37), format: "virtiofs", path: "/mnt/shared" }] } }, error: /^storage\.filesystems\.0\.device: a virtiofs tag is at most 36 characters/ },
-  { rule: "swap is not mounted", good: fs({ format: "swap" }), bad: fs({ format: "swap", path: "/swap" }), error: /^storage\.filesystems\.0\.path: a swap filesystem cannot be mounted/ },
   // LUKS
   { rule: "LUKS needs a device", version: "3.2.0", good: luks({}), bad: { storage: { luks: [{ name: "data" }] } }, error: /^storage\.luks\.0\.device: device is required$/ },
   { rule: "tang servers need a thumbprint", version: "3.2.0", good: luks({ clevis: { tang: [{ url: "http://tang.example", thumbprint: "abc" }] } }), bad: luks({ clevis: { tang: [{ url: "http://tang.example" }] } }), error: /clevis\.tang\.0\.thumbprint: thumbprint is required$/ },
