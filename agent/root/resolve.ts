@@ -13,7 +13,7 @@
 // read.ts beside it); test/unit/root/paths.test.ts fails on a raw
 // `join(root, …)` anywhere else.
 
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats } from "node:fs";
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from "node:fs";
 import { posix } from "node:path";
 import { FlintError } from "../errors";
 
@@ -96,10 +96,21 @@ export class RootDir {
 
 /** The mount an open descriptor is on, from /proc/self/fdinfo (Node has no statx). */
 export function mountIdOf(fd: number): number {
-  const id = /^mnt_id:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "latin1"))?.[1];
+  // open, read, close: a few lines of text, read without readFileSync's fstat and second read.
+  const info = openSync(`/proc/self/fdinfo/${fd}`, constants.O_RDONLY);
+  let text: string;
+  try {
+    const n = readSync(info, fdinfoBuffer, 0, fdinfoBuffer.length, null);
+    text = fdinfoBuffer.toString("latin1", 0, n);
+  } finally {
+    closeSync(info);
+  }
+  const id = /^mnt_id:\s*(\d+)/m.exec(text)?.[1];
   if (id === undefined) throw new Error(`no mnt_id in /proc/self/fdinfo/${fd}`);
   return Number(id);
 }
+
+const fdinfoBuffer = Buffer.alloc(512);
 
 /** The root's canonical host path: a `--root` given through a symlink is fine. */
 export function canonicalRoot(root: string): string {
@@ -212,9 +223,9 @@ export function chase(root: string, path: string, last: Last, options: WalkOptio
       }
       const at = `/proc/self/fd/${stack[stack.length - 1]!.fd}/${name}`;
       if (todo.length === 0 && last !== "directory") {
-        if (last === "parent") return { dir: takeTop(stack, here, held, root), name };
+        if (last === "parent") return { dir: onAllowedMount(takeTop(stack, here, held, root), options.mounts, path), name };
         const target = symlinkTarget(at);
-        if (target === undefined) return { dir: takeTop(stack, here, held, root), name };
+        if (target === undefined) return { dir: onAllowedMount(takeTop(stack, here, held, root), options.mounts, path), name };
         if (options.noSymlinks) throw new SymlinkOnPath(`${posix.join(here(), name)} is a symlink; refusing to go through it`, path);
         followed();
         if (target.startsWith("/")) popTo(1);
@@ -253,11 +264,8 @@ export function chase(root: string, path: string, last: Last, options: WalkOptio
         continue;
       }
       stack.push({ fd, name });
-      if (options.mounts && !options.mounts.has(mountIdOf(fd))) {
-        throw new FlintError(`${here()} is a mount that is not this run's; refusing to write through it`, path);
-      }
     }
-    return { dir: takeTop(stack, here, held, root) };
+    return { dir: onAllowedMount(takeTop(stack, here, held, root), options.mounts, path) };
   } finally {
     popTo(held === undefined ? 0 : 1);
   }
@@ -268,6 +276,17 @@ function takeTop(stack: { fd: number; name: string }[], here: () => string, held
   if (stack.length === 1 && held !== undefined) return new RootDir(openRootFd(root), "/");
   const top = stack.pop()!;
   return new RootDir(top.fd, top.name === "" ? "/" : posix.join(here(), top.name));
+}
+
+/**
+ * `dir` when it is on one of `mounts` (or no mounts are given); else it is
+ * closed and the walk fails. Checked where the walk ends, which is where
+ * anything is written: a directory below a mount is on that mount.
+ */
+function onAllowedMount(dir: RootDir, mounts: ReadonlySet<number> | undefined, path: string): RootDir {
+  if (!mounts || mounts.has(dir.mountId)) return dir;
+  dir.close();
+  throw new FlintError(`${dir.rootPath} is on a mount that is not this run's; refusing to write through it`, path);
 }
 
 /** The target of the symlink at `at`, or undefined when it is not one (or not there). */

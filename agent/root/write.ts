@@ -16,7 +16,7 @@ import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, li
 import { posix } from "node:path";
 import { FlintError } from "../errors";
 import { crypto } from "../crypto";
-import { lstatIn, openDirectory, openParent, RootDir, type Ownership } from "./resolve";
+import { lstatIn, mountIdOf, openDirectory, openParent, RootDir, type Ownership } from "./resolve";
 import { TEMP_PREFIX, tempName } from "./temp-name";
 
 export type { Ownership } from "./resolve";
@@ -76,8 +76,9 @@ export function makeOneDirectory(dir: RootDir, name: string, mode: number, owner
  * opened non-blocking without following and changed through that
  * descriptor. A node with other hard links (which may be outside the root)
  * is never changed in place: false, and the caller replaces it instead.
+ * Nor is a mount point, unless it is one of `mounts`.
  */
-export function setOwnerAndMode(dir: RootDir, name: string, owner: Ownership, mode?: number): boolean {
+export function setOwnerAndMode(dir: RootDir, name: string, owner: Ownership, mode?: number, mounts?: ReadonlySet<number>): boolean {
   const st = lstatIn(dir, name);
   if (st?.isSymbolicLink()) {
     if (st.nlink > 1) return false;
@@ -88,6 +89,9 @@ export function setOwnerAndMode(dir: RootDir, name: string, owner: Ownership, mo
   try {
     const now = fstatSync(fd);
     if (now.nlink > 1 && !now.isDirectory()) return false;
+    // A mount point (a bind mount of something outside) is not changed, unless it is one of this run's.
+    const mount = mountIdOf(fd);
+    if (mount !== dir.mountId && !mounts?.has(mount)) throw new FlintError("is a mount point that is not this run's; refusing to change it", dir.inRoot(name));
     fchownSync(fd, owner.uid, owner.gid);
     if (mode !== undefined) fchmodSync(fd, mode); // after chown: chown clears setuid/setgid bits
     return true;

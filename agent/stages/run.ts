@@ -100,11 +100,22 @@ async function runOne(config: Config, name: RootStageName, options: RunOptions, 
   return error;
 }
 
-/** An error about a config path, re-addressed to the document, line and column it came from, and what it is about. */
+/**
+ * An error about a config path, re-addressed to the document, line and
+ * column it came from, and what it is about. Describing an error never
+ * fails the run a second time: if the config cannot be read again (it
+ * changed meanwhile), the error stays as it was, so that the unmount after
+ * a failure and the report still happen.
+ */
 async function placeError(err: unknown, config: Config, sources: RunOptions["sources"]): Promise<unknown> {
   if (!(err instanceof FlintError) || !err.where) return err;
-  const { describePlace, parseConfigPath } = await import("../config/index");
-  if (!parseConfigPath(err.where)) return err;
-  const tree = await sources?.().catch((e: Error) => log.debug(`cannot read where the config came from: ${e.message}`));
-  return new FlintError(err.message, describePlace(config, err.where, tree ?? undefined), { cause: err });
+  try {
+    const { describePlace, parseConfigPath } = await import("../config/index");
+    if (!parseConfigPath(err.where)) return err;
+    const tree = await sources?.().catch((e: Error) => log.debug(`cannot read where the config came from: ${e.message}`));
+    return new FlintError(err.message, describePlace(config, err.where, tree ?? undefined), { cause: err });
+  } catch (e) {
+    log.debug(`cannot say where in the config ${err.where} is: ${(e as Error).message}`);
+    return err;
+  }
 }

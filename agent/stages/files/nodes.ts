@@ -234,7 +234,7 @@ async function fixMetadata(w: NodeWriter, path: string, at: Placed, st: Stats, o
   if (ctx.dryRun || (!chownNeeded && !chmodNeeded)) return;
   // chown clears setuid bits, so the mode (when the node has one) is set after it.
   const wanted = chownNeeded ? owner : ownedBy(st);
-  if (setOwnerAndMode(at.dir!, at.name, wanted, mode)) return;
+  if (setOwnerAndMode(at.dir!, at.name, wanted, mode, w.mounts)) return;
   const dir = at.dir!;
   if (st.isSymbolicLink()) return addToBatch(w, dir, tempSymlinkSync(dir, readlinkSync(dir.at(at.name)), wanted), at.name, path);
   if (!st.isFile()) throw new FlintError("has other hard links and is not a regular file; refusing to change it in place", path);

@@ -77,10 +77,13 @@ describe("safety: the root's hard links, mounts and limits (issue 23)", function
     execFileSync("mount", ["--bind", t.canary, join(t.root, "srv/bind")]);
     const emptied = apply(t, { directories: [{ path: "/srv/bind", overwrite: true }] });
     assert.equal(emptied.code, 1, emptied.out);
-    assert.match(emptied.out, /\/srv\/bind: is a mount point|mount that is not this run's/);
+    assert.match(emptied.out, /\/srv\/bind: is a mount point|on a mount that is not this run's/);
+    const chmod = apply(t, { directories: [{ path: "/srv/bind", mode: 0o700 }] });
+    assert.equal(chmod.code, 1, chmod.out);
+    assert.match(chmod.out, /\/srv\/bind: is a mount point that is not this run's; refusing to change it/);
     const through = apply(t, { files: [{ path: "/srv/bind/etc/new", contents: { source: "data:,x" } }] });
     assert.equal(through.code, 1, through.out);
-    assert.match(through.out, /\/srv\/bind is a mount that is not this run's; refusing to write through it/);
+    assert.match(through.out, /\/srv\/bind(\/etc)? is on a mount that is not this run's; refusing to write through it/);
   });
 
   describe("with a loop disk", () => {
