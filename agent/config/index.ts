@@ -175,7 +175,7 @@ function readDocument(doc: unknown, version: { major: number; minor: number }, i
       sources = translatedTree(document, [...translation.origins].map(([key, from]) => [fromOriginKey(key), from]));
       if (!issues.hasErrors) {
         // Translated paths point back into the 2.x document the user wrote.
-        const checked = validateConfig(config, 0, undefined, { fromV2: true });
+        const checked = validateConfig(config, 0);
         for (const issue of checked.items) issues.items.push({ ...issue, path: originOf(sources, issue.path)!.path, ...(issue.firstAt ? { firstAt: originOf(sources, issue.firstAt)!.path } : {}) });
       }
     }

@@ -75,6 +75,18 @@ const filesystem = object<T.Filesystem>({
   mountOptions: f(list(string), { since: 1 }),
 });
 
+/**
+ * Before 3.6.0, Ignition warns about setuid/setgid/sticky bits and masks them
+ * off as it reads the config (its releases before the fix never applied
+ * them); 3.6.0 applies them. A mode out of range is left for validation.
+ */
+const mode: Read<number> = (value, path, cx) => {
+  const m = integer(value, path, cx);
+  if (m === undefined || cx.minor >= 6 || m < 0 || m > 0o7777 || (m & 0o7000) === 0) return m;
+  cx.issues.warn(path, `setuid, setgid and sticky bits are applied only from spec 3.6.0: mode 0${m.toString(8)} is applied as 0${(m & 0o777).toString(8).padStart(3, "0")}`);
+  return m & 0o777;
+};
+
 const nodeUser = object<T.NodeUser>({ id: f(integer), name: f(string) });
 const nodeGroup = object<T.NodeGroup>({ id: f(integer), name: f(string) });
 
@@ -83,7 +95,7 @@ const file = object<T.File>({
   overwrite: f(boolean),
   contents: f(resource),
   append: f(list(resource)),
-  mode: f(integer),
+  mode: f(mode),
   user: f(nodeUser),
   group: f(nodeGroup),
 });
@@ -99,7 +111,7 @@ function emptySourceAsData(f: T.File): void {
 const directory = object<T.Directory>({
   path: f(string, { required: true }),
   overwrite: f(boolean),
-  mode: f(integer),
+  mode: f(mode),
   user: f(nodeUser),
   group: f(nodeGroup),
 });

@@ -6,8 +6,6 @@ export interface ValidateContext {
   issues: IssueList;
   /** 3.x minor version whose rules apply (2.x documents use 3.0's, after translation). */
   minor: number;
-  /** A translated 2.x document: 2.x allowed setuid/setgid/sticky modes, which 3.0 did not. */
-  fromV2?: boolean;
 }
 
 /** Go's path.Clean for absolute paths: no `//`, no `.` or `..` segments, no trailing `/`. */

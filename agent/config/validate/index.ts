@@ -13,8 +13,8 @@ import { validateSystemd } from "./systemd";
 export type { ValidateContext } from "./common";
 
 /** Checks a typed config against the rules of spec 3.`minor`; appends to `issues`. */
-export function validateConfig(config: Config, minor: number, issues = new IssueList(), options: { fromV2?: boolean } = {}): IssueList {
-  const cx: ValidateContext = { issues, minor, fromV2: options.fromV2 ?? false };
+export function validateConfig(config: Config, minor: number, issues = new IssueList()): IssueList {
+  const cx: ValidateContext = { issues, minor };
   validateIgnition(cx, config.ignition, ["ignition"]);
   let nodePaths: NodePathSet | undefined;
   if (config.storage) {

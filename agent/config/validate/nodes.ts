@@ -85,7 +85,6 @@ export function nodePathProblem(value: unknown): string | undefined {
 function checkMode(cx: ValidateContext, mode: number | undefined, parent: Where, key: string): void {
   if (mode === undefined) return;
   if (mode < 0 || mode > 0o7777) cx.issues.error(at(parent, key), `mode must be between 0 and 4095 (07777 octal), got ${mode}; write modes in decimal, e.g. 420 for 0644`);
-  else if (mode & 0o7000 && cx.minor < 4 && !cx.fromV2) cx.issues.error(at(parent, key), `setuid, setgid and sticky bits need spec 3.4.0 or later (mode ${mode} is 0${mode.toString(8)})`);
 }
 
 function checkOwner(cx: ValidateContext, owner: NodeUser | NodeGroup | undefined, parent: Where, key: string): void {

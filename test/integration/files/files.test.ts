@@ -23,14 +23,23 @@ describe("files stage: directories, files and links", () => {
     }
   });
 
-  it("applies an explicit mode, including setuid, and owners by id", async () => {
+  it("applies an explicit mode, including setuid (spec 3.6.0), and owners by id", async () => {
     await applyConfig(t.root, {
-      ignition: { version: V },
+      ignition: { version: "3.6.0" },
       storage: { files: [{ path: "/usr/local/bin/tool", mode: 0o4750, user: { id: 1234 }, group: { id: 4321 }, contents: { source: dataUrl("#!/bin/sh\n") } }] },
     });
     const file = join(t.root, "usr/local/bin/tool");
     assert.equal(mode(file), 0o4750);
     assert.deepEqual([statSync(file).uid, statSync(file).gid], [1234, 4321]);
+  });
+
+  it("masks setuid, setgid and sticky bits off before spec 3.6.0, as Ignition 2.26 does", async () => {
+    await applyConfig(t.root, {
+      ignition: { version: "3.5.0" },
+      storage: { files: [{ path: "/usr/local/bin/old", mode: 0o6755, contents: { source: dataUrl("#!/bin/sh\n") } }], directories: [{ path: "/srv/shared", mode: 0o1777 }] },
+    });
+    assert.equal(mode(join(t.root, "usr/local/bin/old")), 0o755);
+    assert.equal(mode(join(t.root, "srv/shared")), 0o777);
   });
 
   it("looks owners up by name in the root's /etc/passwd and /etc/group, after creating the config's users", async () => {

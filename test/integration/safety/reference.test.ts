@@ -78,7 +78,8 @@ function makeConfig(n: number): Json {
     } else if (kind < 0.85) links.push({ path: p, overwrite, target: pick(rand, ["/srv/a", "a", "../shared", "/nowhere", "file"]), ...owner() });
     else links.push({ path: p, overwrite, hard: true, target: pick(rand, ["/srv/shared", "/srv/a/file", "/srv/a/shared-link", "/opt/file", "file"]) });
   }
-  return { ignition: { version: "3.4.0" }, storage: { directories, files, links } };
+  // 3.6.0: the first spec whose setuid/setgid/sticky bits are applied, as the reference applies them.
+  return { ignition: { version: "3.6.0" }, storage: { directories, files, links } };
 }
 
 // ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
 
 function apply(t: TempRoot, storage: object): { code: number | null; out: string } {
   const file = join(t.dir, "config.json");
-  writeFileSync(file, JSON.stringify({ ignition: { version: "3.4.0" }, storage }));
+  writeFileSync(file, JSON.stringify({ ignition: { version: "3.6.0" }, storage }));
   const r = spawnSync(process.execPath, [FLINT, "apply", "--config", file, "--root", t.root], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   return { code: r.status, out: r.stdout + r.stderr };
 }

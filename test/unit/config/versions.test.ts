@@ -37,7 +37,6 @@ const FEATURES: Feature[] = [
   { what: "kernelArguments", since: "3.3.0", before: "3.2.0", sections: { kernelArguments: { shouldExist: ["console=ttyS0"] } }, warnsAt: "kernelArguments", check: (c) => assert.deepEqual(c.kernelArguments, { shouldExist: ["console=ttyS0"] }) },
   { what: "filesystem format none", since: "3.3.0", before: "3.2.0", sections: { storage: { filesystems: [{ device: "/dev/sdb", format: "none", wipeFilesystem: true }] } }, errors: /unknown filesystem format "none"/ },
   { what: "arn: URLs", since: "3.4.0", before: "3.3.0", sections: { storage: { files: [{ path: "/x", mode: 420, contents: { source: "arn:aws:s3:::bucket/key" } }] } }, errors: /unsupported URL scheme "arn"/ },
-  { what: "setuid/setgid/sticky modes", since: "3.4.0", before: "3.3.0", sections: { storage: { directories: [{ path: "/tmp2", mode: 0o1777 }] } }, errors: /setuid, setgid and sticky bits need spec 3\.4\.0/ },
   { what: "luks discard and openOptions", since: "3.4.0", before: "3.3.0", sections: { storage: { luks: [{ name: "v", device: "/dev/sdb", discard: true, openOptions: ["--perf-no_read_workqueue"] }] } }, warnsAt: "storage.luks.0.discard" },
   { what: "tang advertisement", since: "3.4.0", before: "3.3.0", sections: { storage: { luks: [{ name: "v", device: "/dev/sdb", clevis: { tang: [{ url: "http://t", thumbprint: "x", advertisement: "{}" }] } }] } }, warnsAt: "storage.luks.0.clevis.tang.0.advertisement" },
   { what: "luks cex", since: "3.5.0", before: "3.4.0", sections: { storage: { luks: [{ name: "v", device: "/dev/sdb", cex: { enabled: true } }] } }, warnsAt: "storage.luks.0.cex", check: (c) => assert.deepEqual(c.storage!.luks![0]!.cex, { enabled: true }) },
@@ -68,4 +67,39 @@ describe("spec version features", () => {
       }
     });
   }
+});
+
+describe("setuid, setgid and sticky bits (applied from 3.6.0, as in Ignition 2.26)", () => {
+  const sections = {
+    storage: {
+      files: [{ path: "/usr/local/bin/tool", mode: 0o4755 }],
+      directories: [{ path: "/tmp2", mode: 0o1777 }],
+    },
+  };
+
+  for (const version of ["3.0.0", "3.3.0", "3.4.0", "3.5.0"]) {
+    it(`are masked off in ${version}, with a warning at each mode's line`, () => {
+      const parsed = parse(doc(version, sections));
+      assert.equal(parsed.config.storage!.files!.at(0)!.mode, 0o755);
+      assert.equal(parsed.config.storage!.directories!.at(0)!.mode, 0o777);
+      const warned = parsed.warnings.filter((w) => /setuid, setgid and sticky bits are applied only from spec 3\.6\.0/.test(w.message));
+      assert.deepEqual(
+        warned.map((w) => w.path.join(".")),
+        ["storage.files.0.mode", "storage.directories.0.mode"],
+      );
+      assert.ok(warned.every((w) => w.line !== undefined && w.column !== undefined));
+      assert.match(warned[0]!.message, /mode 04755 is applied as 0755/);
+    });
+  }
+
+  it("are kept in 3.6.0, without a warning", () => {
+    const parsed = parse(doc("3.6.0", sections));
+    assert.equal(parsed.config.storage!.files!.at(0)!.mode, 0o4755);
+    assert.equal(parsed.config.storage!.directories!.at(0)!.mode, 0o1777);
+    assert.deepEqual(parsed.warnings, []);
+  });
+
+  it("leave a mode out of range to be an error", () => {
+    assert.ok(errorLines(doc("3.3.0", { storage: { files: [{ path: "/x", mode: 0o17777 }] } })).some((l) => /mode must be between 0 and 4095/.test(l)));
+  });
 });
