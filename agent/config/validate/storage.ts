@@ -163,6 +163,16 @@ function validateVirtiofsTag(cx: ValidateContext, fs: Filesystem, path: Where): 
 
 const CLEVIS_PINS = ["tpm2", "tang", "sss"];
 
+/**
+ * cex keys are IBM Crypto Express secure keys made by zkey through the
+ * adjunct processor bus (/sys/bus/ap), which only IBM Z has: Ignition's disks
+ * stage fails without it, and Flint does not drive zkey on any machine.
+ */
+const CEX_UNSUPPORTED =
+  process.arch === "s390x"
+    ? "cex (IBM Crypto Express secure keys made with zkey) is not supported by Flint; use a keyFile or clevis"
+    : `cex needs IBM Crypto Express adapters, which only IBM Z (s390x) has: it cannot work on ${process.arch}, in Ignition or in Flint; use a keyFile or clevis`;
+
 export function validateLuks(cx: ValidateContext, l: Luks, path: Where): void {
   if (l.name === "") cx.issues.error(at(path, "name"), "name must not be empty");
   else if (l.name?.includes("/")) cx.issues.error(at(path, "name"), `LUKS name must not contain "/" (got ${JSON.stringify(l.name)})`);
@@ -195,12 +205,16 @@ export function validateLuks(cx: ValidateContext, l: Luks, path: Where): void {
     if (c.threshold !== undefined && c.threshold < 1) cx.issues.error(at(cp, "threshold"), "threshold must be at least 1");
     const custom = c.custom;
     if (custom && (custom.pin !== undefined || custom.config !== undefined || custom.needsNetwork !== undefined)) {
-      if (!custom.pin || !CLEVIS_PINS.includes(custom.pin)) cx.issues.error(at(cp, "custom", "pin"), `custom pin must be one of ${CLEVIS_PINS.join(", ")}`);
+      // 3.6.0 takes any pin's name (a pin installed in the image); before it, only clevis's own three.
+      if (!custom.pin) cx.issues.error(at(cp, "custom", "pin"), "a custom pin is required with a custom config");
+      else if (cx.minor < 6 && !CLEVIS_PINS.includes(custom.pin)) cx.issues.error(at(cp, "custom", "pin"), `custom pin must be one of ${CLEVIS_PINS.join(", ")} before spec 3.6.0 (got ${JSON.stringify(custom.pin)})`);
       if (!custom.config) cx.issues.error(at(cp, "custom", "config"), "custom config is required with a custom pin");
       if (c.tang?.length || c.tpm2 || c.threshold !== undefined) cx.issues.error(at(cp, "custom"), "custom clevis configuration cannot be combined with tang, tpm2 or threshold");
     }
   }
   if (l.cex?.enabled) {
+    // Refused before the disks stage starts, not halfway through it.
+    cx.issues.error(at(path, "cex", "enabled"), CEX_UNSUPPORTED);
     if (c && (c.tang?.length || c.tpm2 || c.custom?.pin)) cx.issues.error(at(path, "cex"), "cex cannot be combined with clevis");
     if (l.keyFile?.source !== undefined) cx.issues.error(at(path, "cex"), "cex cannot be combined with a keyFile");
   }

@@ -39,7 +39,7 @@ const FEATURES: Feature[] = [
   { what: "arn: URLs", since: "3.4.0", before: "3.3.0", sections: { storage: { files: [{ path: "/x", mode: 420, contents: { source: "arn:aws:s3:::bucket/key" } }] } }, errors: /unsupported URL scheme "arn"/ },
   { what: "luks discard and openOptions", since: "3.4.0", before: "3.3.0", sections: { storage: { luks: [{ name: "v", device: "/dev/sdb", discard: true, openOptions: ["--perf-no_read_workqueue"] }] } }, warnsAt: "storage.luks.0.discard" },
   { what: "tang advertisement", since: "3.4.0", before: "3.3.0", sections: { storage: { luks: [{ name: "v", device: "/dev/sdb", clevis: { tang: [{ url: "http://t", thumbprint: "x", advertisement: "{}" }] } }] } }, warnsAt: "storage.luks.0.clevis.tang.0.advertisement" },
-  { what: "luks cex", since: "3.5.0", before: "3.4.0", sections: { storage: { luks: [{ name: "v", device: "/dev/sdb", cex: { enabled: true } }] } }, warnsAt: "storage.luks.0.cex", check: (c) => assert.deepEqual(c.storage!.luks![0]!.cex, { enabled: true }) },
+  { what: "luks cex", since: "3.5.0", before: "3.4.0", sections: { storage: { luks: [{ name: "v", device: "/dev/sdb", cex: { enabled: false } }] } }, warnsAt: "storage.luks.0.cex", check: (c) => assert.deepEqual(c.storage!.luks![0]!.cex, { enabled: false }) },
 ];
 
 describe("spec version features", () => {
