@@ -16,7 +16,7 @@ import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lchownSync, li
 import { posix } from "node:path";
 import { FlintError } from "../errors";
 import { crypto } from "../crypto";
-import { lstatIn, mountIdOf, openDirectory, openParent, RootDir, type Ownership } from "./resolve";
+import { lstatIn, mountIdOf, openDirectory, openParent, RootDir, type Ownership, type Walked } from "./resolve";
 import { TEMP_PREFIX, tempName } from "./temp-name";
 
 export type { Ownership } from "./resolve";
@@ -494,7 +494,13 @@ export class CommitBatch {
     for (const { dir, temp } of entries) {
       let d = open.get(dir);
       if (!d) {
-        const walked = openDirectory(this.root, dir);
+        // Cleaning up after a failure never fails itself: a directory that cannot be walked now keeps its temporary file, for the next run's sweep.
+        let walked: Walked;
+        try {
+          walked = openDirectory(this.root, dir);
+        } catch {
+          continue;
+        }
         if (walked.missing !== undefined) continue;
         d = walked.dir;
         open.set(dir, d);
