@@ -243,6 +243,9 @@ export async function planDisable(root: string, names: string[], config: ConfigU
         if (dest) owner = marked.get(dest) ?? marked.get(posix.basename(dest));
       }
       if (owner === undefined) continue;
+      // A mask stays: Ignition only writes a preset line for a disabled unit, so a unit
+      // both masked and disabled (or masked in the image) ends masked; only mask: false unmasks.
+      if (readLinkInRoot(root, link) === "/dev/null") continue;
       removed.add(link);
       removals.push({ path: link, unit: owner });
       marked.set(link, owner);

@@ -106,6 +106,15 @@ describe("files stage: systemd units", () => {
     assert.equal(lexists(join(t.root, "etc/systemd/system/noisy.service")), false);
   });
 
+  it("leaves a unit with mask: true and enabled: false masked, as Ignition does (a disable preset line, no unmasking)", async () => {
+    await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "noisy.service", mask: true, enabled: false }] } });
+    assert.equal(readlinkSync(join(t.root, "etc/systemd/system/noisy.service")), "/dev/null");
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^disable noisy\.service$/m);
+    // A mask already in the root survives enabled: false too.
+    await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "noisy.service", enabled: false }] } });
+    assert.equal(readlinkSync(join(t.root, "etc/systemd/system/noisy.service")), "/dev/null");
+  });
+
   it("does not see an explicit storage.links entry for the same [Install] link as a conflict", async () => {
     await applyConfig(t.root, {
       ignition: { version: V },
