@@ -17,8 +17,9 @@ export interface ReadContext {
    */
   reuse?: boolean;
   /**
-   * Reading the value of a key spelled in another case: Ignition's unused-key
-   * check cannot follow it there, so keys below it are not warned about.
+   * Reading the value of a key spelled only in another case: Ignition's
+   * unused-key check cannot follow it there, so keys below it are not
+   * warned about.
    */
   keysUnchecked?: boolean;
 }
@@ -174,7 +175,9 @@ export function object<T>(fields: Fields<T>): Read<T> {
         if (!cx.keysUnchecked) cx.issues.warn(at(path, key), `unknown key ${quoteKey(key)} ignored: it needs spec ${cx.major}.${field.since}.0 or later, and this config is ${cx.major}.${cx.minor}.0`, true);
         continue;
       }
-      const read = key === field.key ? readField(field, v, path, cx) : field.read(v, at(path, key), below);
+      // Ignition checks the keys below the field's exact spelling, when the document has one.
+      const exact = key === field.key || hasOwn(input, field.key);
+      const read = key === field.key ? readField(field, v, path, cx) : exact ? field.read(v, at(path, field.key), cx) : field.read(v, at(path, key), below);
       if (read !== undefined) out[field.key] = read;
     }
     if (shape === UNKNOWN_KEYS && !cx.keysUnchecked) {
