@@ -28,7 +28,8 @@ export const FAILURE_FILE = process.env.FLINT_FAILURE_FILE || "/run/flint/failur
 
 export function failureReason(command: string, err: unknown): string {
   const stage = command.startsWith("flint ") ? command.slice(6) : command;
-  const message = (err instanceof Error ? err.message : describeError(err)).split("\n")[0]!;
+  // A message may go on over several lines ("invalid config:" and its errors): one line for the cloud.
+  const message = (err instanceof Error ? err.message : describeError(err)).split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
   const where = err instanceof FlintError && err.where ? `${err.where}: ` : "";
   return `Flint failed in stage ${stage}: ${where}${message}`;
 }

@@ -7,10 +7,12 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { artefacts, boot, freshDisk, inspectDisk, PLACEHOLDER_GUID, scratch, writeConfig, type BootResult } from "./harness";
-import { CONFIG_URL, Lab, type LabOptions } from "./lab";
+import { CONFIG_PORT, CONFIG_URL, LAB_ADDRESS, Lab, type LabOptions } from "./lab";
 
 const FIRST_BOOT = `flatcar.first_boot=detected flatcar.randomize_guid=${PLACEHOLDER_GUID}`;
 const SWITCHED_ROOT = "flint-test: multi-user.target reached";
+/** The static address the ip= boot gives itself (the lab's bridge is 192.0.2.1/24; DHCP would hand out .100–.199). */
+const STATIC_ADDRESS = "192.0.2.50";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILabLabLabLabLabLabLabLabLabLabLabLabLabLabL lab@flint";
 const dataUrl = (text: string) => `data:,${encodeURIComponent(text)}`;
 
@@ -85,14 +87,42 @@ describe("first boots in the cloud lab", function () {
     await inspectDisk(disk, ({ root }) => assertProvisioned(root, "gcp user data", "flint-lab-gcp.c.flint-lab.internal"));
   });
 
-  it("azure: IMDS answers 404 twice while provisioning, then the user data", async () => {
+  it("azure: IMDS answers 404 twice while provisioning, then the user data; Ready reported to the WireServer", async () => {
     const userdata = writeConfig(dir, "azure.ign", userConfig("azure user data"));
     const { disk, result } = await labBoot("azure-404", { platform: "azure", userdata, sshKey: KEY, hostname: "flint-lab-azure", scenario: "imds-404-twice" });
     assertBooted(result);
     const statuses = lab!.requests().map((r) => r.split(" ").pop());
     assert.deepEqual(statuses.slice(0, 2), ["404", "404"], `IMDS requests: ${lab!.requests().join("; ")}`);
     assert.equal(statuses.includes("200"), true);
+    // The fake WireServer accepts only a report with the goal state's ids and the agent headers.
+    assert.deepEqual(lab!.events(), ["168.63.129.16 HEALTH Ready"], lab!.requests().join("; "));
+    assertRequested(/^168\.63\.129\.16 POST \/machine\/\?comp=health 200$/);
     await inspectDisk(disk, ({ root }) => assertProvisioned(root, "azure user data", "flint-lab-azure"));
+  });
+
+  it("azure: a failing config: NotReady with the failure's reason reported, no switch-root", async () => {
+    // A relative path: the fetch stage refuses the config.
+    const userdata = writeConfig(dir, "azure-bad.ign", { ignition: { version: "3.3.0" }, storage: { files: [{ path: "etc/relative" }] } });
+    const { result } = await labBoot("azure-failed", { platform: "azure", userdata, hostname: "flint-lab-azure" });
+    assert.equal(result.timedOut, false, `the boot hit its time limit; console: ${result.logFile}`);
+    assert.equal(result.console.includes(SWITCHED_ROOT), false);
+    assert.match(result.console, /Flint failed in stage: fetch/);
+    const reports = lab!.events();
+    assert.equal(reports.length, 1, reports.join("; "));
+    assert.match(reports[0]!, /^168\.63\.129\.16 HEALTH NotReady ProvisioningFailed: Flint failed in stage fetch: .*storage\.files\.0\.path/);
+  });
+
+  it("static ip= on the command line and no DHCP server: the address is used, not DHCP", async () => {
+    const config = writeConfig(dir, "static.ign", userConfig("static address"));
+    const url = `http://${LAB_ADDRESS}:${CONFIG_PORT}/boot.ign`;
+    const { disk, result } = await labBoot("static-ip", { platform: "metal", userdata: config, dhcp: false }, `net.ifnames=0 ip=${STATIC_ADDRESS}::${LAB_ADDRESS}:255.255.255.0:flint-static:eth0:none ignition.config.url=${url}`);
+    assertBooted(result);
+    assert.doesNotMatch(lab!.dnsLog(), /DHCPACK/);
+    assertRequested(/ GET \/boot\.ign 200$/);
+    assert.ok(lab!.events().includes(`${LAB_ADDRESS} CLIENT ${STATIC_ADDRESS}`), lab!.events().join("; "));
+    await inspectDisk(disk, ({ root }) => {
+      assert.equal(readFileSync(join(root, "etc/flint-lab/marker"), "utf8"), "static address\n");
+    });
   });
 
   it("azure: the config only on the OVF provisioning CD-ROM", async () => {

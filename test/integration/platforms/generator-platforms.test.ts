@@ -39,8 +39,9 @@ describe("the generator's per-platform set-up", () => {
       if (!existsSync("/usr/lib/systemd/system/systemd-networkd.service")) this.skip();
     });
 
-    it("ip= masks 10-flint-dhcp.network (and DigitalOcean's link-local file is not linked)", () => {
-      generate("flatcar.first_boot=1 ip=192.0.2.50::192.0.2.1:255.255.255.0:host:eth0:none flatcar.oem.id=digitalocean");
+    it("ip= runs systemd-network-generator and masks 10-flint-dhcp.network (and DigitalOcean's link-local file is not linked)", () => {
+      const wants = generate("flatcar.first_boot=1 ip=192.0.2.50::192.0.2.1:255.255.255.0:host:eth0:none flatcar.oem.id=digitalocean");
+      assert.ok(wants("initrd.target").includes("systemd-network-generator.service"));
       assert.equal(readlinkSync(join(work, "network/10-flint-dhcp.network")), "/dev/null");
       assert.equal(existsSync(join(work, "network/05-flint-linklocal.network")), false);
       generate("flatcar.first_boot=1 ip=dhcp");
@@ -48,7 +49,7 @@ describe("the generator's per-platform set-up", () => {
     });
 
     it("without ip=, or on a later boot, Flint's DHCP file stays", () => {
-      generate("flatcar.first_boot=1 flatcar.oem.id=aws");
+      assert.equal(generate("flatcar.first_boot=1 flatcar.oem.id=aws")("initrd.target").includes("systemd-network-generator.service"), false);
       assert.equal(existsSync(join(work, "network/10-flint-dhcp.network")), false);
       generate("ip=192.0.2.50::192.0.2.1:255.255.255.0:host:eth0:none");
       assert.equal(existsSync(join(work, "network")), false);
