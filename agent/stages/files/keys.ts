@@ -17,8 +17,35 @@ export function keyInstaller(writer: NodeWriter): KeyInstaller {
   return async (user: PasswdUser, where: string) => {
     const account = findUser(writer.ctx.root, user.name);
     if (!account) throw new FlintError(`user ${JSON.stringify(user.name)} is not in the root's /etc/passwd`, where);
+    checkHomeCreatable(writer.ctx.root, account, where);
     await writeKeyFragment(writer, account, "flint", user.sshAuthorizedKeys ?? []);
   };
+}
+
+/**
+ * Ignition writes a config user's keys as that user (fsuid and fsgid set to
+ * theirs), making any missing directory on the way: a home that does not
+ * exist (`noCreateHome: true`, or a user already in the image without one)
+ * can be made only where the user may write, so it fails there with
+ * "creating parent dirs ...: permission denied". So does Flint, before
+ * writing anything; root may make its home anywhere.
+ */
+function checkHomeCreatable(root: string, account: RootUser, where: string): void {
+  if (account.uid === 0) return;
+  let dir = account.home;
+  let st = inspectInRoot(root, dir, { followLast: true }).stat;
+  if (st) return;
+  while (!st && dir !== "/") {
+    dir = posix.dirname(dir);
+    st = inspectInRoot(root, dir, { followLast: true }).stat;
+  }
+  const bits = st!.uid === account.uid ? (st!.mode >> 6) & 7 : st!.gid === account.gid ? (st!.mode >> 3) & 7 : st!.mode & 7;
+  if (st!.isDirectory() && (bits & 3) === 3) return;
+  throw new FlintError(
+    `cannot write the SSH keys of ${JSON.stringify(account.name)}: the home ${account.home} does not exist, and the user (uid ${account.uid}) may not create it in ${dir}; ` +
+      "Ignition fails here too (creating parent dirs: permission denied). Let useradd create the home (no noCreateHome), or make it in storage.directories owned by the user",
+    `${where}.sshAuthorizedKeys`,
+  );
 }
 
 /**

@@ -1,9 +1,9 @@
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempRoot, snapshotTree, useTempRoot } from "../../helpers/root";
-import { applyConfig, logLines, V, useCapturedLog } from "./run";
+import { applyConfig, applyFailure, logLines, V, useCapturedLog } from "./run";
 
 /** Whether anything, even a dangling symlink, is at `p` (existsSync follows links). */
 function lexists(p: string): boolean {
@@ -228,10 +228,12 @@ describe("files stage: users, groups and SSH keys", () => {
     assert.ok(!logLines.join("\n").includes(HASH), "the password hash reached the log");
   });
 
-  it("creates the missing home of an existing user (root without /root; parents root's 0755) and writes the keys", async () => {
+  it("creates the missing home of an existing user where the user may (root without /root; parents root's 0755) and writes the keys", async () => {
     const passwd = readFileSync(join(t.root, "etc/passwd"), "utf8") + "al:x:600:600::/srv/users/al:/bin/sh\n";
     writeFileSync(join(t.root, "etc/passwd"), passwd);
     writeFileSync(join(t.root, "etc/group"), readFileSync(join(t.root, "etc/group"), "utf8") + "al:x:600:\n");
+    mkdirSync(join(t.root, "srv"), { recursive: true });
+    chmodSync(join(t.root, "srv"), 0o1777);
     assert.equal(existsSync(join(t.root, "root")), false);
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOne one@example";
     await applyConfig(t.root, { ignition: { version: V }, passwd: { users: [{ name: "root", sshAuthorizedKeys: [key] }, { name: "al", sshAuthorizedKeys: [key] }] } });
@@ -244,6 +246,13 @@ describe("files stage: users, groups and SSH keys", () => {
     const parent = statSync(join(t.root, "srv/users"));
     assert.deepEqual([parent.mode & 0o7777, parent.uid], [0o755, 0]);
     assert.equal(readFileSync(join(t.root, "srv/users/al/.ssh/authorized_keys.d/flint"), "utf8"), key + "\n");
+  });
+
+  it("fails as Ignition fails for a user with noCreateHome: true and SSH keys whose home it may not create", async () => {
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOne one@example";
+    const err = await applyFailure(t.root, { ignition: { version: V }, passwd: { users: [{ name: "nohome", noCreateHome: true, sshAuthorizedKeys: [key] }] } });
+    assert.match(err, /passwd\.users\.0\.sshAuthorizedKeys.*cannot write the SSH keys of "nohome": the home \/home\/nohome does not exist, and the user \(uid \d+\) may not create it in \/home/);
+    assert.equal(existsSync(join(t.root, "home/nohome")), false);
   });
 
   it("installs SSH keys as the flint fragment and rebuilds authorized_keys", async () => {
