@@ -11,12 +11,6 @@ export interface ReadContext {
   major: number;
   minor: number;
   /**
-   * The value being read is the reader's own (parsed for this read, used for
-   * nothing else): objects and lists already in the shape the model wants
-   * are kept as they are instead of copied.
-   */
-  reuse?: boolean;
-  /**
    * Reading the value of a key spelled only in another case: Ignition's
    * unused-key check cannot follow it there, so keys below it are not
    * warned about.
@@ -77,13 +71,11 @@ export function list<T>(item: Read<T>): Read<T[]> {
       cx.issues.error(path, `must be a list, not ${describeType(value)}`);
       return undefined;
     }
-    const out: T[] = cx.reuse ? (value as T[]) : [];
-    let n = 0;
+    const out: T[] = [];
     for (let i = 0; i < value.length; i++) {
       const v = item(value[i], at(path, i), cx);
-      if (v !== undefined) out[n++] = v;
+      if (v !== undefined) out.push(v);
     }
-    out.length = n;
     return out;
   };
 }
@@ -135,11 +127,6 @@ function readField(field: KeyedField, v: unknown, path: Where, cx: ReadContext):
 
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
-/** What an object read finds in its input (see shapeOf). */
-type Shape = 0 | 1 | 2;
-const IN_MODEL_SHAPE = 0;
-const KNOWN_KEYS = 1;
-const UNKNOWN_KEYS = 2;
 
 /** Reads an object with the given fields; keys are emitted in the order of `fields`. */
 export function object<T>(fields: Fields<T>): Read<T> {
@@ -148,7 +135,6 @@ export function object<T>(fields: Fields<T>): Read<T> {
     // Field by field, not spread: every reader is made at start-up.
     return { read: field.read, since: field.since, required: field.required, key, plain: plainType(field.read) };
   });
-  const required = list.filter((f) => f.required);
   const order = new Map<string, number>(list.map((f, i) => [f.key, i]));
   return (value, path, cx) => {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -156,10 +142,9 @@ export function object<T>(fields: Fields<T>): Read<T> {
       return undefined;
     }
     const input = value as Record<string, unknown>;
-    const shape = shapeOf(input, cx);
-    if (shape === IN_MODEL_SHAPE && cx.reuse) return readInPlace(input, path, cx);
+    const unknownKeys = Object.keys(input).some((key) => !order.has(key));
     // Only an object with a key not the model's can spell a field otherwise.
-    const spelled = shape === UNKNOWN_KEYS ? spellings(input, order, path, cx) : undefined;
+    const spelled = unknownKeys ? spellings(input, order, path, cx) : undefined;
     const below: ReadContext = spelled && !cx.keysUnchecked ? { ...cx, keysUnchecked: true } : cx;
     const out: Record<string, unknown> = {};
     for (let i = 0; i < list.length; i++) {
@@ -180,49 +165,13 @@ export function object<T>(fields: Fields<T>): Read<T> {
       const read = key === field.key ? readField(field, v, path, cx) : exact ? field.read(v, at(path, field.key), cx) : field.read(v, at(path, key), below);
       if (read !== undefined) out[field.key] = read;
     }
-    if (shape === UNKNOWN_KEYS && !cx.keysUnchecked) {
+    if (unknownKeys && !cx.keysUnchecked) {
       for (const key of Object.keys(input)) {
         if (!order.has(key) && !order.has(goFieldOf(key, order))) cx.issues.warn(at(path, key), `unknown key ${quoteKey(key)} ignored`, true);
       }
     }
     return out as T;
   };
-
-  /**
-   * IN_MODEL_SHAPE when every key is known, allowed in this version, not
-   * null, and in the model's order (the input can be the output);
-   * UNKNOWN_KEYS when a key is not the model's; KNOWN_KEYS otherwise.
-   */
-  function shapeOf(input: Record<string, unknown>, cx: ReadContext): Shape {
-    let last = -1;
-    let shape: Shape = IN_MODEL_SHAPE;
-    for (const key in input) {
-      const at = order.get(key);
-      if (at === undefined) return UNKNOWN_KEYS;
-      if (shape === IN_MODEL_SHAPE) {
-        const since = list[at]!.since;
-        if (at <= last || input[key] === null || (since !== undefined && cx.minor < since)) shape = KNOWN_KEYS;
-        last = at;
-      }
-    }
-    return shape;
-  }
-
-  /** Reads an object in the model's shape (every key known) where it is, value by value. */
-  function readInPlace(input: Record<string, unknown>, path: Where, cx: ReadContext): T {
-    for (let i = 0; i < required.length; i++) {
-      const key = required[i]!.key;
-      if (!hasOwn(input, key)) cx.issues.error(at(path, key), `${key} is required`);
-    }
-    for (const key in input) {
-      const v = input[key];
-      const read = readField(list[order.get(key)!]!, v, path, cx);
-      // Only after an error (the config is refused): the value is dropped.
-      if (read === undefined) delete input[key];
-      else if (read !== v) input[key] = read;
-    }
-    return input as T;
-  }
 }
 
 /**
