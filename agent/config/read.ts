@@ -127,7 +127,6 @@ function readField(field: KeyedField, v: unknown, path: Where, cx: ReadContext):
 
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
-
 /** Reads an object with the given fields; keys are emitted in the order of `fields`. */
 export function object<T>(fields: Fields<T>): Read<T> {
   const list: KeyedField[] = Object.keys(fields).map((key) => {
