@@ -4,7 +4,8 @@
 // `flint plan` (plan.ts) shares all of this with dryRun set.
 
 import { parseCommandArgs, parseList, requireOption } from "../cli";
-import { placeLaterErrorsFrom, type SourcedConfig } from "../config/index";
+import { documentTree, placeLaterErrorsFrom, type SourcedConfig } from "../config/index";
+import { NEWEST_SPEC } from "../config/types";
 import { log } from "../log";
 import { writeReport } from "../report";
 import { actionsOf } from "../stages/action-log";
@@ -24,8 +25,14 @@ export const DEFAULT_PLAN_STAGES: RootStageName[] = [...DEFAULT_APPLY_STAGES, "k
 /** The config as the stages see it: parsed, translated to 3.x, references resolved, with where each part came from. */
 export async function loadConfig(command: string, file: string, filesDir?: string): Promise<SourcedConfig & { specVersion: string }> {
   const label = file === "-" ? "stdin" : file;
+  const bytes = readConfigInput(command, file);
+  if (bytes.length === 0) {
+    // Ignition takes a config of 0 bytes as none given, not as an error (`flint validate` still calls it empty, as ignition-validate does).
+    log.info(`${label} is empty (0 bytes): no config, nothing to apply`);
+    return { config: { ignition: { version: NEWEST_SPEC } }, sources: documentTree({ name: label }), specVersion: NEWEST_SPEC };
+  }
   // The bytes are read for this parse only: released once decoded.
-  const parsed = parseDocument(readConfigInput(command, file), label, label, filesDir, true);
+  const parsed = parseDocument(bytes, label, label, filesDir, true);
   const refs = parsed.config.ignition?.config;
   if (refs?.replace?.source || refs?.merge?.length) return { ...(await (await import("../stages/fetch/references")).resolveConfigReferences(parsed)), specVersion: parsed.specVersion };
   if (file !== "-") placeLaterErrorsFrom(parsed.sources, file);

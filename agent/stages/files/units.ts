@@ -52,7 +52,8 @@ export async function applyUnits(w: NodeWriter, units: Unit[]): Promise<void> {
       }
     }
     for (const [j, dropin] of (unit.dropins ?? []).entries()) {
-      if (!hasContents(dropin.contents)) continue;
+      // Unlike a unit's, an empty drop-in is written (an empty file), as in Ignition; only an absent one is not.
+      if (dropin.contents === undefined) continue;
       const file: File = { path: `${path}.d/${dropin.name}`, contents: inlineContents(dropin.contents), mode: 0o644, overwrite: true };
       await applyEntry(w, { kind: "file", node: file, where: `${where}.dropins.${j}` });
     }

@@ -106,6 +106,13 @@ describe("files stage: systemd units", () => {
     assert.equal(lexists(join(t.root, "etc/systemd/system/noisy.service")), false);
   });
 
+  it("writes an empty drop-in as an empty file, but no unit file for empty contents (unit.create.emptydropin)", async () => {
+    await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "zincati.service", contents: "", dropins: [{ name: "empty.conf", contents: "" }, { name: "absent.conf" }] }] } });
+    assert.equal(readFileSync(join(t.root, "etc/systemd/system/zincati.service.d/empty.conf"), "utf8"), "");
+    assert.equal(lexists(join(t.root, "etc/systemd/system/zincati.service.d/absent.conf")), false);
+    assert.equal(lexists(join(t.root, "etc/systemd/system/zincati.service")), false);
+  });
+
   it("leaves a unit with mask: true and enabled: false masked, as Ignition does (a disable preset line, no unmasking)", async () => {
     await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "noisy.service", mask: true, enabled: false }] } });
     assert.equal(readlinkSync(join(t.root, "etc/systemd/system/noisy.service")), "/dev/null");

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { normalizeIgnition } from "../../../scripts/lib/butane-normalize.mjs";
@@ -198,6 +198,16 @@ describe("flint validate / translate (built CLI)", function () {
     // The same build's line but other source: V8's own check refuses it.
     writeFileSync(join(dir, "flint-core.js"), source + "\n;");
     assert.equal(cacheState(run()), "rejected");
+  });
+
+  it("applies a config of 0 bytes as no config, as Ignition does (general.empty, preemption.no.config)", () => {
+    const root = join(tmp, "empty-root");
+    mkdirSync(root);
+    const apply = flint(["apply", "--config", `${FIXTURES}/empty.ign`, "--root", root]);
+    assert.equal(apply.status, 0, apply.stderr);
+    assert.match(apply.stdout + apply.stderr, /is empty \(0 bytes\): no config/);
+    // Only the result report is written.
+    assert.deepEqual((readdirSync(root, { recursive: true }) as string[]).sort(), ["etc", "etc/.flint-result.json"]);
   });
 
   it("plans and applies a Butane config on a directory root, local files from --files-dir", () => {
