@@ -38,7 +38,7 @@ async function readCachedConfig(path: string): Promise<Config> {
   }
   try {
     // Written by fetch: already validated, translated and merged. A big one's storage lists are spooled, not held as objects.
-    const config = (text.length > BIG_CONFIG_BYTES ? (await import("../config/text")).parseCachedConfig(text) : JSON.parse(text)) as Config;
+    const config = (text.length > BIG_CONFIG_BYTES ? (await import("../config/text")).parseCachedConfig(text, dirname(path)) : JSON.parse(text)) as Config;
     log.debug("config read from the cache", { path });
     lastRead = { path, stamp, config };
     return config;

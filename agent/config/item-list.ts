@@ -42,9 +42,9 @@ const CHUNK = 64 * 1024;
 class SpoolFile {
   readonly fd: number;
 
-  constructor() {
+  constructor(under: string) {
     // A directory of our own (0700), so the name cannot be taken or swapped before the file is unlinked.
-    const dir = mkdtempSync(join(tmpdir(), "flint-items-"));
+    const dir = mkdtempSync(join(under, "flint-items-"));
     const path = join(dir, "items");
     try {
       this.fd = openSync(path, "wx+", 0o600);
@@ -58,14 +58,18 @@ class SpoolFile {
 
 const unreachable = new FinalizationRegistry<number>((fd) => closeSync(fd));
 
-/** Writes items one JSON line each; `finish` gives the list that reads them back. */
+/** Writes items one JSON line each, in a file made under `under`; `finish` gives the list that reads them back. */
 export class ItemSpool<T> {
-  private readonly file = new SpoolFile();
+  private readonly file: SpoolFile;
   private chunk = Buffer.allocUnsafe(CHUNK);
   private used = 0;
   private written = 0;
   /** Where each item starts, and after the last, where it ends. */
   private readonly offsets: number[] = [0];
+
+  constructor(under = tmpdir()) {
+    this.file = new SpoolFile(under);
+  }
 
   push(item: T): void {
     const line = JSON.stringify(item) + "\n";

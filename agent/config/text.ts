@@ -76,9 +76,10 @@ export function parseJsonText(text: string): ParsedJson {
 /**
  * A config Flint wrote itself (the fetch stage's cache: validated, translated,
  * merged), read as parseJsonText reads it, with a big one's storage lists
- * spooled as they are: no stage holds them as objects, nor keeps the text.
+ * spooled as they are, in a file made under `runDir` (the initramfs may have
+ * no /tmp): no stage holds them as objects, nor keeps the text.
  */
-export function parseCachedConfig(text: string): unknown {
+export function parseCachedConfig(text: string, runDir: string): unknown {
   const invalid = (issue: RawIssue & { line?: number; column?: number }) => new SyntaxError(`${issue.message}${issue.line !== undefined ? ` (line ${issue.line}, column ${issue.column})` : ""}`);
   const json = parseJsonText(text);
   if (!json.ok) throw invalid(json.issue);
@@ -86,7 +87,7 @@ export function parseCachedConfig(text: string): unknown {
   for (const key of STORAGE_LISTS) {
     const list = storage?.[key];
     if (!(list instanceof StoredList)) continue;
-    const spool = new ItemSpool<unknown>();
+    const spool = new ItemSpool<unknown>(runDir);
     try {
       for (const item of list) spool.push(item);
     } catch (e) {

@@ -181,9 +181,9 @@ describe("the cached config of a boot", () => {
   it("has a big config's storage lists spooled, equal to the text's", () => {
     const files = Array.from({ length: 3 }, (_, i) => ({ path: `/f${i}`, contents: { source: `data:,${"x".repeat(BIG_CONFIG_BYTES / 2)}` } }));
     const cached = { ignition: { version: "3.6.0" }, storage: { files, links: [{ path: "/l", target: "/f0" }] } };
-    const config = parseCachedConfig(JSON.stringify(cached)) as Config;
+    const config = parseCachedConfig(JSON.stringify(cached), tmpdir()) as Config;
     assert.ok(config.storage!.files instanceof SpooledList && config.storage!.links instanceof SpooledList);
     assert.equal(JSON.stringify(config), JSON.stringify(cached));
-    assert.throws(() => parseCachedConfig(JSON.stringify(cached).replace('"/l"', '"/l" "/m"')), /invalid JSON/);
+    assert.throws(() => parseCachedConfig(JSON.stringify(cached).replace('"/l"', '"/l" "/m"'), tmpdir()), /invalid JSON/);
   });
 });
