@@ -22,16 +22,19 @@ export const STORAGE_VERSION = "2023-11-03";
 
 let identity: Renewing<string> | undefined;
 
-/** The managed identity's token for Azure Storage; null when the VM has no identity. */
+/** How long IMDS may keep answering "not ready" (404, 410, 429) before the blob is read anonymously. */
+const TOKEN_WAIT_MS = 20_000;
+
+/** The managed identity's token for Azure Storage; null when the VM has none (or IMDS would not give one: read anonymously, as Ignition falls back). */
 async function identityToken(options: UrlOptions): Promise<{ value: string; expiresAt?: number } | null> {
   let body: Buffer | undefined;
   try {
     // IMDS answers 404, 410 or 429 while the VM is still being set up; ask again then, as Azure's SDK does.
     // Timeouts only, never the config's proxy (it would reach its own host's IMDS).
-    body = await fetchUrl(TOKEN_URL, { timeouts: options.timeouts, sleep: options.sleep, signal: options.signal, headers: { Metadata: "true" }, retryStatuses: [404, 410, 429], label: "Azure managed identity" });
+    body = await fetchUrl(TOKEN_URL, { timeouts: options.timeouts, sleep: options.sleep, signal: options.signal, headers: { Metadata: "true" }, retryStatuses: [404, 410, 429], totalMs: TOKEN_WAIT_MS, label: "Azure managed identity" });
   } catch (e) {
-    if (!(e instanceof HttpStatusError && e.status === 400)) throw e;
-    log.info("the VM has no managed identity: Azure Blob URLs are read anonymously");
+    if (e instanceof HttpStatusError && e.status === 400) log.info("the VM has no managed identity: Azure Blob URLs are read anonymously");
+    else log.warn(`no token from the managed identity (${(e as Error).message}): Azure Blob URLs are read anonymously`);
     return null;
   }
   let token: { access_token?: string; expires_on?: string | number; token_type?: string };
@@ -69,7 +72,7 @@ export async function blobTarget(source: string, options: UrlOptions, label: str
     },
     failure(status: number, body: string, _headers: IncomingHttpHeaders): Error {
       const { Code: code, Message: message, AuthenticationErrorDetail: detail } = xmlErrorFields(body, ["Code", "Message", "AuthenticationErrorDetail"]);
-      const as = usedToken ? "with the VM's managed identity" : refusedWithToken ? "anonymously" : "anonymously: the VM has no managed identity";
+      const as = usedToken ? "with the VM's managed identity" : refusedWithToken ? "anonymously" : "anonymously: no token from a managed identity";
       const what = `Azure Storage answered HTTP ${status}${code ? ` ${code}` : ""}${message ? `: ${message.split("\n")[0]}` : ""}${detail ? ` (${detail})` : ""} (${as})`;
       if (status >= 500 || status === 429) return new RetryableError(what);
       if (usedToken && status === 401 && !renewed) {

@@ -55,10 +55,19 @@ describe("Azure Blob in the lab namespace with the managed identity (no VM)", fu
     assert.match(result.stderr, /403 AuthorizationPermissionMismatch: This request is not authorized to perform this operation using this permission\./);
   });
 
+  it("an identity endpoint that never gets ready (404): after 20 s the blob is read anonymously, not waited for forever", async () => {
+    const started = Date.now();
+    const read = await fetchOnAzure({ scenario: "identity-not-ready", userdata: merging(PUBLIC_BLOB), objects: { [PUBLIC_BLOB]: writing("/etc/from-public-blob") } });
+    assert.equal(read.status, 0, read.stderr);
+    assert.ok(read.files().includes("/etc/from-public-blob"));
+    assert.match(read.stderr, /no token from the managed identity \(.*gave up after \d+ tries.*\): Azure Blob URLs are read anonymously/);
+    assert.ok(Date.now() - started < 60_000);
+  });
+
   it("no managed identity (IMDS: Identity not found): read anonymously; a private blob is 404, a public one is read", async () => {
     const denied = await fetchOnAzure({ scenario: "no-identity", userdata: merging(BLOB), objects: { [BLOB]: writing("/etc/from-blob") } });
     assert.equal(denied.status, 1);
-    assert.match(denied.stderr, /Azure Storage answered HTTP 404 ResourceNotFound: The specified resource does not exist\. \(anonymously: the VM has no managed identity\)/);
+    assert.match(denied.stderr, /Azure Storage answered HTTP 404 ResourceNotFound: The specified resource does not exist\. \(anonymously: no token from a managed identity\)/);
     const read = await fetchOnAzure({ scenario: "no-identity", userdata: merging(PUBLIC_BLOB), objects: { [PUBLIC_BLOB]: writing("/etc/from-public-blob") } });
     assert.equal(read.status, 0, read.stderr);
     assert.ok(read.files().includes("/etc/from-public-blob"));

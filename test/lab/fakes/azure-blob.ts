@@ -7,6 +7,7 @@
 //   without the header or the resource, 400 "Identity not found" on a VM
 //   without one); the answer is the token (a JWT whose audience is the
 //   resource), `expires_on` and friends as strings. Scenarios: `no-identity`;
+//   `identity-not-ready` (404 for ever, as while IMDS sets the VM up);
 //   `expired-token` (tokens already past their `exp`); `foreign-token`
 //   (tokens signed with a key Azure AD never used); `no-storage-role` (the
 //   identity holds no Storage Blob Data role on the account).
@@ -56,6 +57,10 @@ export function identityToken(req: IncomingMessage, res: ServerResponse, query: 
   const resource = query.get("resource");
   if (!resource) return json400(res, "Required audience parameter not specified");
   if (scenario === "no-identity") return json400(res, "Identity not found");
+  if (scenario === "identity-not-ready") {
+    res.writeHead(404, { "Content-Type": "application/json; charset=utf-8" });
+    return void res.end(JSON.stringify({ error: "not_found", error_description: "Identity is not ready yet" }));
+  }
   const now = Math.floor(Date.now() / 1000);
   const expires = scenario === "expired-token" ? now - 60 : now + 86399;
   const claims = { aud: resource, iss: `https://sts.windows.net/${TENANT}/`, iat: now - 300, nbf: now - 300, exp: expires, oid: IDENTITY_OBJECT_ID, sub: IDENTITY_OBJECT_ID, tid: TENANT, xms_mirid: "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/flint-lab/providers/Microsoft.Compute/virtualMachines/flint-lab" };
