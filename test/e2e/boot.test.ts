@@ -209,7 +209,7 @@ describe("booting a Flatcar-like image in QEMU", function () {
     assertConsole(result, /unit docker\.service is not in the root yet/);
     assertConsole(result, SWITCHED_ROOT);
     await inspectDisk(disk, ({ espFlatcar, root }) => {
-      const preset = readFileSync(join(root, "etc/systemd/system-preset/20-flint.preset"), "utf8");
+      const preset = readFileSync(join(root, "etc/systemd/system-preset/20-ignition.preset"), "utf8");
       assert.match(preset, /^enable docker\.service$/m);
       assert.match(preset, /^enable wg-quick@\.service wg0$/m);
       assert.equal(readFileSync(join(root, "etc/systemd/system/docker.service.d/10-flint.conf"), "utf8"), "[Service]\nEnvironment=FLINT=1\n");

@@ -1,5 +1,5 @@
-// SSH keys written by the files stage: the config's users' keys (the `flint`
-// fragment) and the platform's (platform-keys.ts), committed through the
+// SSH keys written by the files stage: the config's users' keys (the `ignition`
+// fragment, Ignition's name) and the platform's (platform-keys.ts), committed through the
 // stage's batch.
 
 import { posix } from "node:path";
@@ -12,13 +12,16 @@ import { flushBatch, type NodeWriter } from "./nodes";
 import type { KeyInstaller } from "./passwd";
 import { record } from "./record";
 
-/** The config's keys of a user, as the `flint` fragment (as Ignition's `ignition` one). */
+/** The fragment holding the config's keys of a user: Ignition's name, which the OS and its users know. */
+export const CONFIG_FRAGMENT = "ignition";
+
+/** The config's keys of a user, as the `ignition` fragment, where Ignition puts them. */
 export function keyInstaller(writer: NodeWriter): KeyInstaller {
   return async (user: PasswdUser, where: string) => {
     const account = findUser(writer.ctx.root, user.name);
     if (!account) throw new FlintError(`user ${JSON.stringify(user.name)} is not in the root's /etc/passwd`, where);
     checkHomeCreatable(writer.ctx.root, account, where);
-    await writeKeyFragment(writer, account, "flint", user.sshAuthorizedKeys ?? []);
+    await writeKeyFragment(writer, account, CONFIG_FRAGMENT, user.sshAuthorizedKeys ?? []);
   };
 }
 

@@ -9,6 +9,7 @@ import { findGroup, findUser, groupPasswordHash, readGroups, userDetails } from 
 import { checkRegularFiles, readRootText } from "../../root/read";
 import { inspectInRoot } from "../../root/resolve";
 import type { StageContext } from "../context";
+import { CONFIG_FRAGMENT } from "./keys";
 import { record } from "./record";
 
 /** Puts a user's keys in place; supplied by the files stage (see index.ts). */
@@ -120,11 +121,11 @@ async function userChanges(root: string, user: PasswdUser, now: NonNullable<Awai
   return { spec, changed };
 }
 
-/** Whether the user's `flint` key fragment already holds exactly these keys (and authorized_keys exists). */
+/** Whether the user's `ignition` key fragment already holds exactly these keys (and authorized_keys exists). */
 async function keysInPlace(root: string, user: PasswdUser): Promise<boolean> {
   const account = findUser(root, user.name);
   if (!account) return false;
-  const fragment = inspectInRoot(root, posix.join(account.home, ".ssh/authorized_keys.d/flint"));
+  const fragment = inspectInRoot(root, posix.join(account.home, `.ssh/authorized_keys.d/${CONFIG_FRAGMENT}`));
   const merged = inspectInRoot(root, posix.join(account.home, ".ssh/authorized_keys"));
   if (!fragment.stat?.isFile() || !merged.stat?.isFile()) return false;
   const wanted = (user.sshAuthorizedKeys ?? []).map((k) => k.trim()).filter(Boolean).map((k) => k + "\n").join("");

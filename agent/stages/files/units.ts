@@ -18,7 +18,8 @@ import { applyEntry, flushBatch, type NodeWriter } from "./nodes";
 import { record } from "./record";
 
 export const UNIT_DIR = "/etc/systemd/system";
-export const PRESET_FILE = "/etc/systemd/system-preset/20-flint.preset";
+/** Ignition's name: the OS and its users look for this file. */
+export const PRESET_FILE = "/etc/systemd/system-preset/20-ignition.preset";
 
 function inlineContents(text: string): File["contents"] {
   return { source: `data:;base64,${Buffer.from(text, "utf8").toString("base64")}` };
@@ -145,24 +146,25 @@ async function disable(w: NodeWriter, names: string[], config: ConfigUnits): Pro
 }
 
 /**
- * The preset file in systemd's syntax: one line per unit, in config order,
- * and the instances of one template on the template's line
- * (`enable foo@.service bar baz`), which is how preset-all reads them.
+ * The preset file as Ignition writes it: one line per unit, the instances of
+ * one template on the template's line (`enable foo@.service bar baz`, as
+ * preset-all reads them), no comment, lines sorted as Ignition sorts them
+ * (by unit, then "disabled" before "enabled").
  */
 export function presetText(units: Unit[]): string {
-  const lines = new Map<string, string[]>();
+  const lines = new Map<string, { text: string; order: string; instances: string[] }>();
   for (const unit of units) {
     const verb = unit.enabled ? "enable" : "disable";
     const template = templateOf(unit.name);
     // A bare template (its DefaultInstance) keeps a line of its own: instances on its line would replace it.
     const key = template ? `${verb} ${template}` : `${verb} ${unit.name}\0`;
-    const instances = lines.get(key) ?? [];
-    lines.set(key, instances);
+    const line = lines.get(key) ?? { text: `${verb} ${template ?? unit.name}`, order: `${template ?? unit.name}-${verb}d`, instances: [] };
+    lines.set(key, line);
     const instance = template ? instanceOf(unit.name)! : undefined;
-    if (instance && !instances.includes(instance)) instances.push(instance);
+    if (instance && !line.instances.includes(instance)) line.instances.push(instance);
   }
-  const body = [...lines].map(([key, instances]) => [key.replace("\0", ""), ...instances].join(" "));
-  return ["# Written by Flint from the provisioning config.", ...body, ""].join("\n");
+  const sorted = [...lines.values()].sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+  return sorted.map((l) => [l.text, ...l.instances].join(" ") + "\n").join("");
 }
 
 /** Consecutive units with the same `enabled` value. */

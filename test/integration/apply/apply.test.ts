@@ -186,7 +186,7 @@ describe("flint apply, plan and report", function () {
     const r = flint(["apply", "--config", writeConfig(seed), "--root", t.root]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(readlinkSync(join(t.root, "etc/systemd/system/multi-user.target.wants/seed.service")), "/etc/systemd/system/seed.service");
-    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^enable seed\.service$/m);
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-ignition.preset"), "utf8"), /^enable seed\.service$/m);
   });
 
   it("streams a 1 GiB file to disk without holding it in memory", function () {

@@ -58,7 +58,7 @@ describe("files stage: the platform's SSH keys on the first boot", () => {
     writeFileSync(join(t.root, "usr/lib/systemd/system/flint-sshkeys@.service"), TEMPLATE);
     await firstBoot(withDefaults());
     assert.equal(readlinkSync(join(t.root, "etc/systemd/system/multi-user.target.wants/flint-sshkeys@core.service")), "/usr/lib/systemd/system/flint-sshkeys@.service");
-    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^enable flint-sshkeys@\.service core$/m);
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-ignition.preset"), "utf8"), /^enable flint-sshkeys@\.service core$/m);
   });
 
   it("lets the config disable the refresh unit and keeps the config's own keys in their fragment", async () => {
@@ -70,9 +70,9 @@ describe("files stage: the platform's SSH keys on the first boot", () => {
       systemd: { units: [{ name: "flint-sshkeys@core.service", enabled: false }] },
     }), [KEY_1]);
     const ssh = join(t.root, "home/core/.ssh");
-    assert.equal(readFileSync(join(ssh, "authorized_keys.d/flint"), "utf8"), `${own}\n`);
+    assert.equal(readFileSync(join(ssh, "authorized_keys.d/ignition"), "utf8"), `${own}\n`);
     assert.equal(readFileSync(join(ssh, "authorized_keys.d/flint-metadata"), "utf8"), `${KEY_1}\n`);
-    assert.deepEqual(readFileSync(join(ssh, "authorized_keys"), "utf8").split("\n").filter((l) => l.startsWith("ssh-")), [own, KEY_1]);
+    assert.deepEqual(readFileSync(join(ssh, "authorized_keys"), "utf8").split("\n").filter((l) => l.startsWith("ssh-")), [KEY_1, own]); // fragments in name order: flint-metadata, ignition
     assert.equal(existsSync(join(t.root, "etc/systemd/system/multi-user.target.wants/flint-sshkeys@core.service")), false);
   });
 

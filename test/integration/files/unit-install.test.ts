@@ -155,7 +155,7 @@ describe("files stage: units the root does not have", () => {
         ],
       },
     });
-    const preset = readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8");
+    const preset = readFileSync(join(t.root, "etc/systemd/system-preset/20-ignition.preset"), "utf8");
     assert.match(preset, /^enable docker\.service$/m);
     assert.match(preset, /^enable containerd\.service$/m);
     assert.match(preset, /^disable sshd\.socket$/m);

@@ -41,7 +41,7 @@ describe("files stage: systemd units", () => {
     assert.equal(lstatSync(join(dir, "hello.service")).mode & 0o7777, 0o644);
     assert.equal(readFileSync(join(dir, "hello.service.d/10-env.conf"), "utf8"), "[Service]\nEnvironment=A=1\n");
     assert.equal(readlinkSync(join(dir, "multi-user.target.wants/hello.service")), "/etc/systemd/system/hello.service");
-    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^enable hello\.service$/m);
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-ignition.preset"), "utf8"), /^enable hello\.service$/m);
   });
 
   it("enables the same way systemctl --root does, for aliases and template instances too", async () => {
@@ -82,7 +82,7 @@ describe("files stage: systemd units", () => {
       "enable d.service",
       "link /etc/systemd/system/multi-user.target.wants/d.service",
     ]);
-    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /enable a\.service\ndisable b\.service\ndisable c\.service\nenable d\.service/);
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-ignition.preset"), "utf8"), /enable a\.service\ndisable b\.service\ndisable c\.service\nenable d\.service/);
   });
 
   it("enables a unit that only the root's /usr/lib/systemd/system provides", async () => {
@@ -96,7 +96,7 @@ describe("files stage: systemd units", () => {
     await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "hello.service", enabled: true, contents: UNIT }] } });
     await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "hello.service", enabled: false }] } });
     assert.equal(lexists(join(t.root, "etc/systemd/system/multi-user.target.wants/hello.service")), false);
-    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^disable hello\.service$/m);
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-ignition.preset"), "utf8"), /^disable hello\.service$/m);
   });
 
   it("masks a unit with a link to /dev/null, and mask: false removes it", async () => {
@@ -116,7 +116,7 @@ describe("files stage: systemd units", () => {
   it("leaves a unit with mask: true and enabled: false masked, as Ignition does (a disable preset line, no unmasking)", async () => {
     await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "noisy.service", mask: true, enabled: false }] } });
     assert.equal(readlinkSync(join(t.root, "etc/systemd/system/noisy.service")), "/dev/null");
-    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"), /^disable noisy\.service$/m);
+    assert.match(readFileSync(join(t.root, "etc/systemd/system-preset/20-ignition.preset"), "utf8"), /^disable noisy\.service$/m);
     // A mask already in the root survives enabled: false too.
     await applyConfig(t.root, { ignition: { version: V }, systemd: { units: [{ name: "noisy.service", enabled: false }] } });
     assert.equal(readlinkSync(join(t.root, "etc/systemd/system/noisy.service")), "/dev/null");
@@ -137,8 +137,9 @@ describe("files stage: systemd units", () => {
       systemd: { units: [{ name: "ghost.service", enabled: true }, { name: "echo@bar.service", enabled: true }, { name: "echo@foo.service", enabled: true }, { name: "echo@baz.service", enabled: false }] },
     });
     assert.equal(
-      readFileSync(join(t.root, "etc/systemd/system-preset/20-flint.preset"), "utf8"),
-      "# Written by Flint from the provisioning config.\nenable ghost.service\nenable echo@.service bar foo\ndisable echo@.service baz\n",
+      readFileSync(join(t.root, "etc/systemd/system-preset/20-ignition.preset"), "utf8"),
+      // As Ignition writes it (instantiated.unit.create, unit.presets.sorted): no comment, sorted by unit.
+      "disable echo@.service baz\nenable echo@.service bar foo\nenable ghost.service\n",
     );
     assert.equal(lexists(join(t.root, "etc/systemd/system/multi-user.target.wants")), false);
   });
@@ -247,12 +248,12 @@ describe("files stage: users, groups and SSH keys", () => {
     const home = statSync(join(t.root, "root"));
     assert.equal(home.mode & 0o7777, 0o700);
     assert.equal(home.uid, 0);
-    assert.equal(readFileSync(join(t.root, "root/.ssh/authorized_keys.d/flint"), "utf8"), key + "\n");
+    assert.equal(readFileSync(join(t.root, "root/.ssh/authorized_keys.d/ignition"), "utf8"), key + "\n");
     const al = statSync(join(t.root, "srv/users/al"));
     assert.deepEqual([al.mode & 0o7777, al.uid, al.gid], [0o700, 600, 600]);
     const parent = statSync(join(t.root, "srv/users"));
     assert.deepEqual([parent.mode & 0o7777, parent.uid], [0o755, 0]);
-    assert.equal(readFileSync(join(t.root, "srv/users/al/.ssh/authorized_keys.d/flint"), "utf8"), key + "\n");
+    assert.equal(readFileSync(join(t.root, "srv/users/al/.ssh/authorized_keys.d/ignition"), "utf8"), key + "\n");
   });
 
   it("fails as Ignition fails for a user with noCreateHome: true and SSH keys whose home it may not create", async () => {
@@ -262,13 +263,13 @@ describe("files stage: users, groups and SSH keys", () => {
     assert.equal(existsSync(join(t.root, "home/nohome")), false);
   });
 
-  it("installs SSH keys as the flint fragment and rebuilds authorized_keys", async () => {
+  it("installs SSH keys as the ignition fragment and rebuilds authorized_keys from the keys alone", async () => {
     const keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOne one@example", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITwo two@example"];
     await applyConfig(t.root, { ignition: { version: V }, passwd: { users: [{ name: "core", sshAuthorizedKeys: keys }] } });
     const ssh = join(t.root, "home/core/.ssh");
-    assert.equal(readFileSync(join(ssh, "authorized_keys.d/flint"), "utf8"), keys.join("\n") + "\n");
-    const merged = readFileSync(join(ssh, "authorized_keys"), "utf8");
-    for (const k of keys) assert.ok(merged.includes(k));
+    assert.equal(readFileSync(join(ssh, "authorized_keys.d/ignition"), "utf8"), keys.join("\n") + "\n");
+    // Only the keys, as Ignition's users.authorized_keys expects.
+    assert.equal(readFileSync(join(ssh, "authorized_keys"), "utf8"), keys.join("\n") + "\n");
     const uid = Number(passwdLine(t.root, "core")![2]);
     assert.equal(statSync(ssh).uid, uid);
     assert.equal(statSync(ssh).mode & 0o777, 0o700);
