@@ -40,18 +40,21 @@ export function describeType(value: unknown): string {
 export const string: Read<string> = (value, path, cx) => {
   if (typeof value === "string") {
     if (isWellFormed(value)) return value;
-    const at = value.search(/\p{Surrogate}/u);
-    const unit = value.charCodeAt(at).toString(16);
-    // Written out, it becomes U+FFFD (as Ignition's decoder reads it): "/a\ud800" and "/a\udc00" would name one file.
-    cx.issues.error(path, `must be well-formed Unicode: character ${at + 1} is a lone surrogate (\\u${unit}), which UTF-8 cannot encode`);
+    cx.issues.error(path, notWellFormed(value));
     return undefined;
   }
   cx.issues.error(path, `must be a string, not ${describeType(value)}`);
   return undefined;
 };
 
-/** No lone surrogate (a JSON `\ud800` escape makes one; UTF-8 text cannot). */
-const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+/** No lone surrogate (a JSON or YAML `\ud800` escape makes one; UTF-8 text cannot). */
+export const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** Why a string with a lone surrogate is refused: written out it becomes U+FFFD, as Ignition's decoder reads it, so "/a\ud800" and "/a\udc00" would name one file. */
+export function notWellFormed(s: string): string {
+  const at = s.search(/\p{Surrogate}/u);
+  return `must be well-formed Unicode: character ${at + 1} is a lone surrogate (\\u${s.charCodeAt(at).toString(16)}), which UTF-8 cannot encode`;
+}
 
 export const integer: Read<number> = (value, path, cx) => {
   if (typeof value === "number" && Number.isSafeInteger(value)) return value;

@@ -10,6 +10,7 @@ import type * as YamlLib from "yaml";
 import { FlintError } from "../../errors";
 import type { JsonPath, RawIssue } from "../issues";
 import type { Position } from "../locate";
+import { isWellFormed, notWellFormed } from "../read";
 
 export type YamlNode = YamlLib.Node;
 export type YamlMap = YamlLib.YAMLMap<YamlLib.Scalar, YamlNode | null>;
@@ -75,10 +76,11 @@ export function parseYaml(text: string): { ok: true; source: YamlSource } | { ok
   const doc = first;
   const root = (doc?.contents ?? null) as YamlNode | null;
   const resolve = (node: YamlNode | null | undefined) => (node && Y.isAlias(node) && doc ? (node.resolve(doc) as YamlNode | undefined) : node);
-  const aliasing = excessiveAliasing(root, resolve);
-  if (aliasing) {
-    const p = lineCounter.linePos(aliasing.range?.[0] ?? 0);
-    return { ok: false, issues: [{ severity: "error", path: pathAt(root, aliasing.range?.[0] ?? 0), message: "the YAML document contains excessive aliasing", line: p.line, column: p.col }] };
+  const refused = refusedNode(root, resolve);
+  if (refused) {
+    const offset = refused.node.range?.[0] ?? 0;
+    const p = lineCounter.linePos(offset);
+    return { ok: false, issues: [{ severity: "error", path: pathAt(root, offset), message: refused.message, line: p.line, column: p.col }] };
   }
   const at = (offset: number): Position => {
     const p = lineCounter.linePos(offset);
@@ -117,8 +119,10 @@ export function parseYaml(text: string): { ok: true; source: YamlSource } | { ok
 }
 
 /**
- * The alias at which reading the document, aliases expanded, would be
- * mostly the expansion of aliases: undefined when it is not so. Flint reads
+ * The first node Butane's YAML decoder would refuse, and why: a string that
+ * is not well-formed Unicode (a `"\ud800"` escape; Butane: "found invalid
+ * Unicode character escape code"), or the alias at which reading the
+ * document, aliases expanded, would be mostly the expansion of aliases. Flint reads
  * the YAML tree itself, following aliases (resolve), so the library's own
  * limit (maxAliasCount) never applies: it is checked only by toJS(). The
  * rule is Butane's decoder's (Go's yaml.v3): past 100 nodes from aliases and
@@ -126,7 +130,7 @@ export function parseYaml(text: string): { ok: true; source: YamlSource } | { ok
  * 400,000 nodes, falling to 10% at 4,000,000. So 3 KB cannot become
  * megabytes, and the walk here stops as soon as the share is passed.
  */
-function excessiveAliasing(root: YamlNode | null, resolve: (node: YamlNode | null | undefined) => YamlNode | null | undefined): YamlNode | undefined {
+function refusedNode(root: YamlNode | null, resolve: (node: YamlNode | null | undefined) => YamlNode | null | undefined): { node: YamlNode; message: string } | undefined {
   const Y = yaml();
   let read = 0;
   let fromAliases = 0;
@@ -142,14 +146,16 @@ function excessiveAliasing(root: YamlNode | null, resolve: (node: YamlNode | nul
     if (!node) continue;
     read++;
     if (depth > 0) fromAliases++;
-    if (tooMany()) return via;
+    if (tooMany()) return { node: via!, message: "the YAML document contains excessive aliasing" };
+    if (depth === 0 && Y.isScalar(node) && typeof node.value === "string" && !isWellFormed(node.value)) return { node, message: notWellFormed(node.value) };
     if (Y.isAlias(node)) {
       // An alias to itself (or to an anchor around it) is the library's error, reported before this.
       if (depth < 1000) stack.push([resolve(node), depth + 1, via ?? node]);
     } else if (Y.isMap(node)) {
-      for (const pair of (node as YamlMap).items) stack.push([pair.value as YamlNode | null, depth, via], [pair.key as YamlNode | null, depth, via]);
+      // Pushed last first: the walk goes in the document's order.
+      for (const pair of [...(node as YamlMap).items].reverse()) stack.push([pair.value as YamlNode | null, depth, via], [pair.key as YamlNode | null, depth, via]);
     } else if (Y.isSeq(node)) {
-      for (const item of (node as YamlSeq).items) stack.push([item, depth, via]);
+      for (const item of [...(node as YamlSeq).items].reverse()) stack.push([item, depth, via]);
     }
   }
   return undefined;
