@@ -1,12 +1,14 @@
 // One flint command line, run to its exit status: global options, then
 // dispatch to one command (the table in commands/index.ts), and a failure
 // logged (and boxed on the console inside the initramfs). main.ts runs one
-// per process; the boot agent (commands/agent.ts) runs one per stage.
+// per process; the boot agent (commands/agent.ts) runs one per stage, each
+// in the request's own scope (scope.ts).
 
 import { COMMANDS } from "./commands/index";
 import { describeError, EXIT_FAILED, EXIT_USAGE, FlintError, UsageError } from "./errors";
 import { writeFailureSummary } from "./console/failure-summary";
 import { configureLog, isLogLevel, log, logLevelEnabled, writeLogLine, writeNow } from "./log";
+import { inScope, type Scope } from "./scope";
 import { VERSION } from "./version";
 
 const USAGE = `Usage: flint COMMAND [OPTIONS]
@@ -98,9 +100,14 @@ async function reportFailure(command: string, err: unknown): Promise<void> {
 
 /**
  * Runs one command line and returns its exit status: 0, 1 when the work
- * failed (after logging it), 2 on a usage error.
+ * failed (after logging it), 2 on a usage error. With a scope (the agent's
+ * request), everything the command does logs, scrubs and cancels through it.
  */
-export async function runFlint(argv: string[]): Promise<number> {
+export function runFlint(argv: string[], scope?: Scope): Promise<number> {
+  return scope ? inScope(scope, () => runInCurrentScope(argv)) : runInCurrentScope(argv);
+}
+
+async function runInCurrentScope(argv: string[]): Promise<number> {
   // The command being run, once the global options are out of the way: the failure box names it.
   const running: { command?: string } = {};
   try {

@@ -4,6 +4,7 @@
 // for loading winston's modules, and nothing here needs its transports.
 
 import { writeSync } from "node:fs";
+import { currentScope, setProcessLogWriter } from "./scope";
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
 export type LogFormat = "text" | "json";
@@ -14,11 +15,12 @@ export function isLogLevel(value: string): value is LogLevel {
   return value in RANK;
 }
 
-interface LoggerSettings {
+/** A scope's logging (scope.ts): the process's goes to stderr, each agent request's to its client. */
+export interface LogSettings {
   level: LogLevel;
   format: LogFormat;
-  /** Where lines go; stderr unless a test captures them. */
-  write: (line: string) => void;
+  /** Where lines go, one at a time, with the level of a log line (none for a usage error). */
+  write: (line: string, level?: LogLevel) => void;
 }
 
 /**
@@ -69,37 +71,40 @@ export function writeNow(fd: 1 | 2, text: string): void {
 }
 process.on("exit", flushStderr);
 
-const settings: LoggerSettings = {
-  level: "info",
-  format: "text",
-  write: (line) => writeStderr(line + "\n"),
-};
+setProcessLogWriter((line) => writeStderr(line + "\n"));
 
-export function configureLog(update: Partial<LoggerSettings>): void {
-  Object.assign(settings, update);
-}
-
-/** The settings now, to put back with configureLog (the agent sets them per stage). */
-export function currentLogSettings(): LoggerSettings {
-  return { ...settings };
+/** Changes the current scope's logging: the process's, or one agent request's. */
+export function configureLog(update: Partial<LogSettings>): void {
+  Object.assign(currentScope().log, update);
 }
 
 /** A line as it is (a usage error), where the log goes. */
 export function writeLogLine(line: string): void {
-  settings.write(line);
+  currentScope().log.write(escapeControls(line));
 }
 
 export function logLevelEnabled(level: LogLevel): boolean {
-  return RANK[level] <= RANK[settings.level];
+  return RANK[level] <= RANK[currentScope().log.level];
+}
+
+/**
+ * A text line stays one line: a newline or other control character from a
+ * config (a path) or a tool is shown escaped, so no text can pose as a line
+ * of its own in the journal or on the console.
+ */
+function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f]/.test(text) ? text.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\t" ? "\\t" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)) : text;
 }
 
 /** Structured fields: keep them free of secrets (contents, hashes, headers). */
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
 function emit(level: LogLevel, message: string, fields?: LogFields): void {
-  if (!logLevelEnabled(level)) return;
+  const settings = currentScope().log;
+  if (RANK[level] > RANK[settings.level]) return;
   if (settings.format === "json") {
-    settings.write(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }));
+    settings.write(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }), level);
     return;
   }
   let line = `flint[${level}]: ${message}`;
@@ -108,7 +113,7 @@ function emit(level: LogLevel, message: string, fields?: LogFields): void {
       if (value !== undefined) line += ` ${key}=${typeof value === "string" && /\s/.test(value) ? JSON.stringify(value) : value}`;
     }
   }
-  settings.write(line);
+  settings.write(escapeControls(line), level);
 }
 
 export const log = {

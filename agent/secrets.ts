@@ -8,17 +8,27 @@
 
 import { StoredList } from "./config/item-list";
 import { decodeDataUrl } from "./resource/data";
+import { currentScope } from "./scope";
 
 /** Shorter values are not scrubbed: a locked account's "*" or "!" is no secret, and scrubbing it would garble every message. */
 const MIN_SECRET_LENGTH = 4;
 
 const REDACTED = "<redacted>";
-const sources: unknown[] = [];
-const values = new Set<string>();
+
+/** One scope's secrets (scope.ts): the configs whose values are scrubbed, and single values. */
+export interface SecretStore {
+  sources: unknown[];
+  values: Set<string>;
+}
+
+function store(): SecretStore {
+  const scope = currentScope();
+  return (scope.secrets ??= { sources: [], values: new Set() });
+}
 
 /** Remembers a parsed config: its secret values are scrubbed from then on. */
 export function rememberConfigSecrets(config: unknown): void {
-  sources.push(config);
+  store().sources.push(config);
 }
 
 /** `config` was read from the remembered `raw`, and stands for it from now on (a big config's raw lists hold its whole text). */
@@ -34,13 +44,14 @@ export function replaceConfigSecrets(raw: unknown, config: unknown): void {
  * must not garble a later run's messages with an earlier run's contents.
  */
 export function useRunConfigSecrets(config: unknown): void {
-  sources.length = 0;
+  store().sources.length = 0;
   rememberConfigSecrets(config);
 }
 
 /** Remembers one secret value (a key Flint fetched or generated, a hash passed to a tool). */
 export function rememberSecret(value: string | Buffer): void {
   const text = typeof value === "string" ? value : value.toString("utf8");
+  const { values } = store();
   for (const piece of piecesOf(text)) values.add(piece);
 }
 
@@ -115,6 +126,7 @@ export function redact(text: string, extra: string[] = []): string {
   // Nothing that short is scrubbed: most tools' stderr (empty) costs nothing.
   if (text.length < MIN_SECRET_LENGTH) return text;
   const finder = new Finder(text);
+  const { sources, values } = store();
   for (const value of extra) finder.value(value);
   for (const piece of values) finder.piece(piece);
   for (const source of sources) visit(source, finder);
@@ -126,6 +138,5 @@ export function redact(text: string, extra: string[] = []): string {
 
 /** Forgets everything (tests). */
 export function forgetSecrets(): void {
-  sources.length = 0;
-  values.clear();
+  currentScope().secrets = undefined;
 }

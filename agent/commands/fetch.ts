@@ -3,6 +3,8 @@
 
 import { loadBootParams } from "../boot/cmdline";
 import { parseCommandArgs } from "../cli";
+import { stat } from "node:fs/promises";
+import { currentScope, fileStamp } from "../scope";
 import { DEFAULT_CACHE } from "../stages/context";
 
 export async function run([command, ...argv]: string[]): Promise<number> {
@@ -17,11 +19,17 @@ export async function run([command, ...argv]: string[]): Promise<number> {
   const requested = values.platform ?? params.platformId;
   const platformId = requested ? canonicalPlatformId(requested) : await detectPlatform(platformPaths().sysfs);
   const { runFetchStage } = await import("../stages/fetch/index");
+  const cachePath = values.cache ?? DEFAULT_CACHE;
+  // In the boot agent, the stages after this one take the config as validated here, unparsed again.
+  const session = currentScope().session;
   await runFetchStage({
     command: command === "fetch" ? "fetch" : "fetch-offline",
     platformId,
     configUrl: params.configUrl,
-    cachePath: values.cache ?? DEFAULT_CACHE,
+    cachePath,
+    cached: session && (async (config) => {
+      session.config = { path: cachePath, stamp: fileStamp(await stat(cachePath)), config };
+    }),
   });
   return 0;
 }

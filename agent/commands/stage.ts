@@ -10,6 +10,7 @@ import { BIG_CONFIG_BYTES, MAX_CONFIG_BYTES, tooLarge } from "../config/limits";
 import type { Config } from "../config/types";
 import { FlintError } from "../errors";
 import { log } from "../log";
+import { currentScope, fileStamp } from "../scope";
 import { mergeReports, readReport, writeReport, type FlintReport } from "../report";
 import { writeRunFile } from "../stages/run-files";
 import { runStages } from "../stages/run";
@@ -17,20 +18,21 @@ import { DEFAULT_CACHE, DEFAULT_ROOT, sourcesPathFor, PLATFORM_KEYS_FILE, type P
 import type { RootStageName } from "../stages/index";
 
 /**
- * The last config read, with the file's identity then: in the boot agent the
- * stages after fetch run in one process and parse the cache once.
+ * The cached config. In the boot agent, the one fetch cached is in the
+ * session (scope.ts), and is taken from there as long as the file is the one
+ * fetch wrote: no stage parses the config again. Elsewhere (and in an agent
+ * whose fetch did not run) the file is parsed, and kept in the session.
  */
-let lastRead: { path: string; stamp: string; config: Config } | undefined;
-
 async function readCachedConfig(path: string): Promise<Config> {
+  const session = currentScope().session;
   let text: string;
   let stamp: string;
   try {
     const st = await stat(path);
     // fetch wrote it from configs each within the cap; a bigger one is not fetch's.
     if (st.size > MAX_CONFIG_BYTES) throw new FlintError(tooLarge(st.size), path);
-    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-    if (lastRead?.path === path && lastRead.stamp === stamp) return lastRead.config;
+    stamp = fileStamp(st);
+    if (session?.config?.path === path && session.config.stamp === stamp) return session.config.config;
     text = await readFile(path, "utf8");
   } catch (e) {
     if (e instanceof FlintError) throw e;
@@ -40,7 +42,7 @@ async function readCachedConfig(path: string): Promise<Config> {
     // Written by fetch: already validated, translated and merged. A big one's storage lists are spooled, not held as objects.
     const config = (text.length > BIG_CONFIG_BYTES ? (await import("../config/text")).parseCachedConfig(text, dirname(path)) : JSON.parse(text)) as Config;
     log.debug("config read from the cache", { path });
-    lastRead = { path, stamp, config };
+    if (session) session.config = { path, stamp, config };
     return config;
   } catch (e) {
     throw new FlintError(`the cached config is not valid JSON: ${(e as Error).message}`, path);
@@ -60,7 +62,7 @@ export async function run([command, ...argv]: string[]): Promise<number> {
   const sources = async () => (await import("../config/index")).parseSources(await readFile(sourcesPathFor(cache), "utf8"));
   const platformKeys = await readPlatformKeys(join(dirname(cache), PLATFORM_KEYS_FILE));
   const kargs = values as { "oem-device"?: string; "cmdline-file"?: string };
-  const { report, error } = await runStages(config, [name], { root, dryRun: false, sources, platformKeys, oemDevice: kargs["oem-device"], cmdlineFile: kargs["cmdline-file"], runDir: dirname(cache) });
+  const { report, error } = await runStages(config, [name], { root, dryRun: false, sources, platformKeys, oemDevice: kargs["oem-device"], cmdlineFile: kargs["cmdline-file"], runDir: dirname(cache), signal: currentScope().signal });
   try {
     await recordStage(name, root, join(dirname(cache), "report.json"), report);
   } catch (e) {

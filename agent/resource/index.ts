@@ -10,6 +10,7 @@ import { dirname } from "node:path";
 import { Readable, Transform, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Config, Proxy, Resource, Timeouts } from "../config/types";
+import { currentScope } from "../scope";
 import { FlintError } from "../errors";
 import { log } from "../log";
 import { randomTempName } from "../root/temp-name";
@@ -288,7 +289,8 @@ async function fetchInto<T>(resource: Resource, options: UrlOptions, makeSink: (
         });
         if (target && (response.statusCode ?? 0) >= 300) throw target.failure(response.statusCode ?? 0, await errorBody(response), response.headers);
         return once(response);
-      }, { totalMs: Number.isFinite(totalMs) ? totalMs : 0, sleep: options.sleep, onRetry: options.onRetry, signal: options.signal, label });
+        // A cancelled run's (scope.ts) fetch stops too.
+      }, { totalMs: Number.isFinite(totalMs) ? totalMs : 0, sleep: options.sleep, onRetry: options.onRetry, signal: options.signal ?? currentScope().signal, label });
     }
   }
 }

@@ -44,6 +44,8 @@ export interface StageContext {
   oemDevice?: string;
   cmdlineFile?: string;
   runDir?: string;
+  /** Aborted when the run is cancelled (the boot agent's client went away): the stage stops at its next step. */
+  signal?: AbortSignal;
 }
 
 export type Stage = (config: Config, context: StageContext) => Promise<void>;

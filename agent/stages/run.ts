@@ -7,6 +7,7 @@ import type { SourceTree } from "../config/index";
 import type { Config } from "../config/types";
 import { describeError, FlintError } from "../errors";
 import { log } from "../log";
+import { currentScope, inScope } from "../scope";
 import { useRunConfigSecrets } from "../secrets";
 import { REPORT_FORMAT, type FlintReport, type StageRecord } from "../report";
 import { VERSION } from "../version";
@@ -45,6 +46,8 @@ export interface RunOptions {
   oemDevice?: string;
   cmdlineFile?: string;
   runDir?: string;
+  /** Cancels the run (the boot agent's request): the stage stops, then what it mounted is unmounted. */
+  signal?: AbortSignal;
 }
 
 export async function runStages(config: Config, names: RootStageName[], options: RunOptions): Promise<RunOutcome> {
@@ -65,10 +68,14 @@ export async function runStages(config: Config, names: RootStageName[], options:
     error = await runOne(config, name, options, report);
     if (error) break;
   }
+  // What this run mounted is unmounted after a failure (a cancellation too:
+  // the mount stage may have stopped half-way), even if umount was not asked for.
   const mounted = report.stages.some((s) => s.name === "mount");
-  if (error && mounted && !report.stages.some((s) => s.name === "umount") && ordered.includes("umount")) {
+  if (error && mounted && !report.stages.some((s) => s.name === "umount") && !options.dryRun) {
     log.warn("unmounting after the failure");
-    await runOne(config, "umount", options, report);
+    // Not cancellable: the clean-up is what the cancellation still owes.
+    const scope = currentScope();
+    await inScope({ ...scope, signal: undefined }, () => runOne(config, "umount", { ...options, signal: undefined }, report));
   }
   report.finishedAt = new Date().toISOString();
   report.ok = report.stages.every((s) => s.ok);
@@ -77,11 +84,12 @@ export async function runStages(config: Config, names: RootStageName[], options:
 
 async function runOne(config: Config, name: RootStageName, options: RunOptions, report: FlintReport): Promise<unknown> {
   const actions = new ActionLog();
-  const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions, platformKeys: options.platformKeys, oemDevice: options.oemDevice, cmdlineFile: options.cmdlineFile, runDir: options.runDir };
+  const ctx: StageContext = { root: options.root, dryRun: options.dryRun, actions, platformKeys: options.platformKeys, oemDevice: options.oemDevice, cmdlineFile: options.cmdlineFile, runDir: options.runDir, signal: options.signal };
   const startedAt = new Date();
   const started = process.hrtime.bigint();
   let error: unknown;
   try {
+    options.signal?.throwIfAborted();
     log.info(`stage ${name}${options.dryRun ? " (plan)" : ""}`, { root: options.root });
     const stage = await STAGES[name]();
     await stage(config, ctx);

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { FlintError } from "../errors";
 import { log } from "../log";
+import { currentScope } from "../scope";
 import { redact } from "../secrets";
 
 /** Quick tools (useradd, blkid, sgdisk…) finish in seconds; two minutes means one hangs (a FIFO in the root, a stuck device). */
@@ -61,6 +62,9 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
   // No program can receive a NUL inside an argument; say so instead of Node's TypeError.
   const nul = args.findIndex((a) => a.includes("\0"));
   if (nul !== -1) return Promise.reject(new FlintError(`${cmd}: argument ${nul + 1} contains a NUL character, which no program can take`, shown));
+  // A cancelled run (the boot agent's client went away) starts no tool, and kills the one it runs.
+  const signal = currentScope().signal;
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const started = performance.now();
     // stdin, stdout and stderr are pipes whatever follows them, so the streams are there.
@@ -72,8 +76,14 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Prom
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener("abort", cancel);
       fn();
     };
+    const cancel = (): void => {
+      child.kill("SIGKILL");
+      settle(() => reject(signal!.reason));
+    };
+    signal?.addEventListener("abort", cancel, { once: true });
     // Fail at once, without waiting for the tool to go: one stuck in the kernel may never exit.
     const timer = setTimeout(() => {
       child.kill("SIGKILL");

@@ -5,6 +5,7 @@
 import { mkdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { serializeSources } from "../../config/index";
+import type { Config } from "../../config/types";
 import { log } from "../../log";
 import { platformPaths } from "../../platforms/paths";
 import { NeedsNetworkError } from "../../resource/index";
@@ -20,6 +21,8 @@ export interface FetchStageOptions {
   /** The config cache; the `neednet` marker and `fetch-record.json` go next to it. */
   cachePath: string;
   env?: NodeJS.ProcessEnv;
+  /** Told the config as it was cached (the boot agent hands it to the later stages). */
+  cached?: (config: Config) => Promise<void>;
 }
 
 export type FetchOutcome = "cached" | "already-cached" | "needs-network";
@@ -62,6 +65,7 @@ export async function runFetchStage(options: FetchStageOptions): Promise<FetchOu
     await writeRunFile(join(runDir, PLATFORM_KEYS_FILE), JSON.stringify(keys) + "\n", 0o644);
   }
   await writeRunFile(options.cachePath, JSON.stringify(assembled.config) + "\n", 0o600);
+  await options.cached?.(assembled.config);
   const kargs = assembled.config.kernelArguments;
   if (kargs?.shouldExist?.length || kargs?.shouldNotExist?.length) await writeFile(join(runDir, NEEDKARGS_MARKER), "");
   log.info("config cached", { cache: options.cachePath, sources: assembled.sources.length });

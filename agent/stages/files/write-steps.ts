@@ -18,6 +18,8 @@ export async function writeInSteps(writer: NodeWriter, entries: StorageEntries):
     const end = stepEnd(entries, ordered, start);
     const step = byParent(entries, ordered.subarray(start, end));
     start = end;
+    // A cancelled run (the boot agent's client went away) stops between steps.
+    writer.ctx.signal?.throwIfAborted();
     writer.parents = new StepParents();
     try {
       for (const id of step) await applyEntry(writer, entries.entry(id));

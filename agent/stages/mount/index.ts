@@ -22,6 +22,7 @@ export const mountStage: Stage = async (config, ctx) => {
   const system = await import("../../system/mount");
   const records: MountRecord[] = ctx.dryRun ? [] : (await readMountRecord(root)) ?? [];
   for (const { fs, where } of entries) {
+    ctx.signal?.throwIfAborted();
     const dir = openOrCreateDirectory(root, fs.path, {
       dryRun: ctx.dryRun,
       created: (p) => ctx.actions.push({ kind: "mkdir", target: p, detail: "mode=0755 owner=0:0" }),
