@@ -275,6 +275,26 @@ describe("booting a Flatcar-like image in QEMU", function () {
       return new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     });
 
+    it("a stage unit stopped in the middle of its stage leaves no stage running in the agent", async () => {
+      const disk = freshDisk(dir, "stopped.img");
+      const port = (server.address() as AddressInfo).port;
+      const config = writeConfig(dir, "slow-stop.ign", {
+        ignition: { version: "3.3.0" },
+        storage: { files: [{ path: "/etc/flint-e2e/slow", contents: { source: `http://10.0.2.2:${port}/slow` } }] },
+      });
+      const stopped = await boot({ name: "7s-files-stopped", disk, config, append: `${FIRST_BOOT} flint.e2e.stop_files` });
+      assertFinished(stopped);
+      assertConsole(stopped, "flint-e2e: stopping flint-files.service in the middle of its stage");
+      // The fixture waits for the agent to drop the request, which it does once the stage has ended.
+      assertConsole(stopped, "flint-e2e: no stage runs in the agent");
+      assertConsole(stopped, "flint-e2e: agent active");
+      assertConsole(stopped, "Switching root", false);
+      await inspectDisk(disk, ({ espFlatcar, root }) => {
+        assert.equal(espFlatcar.includes("first_boot"), true);
+        assert.equal(existsSync(join(root, "etc/flint-e2e/slow")), false, "the stopped stage went on to write its file");
+      });
+    });
+
     it("stops the boot with the stage named, and the next boot provisions cleanly", async () => {
       const disk = freshDisk(dir, "killed.img");
       const port = (server.address() as AddressInfo).port;
