@@ -63,12 +63,11 @@ install() {
     inst_multiple cat mkdir ln tr sh sleep
     inst_script "$moddir/flint-generator" "$systemdutildir/system-generators/flint-generator"
 
+    # Every unit install.sh put here (no list of stages to keep in step:
+    # flint-complete.target and the generator say which stages a boot runs).
     local unit
-    for unit in flint-complete.target flint-agent.service flint-fetch-offline.service flint-fetch.service \
-        flint-disks.service flint-mount.service flint-files.service flint-umount.service \
-        flint-kargs.service flint-quench.service flint-randomize-guid.service flint-resolv.service \
-        flint-checkin.service flint-checkin-failed.service; do
-        inst_simple "$moddir/$unit" "$systemdsystemunitdir/$unit"
+    for unit in "$moddir"/flint-*.service "$moddir"/flint-*.target; do
+        inst_simple "$unit" "$systemdsystemunitdir/${unit##*/}"
     done
     inst_simple "$moddir/10-flint-dhcp.network" "$systemdnetwork/10-flint-dhcp.network"
     # Linked into /run/systemd/network by the generator on platforms that need it.

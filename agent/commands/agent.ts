@@ -36,8 +36,13 @@ import type { AgentSession, Scope } from "../scope";
 
 export const AGENT_DIR = "/run/flint/agent";
 
-/** The commands the stage units run (units/flint-*.service); the agent serves nothing else. */
-export const BOOT_STAGES: readonly string[] = ["randomize-guid", "fetch-offline", "fetch", "disks", "mount", "files", "umount", "kargs", "quench"];
+/**
+ * The one command a client may not run in the agent: another agent. Any
+ * other is run (an unknown one fails with a usage error, exit 2): which
+ * stages a boot runs is the units' to say (flint-complete.target and the
+ * generator), so the agent keeps no list of its own to disagree with them.
+ */
+const REFUSED_COMMAND = "agent";
 
 /** A request's id: the client's pid, so a name no other live client has. */
 const REQUEST_ID = /^[1-9][0-9]{0,9}$/;
@@ -149,7 +154,7 @@ class Agent {
         if (!args) return this.refuse(request, "the request is not a list of arguments");
         request.args = args;
         request.stage = stageOf(args);
-        if (!BOOT_STAGES.includes(request.stage)) return this.refuse(request, `${JSON.stringify(request.stage)} is not a boot stage (the agent runs ${BOOT_STAGES.join(", ")})`);
+        if (request.stage === REFUSED_COMMAND) return this.refuse(request, "the agent does not start another agent");
         if (this.stopping) return this.refuse(request, `the Flint agent was stopped before it ran stage ${request.stage}`, 1);
         this.queue.push(request);
         void this.next();

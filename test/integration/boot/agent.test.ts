@@ -189,15 +189,18 @@ describe("the boot agent and its stage clients (flint agent, flint-client)", fun
     assert.doesNotMatch(b.out, /from-good/);
   });
 
-  it("a refused request (the stage `agent`, a command that is no stage) is answered at once with exit 2 and the reason; the agent goes on", async () => {
+  it("a refused request (the stage `agent`) and one that is no command are answered at once with exit 2 and the reason; the agent goes on", async () => {
     agent = startAgent();
-    for (const args of [["agent", "--dir", "/tmp"], ["validate", "/dev/null"], ["--log-level=debug"]]) {
-      const started = Date.now();
-      const refused = await client(...args);
-      assert.equal(refused.status, 2, refused.err);
-      assert.match(refused.err, /flint\[error\]: stage .*: refused: .* is not a boot stage/);
-      assert.ok(Date.now() - started < 10_000);
-    }
+    const started = Date.now();
+    const refused = await client("--log-level=debug", "agent", "--dir", t.dir);
+    assert.equal(refused.status, 2, refused.err);
+    assert.match(refused.err, /flint\[error\]: stage agent: refused: the agent does not start another agent/);
+    const unknown = await client("no-such-stage");
+    assert.equal(unknown.status, 2, unknown.out + unknown.err);
+    assert.match(unknown.out, /flint: unknown command "no-such-stage"/);
+    const none = await client("--log-level=debug");
+    assert.equal(none.status, 2, none.out + none.err);
+    assert.ok(Date.now() - started < 10_000);
     writeFileSync(cache, config([]));
     const next = await client("umount", "--root", t.root, "--cache", cache);
     assert.equal(next.status, 0, next.out + next.err);
