@@ -59,6 +59,8 @@ interface Request {
   client: Socket;
   /** ID.out, once the client has it open. */
   out?: Socket;
+  /** Writes the log lines not yet written to ID.out. */
+  flush: () => void;
   status: string;
   gone: boolean;
   answered: boolean;
@@ -113,6 +115,7 @@ class Agent {
   private finished(code: number): void {
     // Let go of the clients still there, but not of their answers: they may not have read them yet.
     for (const request of this.live) {
+      request.gone = true; // so that its end below does not count as the client's
       request.client.destroy();
       request.out?.destroy();
     }
@@ -133,7 +136,7 @@ class Agent {
       log.warn(`agent: ignored request ${id}: ${(e as Error).message}`);
       return;
     }
-    const request: Request = { id, stage: "?", args: [], controller: new AbortController(), client, status: `${base}.status`, gone: false, answered: false };
+    const request: Request = { id, stage: "?", args: [], controller: new AbortController(), client, status: `${base}.status`, gone: false, answered: false, flush: () => undefined };
     this.live.add(request);
     let text = "";
     let read = false;
@@ -197,6 +200,7 @@ class Agent {
       code = await runFlint(request.args, this.scopeFor(request));
     } catch (e) {
       code = 1;
+      request.flush();
       request.out?.write(`flint[error]: ${(e as Error).message}\n`);
     }
     this.running = undefined;
@@ -221,13 +225,29 @@ class Agent {
    */
   private scopeFor(request: Request): Scope {
     const target = consoleTarget();
+    // Lines gathered and written once per turn of the event loop (or per
+    // 64 KiB): the files stage logs a line per entry.
+    let pending = "";
+    let shown = "";
+    let scheduled = false;
+    request.flush = () => {
+      scheduled = false;
+      if (pending) request.out?.write(pending);
+      if (shown && target) toConsole(target, shown);
+      pending = shown = "";
+    };
     const scope: Scope = {
       log: {
         level: "info",
         format: "text",
         write: (line: string, level?: LogLevel) => {
-          request.out?.write(line + "\n");
-          if (target && (level !== "info" && level !== "debug" || scope.log.level === "debug")) toConsole(target, line);
+          pending += line + "\n";
+          if (pending.length >= 64 * 1024) request.flush();
+          else if (!scheduled) {
+            scheduled = true;
+            setImmediate(request.flush);
+          }
+          if (target && (level !== "info" && level !== "debug" || scope.log.level === "debug")) shown += line + "\n";
         },
       },
       signal: request.controller.signal,
@@ -245,6 +265,7 @@ class Agent {
   /** The status file first, then the end of the reply: the client reads the status once the reply has ended. */
   private answer(request: Request, code: number, reason: string): void {
     request.answered = true;
+    request.flush();
     try {
       writeFileSync(`${request.status}.new`, `${code}\n${reason.replace(/[\0-\x1f\x7f]/g, " ")}\n`, { mode: 0o600 });
       renameSync(`${request.status}.new`, request.status);
@@ -329,9 +350,9 @@ function stageOf(args: string[]): string {
   return args.find((a, i) => !a.startsWith("-") && !/^--log-(level|format)$/.test(args[i - 1] ?? "")) ?? "?";
 }
 
-function toConsole(target: string, line: string): void {
+function toConsole(target: string, text: string): void {
   try {
-    writeFileSync(target, line + "\n", { flag: "a" });
+    writeFileSync(target, text, { flag: "a" });
   } catch {
     // The console is best effort: the journal has the line.
   }
