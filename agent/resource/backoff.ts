@@ -43,7 +43,7 @@ export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T
   const sleep = options.sleep ?? ((ms: number) => abortableSleep(ms, outer));
   let lastReason: string | undefined;
   for (let n = 1; ; n++) {
-    if (outer?.aborted) throw new FlintError("aborted: no longer needed", options.label);
+    if (outer?.aborted) throw abortedBy(outer, options.label);
     const controller = new AbortController();
     const abort = () => controller.abort();
     outer?.addEventListener("abort", abort, { once: true });
@@ -52,7 +52,7 @@ export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T
     try {
       return await attempt(controller.signal);
     } catch (e) {
-      if (outer?.aborted) throw new FlintError("aborted: no longer needed", options.label);
+      if (outer?.aborted) throw abortedBy(outer, options.label);
       if (controller.signal.aborted || Date.now() >= deadline) {
         throw new FlintError(`gave up after ${n} tries: the total time limit of ${options.totalMs} ms passed (last error: ${lastReason ?? (e as Error).message})`, options.label);
       }
@@ -67,6 +67,12 @@ export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T
       outer?.removeEventListener("abort", abort);
     }
   }
+}
+
+/** Why the caller stopped the fetch: its reason (a cancelled boot stage says so), or that it is no longer needed. */
+function abortedBy(signal: AbortSignal, label: string | undefined): FlintError {
+  const reason = signal.reason instanceof Error && signal.reason.name !== "AbortError" ? signal.reason.message : "no longer needed";
+  return new FlintError(`aborted: ${reason}`, label);
 }
 
 function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
