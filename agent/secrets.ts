@@ -33,6 +33,7 @@ export function rememberConfigSecrets(config: unknown): void {
 
 /** `config` was read from the remembered `raw`, and stands for it from now on (a big config's raw lists hold its whole text). */
 export function replaceConfigSecrets(raw: unknown, config: unknown): void {
+  const { sources } = store();
   const i = sources.indexOf(raw);
   if (i !== -1) sources[i] = config;
 }
