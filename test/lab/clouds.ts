@@ -78,6 +78,13 @@ export const CLOUDS: Record<string, Cloud> = {
     smbios: ["type=0,vendor=Hetzner,version=20171111", "type=1,manufacturer=Hetzner,product=vServer"],
     hosts: {},
   },
+  proxmoxve: {
+    // Proxmox VE is QEMU with QEMU's own DMI strings, naming no cloud; its images carry the platform id.
+    smbios: [],
+    hosts: {},
+    cmdline: "ignition.platform.id=proxmoxve",
+    media: async (dir, options) => cdrom(await noCloudDrive(dir, options)),
+  },
   vultr: {
     smbios: ["type=1,manufacturer=Vultr,product=VC2"],
     hosts: {},
@@ -120,6 +127,26 @@ async function azureOvfMedia(dir: string, options: MediaOptions): Promise<string
   const image = join(dir, "azure-ovf.iso");
   const udf = options.scenario === "ovf-iso" ? [] : ["-udf"];
   execFileSync("genisoimage", ["-quiet", ...udf, "-R", "-J", "-V", "rd_rdfe_stable.20260101-0000", "-o", image, root], { stdio: ["ignore", "ignore", "pipe"] });
+  return image;
+}
+
+/**
+ * A NoCloud seed as Proxmox VE attaches it: an ISO 9660 CD-ROM labelled
+ * `cidata` with `user-data`, `meta-data` and `vendor-data`. Scenario
+ * `vendor-data`: Proxmox's own cloud-config in `user-data`, the config in
+ * `vendor-data` (what a `cicustom: vendor=…` set-up gives).
+ */
+async function noCloudDrive(dir: string, options: MediaOptions): Promise<string> {
+  const config = options.userdata ? readFileSync(options.userdata) : Buffer.alloc(0);
+  const proxmoxOwn = `#cloud-config\nhostname: ${options.hostname ?? "flint-lab"}\nmanage_etc_hosts: true\n`;
+  const vendor = options.scenario === "vendor-data";
+  const root = stage(dir, "cidata", {
+    "meta-data": "instance-id: 6c2a1b0e-flint-lab\n",
+    "user-data": vendor ? proxmoxOwn : config,
+    "vendor-data": vendor ? config : "",
+  });
+  const image = join(dir, "cidata.iso");
+  execFileSync("genisoimage", ["-quiet", "-R", "-J", "-V", "cidata", "-o", image, root], { stdio: ["ignore", "ignore", "pipe"] });
   return image;
 }
 

@@ -32,7 +32,7 @@ const { values } = parseArgs({
 });
 const say = (text: string) => process.stderr.write(`\n==> ${text}\n`);
 function usage(): never {
-  process.stderr.write("run-lab: --platform is required (metal, aws, gcp, azure, digitalocean, openstack, packet, hetzner, vultr)\n");
+  process.stderr.write("run-lab: --platform is required (metal, aws, gcp, azure, digitalocean, openstack, packet, hetzner, vultr, proxmoxve)\n");
   process.exit(2);
 }
 const platform: string = values.platform ?? usage();
