@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigInvalidError, formatIssue, locateInSources, parseConfig, type ParseOptions } from "../../../agent/config/index";
+import { formatIssue, locateInSources, parseConfig, type ParseOptions } from "../../../agent/config/index";
 import { forgetSecrets, redact } from "../../../agent/secrets";
 import { normalizeIgnition } from "../../../scripts/lib/butane-normalize.mjs";
+import { outcome } from "./helpers";
 
 const FIXTURES = join(__dirname, "../../fixtures/butane");
 const FILES = join(FIXTURES, "files");
@@ -20,15 +21,6 @@ interface Expected {
   warnings: string[];
   errors?: string[];
   ignition?: unknown;
-}
-
-function outcome(text: string, options: ParseOptions) {
-  try {
-    return { ok: true as const, parsed: parseConfig(text, options) };
-  } catch (e) {
-    if (e instanceof ConfigInvalidError) return { ok: false as const, error: e };
-    throw e;
-  }
 }
 
 function errorsOf(text: string, options: ParseOptions = {}): string[] {

@@ -3,29 +3,9 @@
 // tools do (checked by hand against ../shared/anchors when these were written).
 
 import assert from "node:assert/strict";
-import { ConfigInvalidError, formatIssue, parseConfig, type ParseOptions } from "../../../agent/config/index";
+import { formatIssue, type ParseOptions } from "../../../agent/config/index";
 import { forgetSecrets } from "../../../agent/secrets";
-
-function outcome(text: string, options: ParseOptions = {}) {
-  try {
-    return { ok: true as const, parsed: parseConfig(text, options) };
-  } catch (e) {
-    if (e instanceof ConfigInvalidError) return { ok: false as const, error: e };
-    throw e;
-  }
-}
-
-function errorsOf(text: string, options: ParseOptions = {}): string[] {
-  const r = outcome(text, options);
-  assert.equal(r.ok, false, "expected the config to be rejected");
-  return r.ok ? [] : r.error.errors.map(formatIssue);
-}
-
-function warningsOf(text: string, options: ParseOptions = {}): string[] {
-  const r = outcome(text, options);
-  assert.ok(r.ok, r.ok ? "" : r.error.errors.map(formatIssue).join("\n"));
-  return r.parsed.warnings.map(formatIssue);
-}
+import { errorLines as errorsOf, outcome, warningLines as warningsOf } from "./helpers";
 
 /** The Ignition document a Butane config becomes. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -32,3 +32,13 @@ export function errorLines(d: Doc | string | Buffer, options: ParseOptions = {})
 export function warningLines(d: Doc | string): string[] {
   return parse(d).warnings.map((w: ConfigIssue) => formatIssue(w));
 }
+
+/** Parsed, or refused with its issues: never throws a ConfigInvalidError. */
+export function outcome(text: string, options: ParseOptions = {}): { ok: true; parsed: ParsedConfig; error?: undefined } | { ok: false; error: ConfigInvalidError; parsed?: undefined } {
+  try {
+    return { ok: true, parsed: parseConfig(text, options) };
+  } catch (e) {
+    if (e instanceof ConfigInvalidError) return { ok: false, error: e };
+    throw e;
+  }
+}
