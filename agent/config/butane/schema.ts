@@ -98,6 +98,7 @@ const luks: ObjectSpec = {
     open_options: f(strings, { since: 4 }),
     wipe_volume: f(BOOL),
     clevis: f(clevis),
+    cex: f({ fields: { enabled: f(BOOL) } }, { since: 5 }),
   },
   after: sugar.luksClevisSupport,
 };
@@ -159,7 +160,20 @@ const group: ObjectSpec = {
 const bootDevice: ObjectSpec = {
   fields: {
     layout: f(STRING, { json: null }),
-    luks: f({ fields: { tang: f(listOf(tang)), threshold: f(INT), tpm2: f(BOOL), discard: f(BOOL, { since: 4 }) } }, { json: null }),
+    luks: f(
+      {
+        fields: {
+          tang: f(listOf(tang)),
+          threshold: f(INT),
+          tpm2: f(BOOL),
+          discard: f(BOOL, { since: 4 }),
+          // fcos 1.6: the s390x boot disk and IBM CEX keys (read to be refused: bootDeviceChecks).
+          device: f(STRING, { since: 5 }),
+          cex: f({ fields: { enabled: f(BOOL) } }, { since: 5 }),
+        },
+      },
+      { json: null },
+    ),
     mirror: f({ fields: { devices: f(strings) } }, { json: null }),
   },
   after: sugar.bootDeviceChecks,

@@ -154,13 +154,32 @@ export function tree(cx: ReadCx, _out: Plain, own: Plain, path: JsonPath): void 
 }
 
 const LAYOUTS = ["aarch64", "ppc64le", "x86_64"];
+/** fcos 1.6's IBM Z layouts: Butane makes zipl and s390x LUKS settings of them, which Flint does not. */
+const S390X_LAYOUTS = ["s390x-eckd", "s390x-zfcp", "s390x-virt"];
 
 export function bootDeviceChecks(cx: ReadCx, _out: Plain, own: Plain, path: JsonPath): void {
-  if (own.layout !== undefined && !LAYOUTS.includes(own.layout as string)) {
-    cx.issues.error([...path, "layout"], `layout must be one of ${LAYOUTS.join(", ")} (got ${JSON.stringify(own.layout)})`);
+  const luks = own.luks as Plain | undefined;
+  if (S390X_LAYOUTS.includes(own.layout as string) && cx.version.ignitionMinor >= 5) {
+    cx.issues.error([...path, "layout"], `layout ${own.layout} (IBM Z) is not supported by Flint; it supports ${LAYOUTS.join(", ")}`);
     return;
   }
+  if (own.layout !== undefined && !LAYOUTS.includes(own.layout as string)) {
+    const known = cx.version.ignitionMinor >= 5 ? [...LAYOUTS, ...S390X_LAYOUTS] : LAYOUTS;
+    cx.issues.error([...path, "layout"], `layout must be one of ${known.join(", ")} (got ${JSON.stringify(own.layout)})`);
+    return;
+  }
+  for (const key of ["device", "cex"]) {
+    if (luks?.[key] !== undefined) {
+      cx.issues.error([...path, "luks", key], `boot_device.luks.${key} is for IBM Z (s390x) boot disks, which Flint does not support`);
+      return;
+    }
+  }
   const devices = (own.mirror as Plain | undefined)?.devices as string[] | undefined;
+  // fcos 1.7 (Ignition 3.6): a mirror must say which architecture's partitions to copy.
+  if (devices?.length && own.layout === undefined && cx.version.ignitionMinor >= 6) {
+    cx.issues.error([...path, "mirror"], "a mirror needs boot_device.layout (fcos 1.7.0 and later)");
+    return;
+  }
   if (devices?.length === 1) {
     cx.issues.error([...path, "mirror", "devices"], "mirroring needs at least two devices");
     return;

@@ -1,5 +1,6 @@
 // The Butane variants and versions Flint reads, and the Ignition spec each one
-// becomes (as Butane v0.19 translates them).
+// becomes (as Butane v0.29 translates them; v0.19's fcos 1.6.0-experimental
+// is still read, as v0.19 read it).
 
 export interface ButaneVersion {
   variant: "fcos" | "flatcar";
@@ -47,9 +48,12 @@ const BUTANE_VERSIONS: ButaneVersion[] = [
   fcos("1.4.0", 3, true, false),
   fcos("1.5.0", 4, true, true),
   fcos("1.6.0-experimental", 5, true, true, true),
+  fcos("1.6.0", 5, true, true),
+  fcos("1.7.0", 6, true, true),
+  fcos("1.8.0-experimental", 7, true, true, true),
   flatcar("1.0.0", 3),
   flatcar("1.1.0", 4),
-  flatcar("1.2.0-experimental", 5, true),
+  flatcar("1.2.0-experimental", 7, true),
 ];
 
 /** The version entry, or a message saying why there is none. */
