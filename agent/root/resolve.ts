@@ -165,9 +165,6 @@ export interface WalkOptions {
   mounts?: ReadonlySet<number>;
 }
 
-/** A walk with `noSymlinks` met one. */
-export class SymlinkOnPath extends FlintError {}
-
 /** What a walk reached: an open directory, or where it stopped because the rest does not exist. */
 export type Walked = { dir: RootDir; missing?: undefined } | { dir?: undefined; missing: string; firstMissing: string };
 
@@ -226,7 +223,7 @@ export function chase(root: string, path: string, last: Last, options: WalkOptio
         if (last === "parent") return { dir: onAllowedMount(takeTop(stack, here, held, root), options.mounts, path), name };
         const target = symlinkTarget(at);
         if (target === undefined) return { dir: onAllowedMount(takeTop(stack, here, held, root), options.mounts, path), name };
-        if (options.noSymlinks) throw new SymlinkOnPath(`${posix.join(here(), name)} is a symlink; refusing to go through it`, path);
+        if (options.noSymlinks) throw new FlintError(`${posix.join(here(), name)} is a symlink; refusing to go through it`, path);
         followed();
         if (target.startsWith("/")) popTo(1);
         todo.push(...split(target));
@@ -251,7 +248,7 @@ export function chase(root: string, path: string, last: Last, options: WalkOptio
         if (code !== "ENOTDIR" && code !== "ELOOP") throw new FlintError(`cannot open ${shown}: ${code ?? (e as Error).message}`, path);
         const st = lstatSync(at, { throwIfNoEntry: false });
         if (st && !st.isSymbolicLink()) throw new FlintError(`${shown} exists and is not a directory`, path);
-        if (st && options.noSymlinks) throw new SymlinkOnPath(`${shown} is a symlink; refusing to go through it`, path);
+        if (st && options.noSymlinks) throw new FlintError(`${shown} is a symlink; refusing to go through it`, path);
         const target = st ? symlinkTarget(at) : undefined;
         if (target === undefined) {
           again(); // gone or replaced meanwhile: look again

@@ -20,21 +20,11 @@ import { createHash } from "node:crypto";
 import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBundle, FLINT } from "../../helpers/bundle";
+import { prng } from "../../helpers/prng";
 import { makeTempRoot, type TempRoot } from "../../helpers/root";
 
 const SEED = 20261208;
 const COUNT = Number(process.env.FLINT_CONCURRENT_COUNT ?? 10);
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The changer: a loop of changes to ROOT/srv until SIGTERM, then its bind mounts undone. */
 const CHANGER = String.raw`

@@ -20,23 +20,12 @@ import { createLoopDisk, sh, type LoopDisk } from "../../helpers/loop";
 import { makeTempRoot, snapshotTree } from "../../helpers/root";
 import { routes, startHttpServer, type TestServer } from "../../helpers/servers/http";
 import { buildBundle, FLINT } from "../../helpers/bundle";
+import { prng } from "../../helpers/prng";
 
 const SEED = Number(process.env.FLINT_FUZZ_SEED ?? 20261129);
 const COUNT = Number(process.env.FLINT_FUZZ_COUNT ?? 50);
 const DISK_COUNT = Number(process.env.FLINT_FUZZ_DISK_COUNT ?? 8);
 const ONLY = process.env.FLINT_FUZZ_CASE === undefined ? undefined : Number(process.env.FLINT_FUZZ_CASE);
-
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

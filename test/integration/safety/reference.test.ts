@@ -14,6 +14,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
 import { buildBundle, FLINT } from "../../helpers/bundle";
+import { prng } from "../../helpers/prng";
 import { makeTempRoot, snapshotTree } from "../../helpers/root";
 
 const SEED = 20261208;
@@ -21,17 +22,6 @@ const COUNT = Number(process.env.FLINT_REFERENCE_COUNT ?? 40);
 const ONLY = process.env.FLINT_REFERENCE_CASE === undefined ? undefined : Number(process.env.FLINT_REFERENCE_CASE);
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What the root holds before each case (both copies). */
 function seedRoot(root: string): void {
