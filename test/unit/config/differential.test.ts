@@ -457,6 +457,7 @@ const KEPT: Kept[] = [
   { what: "a link without a target (specs 3.0-3.2)", flintRefuses: /\.target: target is required$/ },
   { what: 'a password hash with ":"', flintRefuses: /\.passwordHash: password hash must not contain ":"/ },
   { what: 'a RAID or LUKS name with "/" (mdadm and cryptsetup refuse it)', flintRefuses: /\.name: (RAID|LUKS) name must not contain "\/"/ },
+  { what: "RAID spares that leave no active member (mdadm refuses them)", flintRefuses: /\.spares: \d+ spare\(s\) leave no active member/ },
   { what: "a partition number over 128, a negative number, size or start (sgdisk refuses them)", flintRefuses: /partitions\.\d+\.(number|sizeMiB|startMiB): (partition number must be at most 128|.*must not be negative)/ },
   { what: "a filesystem UUID mkfs refuses", flintRefuses: /\.uuid: not a valid \w+ uuid/ },
   // Ignition takes a negative timeout for no limit.
