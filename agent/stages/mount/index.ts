@@ -57,6 +57,13 @@ async function mountOne(fs: MountEntry["fs"], where: string, dir: RootDir | unde
   try {
     await system.mountOnDirectory(fs.device, dir.fd, fs.format, fs.mountOptions ?? []);
   } catch (e) {
+    // A mount cut short (a cancelled run's tool is killed) may have been made
+    // all the same: recorded, the unmount after the failure undoes it.
+    const made = await system.topMountAt(hostPath).catch(() => undefined);
+    if (made && (await sameDevice(made, fs).catch(() => ({ same: false }))).same) {
+      records.push({ device: fs.device, path: fs.path, hostPath, mountId: made.id, majorMinor: made.majorMinor });
+      await writeMountRecord(root, records);
+    }
     throw new FlintError(`cannot mount ${fs.device} at ${fs.path}: ${(e as Error).message}`, where);
   }
   const made = await system.topMountAt(hostPath);
