@@ -30,7 +30,7 @@ export { describePlace, parseConfigPath } from "./place";
 export { GPT_MAX_PARTITIONS, RAID_LEVELS } from "./validate/storage";
 export { documentTree, locateInSources, parseSources, serializeSources, type SourceTree } from "./sources";
 export { NEWEST_SPEC } from "./types";
-export { toArray, type ItemList } from "./item-list";
+export type { ItemList } from "./item-list";
 export { SUPPORTED_V2, SUPPORTED_V3, EXPERIMENTAL } from "./version";
 export type { JsonPath } from "./issues";
 

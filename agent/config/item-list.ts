@@ -30,11 +30,6 @@ export abstract class StoredList<T> implements ItemList<T> {
   }
 }
 
-/** The items as an array: the list itself when it is one, else a copy (a merge of big configs holds them as objects). */
-export function toArray<T>(list: ItemList<T>): T[] {
-  return Array.isArray(list) ? list : Array.from(list);
-}
-
 /** Bytes written or read at once. */
 const CHUNK = 64 * 1024;
 
@@ -48,11 +43,11 @@ class SpoolFile {
     const path = join(dir, "items");
     try {
       this.fd = openSync(path, "wx+", 0o600);
+      unreachable.register(this, this.fd);
       unlinkSync(path);
     } finally {
       rmdirSync(dir);
     }
-    unreachable.register(this, this.fd);
   }
 }
 
