@@ -123,7 +123,7 @@ export function parseConfig(input: string | Uint8Array, options: ParseOptions = 
 
   let read: { config?: Config; sources: SourceTree };
   try {
-    read = readDocument(doc, version, issues, { name: options.documentName ?? options.source ?? "config", text });
+    read = readDocument(doc, version, issues, { name: options.documentName ?? options.source ?? "config", text }, json.fractionalNumbers);
   } catch (e) {
     // A storage list item of a big config that is not JSON (text.ts).
     if (e instanceof InvalidJsonItem) return fail([jsonSyntaxIssue(text, e.message)]);
@@ -149,13 +149,13 @@ export function placeLaterErrorsFrom(sources: SourceTree, file: string): void {
 }
 
 /** The typed config of a document of spec `version` (3.x read; 2.x read and translated), validated; issues into `issues`. */
-function readDocument(doc: unknown, version: { major: number; minor: number }, issues: IssueList, document: SourceDocument & { text: string }): { config?: Config; sources: SourceTree } {
+function readDocument(doc: unknown, version: { major: number; minor: number }, issues: IssueList, document: SourceDocument & { text: string }, fractionalNumbers: boolean): { config?: Config; sources: SourceTree } {
   const text = document.text;
   let config: Config | undefined;
   let sources = documentTree(document);
   if (version.major === 3) {
     config = readConfigV3(doc, [], { issues, major: 3, minor: version.minor });
-    checkIntegerSpelling(text, config, issues);
+    if (fractionalNumbers) checkIntegerSpelling(text, config, issues);
     if (config) validateConfig(config, version.minor, issues);
   } else {
     // Required here, not imported: the bundle sets up the 2.x readers only for a 2.x config.
@@ -168,7 +168,7 @@ function readDocument(doc: unknown, version: { major: number; minor: number }, i
       if (list instanceof StoredList) storage![key] = Array.from(list);
     }
     const v2 = readConfigV2(doc, [], { issues, major: 2, minor: version.minor }) as V2Config | undefined;
-    checkIntegerSpelling(text, v2, issues);
+    if (fractionalNumbers) checkIntegerSpelling(text, v2, issues);
     if (v2 && !issues.hasErrors) {
       const translation = translateV2(v2, issues);
       config = translation.config;

@@ -1,18 +1,15 @@
 // Every number in an Ignition config is an integer, and Ignition's Go decoder
 // refuses one written with a fraction or an exponent (420.0, 4.2e2) where
-// JSON.parse reads it as 420. The text tells them apart; only a text that may
-// hold one (a digit then "." or "e" after a ":", "," or "[") is walked.
+// JSON.parse reads it as 420. The text tells them apart; it is walked only
+// when the scan that parsing makes anyway saw such a number (text.ts).
 
 import { visit } from "jsonc-parser/lib/esm/impl/parser.js";
 import type { IssueList, JsonPath } from "./issues";
 import { StoredList, type ItemList } from "./item-list";
 import { goFieldOf } from "./read";
 
-const MAYBE = /[:,[]\s*-?\d+(?:\.\d|[eE])/;
-
-/** Errors at the fields of `model` (the typed config read from `text`) whose number is written as a non-integer. */
+/** Errors at the fields of `model` (the typed config read from `text`) whose number is written as a non-integer; for a text whose scan found one (ParsedJson.fractionalNumbers). */
 export function checkIntegerSpelling(text: string, model: unknown, issues: IssueList): void {
-  if (!MAYBE.test(text)) return;
   visit(
     text,
     {

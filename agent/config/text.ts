@@ -11,7 +11,16 @@ import { lineColumnAt } from "./locate";
 /** Ignition's configs nest about eight levels; anything near this limit is hostile or broken. */
 export const MAX_NESTING = 100;
 
-export type ParsedJson = { ok: true; text: string; value: unknown; duplicates: DuplicateKey[] } | { ok: false; issue: RawIssue & { line?: number; column?: number } };
+export type ParsedJson =
+  | {
+      ok: true;
+      text: string;
+      value: unknown;
+      duplicates: DuplicateKey[];
+      /** A number is written with a fraction or an exponent (420.0, 4.2e2): integers.ts looks at which. */
+      fractionalNumbers: boolean;
+    }
+  | { ok: false; issue: RawIssue & { line?: number; column?: number } };
 
 export function decodeText(input: string | Uint8Array): { ok: true; text: string } | { ok: false; message: string; offset?: number } {
   if (typeof input === "string") return { ok: true, text: input };
@@ -70,7 +79,7 @@ export function parseJsonText(text: string): ParsedJson {
     const storage = (value as { storage: Record<string, unknown> }).storage;
     for (const [key, spans] of lists) storage[key] = new JsonItems(text, spans);
   }
-  return { ok: true, text, value, duplicates: scan.duplicates };
+  return { ok: true, text, value, duplicates: scan.duplicates, fractionalNumbers: scan.fractionalNumbers };
 }
 
 /**
@@ -233,10 +242,11 @@ const STORAGE_LISTS = new Set(["files", "directories", "links"]);
  * wrong. With `lists`, also the spans of the items of storage.files,
  * .directories and .links (the last of a key given twice, as JSON.parse).
  */
-export function scanJson(text: string, lists?: Map<string, ListSpans>): { tooDeepAt?: number; duplicates: DuplicateKey[] } {
+export function scanJson(text: string, lists?: Map<string, ListSpans>): { tooDeepAt?: number; duplicates: DuplicateKey[]; fractionalNumbers: boolean } {
   const frames: KeyFrame[] = [];
   let depth = 0;
   const duplicates: DuplicateKey[] = [];
+  let fractionalNumbers = false;
   const pathHere = (): (string | number)[] => frames.slice(0, depth - 1).map((f) => (f.isObject ? f.key : f.index));
   const n = text.length;
   // The first backslash at or after the string being looked at (-1 for none left): keys with escapes are rare.
@@ -250,7 +260,7 @@ export function scanJson(text: string, lists?: Map<string, ListSpans>): { tooDee
       let end = i;
       for (;;) {
         end = text.indexOf('"', end + 1);
-        if (end === -1) return { duplicates };
+        if (end === -1) return { duplicates, fractionalNumbers };
         let slashes = 0;
         while (text.charCodeAt(end - 1 - slashes) === 0x5c) slashes++;
         if (slashes % 2 === 0) break;
@@ -274,7 +284,7 @@ export function scanJson(text: string, lists?: Map<string, ListSpans>): { tooDee
       }
       i = end;
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > MAX_NESTING) return { tooDeepAt: i, duplicates };
+      if (++depth > MAX_NESTING) return { tooDeepAt: i, duplicates, fractionalNumbers };
       if (depth > 0) {
         let f = frames[depth - 1];
         if (f === undefined) frames[depth - 1] = f = { isObject: false, seen: new ObjectKeys(), key: "", index: 0, expectKey: false };
@@ -301,9 +311,12 @@ export function scanJson(text: string, lists?: Map<string, ListSpans>): { tooDee
         top.index++;
         if (top.list) addItem(top.list, i);
       }
+    } else if (c === 0x2e || c === 0x45 || (c === 0x65 && isDigit(text.charCodeAt(i - 1)))) {
+      // Outside strings, "." and "E" are only in numbers; "e" also ends true and false.
+      fractionalNumbers = true;
     }
   }
-  return { duplicates };
+  return { duplicates, fractionalNumbers };
 }
 
 /** One open object or array of the scan (reused for every one at its depth). */
@@ -325,3 +338,5 @@ function addItem(list: ListSpans, end: number): void {
   list.ends.push(end);
   list.next = end + 1;
 }
+
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { formatIssue, type ParseOptions } from "../../../agent/config/index";
 import { forgetSecrets } from "../../../agent/secrets";
+import { scanJson } from "../../../agent/config/text";
 import { errorLines as errorsOf, outcome, warningLines as warningsOf } from "./helpers";
 
 /** The Ignition document a Butane config becomes. */
@@ -156,6 +157,11 @@ describe("configs read as Butane and Ignition read them", () => {
       ]);
       assert.deepEqual(strip(errorsOf('{"ignition":{"version":"2.2.0"},"passwd":{"users":[{"name":"u","uid":1e3}]}}')), ["passwd.users.0.uid: must be an integer, not 1e3 (Ignition refuses a fraction or an exponent)"]);
       assert.deepEqual(strip(errorsOf('{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/a","MODE":4.2E2}]}}')), ["storage.files.0.MODE: must be an integer, not 4.2E2 (Ignition refuses a fraction or an exponent)"]);
+    });
+
+    it("the scan parsing makes anyway tells whether a number is written so (true, false and strings aside)", () => {
+      assert.equal(scanJson('{"a":true,"b":false,"c":"1.5e3 E.","d":[10,-3]}').fractionalNumbers, false);
+      for (const n of ["1.0", "1e3", "1E3", "-0.5"]) assert.equal(scanJson(`{"a":true,"d":${n}}`).fractionalNumbers, true, n);
     });
 
     it("repeats Ignition refuses: merge sources, noProxy, LUKS openOptions, a user's groups, RAID devices, kernel arguments", () => {
