@@ -105,10 +105,21 @@ export function unitNameProblem(name: string): string | undefined {
   if (dot <= 0 || !ACCEPTED_TYPES.includes(type)) return `unit name must end in a unit type such as .service, .socket, .mount, .timer or .target (got ${quoted})`;
   if (name.length > UNIT_NAME_MAX) return `unit name is ${name.length} characters long; systemd allows at most ${UNIT_NAME_MAX}`;
   const prefix = name.slice(0, dot);
-  if (!UNIT_NAME_CHARS.test(prefix)) return `unit name ${quoted} has characters systemd does not allow: only letters, digits and ":-_.\\@" (escape others as systemd-escape does)`;
+  // A line break would make more than one line of the preset file.
+  if (/[\x00-\x1f\x7f]/.test(name)) return `unit name must not contain control characters (got ${quoted})`;
   if (prefix.startsWith("@")) return `invalid instantiated unit name ${quoted}: nothing before "@"`;
   if (prefix.startsWith("-") && prefix !== "-") return `unit name must not begin with "-" (got ${quoted}); only the root's own "-.${type}" does`;
   return undefined;
+}
+
+/**
+ * Why systemd would not load a unit of this name although Ignition writes
+ * it (a config warning, not an error): characters outside its set.
+ */
+export function unitNameDoubt(name: string): string | undefined {
+  const prefix = name.slice(0, Math.max(name.lastIndexOf("."), 0));
+  if (UNIT_NAME_CHARS.test(prefix)) return undefined;
+  return `unit name ${JSON.stringify(name)} has characters systemd does not allow, so it will not load it: only letters, digits and ":-_.\\@" (escape others as systemd-escape does)`;
 }
 
 /** NAME_MAX: a drop-in is one file name in the unit's .d directory. */

@@ -114,7 +114,8 @@ export function validateRaid(cx: ValidateContext, r: Raid, path: Where): void {
   else if (!Object.hasOwn(RAID_LEVELS, r.level)) cx.issues.error(at(path, "level"), `unknown RAID level ${JSON.stringify(r.level)}`);
   else if (r.spares && !RAID_LEVELS[r.level]!.spares) cx.issues.error(at(path, "spares"), `RAID level ${r.level} cannot have spares`);
   if (r.spares !== undefined && r.spares < 0) cx.issues.error(at(path, "spares"), "spares must not be negative");
-  else if (r.spares && r.devices?.length && r.spares >= r.devices.length) cx.issues.error(at(path, "spares"), `${r.spares} spare(s) leave no active member among ${r.devices.length} device(s)`);
+  // Ignition accepts it; mdadm refuses it when the array is made.
+  else if (r.spares && r.devices?.length && r.spares >= r.devices.length) cx.issues.warn(at(path, "spares"), `${r.spares} spare(s) leave no active member among ${r.devices.length} device(s): mdadm will refuse to create the array`);
   if (!r.devices?.length) cx.issues.error(at(path, "devices"), "devices is required: list the member devices");
   r.devices?.forEach((d, i) => checkPath(cx, d, at(path, "devices", i), "device"));
   checkUniqueStrings(cx, r.devices, at(path, "devices"), "RAID member device");
@@ -148,7 +149,8 @@ export function validateFilesystem(cx: ValidateContext, fs: Filesystem, path: Wh
   }
   if (fs.uuid && format && format !== "none" && format !== "virtiofs") {
     const ok = format === "vfat" ? VFAT_VOLUME_ID.test(fs.uuid) : UUID.test(fs.uuid);
-    if (!ok) cx.issues.error(at(path, "uuid"), `not a valid ${format} uuid (got ${JSON.stringify(fs.uuid)}${format === "vfat" ? "; a vfat uuid is a volume id like 1234-ABCD" : ""})`);
+    // Ignition does not check it; mkfs refuses it when the filesystem is made.
+    if (!ok) cx.issues.warn(at(path, "uuid"), `not a valid ${format} uuid (got ${JSON.stringify(fs.uuid)}${format === "vfat" ? "; a vfat uuid is a volume id like 1234-ABCD" : ""}): mkfs will refuse it`);
   }
   if (fs.label?.includes("\0")) cx.issues.error(at(path, "label"), "filesystem label must not contain a NUL character");
 }

@@ -2,7 +2,7 @@
 
 import { at, type Where } from "../issues";
 import type { Dropin, Systemd, Unit } from "../types";
-import { dropinNameProblem, unitNameProblem } from "../../systemd/unit-name";
+import { dropinNameProblem, unitNameDoubt, unitNameProblem } from "../../systemd/unit-name";
 import { checkUnique, type ValidateContext } from "./common";
 
 
@@ -46,7 +46,9 @@ function checkInstances(cx: ValidateContext, s: Systemd, path: Where): void {
 export function validateUnit(cx: ValidateContext, u: Unit, path: Where): void {
   if (u.name !== undefined) {
     const problem = unitNameProblem(u.name);
+    const doubt = problem ? undefined : unitNameDoubt(u.name);
     if (problem) cx.issues.error(at(path, "name"), problem);
+    else if (doubt) cx.issues.warn(at(path, "name"), doubt);
   }
   if (u.contents !== undefined) {
     checkUnitSyntax(cx, u.contents, at(path, "contents"));
@@ -65,10 +67,16 @@ export function validateDropin(cx: ValidateContext, d: Dropin, path: Where): voi
   if (d.contents !== undefined) checkUnitSyntax(cx, d.contents, at(path, "contents"));
 }
 
-/** systemd's unit file syntax (messages never quote the contents, which may hold secrets): `[Section]` headers, `Key=value` lines inside a section, comments, continuations. */
+/**
+ * systemd's unit file syntax (messages never quote the contents, which may
+ * hold secrets): `[Section]` headers, `Key=value` lines inside a section,
+ * comments, continuations. Errors where Ignition's parser fails; lines before
+ * any section, which Ignition's parser lets through, are a warning.
+ */
 export function checkUnitSyntax(cx: ValidateContext, text: string, path: Where): void {
   const lines = text.split("\n");
   let inSection = false;
+  let warnedBefore = false;
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!.trim();
     if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
@@ -83,8 +91,9 @@ export function checkUnitSyntax(cx: ValidateContext, text: string, path: Where):
     const start = i;
     while (line.endsWith("\\") && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.trim();
     if (!inSection) {
-      cx.issues.error(path, `unit line ${start + 1}: a setting comes before any [Section] header`);
-      return;
+      if (!warnedBefore) cx.issues.warn(path, `unit line ${start + 1}: a setting comes before any [Section] header; systemd ignores it`);
+      warnedBefore = true;
+      continue;
     }
     if (!/^[A-Za-z0-9_.-]+\s*=/.test(line)) {
       cx.issues.error(path, `unit line ${start + 1}: expected Key=value, a [Section] header or a comment`);

@@ -38,7 +38,7 @@ describe("safety: config names never become tool options", function () {
 
   before(buildBundle);
 
-  for (const name of ["--root=.service", "-x.service", "-Hevil.service", "a b.service"]) {
+  for (const name of ["--root=.service", "-x.service", "-Hevil.service", "a\nb.service"]) {
     it(`flint apply rejects the unit ${JSON.stringify(name)} with its JSON path before touching anything`, () => {
       const config = join(t.dir, "config.json");
       writeFileSync(config, JSON.stringify({ ignition: { version: "3.4.0" }, systemd: { units: [{ name: "ok.service", contents: UNIT, enabled: true }, { name, contents: UNIT, enabled: true }] } }));
@@ -57,7 +57,7 @@ describe("safety: config names never become tool options", function () {
     const config = { ignition: { version: "3.4.0" }, systemd: { units: [{ name: "--root=.service", contents: UNIT, enabled: true }] } } as Config;
     const before = outside(t.dir);
     const { error } = await inDirectory(t.dir, () => runStages(config, ["files"], { root: t.root, dryRun: false }));
-    assert.match(describeError(error), /^systemd\.units\.0\.name\b.*: unit name "--root=.service" has characters systemd does not allow/);
+    assert.match(describeError(error), /^systemd\.units\.0\.name\b.*: unit name must not begin with "-" \(got "--root=.service"\)/);
     assert.deepEqual(outside(t.dir), before);
   });
 

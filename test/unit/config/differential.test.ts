@@ -457,9 +457,7 @@ const KEPT: Kept[] = [
   { what: "a link without a target (specs 3.0-3.2)", flintRefuses: /\.target: target is required$/ },
   { what: 'a password hash with ":"', flintRefuses: /\.passwordHash: password hash must not contain ":"/ },
   { what: 'a RAID or LUKS name with "/" (mdadm and cryptsetup refuse it)', flintRefuses: /\.name: (RAID|LUKS) name must not contain "\/"/ },
-  { what: "RAID spares that leave no active member (mdadm refuses them)", flintRefuses: /\.spares: \d+ spare\(s\) leave no active member/ },
   { what: "a partition number over 128, a negative number, size or start (sgdisk refuses them)", flintRefuses: /partitions\.\d+\.(number|sizeMiB|startMiB): (partition number must be at most 128|.*must not be negative)/ },
-  { what: "a filesystem UUID mkfs refuses", flintRefuses: /\.uuid: not a valid \w+ uuid/ },
   // Ignition takes a negative timeout for no limit.
   { what: "a negative HTTP timeout", flintRefuses: /\.timeouts\.\w+: \w+ must not be negative/ },
 ];
@@ -468,9 +466,19 @@ const KEPT: Kept[] = [
  * Warnings compared apart: setuid, setgid and sticky bits are warned about
  * and masked off before spec 3.6 as Ignition 2.26 does (issue 26), where
  * Ignition 2.17 warns before 3.4 only and applies them in 3.4; outputs are
- * compared with modes masked to 0777 (maskModes).
+ * compared with modes masked to 0777 (maskModes). And Flint's own doubts
+ * about values Ignition accepts (issue 26: warned about, never refused).
  */
-const KEPT_WARNINGS = [/setuid, setgid and sticky bits are applied only from spec 3\.6\.0/, /setuid\/setgid\/sticky bits are not supported in spec versions older than 3\.4\.0/];
+const KEPT_WARNINGS = [
+  /setuid, setgid and sticky bits are applied only from spec 3\.6\.0/,
+  /setuid\/setgid\/sticky bits are not supported in spec versions older than 3\.4\.0/,
+  // Flint's own doubts where Ignition accepts and the tool or systemd fails later (issue 26): warnings, not errors.
+  /spare\(s\) leave no active member/,
+  /not a valid \w+ uuid/,
+  /hash value is not hexadecimal/,
+  /has characters systemd does not allow/,
+  /comes before any \[Section\] header/,
+];
 const keptWarning = (message: string) => KEPT_WARNINGS.some((p) => p.test(message));
 
 function maskModes(value: unknown, key = ""): unknown {
