@@ -212,7 +212,7 @@ class Agent {
       this.answer(request, code === 0 ? 0 : 1, code === 0 ? "" : `the Flint agent was stopped during stage ${request.stage}`);
     } else {
       // Logged before the client hears the status, so the agent's journal has it by the time the unit ends.
-      log.info(`stage ${request.stage}: exit ${code} after ${elapsed()}`, { request: request.id });
+      log.info(`stage ${request.stage}: exit ${code} after ${elapsed()}`, { request: request.id, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) });
       this.answer(request, code, "");
     }
     void this.next();
