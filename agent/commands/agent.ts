@@ -23,7 +23,7 @@
 // Every request is answered, a refused one too (exit 2 and the reason); one
 // stage runs at a time, in the order they were asked for.
 
-import { closeSync, constants, lstatSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { posix } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -272,8 +272,8 @@ class Agent {
     } catch (e) {
       log.error(`agent: cannot answer request ${request.id}: ${(e as Error).message}`);
     }
+    // Closed once what is queued for it is written (a slow client still gets every line).
     request.out?.end();
-    request.out?.destroy();
     // The FIFOs and the status go when the client does (it may not have opened its reply yet).
     if (request.gone) this.forget(request);
   }
@@ -305,7 +305,7 @@ class Agent {
 function openFifo(path: string, mode: number): number {
   const fd = openSync(path, mode | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   try {
-    if (!lstatSync(path).isFIFO()) throw new Error(`${path} is not a FIFO`);
+    if (!fstatSync(fd).isFIFO()) throw new Error(`${path} is not a FIFO`);
   } catch (e) {
     closeSync(fd);
     throw e;
