@@ -351,7 +351,29 @@ function butaneConfig(r: Rng): { text: string; variant: string; minor: number } 
       })),
     };
   }
-  if (minor >= 3 && r.chance(0.15)) doc.kernel_arguments = { should_exist: r.list(2, () => r.pick(["quiet", "console=ttyS0"])) };
+  if (minor >= 3 && r.chance(0.15)) doc.kernel_arguments = { should_exist: r.list(2, () => r.pick(["quiet", "console=ttyS0"])), ...(r.chance(0.5) ? { should_not_exist: r.list(1, () => r.pick(["rhgb", "quiet"])) } : {}) };
+  if (minor >= 2 && r.chance(0.15)) {
+    storage.luks = r.list(1, () => ({
+      name: r.pick(["data", "root"]),
+      device: r.pick(DEVICES),
+      ...(r.chance(0.5) ? { clevis: r.pick([{ tpm2: true }, { tang: [{ url: "http://127.0.0.1:8000", thumbprint: "abc" }] }]) } : {}),
+      ...(r.chance(0.3) ? { key_file: { inline: "secret" } } : {}),
+      ...(r.chance(0.2) ? { wipe_volume: true } : {}),
+    }));
+    doc.storage = storage;
+  }
+  if (minor >= 1 && r.chance(0.1)) doc.ignition = { config: { merge: [r.pick([{ inline: '{"ignition":{"version":"3.0.0"}}' }, { source: "http://127.0.0.1/c.ign" }, { inline: "x", source: "http://127.0.0.1/c.ign" }])] } };
+  if (minor >= 1 && storage.files && r.chance(0.2)) {
+    (storage.files as Obj[]).forEach((f) => {
+      if (r.chance(0.5)) f.append = [{ inline: r.pick(["more\n", "x y"]) }];
+      if (f.contents && (f.contents as Obj).source && r.chance(0.5)) (f.contents as Obj).http_headers = r.list(2, () => ({ name: r.pick(["X-A", ""]), value: r.pick(["1", ""]) }));
+    });
+  }
+  if (variant === "fcos" && minor >= 4 && r.chance(0.15)) doc.grub = { users: r.list(2, () => ({ name: r.pick(["root", "admin", ""]), ...(r.chance(0.9) ? { password_hash: "grub.pbkdf2.sha512.10000.AB.CD" } : {}) })) };
+  if (r.chance(0.15)) {
+    const passwd = (doc.passwd ??= {}) as Obj;
+    passwd.groups = r.list(2, () => ({ name: r.pick(["ops", "dev", "ops"]), ...(r.chance(0.4) ? { gid: r.pick([1001, 1002]) } : {}) }));
+  }
   if (r.chance(0.1)) doc[r.pick(["colour", "Storage"])] = { x: 1 };
   let head = `variant: ${variant}\nversion: ${version}\n`;
   const style = r.int(0, 9);
