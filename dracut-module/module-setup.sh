@@ -84,9 +84,10 @@ install() {
 
     # What the stages call. The basics are required; the rest only if present.
     inst_multiple mount umount blkid lsblk sgdisk sfdisk partx wipefs udevadm modprobe \
-        mkfs.ext4 mkfs.vfat mkswap useradd usermod userdel groupadd groupmod groupdel
+        mkfs.ext4 mkfs.vfat mkswap useradd usermod userdel groupadd groupmod groupdel \
+        chpasswd chgpasswd
     inst_multiple -o partprobe mkfs.fat mkfs.xfs mkfs.btrfs mke2fs mkfs.ext3 mkfs.ext2 \
-        mdadm cryptsetup chpasswd chgpasswd getent chroot sync e2label xfs_admin btrfs tune2fs \
+        mdadm cryptsetup getent chroot sync e2label xfs_admin btrfs tune2fs \
         fatlabel mtools mdir mdel mcopy mmd vmware-rpctool VBoxControl
     # mdel (quench without mounting the ESP) converts names through code page
     # 850, which glibc loads as a gconv module.
