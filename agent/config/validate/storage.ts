@@ -14,6 +14,7 @@ export function validateBlockStorage(cx: ValidateContext, s: Storage, path: Wher
   checkUnique(cx, s.raid, at(path, "raid"), (r) => r.name, "name", "RAID array");
   s.filesystems?.forEach((fs, i) => validateFilesystem(cx, fs, at(path, "filesystems", i)));
   checkUnique(cx, s.filesystems, at(path, "filesystems"), (fs) => fs.device, "device", "filesystem device");
+  warnSharedMountPaths(cx, s.filesystems, at(path, "filesystems"));
   s.luks?.forEach((l, i) => validateLuks(cx, l, at(path, "luks", i)));
   checkUnique(cx, s.luks, at(path, "luks"), (l) => l.name, "name", "LUKS volume");
   checkFilesystemsOnDisks(cx, s, path);
@@ -161,6 +162,17 @@ function validateVirtiofsTag(cx: ValidateContext, fs: Filesystem, path: Where): 
   else if (fs.device.length > 36) cx.issues.error(at(path, "device"), `a virtiofs tag is at most 36 characters (got ${fs.device.length})`);
   if (fs.wipeFilesystem === true) cx.issues.error(at(path, "wipeFilesystem"), "a virtiofs filesystem cannot be wiped");
   if (fs.options?.length) cx.issues.error(at(path, "options"), "a virtiofs filesystem has no mkfs options");
+}
+
+/** Ignition mounts two filesystems with one path one over the other: valid, but the earlier one is hidden. */
+function warnSharedMountPaths(cx: ValidateContext, filesystems: Filesystem[] | undefined, path: Where): void {
+  const first = new Map<string, number>();
+  filesystems?.forEach((fs, i) => {
+    if (!fs.path || fs.format === "swap" || fs.format === "none") return;
+    const earlier = first.get(fs.path);
+    if (earlier === undefined) first.set(fs.path, i);
+    else cx.issues.warn(at(path, i, "path"), `filesystems ${earlier} and ${i} are both mounted at ${fs.path}: this one goes over the other and hides it`);
+  });
 }
 
 const CLEVIS_PINS = ["tpm2", "tang", "sss"];

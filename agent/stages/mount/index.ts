@@ -3,7 +3,8 @@
 // points are created inside the root through the resolver. What is mounted
 // is recorded (with the kernel's mount id) for the umount stage, which undoes
 // exactly that; a path already mounted from the same device is left alone
-// and not recorded, one mounted from another device is an error.
+// and not recorded, one mounted from another device is an error (unless this
+// run mounted it: a later filesystem with the same path goes over it).
 
 import { FlintError } from "../../errors";
 import { log } from "../../log";
@@ -43,7 +44,11 @@ async function mountOne(fs: MountEntry["fs"], where: string, dir: RootDir | unde
   // A plan looks at nothing mounted: the directory may not even exist yet.
   const hostPath = !ctx.dryRun && dir ? dir.hostPath() : undefined;
   const present = hostPath ? await system.topMountAt(hostPath) : undefined;
-  if (present) {
+  // Two filesystems at one path: Ignition mounts the later over the earlier, and so does Flint over its own mount.
+  const ours = present && records.some((r) => r.mountId === present.id && r.path === fs.path);
+  if (present && ours && !(await sameDevice(present, fs)).same) {
+    log.warn(`${fs.path} is already mounted by this run from another filesystem; mounting ${fs.device} over it, as Ignition does`);
+  } else if (present) {
     const wanted = await sameDevice(present, fs);
     if (!wanted.same) {
       throw new FlintError(`${fs.path} is already mounted with ${present.source} (${present.majorMinor}), not with ${fs.device} (${wanted.id ?? "no such device"}); unmount it first`, where);

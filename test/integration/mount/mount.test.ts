@@ -2,7 +2,7 @@
 
 import { strict as assert } from "node:assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { inScope } from "../../../agent/scope";
 import { runStages } from "../../../agent/stages/run";
@@ -93,6 +93,26 @@ describe("mount and umount stages", function () {
     assert.match(mounts[1].detail, /options=noatime/);
     const umounts = report.stages[2].actions.map((a: { target: string }) => a.target);
     assert.deepEqual(umounts, ["/var/lib/data", "/var"]);
+  });
+
+  it("mounts two filesystems with one path one over the other, as Ignition does, and unmounts both", () => {
+    const path = join(t.dir, "config.ign");
+    writeFileSync(path, JSON.stringify({
+      ignition: { version: "3.4.0" },
+      storage: {
+        filesystems: [
+          { device: loops[0], format: "ext4", path: "/var" },
+          { device: loops[1], format: "ext4", path: "/var" },
+        ],
+        files: [{ path: "/var/top", contents: { source: "data:,top%0A" } }],
+      },
+    }));
+    const r = flint(["apply", "--config", path, "--root", t.root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /mounting .* over it, as Ignition does/);
+    assert.deepEqual(mountedUnder(t.root), [], "something is still mounted under the root");
+    assert.equal(readFromDevice(loops[1]!, "top"), "top\n");
+    assert.equal(onDevice(loops[0]!, (dir) => existsSync(join(dir, "top"))), false, "written under the upper filesystem");
   });
 
   it("runs as separate per-stage commands on the cached config, and the report gathers every stage", () => {

@@ -255,6 +255,7 @@ describe("config validation rules", () => {
     { what: "RAID spares that leave no active member", config: { storage: { raid: [{ name: "md", level: "raid1", spares: 2, devices: ["/dev/sda", "/dev/sdb"] }] } }, warning: /^storage\.raid\.0\.spares: 2 spare\(s\) leave no active member among 2 device\(s\): mdadm will refuse/ },
     { what: "an ext4 uuid that is not a UUID", config: fs({ format: "ext4", uuid: "not-a-uuid" }), warning: /^storage\.filesystems\.0\.uuid: not a valid ext4 uuid \(got "not-a-uuid"\): mkfs will refuse it/ },
     { what: "a vfat uuid that is not a volume id", config: fs({ format: "vfat", uuid: "0f6b1b1e-9c4a-4d59-9a4e-6b0c1f0e2a11" }), warning: /^storage\.filesystems\.0\.uuid: not a valid vfat uuid .*volume id like 1234-ABCD\): mkfs will refuse it/ },
+    { what: "two filesystems mounted at one path", config: { storage: { filesystems: [{ device: "/dev/sda", format: "ext4", path: "/var" }, { device: "/dev/sdb", format: "ext4", path: "/var" }] } }, warning: /^storage\.filesystems\.1\.path: filesystems 0 and 1 are both mounted at \/var: this one goes over the other/ },
     { what: "a unit name with characters systemd does not allow", config: unit({ name: "a b.service" }), warning: /^systemd\.units\.0\.name: unit name "a b\.service" has characters systemd does not allow, so it will not load it/ },
   ];
   for (const d of DOUBTS) {
