@@ -81,7 +81,8 @@ export function checkUnitSyntax(cx: ValidateContext, text: string, path: Where):
     let line = lines[i]!.trim();
     if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
     if (line.startsWith("[")) {
-      if (!/^\[[^\[\]]+\]$/.test(line)) {
+      // As Ignition's unit parser: anything up to the first "]", and nothing after it.
+      if (!/^\[[^\]]*\]$/.test(line)) {
         cx.issues.error(path, `unit line ${i + 1}: malformed [Section] header`);
         return;
       }
@@ -95,7 +96,8 @@ export function checkUnitSyntax(cx: ValidateContext, text: string, path: Where):
       warnedBefore = true;
       continue;
     }
-    if (!/^[A-Za-z0-9_.-]+\s*=/.test(line)) {
+    // Ignition's unit parser takes any line with an "=" as a setting (systemd ignores one with a bad key).
+    if (!line.includes("=")) {
       cx.issues.error(path, `unit line ${start + 1}: expected Key=value, a [Section] header or a comment`);
       return;
     }

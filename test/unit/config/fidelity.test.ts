@@ -164,6 +164,12 @@ describe("configs read as Butane and Ignition read them", () => {
       for (const n of ["1.0", "1e3", "1E3", "-0.5"]) assert.equal(scanJson(`{"a":true,"d":${n}}`).fractionalNumbers, true, n);
     });
 
+    it("unit contents as Ignition's unit parser reads them: any line with '=' is a setting, a header is '[' to the first ']'", () => {
+      const units = (contents: string) => ign({ systemd: { units: [{ name: "a.service", contents }] } });
+      for (const ok of ["[Unit]\n=b\n", "[Unit]\nA b=c\n", "[]\nA=b\n", "[a[b]\nA=b\n"]) assert.deepEqual(warningsOf(units(ok)), [], ok);
+      for (const bad of ["[Unit]\ngarbage line\n", "[Unit\nA=b\n", "[Unit]\nA=b\n[Service]]\n"]) assert.equal(errorsOf(units(bad)).length, 1, bad);
+    });
+
     it("repeats Ignition refuses: merge sources, noProxy, LUKS openOptions, a user's groups, RAID devices, kernel arguments", () => {
       const config = ign({
         ignition: { version: "3.4.0", config: { merge: [{ source: "http://127.0.0.1/a" }, { source: "http://127.0.0.1/a" }] }, proxy: { noProxy: ["a", "a"] } },
