@@ -9,21 +9,12 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigInvalidError, formatIssue, parseConfig, type ParseOptions } from "../../../agent/config/index";
+import { parseConfig } from "../../../agent/config/index";
 import { MAX_CONFIG_BYTES } from "../../../agent/config/limits";
 import { buildBundle, FLINT } from "../../helpers/bundle";
+import { errorLines as errorsOf } from "./helpers";
 
 const HEAD = "variant: fcos\nversion: 1.5.0\n";
-
-function errorsOf(text: string, options: ParseOptions = {}): string[] {
-  try {
-    parseConfig(text, options);
-  } catch (e) {
-    if (e instanceof ConfigInvalidError) return e.errors.map(formatIssue);
-    throw e;
-  }
-  assert.fail("the config was accepted");
-}
 
 describe("Butane input that explodes or leads out", function () {
   this.timeout(120_000);

@@ -9,24 +9,17 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { loadConfig } from "../../../agent/commands/apply";
-import { ConfigInvalidError, locateInSources, mergeConfigs, parseConfig, type ConfigIssue } from "../../../agent/config/index";
+import { locateInSources, mergeConfigs, parseConfig, type ConfigIssue } from "../../../agent/config/index";
 import { lineColumnAt } from "../../../agent/config/locate";
 import { ItemSpool, SpooledList } from "../../../agent/config/item-list";
 import { BIG_CONFIG_BYTES } from "../../../agent/config/limits";
 import { parseCachedConfig } from "../../../agent/config/text";
 import type { Config } from "../../../agent/config/types";
 import { forgetSecrets } from "../../../agent/secrets";
+import { rejected } from "./helpers";
 
 /** Every issue of a config that is refused. */
-function issuesOf(config: string): ConfigIssue[] {
-  try {
-    parseConfig(config);
-  } catch (e) {
-    if (e instanceof ConfigInvalidError) return e.issues;
-    throw e;
-  }
-  assert.fail("the config was accepted");
-}
+const issuesOf = (config: string): ConfigIssue[] => rejected(config).issues;
 
 const spoolFiles = () => readdirSync(tmpdir()).filter((name) => name.startsWith("flint-items-"));
 
