@@ -293,3 +293,26 @@ export function warnReservedLabels(cx: ReadCx, doc: Plain): void {
     });
   });
 }
+
+/** The boot disk as Fedora CoreOS names it: its partitions may be found by label. */
+const BOOT_DISK = "/dev/disk/by-id/coreos-boot-disk";
+
+/**
+ * fcos 1.6.0+: a partition given by label alone (no number) on a disk other
+ * than the boot disk, whose table is kept, is warned about, as Butane does:
+ * Ignition would look it up by label rather than by its place. Mirrored boot
+ * disks are skipped (their table is wiped).
+ */
+export function warnReuseByLabel(cx: ReadCx, doc: Plain): void {
+  if (!cx.version.diskChecks) return;
+  const mirror = (((cx.pending.bootDevice?.own.mirror as Plain | undefined)?.devices as string[] | undefined) ?? []);
+  const disks = ((doc.storage as Plain | undefined)?.disks as Plain[] | undefined) ?? [];
+  disks.forEach((disk, i) => {
+    if (disk.device === BOOT_DISK || disk.wipeTable === true || mirror.includes(disk.device as string)) return;
+    ((disk.partitions as Plain[] | undefined) ?? []).forEach((p, j) => {
+      if (((p.number as number | undefined) ?? 0) !== 0 || p.label === undefined) return;
+      cx.issues.warn([...yamlPathFor(doc, ["storage", "disks", i, "partitions", j]), "number"], `partitions cannot be reused by label; number must be specified except on the boot disk (${BOOT_DISK}) or when wipe_table is true`);
+    });
+  });
+}
+

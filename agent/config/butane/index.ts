@@ -5,7 +5,7 @@
 
 import { IssueList, type RawIssue } from "../issues";
 import type { Position } from "../locate";
-import { addBootDevice, addGrubUsers, addMountUnits, addTrees, warnReservedLabels } from "./generate";
+import { addBootDevice, addGrubUsers, addMountUnits, addTrees, warnReservedLabels, warnReuseByLabel } from "./generate";
 import { setFieldOrigin, setOrigin } from "./origins";
 import { readObject, withMergedKeys, type Plain, type ReadCx } from "./read";
 import { ROOT } from "./schema";
@@ -65,6 +65,7 @@ export function translateButane(text: string, options: ButaneOptions): ButaneRes
   let document: Plain = setOrigin({ ...read, ignition }, []);
   for (const key of Object.keys(read)) setFieldOrigin(document, key, [butaneKey(key)]);
   setFieldOrigin(document, "ignition", ["ignition"]);
+  warnReuseByLabel(cx, document);
   document = addMountUnits(cx, document);
   addTrees(cx, document);
   document = addBootDevice(cx, document);

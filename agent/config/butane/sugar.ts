@@ -136,6 +136,7 @@ export function filesystemMountUnit(cx: ReadCx, out: Plain, own: Plain, path: Js
   if (out.format === undefined || out.format === "") cx.issues.error([...path, "format"], "format is required with with_mount_unit");
   // swap units came with fcos 1.4 (Ignition 3.3); before, every mount unit needed a path
   else if ((out.format !== "swap" || cx.version.ignitionMinor < 3) && (out.path === undefined || out.path === "")) cx.issues.error([...path, "path"], cx.version.ignitionMinor < 3 ? "path is required with with_mount_unit" : "path is required with with_mount_unit (except for swap)");
+  else if (cx.version.diskChecks && typeof out.path === "string" && !/^\/(etc|var)(\/|$)/.test(out.path)) cx.issues.error([...path, "path"], "path must be under /etc or /var if with_mount_unit is true");
   else cx.pending.mountUnits.push({ filesystem: out, yamlPath: [...path, "with_mount_unit"] });
 }
 

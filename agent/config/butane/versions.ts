@@ -16,6 +16,12 @@ export interface ButaneVersion {
   grubUsers: boolean;
   /** Flatcar has no clevis. */
   clevis: boolean;
+  /**
+   * fcos 1.6.0 and later as Butane v0.20+ has them: a partition reused by
+   * label is warned about, a with_mount_unit path must be under /etc or /var
+   * (not in v0.19's 1.6.0-experimental, read as v0.19 read it).
+   */
+  diskChecks: boolean;
 }
 
 const fcos = (version: string, ignitionMinor: number, bootDevice: boolean, grubUsers: boolean, experimental = false): ButaneVersion => ({
@@ -27,6 +33,7 @@ const fcos = (version: string, ignitionMinor: number, bootDevice: boolean, grubU
   bootDevice,
   grubUsers,
   clevis: true,
+  diskChecks: ignitionMinor >= 5 && version !== "1.6.0-experimental",
 });
 
 const flatcar = (version: string, ignitionMinor: number, experimental = false): ButaneVersion => ({
@@ -38,6 +45,7 @@ const flatcar = (version: string, ignitionMinor: number, experimental = false): 
   bootDevice: false,
   grubUsers: false,
   clevis: false,
+  diskChecks: false,
 });
 
 const BUTANE_VERSIONS: ButaneVersion[] = [

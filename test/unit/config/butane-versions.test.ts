@@ -73,4 +73,21 @@ describe("Butane versions as Butane v0.29 has them", () => {
     assert.match(errorsOf("variant: fcos\nversion: 1.6.0\nboot_device:\n  luks:\n    device: /dev/dasda\n    tpm2: true\n").join("\n"), /boot_device\.luks\.device: boot_device\.luks\.device is for IBM Z/);
     assert.match(errorsOf("variant: fcos\nversion: 1.5.0\nboot_device:\n  layout: s390x-eckd\n").join("\n"), /layout must be one of aarch64, ppc64le, x86_64 \(got "s390x-eckd"\)/);
   });
+
+  it("warns about a partition reused by label and keeps mount units under /etc or /var, from fcos 1.6.0 on (Butane v0.20+)", () => {
+    const text = (v: string, path = "/var/srv") =>
+      `variant: fcos\nversion: ${v}\nstorage:\n  disks:\n    - device: /dev/vdb\n      partitions:\n        - label: data\n          size_mib: 100\n  filesystems:\n    - device: /dev/disk/by-partlabel/data\n      path: ${path}\n      format: ext4\n      with_mount_unit: true\n`;
+    for (const v of ["1.6.0", "1.7.0"]) {
+      assert.deepEqual(parseConfig(text(v)).warnings.map(formatIssue), [
+        "storage.disks.0.partitions.0.number: partitions cannot be reused by label; number must be specified except on the boot disk (/dev/disk/by-id/coreos-boot-disk) or when wipe_table is true (line 7, column 11)",
+      ]);
+      assert.deepEqual(errorsOf(text(v, "/srv")), ["storage.filesystems.0.path: path must be under /etc or /var if with_mount_unit is true (line 11, column 13)"]);
+    }
+    // Not before fcos 1.6.0, nor in Butane v0.19's 1.6.0-experimental.
+    assert.deepEqual(parseConfig(text("1.5.0", "/srv")).warnings, []);
+    assert.deepEqual(parseConfig(text("1.6.0-experimental", "/srv"), { allowExperimental: true }).warnings, []);
+    // The boot disk, a wiped table or a number: no warning.
+    assert.deepEqual(parseConfig(text("1.6.0").replace("/dev/vdb", "/dev/disk/by-id/coreos-boot-disk")).warnings, []);
+    assert.deepEqual(parseConfig(text("1.6.0").replace("    - device: /dev/vdb\n", "    - device: /dev/vdb\n      wipe_table: true\n")).warnings, []);
+  });
 });

@@ -500,6 +500,7 @@ const KEPT_WARNINGS = [
   /hash value is not hexadecimal/,
   /has characters systemd does not allow/,
   /comes before any \[Section\] header/,
+  /are both mounted at/,
 ];
 const keptWarning = (message: string) => KEPT_WARNINGS.some((p) => p.test(message));
 
