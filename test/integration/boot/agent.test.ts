@@ -317,6 +317,18 @@ describe("the boot agent and its stage clients (flint agent, flint-client)", fun
     assert.equal(agent.exitCode, null, "the agent died with its client");
   });
 
+  it("relays the reply in large reads, not a read(2) per byte", () => {
+    agent = startAgent();
+    writeFileSync(cache, config(Array.from({ length: 2000 }, (_, i) => ({ path: `/opt/relay/f${i}`, contents: { source: "data:,x" } }))));
+    // strace follows the client and its children (cat), and records each read(2).
+    const trace = join(t.dir, "client.trace");
+    const r = spawnSync("strace", ["-f", "-qq", "-e", "trace=read", "-o", trace, "sh", CLIENT, "files", "--root", t.root, "--cache", cache], { env: { ...process.env, FLINT_AGENT_DIR: dir }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.length > 100_000, `a reply of ${r.stdout.length} bytes`);
+    const reads = readFileSync(trace, "utf8").split("\n").filter((l) => /\bread\(/.test(l)).length;
+    assert.ok(reads < r.stdout.length / 100, `${reads} read(2) calls for a reply of ${r.stdout.length} bytes`);
+  });
+
   it("a client without an agent fails at once and says so", () => {
     const r = spawnSync("sh", [CLIENT, "files"], { env: { ...process.env, FLINT_AGENT_DIR: join(t.dir, "nowhere") }, encoding: "utf8" });
     assert.equal(r.status, 1);
