@@ -129,7 +129,8 @@ describe("a config over BIG_CONFIG_BYTES", () => {
 });
 
 describe("a big config applied from a file", () => {
-  const dir = mkdtempSync(join(tmpdir(), "flint-item-list-"));
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), "flint-item-list-"))));
   after(() => {
     forgetSecrets();
     rmSync(dir, { recursive: true, force: true });
@@ -159,7 +160,8 @@ describe("a big config applied from a file", () => {
 });
 
 describe("a big config's error found at stage time", () => {
-  const dir = mkdtempSync(join(tmpdir(), "flint-item-list-"));
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), "flint-item-list-"))));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("is still placed at its line and column: the file is read again", async () => {
