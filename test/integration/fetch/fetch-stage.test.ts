@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { restoreEnv } from "../../helpers/env";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,7 +31,7 @@ describe("flint fetch-offline / fetch", () => {
     mkdirSync(join(dir, "sys/firmware/qemu_fw_cfg/by_name"), { recursive: true });
   });
   afterEach(async () => {
-    process.env = savedEnv;
+    restoreEnv(savedEnv);
     configureLog({ level: "info", write: (line) => process.stderr.write(line + "\n") });
     await Promise.all(servers.splice(0).map((s) => s.close()));
     rmSync(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@
 // files stage leaves /etc/.ignition-result.json as Ignition does.
 
 import assert from "node:assert/strict";
+import { restoreEnv } from "../../helpers/env";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,7 +36,7 @@ describe("the image's contract: OEM config.ign, oem:// URLs, non-Ignition user d
     configureLog({ level: "info", write: (line) => lines.push(line) });
   });
   afterEach(() => {
-    process.env = savedEnv;
+    restoreEnv(savedEnv);
     configureLog({ level: "info", write: (line) => process.stderr.write(line + "\n") });
     disk?.destroy();
     disk = undefined;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { restoreEnv } from "../../helpers/env";
 import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { run as sshkeys } from "../../../agent/commands/sshkeys";
@@ -20,7 +21,7 @@ describe("flint sshkeys", () => {
     savedEnv = { ...process.env };
   });
   afterEach(async () => {
-    process.env = savedEnv;
+    restoreEnv(savedEnv);
     await lab?.close();
     lab = undefined;
     t.cleanup();
