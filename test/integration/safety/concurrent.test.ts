@@ -115,7 +115,8 @@ function makeConfig(n: number): Json {
   }
   // Existing names the root holds, changed in place by mode only (one is a hard link to the canary).
   files.push({ path: "/srv/hard", mode: 0o4777 });
-  return { ignition: { version: "3.4.0" }, storage: { files, directories, links } };
+  // 3.6.0: the first spec whose setuid/setgid/sticky bits are applied (the expected tree has them).
+  return { ignition: { version: "3.6.0" }, storage: { files, directories, links } };
 }
 
 function seedRoot(t: TempRoot): void {
