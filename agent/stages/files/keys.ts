@@ -30,8 +30,8 @@ export function keyInstaller(writer: NodeWriter): KeyInstaller {
  * theirs), making any missing directory on the way: a home that does not
  * exist (`noCreateHome: true`, or a user already in the image without one)
  * can be made only where the user may write, so it fails there with
- * "creating parent dirs ...: permission denied". So does Flint, before
- * writing anything; root may make its home anywhere.
+ * "creating parent dirs ...: permission denied". So does Flint, before it
+ * writes any key; root may make its home anywhere.
  */
 function checkHomeCreatable(root: string, account: RootUser, where: string): void {
   if (account.uid === 0) return;
