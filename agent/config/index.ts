@@ -41,6 +41,8 @@ export interface ConfigIssue {
   /** 1-based position in the source text, when known. */
   line?: number;
   column?: number;
+  /** A warning of Flint's own that Ignition and Butane do not give: `--strict` does not make it an error. */
+  ownDoubt?: true;
 }
 
 export interface ParseOptions {
@@ -215,9 +217,9 @@ function duplicateKeyWarnings(text: string, found: DuplicateKey[]): ConfigIssue[
   return shown;
 }
 
-/** With `strict`, every warning is an error. */
+/** With `strict`, every warning is an error, as in `butane --strict`; but not Flint's own doubts, which Butane does not give. */
 function strictly(issues: ConfigIssue[], options: ParseOptions): ConfigIssue[] {
-  return options.strict ? issues.map((i) => (i.severity === "warning" ? { ...i, severity: "error" as const } : i)) : issues;
+  return options.strict ? issues.map((i) => (i.severity === "warning" && !i.ownDoubt ? { ...i, severity: "error" as const } : i)) : issues;
 }
 
 /**
@@ -296,7 +298,7 @@ function* yamlOrigins(document: unknown, yamlPathFor: (doc: unknown, path: JsonP
 
 function locatedInYaml(source: YamlSource, raw: (RawIssue & { line?: number; column?: number })[]): ConfigIssue[] {
   const issues = raw.map((r) => {
-    const issue: ConfigIssue = { severity: r.severity, path: r.path, message: messageOf(r) };
+    const issue: ConfigIssue = { severity: r.severity, path: r.path, message: messageOf(r), ...(r.ownDoubt ? { ownDoubt: true as const } : {}) };
     const at = r.line !== undefined ? { line: r.line, column: r.column! } : source.position(r.path, r.atKey);
     if (at) Object.assign(issue, at);
     return issue;
@@ -338,7 +340,7 @@ function positioned(text: string, raw: RawIssue[]): ConfigIssue[] {
   if (raw.length === 0) return [];
   const positions = locatePaths(text, raw);
   const issues = raw.map((r, i) => {
-    const issue: ConfigIssue = { severity: r.severity, path: r.path, message: messageOf(r) };
+    const issue: ConfigIssue = { severity: r.severity, path: r.path, message: messageOf(r), ...(r.ownDoubt ? { ownDoubt: true as const } : {}) };
     const at = positions[i];
     if (at) Object.assign(issue, at);
     return issue;

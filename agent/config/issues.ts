@@ -45,6 +45,8 @@ export interface RawIssue {
   atKey?: boolean;
   /** A duplicate's first entry: named after the message once paths are the user's (a Butane or 2.x document's). */
   firstAt?: JsonPath;
+  /** A warning of Flint's own about a value Ignition and Butane take silently: `--strict` leaves it a warning. */
+  ownDoubt?: true;
 }
 
 /** The message as the user reads it: a duplicate names its first entry. */
@@ -62,6 +64,11 @@ export class IssueList {
 
   warn(where: Where, message: string, atKey = false): void {
     this.items.push({ severity: "warning", path: pathOf(where), message, ...(atKey ? { atKey } : {}) });
+  }
+
+  /** A warning Ignition and Butane would not give (a value a tool or systemd will refuse later): not an error even with --strict. */
+  doubt(where: Where, message: string): void {
+    this.items.push({ severity: "warning", path: pathOf(where), message, ownDoubt: true });
   }
 
   get hasErrors(): boolean {

@@ -47,7 +47,7 @@ export function validateHash(cx: ValidateContext, hash: string, path: Where): vo
     cx.issues.error(path, `a ${fn} hash has ${HASH_HEX_LENGTH[fn]} hex digits, not ${hex.length}`);
   } else if (!/^[0-9a-fA-F]*$/.test(hex)) {
     // Ignition checks only the length: the config is valid, and fetching fails when the sum is compared.
-    cx.issues.warn(path, "hash value is not hexadecimal: no contents can match it, so fetching them will fail");
+    cx.issues.doubt(path, "hash value is not hexadecimal: no contents can match it, so fetching them will fail");
   }
 }
 

@@ -116,7 +116,7 @@ export function validateRaid(cx: ValidateContext, r: Raid, path: Where): void {
   else if (r.spares && !RAID_LEVELS[r.level]!.spares) cx.issues.error(at(path, "spares"), `RAID level ${r.level} cannot have spares`);
   if (r.spares !== undefined && r.spares < 0) cx.issues.error(at(path, "spares"), "spares must not be negative");
   // Ignition accepts it; mdadm refuses it when the array is made.
-  else if (r.spares && r.devices?.length && r.spares >= r.devices.length) cx.issues.warn(at(path, "spares"), `${r.spares} spare(s) leave no active member among ${r.devices.length} device(s): mdadm will refuse to create the array`);
+  else if (r.spares && r.devices?.length && r.spares >= r.devices.length) cx.issues.doubt(at(path, "spares"), `${r.spares} spare(s) leave no active member among ${r.devices.length} device(s): mdadm will refuse to create the array`);
   if (!r.devices?.length) cx.issues.error(at(path, "devices"), "devices is required: list the member devices");
   r.devices?.forEach((d, i) => checkPath(cx, d, at(path, "devices", i), "device"));
   checkUniqueStrings(cx, r.devices, at(path, "devices"), "RAID member device");
@@ -151,7 +151,7 @@ export function validateFilesystem(cx: ValidateContext, fs: Filesystem, path: Wh
   if (fs.uuid && format && format !== "none" && format !== "virtiofs") {
     const ok = format === "vfat" ? VFAT_VOLUME_ID.test(fs.uuid) : UUID.test(fs.uuid);
     // Ignition does not check it; mkfs refuses it when the filesystem is made.
-    if (!ok) cx.issues.warn(at(path, "uuid"), `not a valid ${format} uuid (got ${JSON.stringify(fs.uuid)}${format === "vfat" ? "; a vfat uuid is a volume id like 1234-ABCD" : ""}): mkfs will refuse it`);
+    if (!ok) cx.issues.doubt(at(path, "uuid"), `not a valid ${format} uuid (got ${JSON.stringify(fs.uuid)}${format === "vfat" ? "; a vfat uuid is a volume id like 1234-ABCD" : ""}): mkfs will refuse it`);
   }
   if (fs.label?.includes("\0")) cx.issues.error(at(path, "label"), "filesystem label must not contain a NUL character");
 }
@@ -171,7 +171,7 @@ function warnSharedMountPaths(cx: ValidateContext, filesystems: Filesystem[] | u
     if (!fs.path || fs.format === "swap" || fs.format === "none") return;
     const earlier = first.get(fs.path);
     if (earlier === undefined) first.set(fs.path, i);
-    else cx.issues.warn(at(path, i, "path"), `filesystems ${earlier} and ${i} are both mounted at ${fs.path}: this one goes over the other and hides it`);
+    else cx.issues.doubt(at(path, i, "path"), `filesystems ${earlier} and ${i} are both mounted at ${fs.path}: this one goes over the other and hides it`);
   });
 }
 

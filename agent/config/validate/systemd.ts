@@ -48,7 +48,7 @@ export function validateUnit(cx: ValidateContext, u: Unit, path: Where): void {
     const problem = unitNameProblem(u.name);
     const doubt = problem ? undefined : unitNameDoubt(u.name);
     if (problem) cx.issues.error(at(path, "name"), problem);
-    else if (doubt) cx.issues.warn(at(path, "name"), doubt);
+    else if (doubt) cx.issues.doubt(at(path, "name"), doubt);
   }
   if (u.contents !== undefined) {
     checkUnitSyntax(cx, u.contents, at(path, "contents"));
@@ -62,7 +62,7 @@ export function validateDropin(cx: ValidateContext, d: Dropin, path: Where): voi
   if (d.name !== undefined) {
     const problem = dropinNameProblem(d.name);
     if (problem) cx.issues.error(at(path, "name"), problem);
-    else if (d.name.startsWith(".")) cx.issues.warn(at(path, "name"), `systemd skips drop-ins whose names begin with "." (got ${JSON.stringify(d.name)})`);
+    else if (d.name.startsWith(".")) cx.issues.doubt(at(path, "name"), `systemd skips drop-ins whose names begin with "." (got ${JSON.stringify(d.name)})`);
   }
   if (d.contents !== undefined) checkUnitSyntax(cx, d.contents, at(path, "contents"));
 }
@@ -92,7 +92,7 @@ export function checkUnitSyntax(cx: ValidateContext, text: string, path: Where):
     const start = i;
     while (line.endsWith("\\") && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.trim();
     if (!inSection) {
-      if (!warnedBefore) cx.issues.warn(path, `unit line ${start + 1}: a setting comes before any [Section] header; systemd ignores it`);
+      if (!warnedBefore) cx.issues.doubt(path, `unit line ${start + 1}: a setting comes before any [Section] header; systemd ignores it`);
       warnedBefore = true;
       continue;
     }

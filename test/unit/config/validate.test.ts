@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { dataUrlProblem } from "../../../agent/config/validate/resource";
+import { formatIssue } from "../../../agent/config/index";
 import { doc, errorLines, parse, warningLines, type Doc } from "./helpers";
 
 interface Rule {
@@ -264,6 +265,8 @@ describe("config validation rules", () => {
       const match = lines.find((l) => d.warning.test(l));
       assert.ok(match, `expected a warning matching ${d.warning}, got:\n${lines.join("\n")}`);
       assert.match(match, /\(line \d+, column \d+\)$/);
+      // Ignition and Butane say nothing here, so --strict (Butane's) does not make it an error either.
+      assert.ok(parse(doc(d.version ?? "3.0.0", d.config), { strict: true }).warnings.some((w) => d.warning.test(formatIssue(w))));
     });
   }
 
