@@ -11,7 +11,8 @@
 # for its reply to be opened, so that it fails now instead of at its unit's
 # start timeout.
 #
-# FLINT_AGENT_DIR (default /run/flint/agent) is for tests.
+# FLINT_AGENT_DIR (default /run/flint/agent) and FLINT_FAILURE_FILE (default
+# /run/flint/failure) are for tests.
 
 set -u
 dir=${FLINT_AGENT_DIR:-/run/flint/agent}
@@ -51,8 +52,16 @@ for arg; do
     esac
 done
 
+# FAILURE: the one-line reason a cloud's check-in reports (flint-checkin-failed);
+# a stage that failed by itself has written its own there already.
+failure=${FLINT_FAILURE_FILE:-/run/flint/failure}
+record() {
+    [ -e "$failure" ] || printf 'Flint failed in stage %s: %s\n' "${stage:-?}" "$*" >"$failure" 2>/dev/null || :
+}
+
 fail() {
     echo "flint[error]: stage ${stage:-?}: $* (see journalctl -u flint-agent.service)" >&2
+    record "$*"
     exit 1
 }
 
@@ -90,5 +99,8 @@ case $status in
 '') fail "the Flint agent ended during stage ${stage:-?} before it finished" ;;
 *[!0-9]* | ????*) fail "the Flint agent's answer is not a status ($status)" ;;
 esac
-[ -z "$reason" ] || echo "flint[error]: stage ${stage:-?}: $reason" >&2
+if [ -n "$reason" ]; then
+    echo "flint[error]: stage ${stage:-?}: $reason" >&2
+    record "$reason"
+fi
 exit "$status"

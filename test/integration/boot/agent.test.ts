@@ -54,10 +54,11 @@ describe("the boot agent and its stage clients (flint agent, flint-client)", fun
   let dir: string;
   let cache: string;
   let consoleFile: string;
+  let failureFile: string;
 
   function startAgent(dirArg = dir, env: NodeJS.ProcessEnv = {}): ChildProcess {
     agentLog = "";
-    const child = spawn(process.execPath, [FLINT, "agent", "--dir", dirArg], { env: { ...process.env, FLINT_CONSOLE: consoleFile, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [FLINT, "agent", "--dir", dirArg], { env: { ...process.env, FLINT_CONSOLE: consoleFile, FLINT_FAILURE_FILE: failureFile, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout!.on("data", (c: Buffer) => (agentLog += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (agentLog += c.toString()));
     return child;
@@ -70,6 +71,7 @@ describe("the boot agent and its stage clients (flint agent, flint-client)", fun
     cache = join(t.dir, "config.json");
     consoleFile = join(t.dir, "console");
     writeFileSync(consoleFile, "");
+    failureFile = join(t.dir, "failure");
   });
 
   /** Waits (10 s at most) until the agent's own log has a line matching `pattern`. */
@@ -79,7 +81,7 @@ describe("the boot agent and its stage clients (flint agent, flint-client)", fun
   }
 
   function spawnClient(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; result: Promise<ClientResult> } {
-    const child = spawn("sh", [CLIENT, ...args], { env: { ...process.env, FLINT_AGENT_DIR: dir, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("sh", [CLIENT, ...args], { env: { ...process.env, FLINT_AGENT_DIR: dir, FLINT_FAILURE_FILE: failureFile, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     children.push(child);
     let out = "";
     let err = "";
@@ -248,6 +250,8 @@ describe("the boot agent and its stage clients (flint agent, flint-client)", fun
     const result = await running;
     assert.equal(result.status, 1, result.out);
     assert.match(result.err, /the Flint agent ended during stage files before it finished/);
+    // The reason a cloud's check-in reports.
+    assert.match(readFileSync(failureFile, "utf8"), /^Flint failed in stage files: the Flint agent ended during stage files/);
     assert.equal(existsSync(join(t.root, "etc/slow")), false);
   });
 
