@@ -240,6 +240,8 @@ export function chase(root: string, path: string, last: Last, options: WalkOptio
           return { missing: posix.normalize(posix.join(shown, ...todo)), firstMissing: shown };
         }
         if (code === "ENOENT") {
+          // Nothing is made in a directory on a mount the walk may not go through.
+          if (options.mounts && !options.mounts.has(mountIdOf(stack[stack.length - 1]!.fd))) throw new FlintError(`${here()} is on a mount that is not this run's; refusing to write through it`, path);
           if (makeDirectory(at, shown, path)) options.created?.(shown);
           again(); // opened on the next turn (made here, or by someone else meanwhile)
           todo.unshift(name);

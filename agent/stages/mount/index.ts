@@ -4,11 +4,14 @@
 // is recorded (with the kernel's mount id) for the umount stage, which undoes
 // exactly that; a path already mounted from the same device is left alone
 // and not recorded, one mounted from another device is an error (unless this
-// run mounted it: a later filesystem with the same path goes over it).
+// run mounted it: a later filesystem with the same path goes over it). A
+// mount point must lie on the root's own mount or on one of the config's
+// filesystems: a bind mount someone else made in the root is never mounted
+// over or below.
 
 import { FlintError } from "../../errors";
 import { log } from "../../log";
-import { canonicalRoot } from "../../root/resolve";
+import { canonicalRoot, openDirectory, openParent } from "../../root/resolve";
 import { openOrCreateDirectory, type RootDir } from "../../root/write";
 import type { Filesystem } from "../../config/types";
 import { deviceIdentity } from "../../devices/identity";
@@ -22,24 +25,61 @@ export const mountStage: Stage = async (config, ctx) => {
   const root = canonicalRoot(ctx.root);
   const system = await import("../../system/mount");
   const records: MountRecord[] = ctx.dryRun ? [] : (await readMountRecord(root)) ?? [];
+  // The mounts a mount point may lie on: the root's own, then each config filesystem's as it is mounted or found.
+  const allowed = new Set<number>(records.map((r) => r.mountId));
+  if (!ctx.dryRun) allowed.add(rootMountId(root));
   for (const { fs, where } of entries) {
     ctx.signal?.throwIfAborted();
-    const dir = openOrCreateDirectory(root, fs.path, {
+    // An existing mount point is checked below; a missing one is made only on the allowed mounts.
+    const existing = ctx.dryRun ? undefined : openDirectory(root, fs.path).dir;
+    const dir = existing ?? openOrCreateDirectory(root, fs.path, {
       dryRun: ctx.dryRun,
       created: (p) => ctx.actions.push({ kind: "mkdir", target: p, detail: "mode=0755 owner=0:0" }),
+      mounts: ctx.dryRun ? undefined : allowed,
     });
     try {
       // A symlink in the root (`/var -> /`) must not make the root itself a mount point.
       if (dir?.rootPath === "/" && fs.path !== "/") throw new FlintError(`${fs.path} leads to the root itself (through a symlink in the root); refusing to mount over it`, where);
-      await mountOne(fs, where, dir, records, ctx, system, root);
+      if (dir && !ctx.dryRun && dir.rootPath !== "/") checkParentMount(root, dir.rootPath, allowed, fs.path, where);
+      const mounted = await mountOne(fs, where, dir, records, ctx, system, root);
+      if (mounted !== undefined) allowed.add(mounted);
     } finally {
       dir?.close();
     }
   }
 };
 
-/** Mounts one filesystem on its directory, open as `dir` (undefined in a plan when it does not exist yet). */
-async function mountOne(fs: MountEntry["fs"], where: string, dir: RootDir | undefined, records: MountRecord[], ctx: StageContext, system: typeof import("../../system/mount"), root: string): Promise<void> {
+/** The mount id of the root directory itself. */
+function rootMountId(root: string): number {
+  const top = openDirectory(root, "/").dir!;
+  try {
+    return top.mountId;
+  } finally {
+    top.close();
+  }
+}
+
+/**
+ * Refuses a mount point (its path as resolved in the root) whose parent is on
+ * a mount that is neither the root's nor one of the config's filesystems.
+ */
+function checkParentMount(root: string, resolved: string, allowed: ReadonlySet<number>, path: string, where: string): void {
+  let parent;
+  try {
+    parent = openParent(root, resolved, { mounts: allowed });
+  } catch (e) {
+    if (!(e instanceof FlintError)) throw e;
+    throw new FlintError(`${path}: ${resolved === path ? "" : `(resolved in the root as ${resolved}) `}lies on a mount that is not this run's; refusing to mount there`, where);
+  }
+  parent.dir?.close();
+}
+
+/**
+ * Mounts one filesystem on its directory, open as `dir` (undefined in a plan
+ * when it does not exist yet). Returns the mount id the path now has when it
+ * is the config's filesystem (made now, by this run, or found), else undefined.
+ */
+async function mountOne(fs: MountEntry["fs"], where: string, dir: RootDir | undefined, records: MountRecord[], ctx: StageContext, system: typeof import("../../system/mount"), root: string): Promise<number | undefined> {
   const detail = `${fs.device} type=${fs.format ?? "auto"}${fs.mountOptions?.length ? ` options=${fs.mountOptions.join(",")}` : ""}`;
   // A plan looks at nothing mounted: the directory may not even exist yet.
   const hostPath = !ctx.dryRun && dir ? dir.hostPath() : undefined;
@@ -54,10 +94,10 @@ async function mountOne(fs: MountEntry["fs"], where: string, dir: RootDir | unde
       throw new FlintError(`${fs.path} is already mounted with ${present.source} (${present.majorMinor}), not with ${fs.device} (${wanted.id ?? "no such device"}); unmount it first`, where);
     }
     log.info(`${fs.path} is already mounted from ${fs.device}; leaving it, and it will not be unmounted`, { source: present.source });
-    return;
+    return present.id;
   }
   ctx.actions.push({ kind: "mount", target: fs.path, detail });
-  if (!dir || !hostPath) return;
+  if (!dir || !hostPath) return undefined;
   log.info(`mounting ${fs.device} at ${fs.path}`, { format: fs.format });
   try {
     await system.mountOnDirectory(fs.device, dir.fd, fs.format, fs.mountOptions ?? []);
@@ -75,6 +115,7 @@ async function mountOne(fs: MountEntry["fs"], where: string, dir: RootDir | unde
   if (!made) throw new FlintError(`mount reported success, but nothing is mounted at ${fs.path}`, where);
   records.push({ device: fs.device, path: fs.path, hostPath, mountId: made.id, majorMinor: made.majorMinor });
   await writeMountRecord(root, records);
+  return made.id;
 }
 
 /**

@@ -84,6 +84,10 @@ describe("safety: the root's hard links, mounts and limits (issue 23)", function
     const through = apply(t, { files: [{ path: "/srv/bind/etc/new", contents: { source: "data:,x" } }] });
     assert.equal(through.code, 1, through.out);
     assert.match(through.out, /\/srv\/bind(\/etc)? is on a mount that is not this run's; refusing to write through it/);
+    // A missing directory below it is not made there either (afterEach: the canary is unchanged).
+    const made = apply(t, { files: [{ path: "/srv/bind/newdir/new", contents: { source: "data:,x" } }] });
+    assert.equal(made.code, 1, made.out);
+    assert.match(made.out, /\/srv\/bind is on a mount that is not this run's; refusing to write through it/);
   });
 
   describe("with a loop disk", () => {
@@ -100,6 +104,36 @@ describe("safety: the root's hard links, mounts and limits (issue 23)", function
       assert.equal(r.code, 1, r.out);
       assert.match(r.out, /\/var leads to the root itself .*refusing to mount over it/);
       assert.deepEqual(mountsUnder(t.root), []);
+    });
+
+    it("class 3: never mounts below a bind mount that is not this run's (nor through a symlink into it); a filesystem nested in the config's own is mounted", () => {
+      mkdirSync(join(t.root, "srv/bind"), { recursive: true });
+      execFileSync("mount", ["--bind", t.canary, join(t.root, "srv/bind")]);
+      const below = apply(t, { filesystems: [{ device: disk.device, format: "ext4", path: "/srv/bind/data" }] });
+      assert.equal(below.code, 1, below.out);
+      assert.match(below.out, /\/srv\/bind\/data: \/srv\/bind is on a mount that is not this run's; refusing to write through it/);
+      const existing = apply(t, { filesystems: [{ device: disk.device, format: "ext4", path: "/srv/bind/etc" }] });
+      assert.equal(existing.code, 1, existing.out);
+      assert.match(existing.out, /\/srv\/bind\/etc: lies on a mount that is not this run's; refusing to mount there/);
+      symlinkSync("/srv/bind", join(t.root, "data"));
+      const through = apply(t, { filesystems: [{ device: disk.device, format: "ext4", path: "/data/sub" }] });
+      assert.equal(through.code, 1, through.out);
+      assert.match(through.out, /\/data\/sub: \/srv\/bind is on a mount that is not this run's/);
+      symlinkSync("/srv/bind/etc", join(t.root, "etc-link"));
+      const existingThrough = apply(t, { filesystems: [{ device: disk.device, format: "ext4", path: "/etc-link" }] });
+      assert.equal(existingThrough.code, 1, existingThrough.out);
+      assert.match(existingThrough.out, /\/etc-link: \(resolved in the root as \/srv\/bind\/etc\) lies on a mount that is not this run's/);
+      assert.deepEqual(mountsUnder(t.root), [join(t.root, "srv/bind")], "only the bind mount");
+      execFileSync("umount", [join(t.root, "srv/bind")]);
+      const inner = createLoopDisk(16, "flint-root-classes-inner-");
+      try {
+        sh("mkfs.ext4", ["-q", "-F", inner.device]);
+        const nested = apply(t, { filesystems: [{ device: disk.device, format: "ext4", path: "/srv/data" }, { device: inner.device, format: "ext4", path: "/srv/data/inner" }] });
+        assert.equal(nested.code, 0, nested.out);
+        assert.deepEqual(mountsUnder(t.root), [], "unmounted after");
+      } finally {
+        inner.destroy();
+      }
     });
 
     it("class 3: writes through the config's own filesystem", () => {
