@@ -2,7 +2,9 @@
 # Installs the Flint dracut module, with a freshly built bundle, as
 # $DESTDIR/usr/lib/dracut/modules.d/30flint/. Afterwards
 #     dracut --add flint ...
-# puts Flint into an initramfs.
+# puts Flint into an initramfs: by default its units and client only, Node and
+# Flint coming from the /usr partition at boot (FLINT_MODE=initramfs puts
+# Node and the bundle inside; see module-setup.sh and docs/boot.md).
 #
 # usage: dracut-module/install.sh [--no-build] [DESTDIR]
 #   FLINT_BUNDLE=FILE installs that flint.js instead of building dist/flint.js
@@ -28,6 +30,8 @@ trap 'rm -rf "$staging"' EXIT
 install -m 0755 "$repo/dracut-module/module-setup.sh" "$staging/module-setup.sh"
 install -m 0755 "$repo/dracut-module/flint-wrapper.sh" "$staging/flint-wrapper.sh"
 install -m 0755 "$repo/dracut-module/flint-client.sh" "$staging/flint-client.sh"
+install -m 0755 "$repo/dracut-module/flint-sysusr.sh" "$repo/dracut-module/flint-sysusr-exec.sh" "$staging/"
+install -m 0644 "$repo/dracut-module/flint-agent-sysusr.conf" "$staging/flint-agent-sysusr.conf"
 install -m 0755 "$repo/units/flint-generator" "$staging/flint-generator"
 install -m 0755 "$repo/units/flint-resolv" "$staging/flint-resolv"
 install -m 0644 "$repo"/units/flint-*.service "$repo"/units/flint-*.target "$repo"/units/flint-*.path "$repo"/units/*.network "$staging/"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo VM: builds Flint, an initramfs with its dracut module, and a
-# Flatcar-like disk image with a Debian root, then boots it in QEMU with the
+# Flatcar-shaped disk image (a Debian /usr partition with Node and Flint in
+# it, from where the initramfs runs Flint), then boots it in QEMU with the
 # serial console on this terminal and the config passed through fw_cfg.
 #
 # usage: scripts/vm.sh [--config FILE] [--check] [--expect TEXT] [--keep-disk]
@@ -8,6 +9,7 @@
 #                  Flint in the initramfs; default examples/demo.ign)
 #   --check        no login prompt: the machine powers itself off once up, and
 #                  the script exits 0 when the console shows the config applied
+#                  and no failed unit
 #   --expect TEXT  with --check, also require TEXT on the console (by default
 #                  whatever the config's enabled units echo)
 #   --keep-disk    boot the disk of the last run again (an ordinary boot)
@@ -25,7 +27,7 @@ while (($#)); do
     --check) check=1 ;;
     --expect) expect+=("$2"); shift ;;
     --keep-disk) keep=1 ;;
-    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "vm.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -60,16 +62,14 @@ mkdir -p "$FLINT_CACHE"
 sum=$("$FLINT_REPO/scripts/lib/inputs-sum.sh" dist/flint.js)
 initrd=$FLINT_CACHE/initramfs-flint.img
 if [[ ! -s $initrd || $(cat "$initrd.sum" 2>/dev/null) != "$sum" ]]; then
-    step "building the initramfs (dracut --add flint; about a minute)"
+    step "building the initramfs (dracut --add flint: Flint's units, Node and Flint from /usr; about a minute)"
     FLINT_BUNDLE=$FLINT_REPO/dist/flint.js "$FLINT_REPO/scripts/build-initramfs.sh" "$initrd"
     echo "$sum" >"$initrd.sum"
 fi
 
 pristine=$FLINT_CACHE/disk-pristine.img
-if [[ ! -s $pristine || $FLINT_REPO/scripts/build-image.sh -nt $pristine ]]; then
-    step "building the disk image (Debian root via mmdebstrap, cached)"
-    "$FLINT_REPO/scripts/build-image.sh" "$pristine"
-fi
+step "the disk image (Flatcar's partitions; /usr with Node and Flint; rebuilt only when its inputs change)"
+FLINT_BUNDLE=$FLINT_REPO/dist/flint.js "$FLINT_REPO/scripts/build-image.sh" "$pristine"
 disk=$FLINT_CACHE/vm-disk.img
 append="flatcar.oem.id=qemu"
 if [[ $keep == 1 && -s $disk ]]; then
@@ -101,6 +101,11 @@ fail() { echo "vm.sh --check: FAILED: $*" >&2; exit 1; }
 ((status != 124)) || fail "the boot did not finish within ${FLINT_VM_TIMEOUT:-900} s"
 grep -q 'Flint failed in stage' <<<"$console" && fail "a Flint stage failed (see the box in $log)"
 grep -q 'flint-test: multi-user.target reached' <<<"$console" || fail "the real root never reached multi-user.target (see $log)"
+# A unit that failed on the way (systemd's red status line), in the
+# initramfs or the real root, is a defect of the image or of Flint.
+if failed=$(grep -m3 '\[FAILED\]' <<<"$console"); then
+    fail "the console shows a failed unit (see $log):"$'\n'"$failed"
+fi
 for text in "${expect[@]}"; do
     grep -qF -- "$text" <<<"$console" || fail "the console never showed \"$text\" (see $log)"
 done

@@ -32,13 +32,31 @@ flint_ensure_tools() {
     fi
 }
 
-flint_ensure_boot_tools() {
-    flint_ensure_tools qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils \
-        dracut:dracut-core sgdisk:gdisk mkfs.vfat:dosfstools mcopy:mtools \
-        mkfs.ext4:e2fsprogs mmdebstrap:mmdebstrap partx:util-linux \
-        mkfs.xfs:xfsprogs mkfs.btrfs:btrfs-progs mdadm:mdadm cryptsetup:cryptsetup \
-        useradd:passwd zstd:zstd
+# What Flint's stages run (agent/system/), for an initramfs with Node inside.
+flint_ensure_stage_tools() {
+    flint_ensure_tools sgdisk:gdisk sfdisk:fdisk partx:util-linux wipefs:util-linux \
+        mkfs.vfat:dosfstools mcopy:mtools mkfs.ext4:e2fsprogs mkfs.xfs:xfsprogs \
+        mkfs.btrfs:btrfs-progs mdadm:mdadm cryptsetup:cryptsetup useradd:passwd
+}
+
+# What scripts/build-initramfs.sh runs: dracut with its networkd module, zstd,
+# and a kernel with modules.
+flint_ensure_initramfs_tools() {
+    flint_ensure_tools dracut:dracut-core zstd:zstd cpio:cpio
     [[ -d /usr/lib/dracut/modules.d/01systemd-networkd ]] || flint_ensure_tools __none__:dracut-network
     # A container host's own kernel has no modules directory: dracut needs one.
     flint_kver >/dev/null 2>&1 || flint_ensure_tools __none__:linux-image-amd64
+}
+
+# What scripts/build-image.sh runs.
+flint_ensure_image_tools() {
+    flint_ensure_tools sgdisk:gdisk mkfs.vfat:dosfstools mmd:mtools mkfs.ext4:e2fsprogs \
+        mksquashfs:squashfs-tools mmdebstrap:mmdebstrap partx:util-linux depmod:kmod
+}
+
+# Everything the demo VM needs: QEMU, and what builds its initramfs and disk.
+flint_ensure_boot_tools() {
+    flint_ensure_tools qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils
+    flint_ensure_initramfs_tools
+    flint_ensure_image_tools
 }

@@ -65,13 +65,17 @@ tcg) ;;
     fi ;;
 esac
 
+# What Flatcar's GRUB passes besides its own arguments: ROOT read-write, and
+# the usr partition (scripts/build-image.sh) for systemd-fstab-generator,
+# which mounts it read-only at /sysusr/usr and binds it to /sysroot/usr.
+usr_args="mount.usr=PARTUUID=7130c94a-213a-4e5a-8e26-6cce9662f132 mount.usrfstype=squashfs mount.usrflags=ro"
 # no_timer_check: on a busy host, TCG runs the kernel's early IO-APIC timer
 # check too slowly and it panics ("IO-APIC + timer doesn't work").
 args=("${accel[@]}" -m 1536 -smp 2 -nographic -no-reboot
     -kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
     -drive "file=$disk,if=virtio,format=raw" "${extra[@]}"
     "${nic[@]}"
-    -append "console=ttyS0 root=LABEL=ROOT rw panic=-1 no_timer_check systemd.show_status=1 printk.time=1 $append")
+    -append "console=ttyS0 root=LABEL=ROOT rw $usr_args panic=-1 no_timer_check systemd.show_status=1 printk.time=1 $append")
 if [[ -n $config ]]; then
     args+=(-fw_cfg "name=opt/org.flatcar-linux/config,file=$config")
 fi

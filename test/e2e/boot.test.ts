@@ -75,6 +75,8 @@ describe("booting a Flatcar-like image in QEMU", function () {
       assertFinished(result);
       assertConsole(result, "Flint failed", false);
       assertConsole(result, /Finished flint-files\.service|Finished .*Flint \(files\)/);
+      // The initramfs has no Node: Flint and Node are the /usr partition's.
+      assertConsole(result, "flint: running /sysusr/usr/bin/node /sysusr/usr/lib/flint/flint.js (Node and Flint from the /usr partition)");
       assertConsole(result, SWITCHED_ROOT);
       assertConsole(result, /echo\[\d+\]: Hello World|Hello World/);
       await inspectDisk(disk, ({ diskGuid, espFlatcar, root }) => {
@@ -158,8 +160,8 @@ describe("booting a Flatcar-like image in QEMU", function () {
     // The dump under the box: enough to diagnose from the serial console alone.
     assertConsole(result, "---- machine dump (flint.log=debug) ----");
     assertConsole(result, /system: .*QEMU/);
-    assertConsole(result, /vda: disk 1\.5 GiB/);
-    assertConsole(result, /GPT disk GUID [0-9a-f-]{36}, 3 partition\(s\)/);
+    assertConsole(result, /vda: disk 3\.1 GiB/);
+    assertConsole(result, /GPT disk GUID [0-9a-f-]{36}, 7 partition\(s\)/);
     assertConsole(result, /#1 type=EFI system name="EFI-SYSTEM"/);
     assertConsole(result, /vda1: part .*\[.*partlabel=EFI-SYSTEM/);
     assertConsole(result, SWITCHED_ROOT, false);
@@ -168,6 +170,38 @@ describe("booting a Flatcar-like image in QEMU", function () {
       assert.equal(existsSync(join(root, "etc/flint-e2e")), false, "something was written to ROOT");
       // The config failed validation in fetch-offline: no root stage ran, so there is no report in ROOT.
       assert.equal(existsSync(join(root, "etc/.flint-result.json")), false, "a report in ROOT after a failed fetch");
+    });
+  });
+
+  it("reprovisions the root: a config that reformats ROOT (wipeFilesystem, label ROOT) boots into the new filesystem with its files", async () => {
+    const disk = freshDisk(dir, "reprovision-root.img");
+    const config = writeConfig(dir, "reprovision-root.ign", {
+      ignition: { version: "3.4.0" },
+      storage: {
+        // As Flatcar's documentation reprovisions the root filesystem.
+        filesystems: [{ device: "/dev/disk/by-label/ROOT", format: "ext4", label: "ROOT", wipeFilesystem: true }],
+        files: [{ path: "/etc/flint-e2e/new-root", mode: 0o644, contents: { source: dataUrl("on the new ROOT\n") } }],
+      },
+      systemd: {
+        units: [{ name: "new-root.service", enabled: true, contents: "[Service]\nType=oneshot\nExecStart=/usr/bin/echo Booted the new ROOT\nStandardOutput=journal+console\n\n[Install]\nWantedBy=multi-user.target\n" }],
+      },
+    });
+    const result = await boot({ name: "4c-reprovision-root", disk, config, append: FIRST_BOOT });
+    assertFinished(result);
+    assertConsole(result, "Flint failed", false);
+    assertConsole(result, /flint\[info\]: making ext4 on \/dev\/disk\/by-label\/ROOT/);
+    // The empty ROOT gets /etc and the links into /usr from the image (scripts/lib/demo-root/).
+    assertConsole(result, "demo-setup-root: ROOT has no /etc");
+    assertConsole(result, SWITCHED_ROOT);
+    assertConsole(result, "Booted the new ROOT");
+    await inspectDisk(disk, ({ espFlatcar, root }) => {
+      assert.equal(readFileSync(join(root, "etc/flint-e2e/new-root"), "utf8"), "on the new ROOT\n");
+      assert.equal(readlinkSync(join(root, "bin")), "usr/bin");
+      assert.equal(readFileSync(join(root, "etc/hostname"), "utf8"), "flint-demo\n");
+      // The image's ROOT had the Debian package database; the new filesystem starts without it.
+      assert.equal(existsSync(join(root, "var/lib/dpkg/status")), false, "ROOT was not reformatted");
+      assert.deepEqual(readdirSync(join(root, "usr")), [], "ROOT holds a /usr of its own");
+      assert.equal(espFlatcar.includes("first_boot"), false);
     });
   });
 

@@ -148,6 +148,16 @@ describe("the initramfs generator (units/flint-generator)", () => {
     assert.equal(env("flatcar.first_boot=detected"), "OEM_ID=qemu\nPLATFORM_ID=qemu\n");
   });
 
+  it("frees the /usr partition's mount (sysusr-usr.mount) from local-fs-pre.target when Flint runs, which the early stages run before", () => {
+    const g = generate("flatcar.first_boot=1 mount.usr=PARTUUID=7130c94a-213a-4e5a-8e26-6cce9662f132");
+    const dropin = readFileSync(join(g.unitDir, "sysusr-usr.mount.d", "10-flint.conf"), "utf8");
+    assert.match(dropin, /^DefaultDependencies=no$/m);
+    assert.match(dropin, /^After=systemd-udevd\.service$/m);
+    // An ordinary boot keeps systemd's own ordering.
+    rmSync(g.unitDir, { recursive: true, force: true });
+    assert.equal(existsSync(join(generate("mount.usr=PARTUUID=7130c94a-213a-4e5a-8e26-6cce9662f132").unitDir, "sysusr-usr.mount.d")), false);
+  });
+
   it("randomizes the GUID on a boot that is not a first boot", () => {
     const g = generate("flatcar.randomize_guid=00000000-0000-0000-0000-000000000001");
     assert.deepEqual(requires(g), ["flint-randomize-guid.service"]);
