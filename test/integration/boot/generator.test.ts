@@ -153,6 +153,8 @@ describe("the initramfs generator (units/flint-generator)", () => {
     const dropin = readFileSync(join(g.unitDir, "sysusr-usr.mount.d", "10-flint.conf"), "utf8");
     assert.match(dropin, /^DefaultDependencies=no$/m);
     assert.match(dropin, /^After=systemd-udevd\.service$/m);
+    // Stopping it at switch-root would take the real root's /usr (its bind mount at /sysroot/usr) with it.
+    assert.doesNotMatch(dropin, /Conflicts=/);
     // An ordinary boot keeps systemd's own ordering.
     rmSync(g.unitDir, { recursive: true, force: true });
     assert.equal(existsSync(join(generate("mount.usr=PARTUUID=7130c94a-213a-4e5a-8e26-6cce9662f132").unitDir, "sysusr-usr.mount.d")), false);
