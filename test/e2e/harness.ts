@@ -197,7 +197,12 @@ async function withMountedPartition<T>(image: string, number: number, options: s
   const mnt = mkdtempSync(join(tmpdir(), "flint-e2e-part-"));
   let mounted = false;
   try {
-    sh("partx", ["-a", loop]);
+    try {
+      sh("partx", ["-a", loop]);
+    } catch {
+      // Some of them are there already (udev, or a scan of the device): bring the set up to date.
+      sh("partx", ["-u", loop]);
+    }
     await waitFor(() => existsSync(`${loop}p${number}`));
     sh("mount", ["-o", options, `${loop}p${number}`, mnt]);
     mounted = true;
