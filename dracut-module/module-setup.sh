@@ -128,8 +128,10 @@ install() {
             [[ " $(echo $FLINT_INITRAMFS_TOOLS) " == *" $tool "* ]] && continue
             ln -sfn ../flint-sysusr-exec "$initdir/usr/lib/flint/sysusr/$tool"
         done
-        # Node, and so every stage, waits for the usr partition.
-        inst_simple "$moddir/flint-agent-sysusr.conf" "$systemdsystemunitdir/flint-agent.service.d/10-flint-sysusr.conf"
+        # What runs Node (the agent, so every stage; the check-ins) waits for the usr partition.
+        for unit in flint-agent.service flint-checkin.service flint-checkin-failed.service; do
+            inst_simple "$moddir/flint-agent-sysusr.conf" "$systemdsystemunitdir/$unit.d/10-flint-sysusr.conf"
+        done
     fi
     # The stage units' ExecStart: a shell client of the one `flint agent`.
     inst_script "$moddir/flint-client.sh" /usr/lib/flint/flint-client
