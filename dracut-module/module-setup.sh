@@ -28,7 +28,7 @@ flint_node() {
 FLINT_REQUIRED_TOOLS="mount umount blkid lsblk sgdisk sfdisk partx wipefs udevadm modprobe
     mkfs.ext4 mkfs.vfat mkswap useradd usermod userdel groupadd groupmod groupdel chpasswd chgpasswd"
 FLINT_OPTIONAL_TOOLS="partprobe mkfs.fat mkfs.xfs mkfs.btrfs mke2fs mkfs.ext3 mkfs.ext2
-    mdadm cryptsetup chpasswd chgpasswd getent chroot sync e2label xfs_admin btrfs tune2fs
+    mdadm cryptsetup getent chroot sync e2label xfs_admin btrfs tune2fs
     fatlabel mtools mdir mdel mcopy mmd vmware-rpctool VBoxControl"
 # The ones the initramfs has anyway (systemd, udev, kmod): run from there in
 # sysusr mode too.
@@ -143,7 +143,6 @@ install() {
 
     # Every unit install.sh put here (no list of stages to keep in step:
     # flint-complete.target and the generator say which stages a boot runs).
-    local unit
     for unit in "$moddir"/flint-*.service "$moddir"/flint-*.target; do
         inst_simple "$unit" "$systemdsystemunitdir/${unit##*/}"
     done
