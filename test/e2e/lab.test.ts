@@ -152,6 +152,28 @@ describe("first boots in the cloud lab", function () {
     await inspectDisk(disk, ({ root }) => assertProvisioned(root, "droplet user data", "flint-lab-droplet"));
   });
 
+  // The lab's S3 (test/lab/fakes/s3.ts) refuses anything not signed with the
+  // instance role's credentials, so the merged file on the disk proves region
+  // discovery, IMDS credentials and SigV4 together.
+  it("aws: the user data merges an s3:// config in another region, read with the instance role", async () => {
+    const object = "s3://flint-lab-west/configs/boot.ign";
+    const userdata = writeConfig(dir, "aws-s3.ign", { ...userConfig("aws user data"), ignition: { version: "3.3.0", config: { merge: [{ source: object }] } } });
+    const merged = writeConfig(dir, "from-s3.ign", {
+      ignition: { version: "3.3.0" },
+      storage: { files: [{ path: "/etc/flint-lab/from-s3", mode: 0o644, contents: { source: dataUrl("merged from s3\n") } }] },
+    });
+    const { disk, result } = await labBoot("aws-s3", { platform: "aws", userdata, scenario: "imdsv2-only", objects: { [object]: merged } });
+    assertBooted(result);
+    assertRequested(/^198\.51\.100\.3 HEAD \/ 301$/);
+    assertRequested(/^198\.51\.100\.3 GET \/configs\/boot\.ign 200$/);
+    assertRequested(/ GET \/latest\/meta-data\/iam\/security-credentials\/flint-lab-instance-role 200$/);
+    assert.match(lab!.dnsLog(), /query\[A+\] flint-lab-west\.s3\.dualstack\.eu-west-1\.amazonaws\.com/);
+    await inspectDisk(disk, ({ root }) => {
+      assert.equal(readFileSync(join(root, "etc/flint-lab/marker"), "utf8"), "aws user data\n");
+      assert.equal(readFileSync(join(root, "etc/flint-lab/from-s3"), "utf8"), "merged from s3\n");
+    });
+  });
+
   function assertRequested(pattern: RegExp): void {
     assert.equal(lab!.requests().some((r) => pattern.test(r)), true, `no request matched ${String(pattern)}: ${lab!.requests().join("; ")}`);
   }
