@@ -7,7 +7,7 @@
 // JSON indented by two spaces and a newline, mode 0600, root's. Flint's own
 // report (report.ts) stays beside it.
 
-import { readFile } from "node:fs/promises";
+import { BOOT_ID_FILE, readBootId } from "./boot/boot-id";
 import { FlintError } from "./errors";
 import { log } from "./log";
 import { readRootFile } from "./root/read";
@@ -27,8 +27,6 @@ export interface IgnitionResult {
   previousReport?: unknown;
 }
 
-const BOOT_ID = "/proc/sys/kernel/random/boot_id";
-
 /** A previous result nests the ones before it; a few KiB each. More than this is not one Ignition or Flint wrote. */
 const RESULT_CAP = 1024 * 1024;
 
@@ -39,9 +37,9 @@ export async function writeIgnitionResult(ctx: StageContext & { runDir: string }
   if (ctx.dryRun) return;
   let bootId: string;
   try {
-    bootId = (await readFile(BOOT_ID, "utf8")).trim();
+    bootId = await readBootId();
   } catch (e) {
-    throw new FlintError(`cannot read the boot id: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, BOOT_ID);
+    throw new FlintError(`cannot read the boot id: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, BOOT_ID_FILE);
   }
   const result: IgnitionResult = {
     provisioningBootID: bootId,

@@ -2,7 +2,7 @@
 // the agent: runs root stages in their fixed order, times each, records its
 // actions into a result report, and stops at the first failure.
 
-import { readFile } from "node:fs/promises";
+import { readBootId } from "../boot/boot-id";
 import type { SourceTree } from "../config/index";
 import type { Config } from "../config/types";
 import { describeError, FlintError } from "../errors";
@@ -17,7 +17,7 @@ import { ROOT_STAGE_ORDER, STAGES, type RootStageName } from "./index";
 
 async function bootId(): Promise<string | undefined> {
   try {
-    return (await readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
+    return await readBootId();
   } catch {
     return undefined;
   }
