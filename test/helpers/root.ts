@@ -109,3 +109,11 @@ export function useTempRoot(): Readonly<Pick<TempRoot, "dir" | "root" | "canary"
     },
   };
 }
+
+/** The mount points at or below `dir`, in the order they were mounted (from /proc/self/mountinfo; `\040` is a space). */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => (l.split(" ")[4] ?? "").replace(/\\040/g, " "))
+    .filter((p) => p === dir || p.startsWith(dir + "/"));
+}

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { inScope } from "../../../agent/scope";
 import { runStages } from "../../../agent/stages/run";
-import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+import { makeTempRoot, mountsUnder, snapshotTree, type TempRoot } from "../../helpers/root";
 import { buildBundle, FLINT } from "../../helpers/bundle";
 
 
@@ -15,12 +15,6 @@ function flint(args: string[]): { code: number | null; stdout: string; stderr: s
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function mountedUnder(dir: string): string[] {
-  return readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[4] ?? "")
-    .filter((p) => p === dir || p.startsWith(dir + "/"));
-}
 
 describe("mount and umount stages", function () {
   this.timeout(180_000);
@@ -41,7 +35,7 @@ describe("mount and umount stages", function () {
 
   afterEach(() => {
     // Unmount anything a failed test left under this root (deepest first), then detach our loops.
-    for (const point of mountedUnder(t.dir).sort((a, b) => b.length - a.length)) spawnSync("umount", [point]);
+    for (const point of mountsUnder(t.dir).sort((a, b) => b.length - a.length)) spawnSync("umount", [point]);
     while (loops.length) spawnSync("losetup", ["-d", loops.pop()!]);
     assert.deepEqual(snapshotTree(t.canary), t.canaryBefore, "something was written outside the root");
     t.cleanup();
@@ -82,7 +76,7 @@ describe("mount and umount stages", function () {
     writeFileSync(path, JSON.stringify(config()));
     const r = flint(["apply", "--config", path, "--root", t.root]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(mountedUnder(t.root), [], "something is still mounted under the root");
+    assert.deepEqual(mountsUnder(t.root), [], "something is still mounted under the root");
     assert.equal(readFromDevice(loops[0]!, "on-var"), "var\n");
     assert.equal(readFromDevice(loops[1]!, "on-data"), "data\n");
     // The data filesystem's mount point was made on the var filesystem, not in the bare root.
@@ -110,7 +104,7 @@ describe("mount and umount stages", function () {
     const r = flint(["apply", "--config", path, "--root", t.root]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout + r.stderr, /mounting .* over it, as Ignition does/);
-    assert.deepEqual(mountedUnder(t.root), [], "something is still mounted under the root");
+    assert.deepEqual(mountsUnder(t.root), [], "something is still mounted under the root");
     assert.equal(readFromDevice(loops[1]!, "top"), "top\n");
     assert.equal(onDevice(loops[0]!, (dir) => existsSync(join(dir, "top"))), false, "written under the upper filesystem");
   });
@@ -122,11 +116,11 @@ describe("mount and umount stages", function () {
     writeFileSync(cache, JSON.stringify(config()), { mode: 0o600 });
     const mount = flint(["mount", "--root", t.root, "--cache", cache]);
     assert.equal(mount.code, 0, mount.stderr);
-    assert.equal(mountedUnder(t.root).length, 2);
+    assert.equal(mountsUnder(t.root).length, 2);
     assert.equal(flint(["files", "--root", t.root, "--cache", cache]).code, 0);
     const umount = flint(["umount", "--root", t.root, "--cache", cache]);
     assert.equal(umount.code, 0, umount.stderr);
-    assert.deepEqual(mountedUnder(t.root), []);
+    assert.deepEqual(mountsUnder(t.root), []);
     const shown = flint(["report", "--root", t.root]);
     assert.match(shown.stdout, /stage mount: ok[\s\S]*stage files: ok[\s\S]*stage umount: ok/);
     assert.equal(readFromDevice(loops[1]!, "on-data"), "data\n");
@@ -149,7 +143,7 @@ describe("mount and umount stages", function () {
     );
     const r = flint(["apply", "--config", path, "--root", t.root]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(mountedUnder(t.root), []);
+    assert.deepEqual(mountsUnder(t.root), []);
     assert.equal(readFromDevice(loops[0]!, "grub.cfg"), `set linux_console="console=ttyS0"\n${line}`);
     assert.ok(statSync(join(t.root, "tmp/OEM-ign1")).isDirectory());
   });
@@ -160,7 +154,7 @@ describe("mount and umount stages", function () {
     const r = flint(["apply", "--config", path, "--root", t.root]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /config\.ign: storage\.filesystems\.1\.path \(line 1, column \d+\), filesystem \/dev\/flint-no-such-device: cannot mount \/dev\/flint-no-such-device at \/srv/);
-    assert.deepEqual(mountedUnder(t.root), [], "the mount that worked was not undone");
+    assert.deepEqual(mountsUnder(t.root), [], "the mount that worked was not undone");
   });
 
   // A boot's mount stage that fails or is cancelled half-way (its unit stopped:
@@ -173,7 +167,7 @@ describe("mount and umount stages", function () {
     const r = spawnSync(process.execPath, [FLINT, "mount", "--root", t.root, "--cache", cache], { encoding: "utf8" });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /unmounting after the failure/);
-    assert.deepEqual(mountedUnder(t.root), [], "the mount that worked was not undone");
+    assert.deepEqual(mountsUnder(t.root), [], "the mount that worked was not undone");
   });
 
   it("cancelled after its first mount: the stage stops, and the unmount runs though the request's signal is aborted", async () => {
@@ -197,6 +191,6 @@ describe("mount and umount stages", function () {
     assert.ok(lines.some((l) => l.includes("mounting") && l.includes(" at /var")), lines.join("\n"));
     assert.equal(lines.some((l) => l.includes(" at /srv")), false, "the stage went on after it was cancelled");
     assert.deepEqual(report.stages.map((s) => s.name), ["mount", "umount"]);
-    assert.deepEqual(mountedUnder(t.root), [], "what the cancelled stage mounted is still mounted");
+    assert.deepEqual(mountsUnder(t.root), [], "what the cancelled stage mounted is still mounted");
   });
 });

@@ -21,7 +21,7 @@ import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync,
 import { join } from "node:path";
 import { buildBundle, FLINT } from "../../helpers/bundle";
 import { prng } from "../../helpers/prng";
-import { makeTempRoot, type TempRoot } from "../../helpers/root";
+import { makeTempRoot, mountsUnder, type TempRoot } from "../../helpers/root";
 
 const SEED = 20261208;
 const COUNT = Number(process.env.FLINT_CONCURRENT_COUNT ?? 10);
@@ -130,14 +130,6 @@ function seedRoot(t: TempRoot): void {
   symlinkSync(t.canary, join(t.root, "srv/abs"));
 }
 
-/** Mount points under `dir` (deepest first). */
-function mountsUnder(dir: string): string[] {
-  return readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => (l.split(" ")[4] ?? "").replace(/\\040/g, " "))
-    .filter((p) => p === dir || p.startsWith(dir + "/"))
-    .reverse();
-}
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -208,7 +200,7 @@ describe("safety: a root changed by another process while Flint writes it", func
         } else outcomes.refused++;
       } finally {
         if (changer) await stop(changer);
-        for (const m of mountsUnder(t.dir)) spawnSync("umount", ["-l", m]);
+        for (const m of mountsUnder(t.dir).reverse()) spawnSync("umount", ["-l", m]);
         spawnSync("rm", ["-rf", "--", t.dir]);
       }
     }

@@ -12,7 +12,7 @@ import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, s
 import { join } from "node:path";
 import { buildBundle, FLINT } from "../../helpers/bundle";
 import { createLoopDisk, sh, type LoopDisk } from "../../helpers/loop";
-import { makeTempRoot, snapshotTree, type TempRoot } from "../../helpers/root";
+import { makeTempRoot, mountsUnder, snapshotTree, type TempRoot } from "../../helpers/root";
 
 function apply(t: TempRoot, storage: object): { code: number | null; out: string } {
   const file = join(t.dir, "config.json");
@@ -21,13 +21,6 @@ function apply(t: TempRoot, storage: object): { code: number | null; out: string
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
-/** Mount points under `dir`, from /proc/self/mountinfo. */
-function mountsUnder(dir: string): string[] {
-  return readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[4] ?? "")
-    .filter((p) => p === dir || p.startsWith(dir + "/"));
-}
 
 describe("safety: the root's hard links, mounts and limits (issue 23)", function () {
   this.timeout(120_000);
